@@ -1,0 +1,19 @@
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static/scss static/scss
+RUN npm run build
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install .
+COPY --from=assets /app/node_modules/govuk-frontend node_modules/govuk-frontend
+COPY --from=assets /app/static/build static/build
+RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
+USER nobody
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

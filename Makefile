@@ -1,0 +1,54 @@
+# Two commands: `make demo` (embedded SQLite + filesystem broker) and `make test` (PostgreSQL + Redis).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_PORT ?= 8000
+
+export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/carehomes
+export REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
+
+.PHONY: install assets demo serve test lint bench chromium clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/build/app.css: node_modules/.installed static/scss/app.scss
+	npm run --silent build
+
+install: $(VENV)/.installed static/build/app.css
+
+assets: static/build/app.css
+
+demo: install
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true DEMO_PORT=$(DEMO_PORT) scripts/demo.sh
+
+# Browser tests drive Debian's chromium; install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: install chromium
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+	  $(PY) scripts/check_services.py
+	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
+	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
+	  CELERY_RESULT_BACKEND=$${CELERY_RESULT_BACKEND:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules static/build staticfiles var

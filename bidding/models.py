@@ -1,0 +1,1 @@
+"""Tenders, invitations, sealed bids, evaluation and awards."""

@@ -1,0 +1,1 @@
+"""Block contracts and their beds."""

@@ -1,0 +1,51 @@
+"""API conventions shared by every endpoint: errors as problem details, cursor pages."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DefaultCursorPagination(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-id"
+
+
+def _problem(status_code: int, title: str, detail: str, code: str, errors=None) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status_code, "detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=status_code, content_type=PROBLEM_JSON)
+
+
+def exception_handler(exc, context):
+    """Turn service refusals and DRF errors into RFC 9457 problem details."""
+    if isinstance(exc, ApplicationError):
+        title = "Conflict" if exc.status == status.HTTP_409_CONFLICT else "Invalid request"
+        return _problem(exc.status, title, exc.message, exc.code, exc.fields)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        problem = _problem(400, "Invalid request", "Some fields are not valid.", "invalid", errors)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        problem = _problem(response.status_code, response.status_text, str(detail), str(code))
+    for header, value in response.headers.items():
+        if header.lower() in {"www-authenticate", "retry-after", "allow"}:
+            problem[header] = value
+    return problem

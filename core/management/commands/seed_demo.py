@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from core.demo import DEMO_PASSWORD, seed_organisations
+from organisations.models import User
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print a login for each role."
+
+    def handle(self, *args, **options):
+        self.stdout.write("Creating the council, providers and care homes...")
+        logins = seed_organisations(stdout=self.stdout)
+        if not User.objects.filter(email="admin@example.org").exists():
+            User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
+        seen = set()
+        for login in logins:
+            if login.role in seen:
+                continue
+            seen.add(login.role)
+            self.stdout.write(f"  {login.role:<13} {login.email:<42} {login.organisation}")
+        self.stdout.write(f"  {'back office':<13} {'admin@example.org':<42} /admin/")

@@ -1,0 +1,108 @@
+"""The ten lots of the DPS and each commissioning body's rules for them."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class Setting(models.TextChoices):
+    RESIDENTIAL = "residential", "Residential"
+    NURSING = "nursing", "Nursing"
+
+
+class ClientGroup(models.TextChoices):
+    OLDER_PEOPLE = "older_people", "Older people"
+    LEARNING_DISABILITY = "learning_disability", "Learning disability"
+    PHYSICAL_DISABILITY = "physical_disability", "Physical disability"
+    MENTAL_HEALTH = "mental_health", "Adult mental health"
+
+
+class Lot(models.Model):
+    """Reference data created by a migration: setting x client group."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=120)
+    setting = models.CharField(max_length=20, choices=Setting.choices)
+    client_group = models.CharField(max_length=30, choices=ClientGroup.choices)
+    dementia = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"Lot {self.number}: {self.name}"
+
+
+class LotRules(models.Model):
+    """How one commissioning body runs one lot: timescales, weights, fees, windows."""
+
+    class AdmissionMode(models.TextChoices):
+        ALWAYS_OPEN = "always_open", "Always open (dynamic purchasing system)"
+        WINDOWS = "windows", "Open only in re-opening windows (framework)"
+
+    commissioner = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE, related_name="lot_rules")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="rules")
+    target_days = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="Days from request to placement sourced, for timeliness reporting.",
+    )
+    quality_weight = models.PositiveSmallIntegerField(
+        default=60, validators=[MaxValueValidator(100)], help_text="Per cent of the score for quality."
+    )
+    price_weight = models.PositiveSmallIntegerField(
+        default=40, validators=[MaxValueValidator(100)], help_text="Per cent of the score for price."
+    )
+    guide_weekly_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    default_window_hours = models.PositiveSmallIntegerField(default=48)
+    min_window_hours = models.PositiveSmallIntegerField(default=2)
+    max_window_hours = models.PositiveSmallIntegerField(default=168)
+    not_yet_rated_score = models.PositiveSmallIntegerField(
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="Quality score given to a home the CQC has not yet rated.",
+    )
+    admission_mode = models.CharField(max_length=20, choices=AdmissionMode.choices, default=AdmissionMode.ALWAYS_OPEN)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["commissioner__name", "lot__number"]
+        verbose_name_plural = "lot rules"
+        constraints = [
+            models.UniqueConstraint(fields=["commissioner", "lot"], name="lotrules_one_per_lot"),
+            models.CheckConstraint(
+                condition=Q(quality_weight__lte=100)
+                & Q(price_weight__lte=100)
+                & Q(quality_weight=100 - F("price_weight")),
+                name="lotrules_weights_sum_to_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_window_hours__lte=F("default_window_hours"))
+                & Q(default_window_hours__lte=F("max_window_hours")),
+                name="lotrules_window_bounds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commissioner}: {self.lot}"
+
+    def clean(self):
+        errors = {}
+        if (self.quality_weight or 0) + (self.price_weight or 0) != 100:
+            message = (
+                f"Quality and price weights must add up to 100 "
+                f"(they add up to {(self.quality_weight or 0) + (self.price_weight or 0)})."
+            )
+            errors["quality_weight"] = message
+            errors["price_weight"] = message
+        if None not in (self.min_window_hours, self.default_window_hours, self.max_window_hours) and not (
+            self.min_window_hours <= self.default_window_hours <= self.max_window_hours
+        ):
+            errors["default_window_hours"] = "The default window must lie between the minimum and the maximum."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,49 @@
+"""DRF permission classes: roles from the user, scopes from the API client."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .models import ApiClient, Role
+
+
+class _RolePermission(BasePermission):
+    roles: tuple[str, ...] = ()
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.role in self.roles)
+
+
+class IsBroker(_RolePermission):
+    roles = (Role.BROKER,)
+
+
+class IsCommissioner(_RolePermission):
+    roles = (Role.COMMISSIONER,)
+
+
+class IsCouncilUser(_RolePermission):
+    roles = (Role.BROKER, Role.COMMISSIONER)
+
+
+class IsProviderUser(_RolePermission):
+    roles = (Role.PROVIDER,)
+
+
+class IsAnyRole(_RolePermission):
+    roles = (Role.BROKER, Role.COMMISSIONER, Role.PROVIDER)
+
+
+class HasScope(BasePermission):
+    """An API client needs the view's `required_scope` (reads need `read`); people need none."""
+
+    message = "This API client lacks the scope for this operation."
+
+    def has_permission(self, request, view):
+        client = request.auth
+        if not isinstance(client, ApiClient):
+            return True
+        if request.method in SAFE_METHODS:
+            needed = getattr(view, "read_scope", ApiClient.Scope.READ)
+        else:
+            needed = getattr(view, "required_scope", None)
+        return needed is not None and client.has_scope(needed)

@@ -1,0 +1,26 @@
+"""Small predicates about who may do what; services and views both call them."""
+
+from django.core.exceptions import PermissionDenied
+
+from .models import Role
+
+
+def is_broker(user) -> bool:
+    return bool(user and user.is_authenticated and user.role == Role.BROKER)
+
+
+def is_commissioner(user) -> bool:
+    return bool(user and user.is_authenticated and user.role == Role.COMMISSIONER)
+
+
+def is_council_user(user) -> bool:
+    return bool(user and user.is_authenticated and user.role in (Role.BROKER, Role.COMMISSIONER))
+
+
+def is_provider_user(user) -> bool:
+    return bool(user and user.is_authenticated and user.role == Role.PROVIDER)
+
+
+def require(allowed: bool, message: str = "You do not have permission to do that.") -> None:
+    if not allowed:
+        raise PermissionDenied(message)

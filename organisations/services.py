@@ -1,0 +1,118 @@
+"""Creating organisations, their people and their API clients."""
+
+import secrets
+
+from django.db import transaction
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+
+from core.audit import audit_record
+from core.errors import ApplicationError
+
+from .authentication import hash_secret
+from .models import COMMISSIONING_ROLES, ApiClient, Organisation, Role, User
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    kind: str,
+    name: str,
+    slug: str = "",
+    cqc_provider_id: str = "",
+    local_authority: str = "",
+    actor=None,
+) -> Organisation:
+    from lots.services import lot_rules_create_defaults
+
+    if kind not in Organisation.Kind.values:
+        raise ApplicationError(
+            f"Unknown organisation kind {kind!r}.", fields={"kind": "Choose council, nhs or provider."}
+        )
+    slug = slug or slugify(name)[:60]
+    if Organisation.objects.filter(slug=slug).exists():
+        raise ApplicationError(f"An organisation with slug {slug!r} already exists.", fields={"slug": "Already taken."})
+    if cqc_provider_id and kind != Organisation.Kind.PROVIDER:
+        raise ApplicationError(
+            "Only care providers have a CQC provider id.", fields={"cqc_provider_id": "Leave blank."}
+        )
+    organisation = Organisation.objects.create(
+        kind=kind, name=name, slug=slug, cqc_provider_id=cqc_provider_id, local_authority=local_authority
+    )
+    if organisation.is_commissioning_body:
+        lot_rules_create_defaults(commissioner=organisation)
+    audit_record(actor=actor, verb="organisations.organisation.created", target=organisation, organisation=organisation)
+    return organisation
+
+
+def _check_role_fits(organisation: Organisation, role: str) -> None:
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}.", fields={"role": f"Choose one of {', '.join(Role.values)}."})
+    if organisation.is_provider and role != Role.PROVIDER:
+        raise ApplicationError("Provider organisations only have provider users.", fields={"role": "Must be provider."})
+    if organisation.is_commissioning_body and role not in COMMISSIONING_ROLES:
+        raise ApplicationError(
+            "Commissioning bodies have brokers and commissioners.", fields={"role": "Must be broker or commissioner."}
+        )
+
+
+@transaction.atomic
+def user_create(
+    *, organisation: Organisation, role: str, email: str, password: str | None = None, full_name: str = "", actor=None
+) -> tuple[User, str]:
+    """Create a person; returns the user and the password to hand over once."""
+    _check_role_fits(organisation, role)
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise ApplicationError(f"A user with e-mail {email} already exists.", fields={"email": "Already registered."})
+    password = password or get_random_string(16)
+    first, _, last = full_name.partition(" ")
+    user = User.objects.create_user(
+        email=email, password=password, organisation=organisation, role=role, first_name=first, last_name=last
+    )
+    audit_record(
+        actor=actor, verb="organisations.user.created", target=user, organisation=organisation, detail={"role": role}
+    )
+    return user, password
+
+
+@transaction.atomic
+def api_client_create(
+    *, organisation: Organisation, name: str, scopes: list[str], role: str = "", actor=None
+) -> tuple[ApiClient, str]:
+    """Register a system; returns the client and its token, which is never shown again."""
+    unknown = sorted(set(scopes) - set(ApiClient.Scope.values))
+    if unknown or not scopes:
+        raise ApplicationError(
+            f"Unknown scopes: {', '.join(unknown) or 'none given'}.",
+            fields={"scopes": f"Choose from {', '.join(ApiClient.Scope.values)}."},
+        )
+    role = role or (Role.PROVIDER if organisation.is_provider else Role.BROKER)
+    _check_role_fits(organisation, role)
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    user = User.objects.create_user(
+        email=f"api-{key_id}@clients.invalid",
+        password=None,
+        organisation=organisation,
+        role=role,
+        first_name=name[:150],
+        is_service_account=True,
+    )
+    client = ApiClient.objects.create(
+        organisation=organisation,
+        name=name,
+        key_id=key_id,
+        secret_hash=hash_secret(secret),
+        scopes=sorted(set(scopes)),
+        user=user,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor,
+        verb="organisations.api_client.created",
+        target=client,
+        organisation=organisation,
+        detail={"scopes": client.scopes},
+    )
+    return client, f"{key_id}.{secret}"

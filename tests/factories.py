@@ -1,0 +1,149 @@
+"""factory-boy factories for every model. Apps add theirs here as they grow."""
+
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from lots.models import Lot, LotRules
+from organisations.models import ApiClient, Organisation, Role, User
+from providers.models import Admission, CareHome, Specialism
+from quality.models import Rating, RatingValue
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["slug"]
+        skip_postgeneration_save = True
+
+    kind = Organisation.Kind.COUNCIL
+    name = factory.Sequence(lambda n: f"Council {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    local_authority = factory.LazyAttribute(lambda o: o.name.replace(" County Council", ""))
+
+    @factory.post_generation
+    def lot_rules(obj, create, extracted, **kwargs):
+        from lots.services import lot_rules_create_defaults
+
+        if create and obj.is_commissioning_body:
+            lot_rules_create_defaults(commissioner=obj)
+
+
+class ProviderOrganisationFactory(OrganisationFactory):
+    kind = Organisation.Kind.PROVIDER
+    name = factory.Sequence(lambda n: f"Provider {n} Ltd")
+    cqc_provider_id = factory.Sequence(lambda n: f"1-{200000000 + n}")
+    local_authority = ""
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = Role.BROKER
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ApiClientFactory(factory.django.DjangoModelFactory):
+    """For tests that need the row; tests that call the API use api_client_create for the token."""
+
+    class Meta:
+        model = ApiClient
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Case system {n}")
+    key_id = factory.Sequence(lambda n: f"key{n:08d}")
+    secret_hash = "0" * 64
+    scopes = factory.LazyFunction(lambda: ["read"])
+    user = factory.SubFactory(
+        UserFactory, organisation=factory.SelfAttribute("..organisation"), is_service_account=True
+    )
+
+
+def lot(number: int) -> Lot:
+    return Lot.objects.get(number=number)
+
+
+class LotRulesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LotRules
+        django_get_or_create = ["commissioner", "lot"]
+
+    commissioner = factory.SubFactory(OrganisationFactory)
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    guide_weekly_fee = Decimal("800.00")
+
+
+class SpecialismFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialism
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"specialism-{n}")
+    name = factory.Sequence(lambda n: f"Specialism {n}")
+
+
+class CareHomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CareHome
+        skip_postgeneration_save = True
+
+    provider = factory.SubFactory(ProviderOrganisationFactory)
+    cqc_location_id = factory.Sequence(lambda n: f"1-{3000000000 + n}")
+    name = factory.Sequence(lambda n: f"Care Home {n}")
+    address_line_1 = factory.Sequence(lambda n: f"{n} High Street")
+    town = "Stafford"
+    postcode = "ST16 2AB"
+    local_authority = "Staffordshire"
+    region = "West Midlands"
+    latitude = 52.8065
+    longitude = -2.1166
+    registered_beds = 40
+
+    @factory.post_generation
+    def rating(obj, create, extracted, **kwargs):
+        """Pass rating="Good" (etc.) to give the home a current CQC rating."""
+        if create and extracted:
+            obj.current_rating = RatingFactory(care_home=obj, overall=extracted)
+            obj.save(update_fields=["current_rating"])
+
+    @factory.post_generation
+    def specialism_codes(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.specialisms.set(Specialism.objects.filter(code__in=extracted))
+
+
+class RatingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rating
+
+    care_home = factory.SubFactory(CareHomeFactory)
+    overall = RatingValue.GOOD
+    safe = factory.SelfAttribute("overall")
+    effective = factory.SelfAttribute("overall")
+    caring = factory.SelfAttribute("overall")
+    responsive = factory.SelfAttribute("overall")
+    well_led = factory.SelfAttribute("overall")
+    report_date = factory.LazyFunction(lambda: timezone.localdate())
+    source = Rating.Source.MANUAL
+
+
+class AdmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Admission
+
+    commissioner = factory.SubFactory(OrganisationFactory)
+    care_home = factory.SubFactory(CareHomeFactory)
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    status = Admission.Status.ADMITTED
