@@ -1,1 +1,127 @@
-"""Placement requests and placements."""
+"""Placement requests (one person's need for a care home bed) and the placements that meet them."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PlacementRequest(models.Model):
+    """A broker's request to source a placement for one person.
+
+    Personal data is kept to the minimum: the case system's reference identifies the person;
+    `needs_summary` is the anonymised needs profile providers see until award.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        TENDERING = "tendering", "Out to tender"
+        AWARDED = "awarded", "Awarded"
+        PLACED = "placed", "Placed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="placement_requests"
+    )
+    case_reference = models.CharField(max_length=64, help_text="The person's reference in the council's case system.")
+    lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="placement_requests")
+    needs_summary = models.TextField(help_text="Anonymised needs profile shown to providers.")
+    specialisms = models.ManyToManyField("providers.Specialism", blank=True, related_name="placement_requests")
+    local_authority = models.CharField(max_length=100, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    max_distance_km = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    needed_from = models.DateField()
+    max_weekly_rate = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="The council's maximum weekly rate (defaults to the lot's guide fee).",
+    )
+    preferred_home = models.ForeignKey(
+        "providers.CareHome", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    target_date = models.DateField(help_text="Requested date plus the lot's target days.")
+    sourced_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["commissioner", "status", "-requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="request_lat_lng_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request {self.pk} ({self.case_reference}, lot {self.lot_id})"
+
+
+class Placement(models.Model):
+    """A person placed in a care home: from a tender's award, a block bed, or imported history.
+
+    `sourced_at` and `target_date` are copied from the request (or imported) so that
+    timeliness reporting reads one table.
+    """
+
+    class Source(models.TextChoices):
+        TENDER = "tender", "Tender award"
+        BLOCK_BED = "block_bed", "Block-booked bed"
+        IMPORTED = "imported", "Imported history"
+
+    commissioner = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="placements")
+    request = models.OneToOneField(
+        PlacementRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="placement"
+    )
+    case_reference = models.CharField(max_length=64)
+    care_home = models.ForeignKey("providers.CareHome", on_delete=models.PROTECT, related_name="placements")
+    lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="placements")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    weekly_fee = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(0)], help_text="Gross weekly fee."
+    )
+    council_weekly_amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    top_up_weekly_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    top_up_payer = models.CharField(max_length=200, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    in_county = models.BooleanField()
+    requested_at = models.DateTimeField(null=True, blank=True)
+    target_date = models.DateField()
+    sourced_at = models.DateTimeField(db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sourced_at", "-id"]
+        indexes = [
+            models.Index(fields=["commissioner", "sourced_at"]),
+            models.Index(fields=["commissioner", "lot", "start_date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="placement_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_fee=models.F("council_weekly_amount") + models.F("top_up_weekly_amount")),
+                name="placement_fee_split_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Placement {self.pk}: {self.case_reference} at {self.care_home}"
