@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "placements",
     "bidding",
     "blockbeds",
+    "dashboards",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,5 @@
+"""URLs. Each app owns its paths: pages in <app>/urls.py, API endpoints in <app>/api_urls.py."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,10 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from core.views import healthz
 from organisations import views as org_views
 
+APPS = ["providers", "quality", "placements", "bidding", "blockbeds", "dashboards", "integrations"]
+
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("lots.api_urls")),
+    *(path("", include(f"{app}.api_urls")) for app in APPS),
 ]
 
 urlpatterns = [
@@ -21,6 +26,7 @@ urlpatterns = [
     path("commissioner/", org_views.commissioner_home, name="commissioner_home"),
     path("provider/", org_views.provider_home, name="provider_home"),
     path("commissioner/lots/", include("lots.urls")),
+    *(path("", include(f"{app}.urls")) for app in APPS),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

@@ -7,90 +7,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('providers', '0003_specialisms'),
+        ("organisations", "0001_initial"),
+        ("providers", "0003_specialisms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Bid',
+            name="Bid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekly_fee', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0.01)])),
-                ('earliest_start', models.DateField()),
-                ('needs_confirmed', models.BooleanField(default=False)),
-                ('notes', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('withdrawn', 'Withdrawn'), ('excluded', 'Excluded')], default='submitted', max_length=20)),
-                ('excluded_reason', models.TextField(blank=True)),
-                ('submitted_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('quality_score', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
-                ('price_score', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
-                ('total_score', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
-                ('rank', models.PositiveIntegerField(blank=True, null=True)),
-                ('above_max_rate', models.BooleanField(default=False)),
-                ('working', models.JSONField(blank=True, default=dict)),
-                ('care_home', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='providers.carehome')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='organisations.organisation')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekly_fee",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0.01)]
+                    ),
+                ),
+                ("earliest_start", models.DateField()),
+                ("needs_confirmed", models.BooleanField(default=False)),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("submitted", "Submitted"), ("withdrawn", "Withdrawn"), ("excluded", "Excluded")],
+                        default="submitted",
+                        max_length=20,
+                    ),
+                ),
+                ("excluded_reason", models.TextField(blank=True)),
+                ("submitted_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("quality_score", models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
+                ("price_score", models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
+                ("total_score", models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True)),
+                ("rank", models.PositiveIntegerField(blank=True, null=True)),
+                ("above_max_rate", models.BooleanField(default=False)),
+                ("working", models.JSONField(blank=True, default=dict)),
+                (
+                    "care_home",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="bids", to="providers.carehome"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bids",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tender', 'rank', 'submitted_at'],
+                "ordering": ["tender", "rank", "submitted_at"],
             },
         ),
         migrations.CreateModel(
-            name='Award',
+            name="Award",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('awarded_at', models.DateTimeField(auto_now_add=True)),
-                ('top_ranked', models.BooleanField(help_text='Whether the awarded bid ranked first.')),
-                ('reason', models.TextField(blank=True, help_text='Required when the award is not the top-ranked bid.')),
-                ('top_up_weekly_amount', models.DecimalField(decimal_places=2, default=0, max_digits=10, validators=[django.core.validators.MinValueValidator(0)])),
-                ('top_up_payer', models.CharField(blank=True, max_length=200)),
-                ('awarded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('bid', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='award', to='bidding.bid')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("awarded_at", models.DateTimeField(auto_now_add=True)),
+                ("top_ranked", models.BooleanField(help_text="Whether the awarded bid ranked first.")),
+                (
+                    "reason",
+                    models.TextField(blank=True, help_text="Required when the award is not the top-ranked bid."),
+                ),
+                (
+                    "top_up_weekly_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("top_up_payer", models.CharField(blank=True, max_length=200)),
+                (
+                    "awarded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "bid",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="award", to="bidding.bid"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('invited', 'Invited'), ('withdrawn', 'Withdrawn')], default='invited', max_length=20)),
-                ('distance_km', models.DecimalField(blank=True, decimal_places=1, max_digits=7, null=True)),
-                ('invited_at', models.DateTimeField(auto_now_add=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_reason', models.TextField(blank=True)),
-                ('care_home', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='providers.carehome')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("invited", "Invited"), ("withdrawn", "Withdrawn")], default="invited", max_length=20
+                    ),
+                ),
+                ("distance_km", models.DecimalField(blank=True, decimal_places=1, max_digits=7, null=True)),
+                ("invited_at", models.DateTimeField(auto_now_add=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("withdrawn_reason", models.TextField(blank=True)),
+                (
+                    "care_home",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="invitations", to="providers.carehome"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tender', 'care_home__name'],
+                "ordering": ["tender", "care_home__name"],
             },
         ),
         migrations.AddField(
-            model_name='bid',
-            name='invitation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='bid', to='bidding.invitation'),
+            model_name="bid",
+            name="invitation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="bid", to="bidding.invitation"
+            ),
         ),
         migrations.CreateModel(
-            name='Tender',
+            name="Tender",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed'), ('evaluated', 'Evaluated'), ('awarded', 'Awarded'), ('no_bids', 'Closed with no bids'), ('cancelled', 'Cancelled')], db_index=True, default='open', max_length=20)),
-                ('opened_at', models.DateTimeField()),
-                ('closes_at', models.DateTimeField(db_index=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True)),
-                ('quality_weight', models.PositiveSmallIntegerField(help_text='Copied from the lot rules when published.')),
-                ('price_weight', models.PositiveSmallIntegerField()),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("closed", "Closed"),
+                            ("evaluated", "Evaluated"),
+                            ("awarded", "Awarded"),
+                            ("no_bids", "Closed with no bids"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("opened_at", models.DateTimeField()),
+                ("closes_at", models.DateTimeField(db_index=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("evaluated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "quality_weight",
+                    models.PositiveSmallIntegerField(help_text="Copied from the lot rules when published."),
+                ),
+                ("price_weight", models.PositiveSmallIntegerField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_at', '-id'],
+                "ordering": ["-opened_at", "-id"],
             },
         ),
     ]

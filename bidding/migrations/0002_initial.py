@@ -5,65 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bidding', '0001_initial'),
-        ('placements', '0001_initial'),
+        ("bidding", "0001_initial"),
+        ("placements", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tender',
-            name='request',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tenders', to='placements.placementrequest'),
+            model_name="tender",
+            name="request",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="tenders", to="placements.placementrequest"
+            ),
         ),
         migrations.AddField(
-            model_name='invitation',
-            name='tender',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='bidding.tender'),
+            model_name="invitation",
+            name="tender",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="invitations", to="bidding.tender"
+            ),
         ),
         migrations.AddField(
-            model_name='bid',
-            name='tender',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bids', to='bidding.tender'),
+            model_name="bid",
+            name="tender",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="bids", to="bidding.tender"
+            ),
         ),
         migrations.AddField(
-            model_name='award',
-            name='tender',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='award', to='bidding.tender'),
+            model_name="award",
+            name="tender",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="award", to="bidding.tender"
+            ),
         ),
         migrations.AddIndex(
-            model_name='tender',
-            index=models.Index(fields=['status', 'closes_at'], name='bidding_ten_status_4ab1b9_idx'),
+            model_name="tender",
+            index=models.Index(fields=["status", "closes_at"], name="bidding_ten_status_4ab1b9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tender',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opened_at'))), name='tender_closes_after_open'),
+            model_name="tender",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opened_at"))), name="tender_closes_after_open"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tender',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('request',), name='tender_one_open_per_request'),
+            model_name="tender",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "open")), fields=("request",), name="tender_one_open_per_request"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.UniqueConstraint(fields=('tender', 'care_home'), name='invitation_one_per_home'),
+            model_name="invitation",
+            constraint=models.UniqueConstraint(fields=("tender", "care_home"), name="invitation_one_per_home"),
         ),
         migrations.AddConstraint(
-            model_name='bid',
-            constraint=models.UniqueConstraint(fields=('tender', 'care_home'), name='bid_one_per_home_per_tender'),
+            model_name="bid",
+            constraint=models.UniqueConstraint(fields=("tender", "care_home"), name="bid_one_per_home_per_tender"),
         ),
         migrations.AddConstraint(
-            model_name='bid',
-            constraint=models.UniqueConstraint(fields=('tender', 'rank'), name='bid_rank_unique_per_tender'),
+            model_name="bid",
+            constraint=models.UniqueConstraint(fields=("tender", "rank"), name="bid_rank_unique_per_tender"),
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(('top_ranked', True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='award_reason_unless_top'),
+            model_name="award",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("top_ranked", True), models.Q(("reason", ""), _negated=True), _connector="OR"),
+                name="award_reason_unless_top",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(('top_up_weekly_amount', 0), models.Q(('top_up_payer', ''), _negated=True), _connector='OR'), name='award_top_up_has_payer'),
+            model_name="award",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("top_up_weekly_amount", 0), models.Q(("top_up_payer", ""), _negated=True), _connector="OR"
+                ),
+                name="award_top_up_has_payer",
+            ),
         ),
     ]

@@ -9,94 +9,246 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('lots', '0003_the_ten_lots'),
-        ('organisations', '0001_initial'),
-        ('providers', '0003_specialisms'),
+        ("lots", "0003_the_ten_lots"),
+        ("organisations", "0001_initial"),
+        ("providers", "0003_specialisms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PlacementRequest',
+            name="PlacementRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('case_reference', models.CharField(help_text="The person's reference in the council's case system.", max_length=64)),
-                ('needs_summary', models.TextField(help_text='Anonymised needs profile shown to providers.')),
-                ('local_authority', models.CharField(blank=True, max_length=100)),
-                ('latitude', models.FloatField(blank=True, null=True)),
-                ('longitude', models.FloatField(blank=True, null=True)),
-                ('max_distance_km', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('needed_from', models.DateField()),
-                ('max_weekly_rate', models.DecimalField(decimal_places=2, help_text="The council's maximum weekly rate (defaults to the lot's guide fee).", max_digits=10, validators=[django.core.validators.MinValueValidator(0)])),
-                ('status', models.CharField(choices=[('new', 'New'), ('tendering', 'Out to tender'), ('awarded', 'Awarded'), ('placed', 'Placed'), ('cancelled', 'Cancelled')], db_index=True, default='new', max_length=20)),
-                ('requested_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('target_date', models.DateField(help_text="Requested date plus the lot's target days.")),
-                ('sourced_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_reason', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('commissioner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placement_requests', to='organisations.organisation')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placement_requests', to='lots.lot')),
-                ('preferred_home', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='providers.carehome')),
-                ('specialisms', models.ManyToManyField(blank=True, related_name='placement_requests', to='providers.specialism')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "case_reference",
+                    models.CharField(help_text="The person's reference in the council's case system.", max_length=64),
+                ),
+                ("needs_summary", models.TextField(help_text="Anonymised needs profile shown to providers.")),
+                ("local_authority", models.CharField(blank=True, max_length=100)),
+                ("latitude", models.FloatField(blank=True, null=True)),
+                ("longitude", models.FloatField(blank=True, null=True)),
+                (
+                    "max_distance_km",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=6,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("needed_from", models.DateField()),
+                (
+                    "max_weekly_rate",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="The council's maximum weekly rate (defaults to the lot's guide fee).",
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("tendering", "Out to tender"),
+                            ("awarded", "Awarded"),
+                            ("placed", "Placed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("target_date", models.DateField(help_text="Requested date plus the lot's target days.")),
+                ("sourced_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_reason", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "commissioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placement_requests",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="placement_requests", to="lots.lot"
+                    ),
+                ),
+                (
+                    "preferred_home",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="providers.carehome",
+                    ),
+                ),
+                (
+                    "specialisms",
+                    models.ManyToManyField(blank=True, related_name="placement_requests", to="providers.specialism"),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Placement',
+            name="Placement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('case_reference', models.CharField(max_length=64)),
-                ('source', models.CharField(choices=[('tender', 'Tender award'), ('block_bed', 'Block-booked bed'), ('imported', 'Imported history')], max_length=20)),
-                ('weekly_fee', models.DecimalField(decimal_places=2, help_text='Gross weekly fee.', max_digits=10, validators=[django.core.validators.MinValueValidator(0)])),
-                ('council_weekly_amount', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0)])),
-                ('top_up_weekly_amount', models.DecimalField(decimal_places=2, default=0, max_digits=10, validators=[django.core.validators.MinValueValidator(0)])),
-                ('top_up_payer', models.CharField(blank=True, max_length=200)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('in_county', models.BooleanField()),
-                ('requested_at', models.DateTimeField(blank=True, null=True)),
-                ('target_date', models.DateField()),
-                ('sourced_at', models.DateTimeField(db_index=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('care_home', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='providers.carehome')),
-                ('commissioner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='organisations.organisation')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='lots.lot')),
-                ('request', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='placement', to='placements.placementrequest')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("case_reference", models.CharField(max_length=64)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("tender", "Tender award"),
+                            ("block_bed", "Block-booked bed"),
+                            ("imported", "Imported history"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "weekly_fee",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Gross weekly fee.",
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "council_weekly_amount",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0)]
+                    ),
+                ),
+                (
+                    "top_up_weekly_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("top_up_payer", models.CharField(blank=True, max_length=200)),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("in_county", models.BooleanField()),
+                ("requested_at", models.DateTimeField(blank=True, null=True)),
+                ("target_date", models.DateField()),
+                ("sourced_at", models.DateTimeField(db_index=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "care_home",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="placements", to="providers.carehome"
+                    ),
+                ),
+                (
+                    "commissioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placements",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="placements", to="lots.lot"
+                    ),
+                ),
+                (
+                    "request",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placement",
+                        to="placements.placementrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sourced_at', '-id'],
+                "ordering": ["-sourced_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='placementrequest',
-            index=models.Index(fields=['commissioner', 'status', '-requested_at'], name='placements__commiss_aff1e5_idx'),
+            model_name="placementrequest",
+            index=models.Index(
+                fields=["commissioner", "status", "-requested_at"], name="placements__commiss_aff1e5_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__isnull', False), ('longitude__isnull', False)), _connector='OR'), name='request_lat_lng_together'),
+            model_name="placementrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                    models.Q(("latitude__isnull", False), ("longitude__isnull", False)),
+                    _connector="OR",
+                ),
+                name="request_lat_lng_together",
+            ),
         ),
         migrations.AddIndex(
-            model_name='placement',
-            index=models.Index(fields=['commissioner', 'sourced_at'], name='placements__commiss_2671e8_idx'),
+            model_name="placement",
+            index=models.Index(fields=["commissioner", "sourced_at"], name="placements__commiss_2671e8_idx"),
         ),
         migrations.AddIndex(
-            model_name='placement',
-            index=models.Index(fields=['commissioner', 'lot', 'start_date'], name='placements__commiss_c3f7a7_idx'),
+            model_name="placement",
+            index=models.Index(fields=["commissioner", "lot", "start_date"], name="placements__commiss_c3f7a7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='placement',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='placement_ends_after_start'),
+            model_name="placement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="placement_ends_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placement',
-            constraint=models.CheckConstraint(condition=models.Q(('weekly_fee', django.db.models.expressions.CombinedExpression(models.F('council_weekly_amount'), '+', models.F('top_up_weekly_amount')))), name='placement_fee_split_adds_up'),
+            model_name="placement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "weekly_fee",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("council_weekly_amount"), "+", models.F("top_up_weekly_amount")
+                        ),
+                    )
+                ),
+                name="placement_fee_split_adds_up",
+            ),
         ),
     ]

@@ -1,0 +1,1 @@
+"""Commissioner dashboards and reporting."""

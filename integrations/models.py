@@ -1,0 +1,1 @@
+"""Integration with other systems: webhooks, idempotency, open data."""
