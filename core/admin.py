@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import AuditEvent, Notification
 
 
 @admin.register(AuditEvent)
@@ -19,4 +19,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "verb", "recipient", "organisation", "subject", "sent_at"]
+    list_filter = ["verb", "organisation"]
+    search_fields = ["subject", "recipient__email"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
         return False

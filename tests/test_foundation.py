@@ -264,3 +264,46 @@ def test_api_schema_is_served(client, broker_a):
     response = client.get("/api/v1/schema/")
     assert response.status_code == 200
     assert b"/api/v1/lots/" in response.content
+
+
+def test_a_notification_is_recorded_once_per_event_and_person(broker_a):
+    from core.notifications import notify_users
+
+    for _ in range(2):
+        notify_users(
+            users=[broker_a],
+            verb="test.event",
+            subject="Hello",
+            template="emails/test_message.txt",
+            context={"message": "Something happened"},
+            dedupe_key="test.event:1",
+            link="/broker/",
+        )
+    notification = broker_a.notifications.get()
+    assert "Something happened" in notification.body
+    assert "http://127.0.0.1:8000/broker/" in notification.body
+
+
+@pytest.mark.celery_worker
+def test_the_worker_emails_a_notification_once(celery_worker, broker_a, mailoutbox):
+    from core.notifications import notify_users
+    from core.tasks import send_notification
+
+    with transaction.atomic():
+        (notification,) = notify_users(
+            users=[broker_a],
+            verb="test.event",
+            subject="Tender closed",
+            template="emails/test_message.txt",
+            context={"message": "Closed"},
+            dedupe_key="test.event:2",
+        )
+    import time
+
+    deadline = time.monotonic() + 20
+    while not mailoutbox and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert send_notification.delay(notification.pk).get(timeout=20) is False
+    assert [m.subject for m in mailoutbox] == ["Tender closed"]
+    notification.refresh_from_db()
+    assert notification.sent_at is not None
