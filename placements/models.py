@@ -84,7 +84,14 @@ class Placement(models.Model):
         PlacementRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="placement"
     )
     case_reference = models.CharField(max_length=64)
-    care_home = models.ForeignKey("providers.CareHome", on_delete=models.PROTECT, related_name="placements")
+    care_home = models.ForeignKey(
+        "providers.CareHome",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="placements",
+        help_text="Empty only for imported history whose home is not known here.",
+    )
     lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="placements")
     source = models.CharField(max_length=20, choices=Source.choices)
     weekly_fee = models.DecimalField(
