@@ -1,12 +1,12 @@
 """URLs. Each app owns its paths: pages in <app>/urls.py, API endpoints in <app>/api_urls.py."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import healthz
 from organisations import views as org_views
+from organisations.signin import SignInView, SignOutView
 
 APPS = ["providers", "quality", "placements", "bidding", "blockbeds", "dashboards", "integrations"]
 
@@ -20,8 +20,8 @@ api_v1 = [
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
-    path("sign-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in/", SignInView.as_view(), name="login"),
+    path("sign-out/", SignOutView.as_view(), name="logout"),
     path("broker/", org_views.broker_home, name="broker_home"),
     path("commissioner/", org_views.commissioner_home, name="commissioner_home"),
     path("provider/", org_views.provider_home, name="provider_home"),
