@@ -1,0 +1,39 @@
+"""A bed cannot hold two overlapping occupancies: a PostgreSQL exclusion constraint.
+
+The constraint is added outside the migration state on purpose. SQLite (the demo database)
+cannot express it, and if it were part of the model state SQLite would fail every time it
+rebuilds the table; there the services' own check is the guard.
+"""
+
+from django.db import migrations
+
+CONSTRAINT_NAME = "occupancy_bed_no_overlap"
+
+
+def add_exclusion(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    # btree_gist lets one GiST index compare the bed id (=) alongside the date range (&&).
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    table = apps.get_model("blockbeds", "Occupancy")._meta.db_table
+    schema_editor.execute(
+        f"ALTER TABLE {schema_editor.quote_name(table)} ADD CONSTRAINT {schema_editor.quote_name(CONSTRAINT_NAME)} "
+        "EXCLUDE USING gist (bed_id WITH =, daterange(start_date, end_date, '[)') WITH &&)"
+    )
+
+
+def remove_exclusion(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table = apps.get_model("blockbeds", "Occupancy")._meta.db_table
+    schema_editor.execute(
+        f"ALTER TABLE {schema_editor.quote_name(table)} DROP CONSTRAINT {schema_editor.quote_name(CONSTRAINT_NAME)}"
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("blockbeds", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(add_exclusion, remove_exclusion),
+    ]
