@@ -1,5 +1,6 @@
 """factory-boy factories for every model. Apps add theirs here as they grow."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -147,3 +148,65 @@ class AdmissionFactory(factory.django.DjangoModelFactory):
     care_home = factory.SubFactory(CareHomeFactory)
     lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
     status = Admission.Status.ADMITTED
+
+
+class BlockContractFactory(factory.django.DjangoModelFactory):
+    """A block contract; pass beds=N (and live_from=...) to create its bed rows."""
+
+    class Meta:
+        model = "blockbeds.BlockContract"
+        skip_postgeneration_save = True
+
+    commissioner = factory.SubFactory(OrganisationFactory)
+    care_home = factory.SubFactory(CareHomeFactory)
+    provider = factory.SelfAttribute("care_home.provider")
+    reference = factory.Sequence(lambda n: f"BLK-{n:04d}")
+    contract_type = "long_term"
+    number_of_beds = 1
+    weekly_rate = Decimal("700.00")
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
+    end_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
+
+    @factory.post_generation
+    def lot_numbers(obj, create, extracted, **kwargs):
+        if create:
+            obj.lots.set(Lot.objects.filter(number__in=extracted or [1]))
+
+    @factory.post_generation
+    def beds(obj, create, extracted, **kwargs):
+        if create:
+            live_from = kwargs.get("live_from", obj.start_date)
+            for number in range(1, (extracted or obj.number_of_beds) + 1):
+                BlockBedFactory(contract=obj, label=f"{number:03d}", live_from=live_from)
+
+
+class BlockBedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "blockbeds.BlockBed"
+
+    contract = factory.SubFactory(BlockContractFactory)
+    label = factory.Sequence(lambda n: f"B{n:04d}")
+    live_from = factory.SelfAttribute("contract.start_date")
+
+
+class BlockRequestFactory(factory.django.DjangoModelFactory):
+    """A new placement request, as the block-bed tests need it."""
+
+    class Meta:
+        model = "placements.PlacementRequest"
+        skip_postgeneration_save = True
+
+    commissioner = factory.SubFactory(OrganisationFactory)
+    case_reference = factory.Sequence(lambda n: f"CASE-{n:06d}")
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    needs_summary = "Needs help with personal care and mobility."
+    local_authority = "Staffordshire"
+    needed_from = factory.LazyFunction(timezone.localdate)
+    max_weekly_rate = Decimal("900.00")
+    target_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=5))
+    created_by = factory.SubFactory(UserFactory, organisation=factory.SelfAttribute("..commissioner"))
+
+    @factory.post_generation
+    def specialism_codes(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.specialisms.set(Specialism.objects.filter(code__in=extracted))

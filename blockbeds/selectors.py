@@ -1,0 +1,394 @@
+"""Reads of block contracts and beds, scoped to the user, and utilisation counted from rows.
+
+A bed's state on a day follows from its rows alone:
+- outside its contract's dates it is not counted;
+- in an out-of-service period it is out of service;
+- before `live_from` (or with none) it is contracted but not live;
+- otherwise it is live: filled if an occupancy covers the day, else void.
+So contracted = not yet live + out of service + live, and live = filled + void.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+
+from placements.models import PlacementRequest
+from providers.geo import annotate_distance_km
+from providers.models import Admission, CareHome
+
+from .models import BedEvent, BlockBed, BlockContract, Occupancy, OutOfService
+
+ONE_DAY = timedelta(days=1)
+PENNY = Decimal("0.01")
+
+
+class BedState:
+    NOT_IN_CONTRACT = "not_in_contract"
+    CONTRACTED = "contracted"
+    OUT_OF_SERVICE = "out_of_service"
+    FILLED = "filled"
+    VOID = "void"
+
+    LABELS = {
+        NOT_IN_CONTRACT: "Outside contract dates",
+        CONTRACTED: "Contracted, not yet live",
+        OUT_OF_SERVICE: "Out of service",
+        FILLED: "Filled",
+        VOID: "Void",
+    }
+
+
+# Scoped reads -------------------------------------------------------------------------------
+
+
+def block_contract_list(*, actor):
+    """Council users see their body's contracts; provider users their organisation's."""
+    if not (actor.is_authenticated and actor.organisation_id):
+        return BlockContract.objects.none()
+    if actor.is_council_user:
+        scope = Q(commissioner_id=actor.organisation_id)
+    elif actor.is_provider_user:
+        scope = Q(provider_id=actor.organisation_id)
+    else:
+        return BlockContract.objects.none()
+    return (
+        BlockContract.objects.filter(scope)
+        .select_related("commissioner", "provider", "care_home")
+        .prefetch_related("lots")
+        .order_by("care_home__name", "start_date", "id")
+    )
+
+
+def block_contract_get(*, actor, pk) -> BlockContract:
+    contract = block_contract_list(actor=actor).filter(pk=pk).first()
+    if contract is None:
+        raise Http404("No such block contract.")
+    return contract
+
+
+def block_bed_get(*, actor, pk) -> BlockBed:
+    contracts = block_contract_list(actor=actor)
+    bed = (
+        BlockBed.objects.filter(pk=pk, contract__in=contracts).select_related("contract", "contract__care_home").first()
+    )
+    if bed is None:
+        raise Http404("No such block bed.")
+    return bed
+
+
+def occupancy_get(*, actor, pk) -> Occupancy:
+    contracts = block_contract_list(actor=actor)
+    occupancy = (
+        Occupancy.objects.filter(pk=pk, bed__contract__in=contracts)
+        .select_related("bed", "bed__contract", "placement")
+        .first()
+    )
+    if occupancy is None:
+        raise Http404("No such occupancy.")
+    return occupancy
+
+
+def bed_events(*, bed: BlockBed):
+    return BedEvent.objects.filter(bed=bed).select_related("actor", "occupancy__placement")
+
+
+def contracts_with_rows(queryset):
+    """Contracts with their beds, occupancies, out-of-service periods and lots in four queries."""
+    return queryset.prefetch_related(
+        Prefetch(
+            "beds",
+            queryset=BlockBed.objects.order_by("id").prefetch_related(
+                Prefetch("occupancies", queryset=Occupancy.objects.select_related("placement").order_by("start_date")),
+                Prefetch("out_of_service_periods", queryset=OutOfService.objects.order_by("start_date")),
+            ),
+        ),
+        "lots",
+    )
+
+
+# Bed state from rows ------------------------------------------------------------------------
+
+
+def _covers(start: date, end: date | None, day: date) -> bool:
+    return start <= day and (end is None or day < end)
+
+
+def bed_state(bed: BlockBed, at: date) -> str:
+    """The bed's state on `at`; reads prefetched occupancies and periods when present."""
+    contract = bed.contract
+    if not (contract.start_date <= at <= contract.end_date):
+        return BedState.NOT_IN_CONTRACT
+    if any(_covers(p.start_date, p.end_date, at) for p in bed.out_of_service_periods.all()):
+        return BedState.OUT_OF_SERVICE
+    if bed.live_from is None or bed.live_from > at:
+        return BedState.CONTRACTED
+    if any(_covers(o.start_date, o.end_date, at) for o in bed.occupancies.all()):
+        return BedState.FILLED
+    return BedState.VOID
+
+
+def current_occupancy(bed: BlockBed, at: date) -> Occupancy | None:
+    return next((o for o in bed.occupancies.all() if _covers(o.start_date, o.end_date, at)), None)
+
+
+def open_out_of_service(bed: BlockBed, at: date) -> OutOfService | None:
+    return next((p for p in bed.out_of_service_periods.all() if p.end_date is None or p.end_date > at), None)
+
+
+# Interval arithmetic over half-open [start, end) day spans ----------------------------------
+
+
+def _subtract(spans: list[tuple[date, date]], holes: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    result = spans
+    for hole_start, hole_end in holes:
+        cut = []
+        for start, end in result:
+            if hole_end <= start or hole_start >= end:
+                cut.append((start, end))
+                continue
+            if start < hole_start:
+                cut.append((start, hole_start))
+            if hole_end < end:
+                cut.append((hole_end, end))
+        result = cut
+    return result
+
+
+def _intersect(spans: list[tuple[date, date]], others: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    result = []
+    for start, end in spans:
+        for other_start, other_end in others:
+            lo, hi = max(start, other_start), min(end, other_end)
+            if lo < hi:
+                result.append((lo, hi))
+    return result
+
+
+def _days(spans) -> int:
+    return sum((end - start).days for start, end in spans)
+
+
+def _rows_as_spans(rows, horizon: date) -> list[tuple[date, date]]:
+    return [(row.start_date, row.end_date or horizon) for row in rows]
+
+
+def bed_live_spans(bed: BlockBed, date_from: date, date_to: date) -> tuple[list, list]:
+    """(filled spans, void spans) of the bed within [date_from, date_to], both half-open."""
+    contract = bed.contract
+    if bed.live_from is None:
+        return [], []
+    start = max(date_from, contract.start_date, bed.live_from)
+    end = min(date_to, contract.end_date) + ONE_DAY
+    if start >= end:
+        return [], []
+    live = _subtract([(start, end)], _rows_as_spans(bed.out_of_service_periods.all(), end))
+    occupied = _rows_as_spans(bed.occupancies.all(), end)
+    return _intersect(live, occupied), _subtract(live, occupied)
+
+
+# Utilisation --------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    contracted: int = 0
+    not_yet_live: int = 0
+    out_of_service: int = 0
+    live: int = 0
+    filled: int = 0
+    void: int = 0
+    live_bed_days: int = 0
+    filled_bed_days: int = 0
+    void_bed_days: int = 0
+    void_cost: Decimal = Decimal("0.00")
+
+    def add_state(self, state: str) -> None:
+        if state == BedState.NOT_IN_CONTRACT:
+            return
+        self.contracted += 1
+        if state == BedState.CONTRACTED:
+            self.not_yet_live += 1
+        elif state == BedState.OUT_OF_SERVICE:
+            self.out_of_service += 1
+        else:
+            self.live += 1
+            if state == BedState.FILLED:
+                self.filled += 1
+            else:
+                self.void += 1
+
+    def add(self, other: "Counts") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def occupancy_rate(self) -> Decimal | None:
+        """Filled bed-days as a share of live bed-days over the range, per cent."""
+        if not self.live_bed_days:
+            return None
+        return (Decimal(100) * self.filled_bed_days / self.live_bed_days).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+@dataclass
+class ContractUtilisation:
+    contract: BlockContract
+    counts: Counts
+
+
+@dataclass
+class LotUtilisation:
+    lot: object
+    counts: Counts
+
+
+@dataclass
+class Period:
+    start: date
+    end: date
+    live_bed_days: int = 0
+    filled_bed_days: int = 0
+
+    @property
+    def void_bed_days(self) -> int:
+        return self.live_bed_days - self.filled_bed_days
+
+    @property
+    def occupancy_rate(self) -> Decimal | None:
+        if not self.live_bed_days:
+            return None
+        return (Decimal(100) * self.filled_bed_days / self.live_bed_days).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+@dataclass
+class Utilisation:
+    at: date
+    date_from: date
+    date_to: date
+    overall: Counts = field(default_factory=Counts)
+    contracts: list[ContractUtilisation] = field(default_factory=list)
+    lots: list[LotUtilisation] = field(default_factory=list)
+    periods: list[Period] = field(default_factory=list)
+
+
+def _month_periods(date_from: date, date_to: date) -> list[Period]:
+    periods = []
+    start = date_from
+    while start <= date_to:
+        next_month = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        end = min(next_month - ONE_DAY, date_to)
+        periods.append(Period(start=start, end=end))
+        start = end + ONE_DAY
+    return periods
+
+
+def _add_spans_to_periods(periods: list[Period], spans, attribute: str) -> None:
+    for start, end in spans:
+        for period in periods:
+            lo, hi = max(start, period.start), min(end, period.end + ONE_DAY)
+            if lo < hi:
+                setattr(period, attribute, getattr(period, attribute) + (hi - lo).days)
+
+
+def utilisation(*, commissioner, at: date, date_from: date, date_to: date, contracts=None) -> Utilisation:
+    """Counts as at `at`, and bed-days, void cost and monthly occupancy over [date_from, date_to].
+
+    Void cost is each void bed-day at the contract's weekly rate / 7, rounded to the penny per
+    contract. A contract serving several lots counts under each of those lots, so the lot
+    rows can add up to more than the total.
+    """
+    if date_to < date_from:
+        raise ValueError("date_to is before date_from")
+    queryset = contracts if contracts is not None else BlockContract.objects.all()
+    queryset = queryset.filter(commissioner=commissioner).filter(
+        Q(start_date__lte=at, end_date__gte=at) | Q(start_date__lte=date_to, end_date__gte=date_from)
+    )
+    result = Utilisation(at=at, date_from=date_from, date_to=date_to, periods=_month_periods(date_from, date_to))
+    by_lot: dict[int, LotUtilisation] = {}
+    for contract in contracts_with_rows(queryset.select_related("care_home", "provider")):
+        counts = Counts()
+        for bed in contract.beds.all():
+            bed.contract = contract
+            counts.add_state(bed_state(bed, at))
+            filled, void = bed_live_spans(bed, date_from, date_to)
+            counts.filled_bed_days += _days(filled)
+            counts.void_bed_days += _days(void)
+            _add_spans_to_periods(result.periods, filled, "filled_bed_days")
+            _add_spans_to_periods(result.periods, filled + void, "live_bed_days")
+        counts.live_bed_days = counts.filled_bed_days + counts.void_bed_days
+        counts.void_cost = (contract.weekly_rate * counts.void_bed_days / 7).quantize(PENNY, ROUND_HALF_UP)
+        result.contracts.append(ContractUtilisation(contract=contract, counts=counts))
+        result.overall.add(counts)
+        for lot in contract.lots.all():
+            by_lot.setdefault(lot.number, LotUtilisation(lot=lot, counts=Counts())).counts.add(counts)
+    result.lots = [by_lot[number] for number in sorted(by_lot)]
+    return result
+
+
+def counts_by_contract(contracts, at: date) -> dict[int, Counts]:
+    """Bed counts as at `at` for each of the given (prefetched) contracts."""
+    result = defaultdict(Counts)
+    for contract in contracts:
+        for bed in contract.beds.all():
+            bed.contract = contract
+            result[contract.pk].add_state(bed_state(bed, at))
+    return result
+
+
+# Block first --------------------------------------------------------------------------------
+
+
+def fitting_void_beds(*, request: PlacementRequest, at: date | None = None):
+    """Void live beds of the request's commissioner that fit it, nearest first.
+
+    Fits: the contract serves the request's lot and runs today; the home has every
+    specialism asked for, lies in the request's area (within its distance, or in its local
+    authority) and is not suspended by the commissioner; the bed is live, in service and
+    free from today on.
+    """
+    at = at or timezone.localdate()
+    busy = Occupancy.objects.filter(bed=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gt=at))
+    out = OutOfService.objects.filter(bed=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gt=at))
+    suspended = Admission.objects.filter(
+        commissioner_id=request.commissioner_id,
+        care_home=OuterRef("contract__care_home"),
+        status=Admission.Status.SUSPENDED,
+    )
+    beds = BlockBed.objects.filter(
+        contract__commissioner_id=request.commissioner_id,
+        contract__lots=request.lot_id,
+        contract__start_date__lte=at,
+        contract__end_date__gte=at,
+        contract__care_home__registration_status="Registered",
+        live_from__lte=at,
+    ).exclude(Exists(busy) | Exists(out) | Exists(suspended))
+    wanted = list(request.specialisms.values_list("pk", flat=True))
+    if wanted:
+        homes_with_all = (
+            CareHome.objects.filter(specialisms__in=wanted)
+            .annotate(matched=Count("specialisms", distinct=True))
+            .filter(matched=len(wanted))
+            .values("pk")
+        )
+        beds = beds.filter(contract__care_home__in=homes_with_all)
+    beds = beds.select_related("contract", "contract__care_home", "contract__provider")
+    located = request.latitude is not None and request.longitude is not None
+    if located:
+        beds = annotate_distance_km(
+            beds,
+            request.latitude,
+            request.longitude,
+            lat_field="contract__care_home__latitude",
+            lng_field="contract__care_home__longitude",
+        )
+    if located and request.max_distance_km is not None:
+        beds = beds.filter(distance_km__lte=float(request.max_distance_km))
+    elif request.local_authority:
+        beds = beds.filter(contract__care_home__local_authority__iexact=request.local_authority)
+    if located:
+        return beds.order_by("distance_km", "contract__weekly_rate", "id")
+    return beds.order_by("contract__weekly_rate", "contract__care_home__name", "id")
