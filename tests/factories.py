@@ -210,3 +210,23 @@ class BlockRequestFactory(factory.django.DjangoModelFactory):
     def specialism_codes(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.specialisms.set(Specialism.objects.filter(code__in=extracted))
+
+
+class PaidPlacementFactory(factory.django.DjangoModelFactory):
+    """A live spot placement with a care home and a fee, as the contracts and payment tests need it."""
+
+    class Meta:
+        model = "placements.Placement"
+
+    commissioner = factory.SubFactory(OrganisationFactory)
+    case_reference = factory.Sequence(lambda n: f"PAY-{n:06d}")
+    care_home = factory.SubFactory(CareHomeFactory)
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    source = "tender"
+    council_weekly_amount = Decimal("700.00")
+    top_up_weekly_amount = Decimal("0.00")
+    weekly_fee = factory.LazyAttribute(lambda o: o.council_weekly_amount + o.top_up_weekly_amount)
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=60))
+    in_county = True
+    target_date = factory.SelfAttribute("start_date")
+    sourced_at = factory.LazyFunction(timezone.now)
