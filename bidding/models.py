@@ -25,6 +25,16 @@ class Tender(models.Model):
     evaluated_at = models.DateTimeField(null=True, blank=True)
     quality_weight = models.PositiveSmallIntegerField(help_text="Copied from the lot rules when published.")
     price_weight = models.PositiveSmallIntegerField()
+    not_yet_rated_score = models.PositiveSmallIntegerField(
+        default=50, help_text="Copied from the lot rules when published: quality score of a home not yet rated."
+    )
+    max_weekly_rate = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text="The council's maximum weekly rate when the tender was published.",
+    )
+    cancel_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

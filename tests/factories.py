@@ -230,3 +230,53 @@ class PaidPlacementFactory(factory.django.DjangoModelFactory):
     in_county = True
     target_date = factory.SelfAttribute("start_date")
     sourced_at = factory.LazyFunction(timezone.now)
+
+
+class PlacementRequestFactory(BlockRequestFactory):
+    """A placement request for tendering: Staffordshire area around Stafford, lot 1."""
+
+    latitude = 52.8065
+    longitude = -2.1166
+    max_distance_km = Decimal("20.0")
+
+
+class TenderFactory(factory.django.DjangoModelFactory):
+    """An open tender written directly (tests of publishing use the service)."""
+
+    class Meta:
+        model = "bidding.Tender"
+
+    request = factory.SubFactory(PlacementRequestFactory)
+    opened_at = factory.LazyFunction(timezone.now)
+    closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=48))
+    quality_weight = 60
+    price_weight = 40
+    not_yet_rated_score = 50
+    max_weekly_rate = factory.SelfAttribute("request.max_weekly_rate")
+    created_by = factory.SelfAttribute("request.created_by")
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "bidding.Invitation"
+
+    tender = factory.SubFactory(TenderFactory)
+    care_home = factory.SubFactory(CareHomeFactory)
+
+
+class BidFactory(factory.django.DjangoModelFactory):
+    """A submitted bid written directly (tests of the deadline use the service)."""
+
+    class Meta:
+        model = "bidding.Bid"
+
+    invitation = factory.SubFactory(InvitationFactory)
+    tender = factory.SelfAttribute("invitation.tender")
+    care_home = factory.SelfAttribute("invitation.care_home")
+    provider = factory.SelfAttribute("invitation.care_home.provider")
+    weekly_fee = Decimal("850.00")
+    earliest_start = factory.LazyFunction(timezone.localdate)
+    needs_confirmed = True
+    submitted_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
+    submitted_by = factory.SubFactory(UserFactory, organisation=factory.SelfAttribute("..provider"), role=Role.PROVIDER)
