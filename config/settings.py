@@ -8,6 +8,7 @@ CELERY_BROKER_URL and REDIS_URL at PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -172,7 +173,17 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "cqc-nightly-refresh": {
+        "task": "quality.tasks.cqc_refresh_dps_homes",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+
+# CQC: the public API (the nightly refresh is a no-op without a key) and vacancy freshness.
+CQC_API_KEY = env.str("CQC_API_KEY", default="")
+CQC_API_BASE_URL = env.str("CQC_API_BASE_URL", default="https://api.service.cqc.org.uk/public/v1")
+VACANCY_STALE_DAYS = env.int("VACANCY_STALE_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

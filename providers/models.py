@@ -46,6 +46,8 @@ class CareHome(models.Model):
     provides_residential = models.BooleanField(default=True, help_text="Care home service without nursing.")
     provides_nursing = models.BooleanField(default=False, help_text="Care home service with nursing.")
     specialisms = models.ManyToManyField(Specialism, blank=True, related_name="care_homes")
+    cqc_provider_id = models.CharField("CQC provider id", max_length=20, blank=True)
+    cqc_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last time CQC data changed this home.")
     current_rating = models.ForeignKey(
         "quality.Rating", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -94,6 +96,23 @@ class Admission(models.Model):
     care_home = models.ForeignKey(CareHome, on_delete=models.PROTECT, related_name="admissions")
     lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="admissions")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLIED, db_index=True)
+    status_before_suspension = models.CharField(
+        max_length=20, choices=Status.choices, blank=True, help_text="Where reinstatement returns the home to."
+    )
+    # The declarations the commissioning body asks for, made when applying.
+    insurance_confirmed = models.BooleanField(default=False)
+    insurance_expires_on = models.DateField(null=True, blank=True)
+    terms_accepted = models.BooleanField(default=False)
+    weekly_fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    applied_by = models.ForeignKey(
+        "organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -106,3 +125,75 @@ class Admission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.care_home} / lot {self.lot.number}: {self.get_status_display()}"
+
+    @property
+    def is_eligible(self) -> bool:
+        """Only admitted, not suspended, home-lots may be invited to tender."""
+        return self.status == self.Status.ADMITTED
+
+
+class AdmissionEvent(models.Model):
+    """One change of an admission's status: who, when, why. Never edited."""
+
+    admission = models.ForeignKey(Admission, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=Admission.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Admission.Status.choices)
+    actor = models.ForeignKey("organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    automatic = models.BooleanField(default=False, help_text="Made by the service, e.g. on a CQC rating.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.admission}: {self.from_status or 'new'} -> {self.to_status}"
+
+
+class ApplicationWindow(models.Model):
+    """A dated re-opening window of a lot run as a framework (admission_mode = windows)."""
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="application_windows"
+    )
+    lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="application_windows")
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+
+    class Meta:
+        ordering = ["opens_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="window_closes_after_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commissioner}: lot {self.lot.number} {self.opens_on} to {self.closes_on}"
+
+
+class Vacancy(models.Model):
+    """Beds a home says are free, for one lot or one setting."""
+
+    class Setting(models.TextChoices):
+        RESIDENTIAL = "residential", "Residential"
+        NURSING = "nursing", "Nursing"
+
+    care_home = models.ForeignKey(CareHome, on_delete=models.CASCADE, related_name="vacancies")
+    lot = models.ForeignKey("lots.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    setting = models.CharField(max_length=20, choices=Setting.choices, blank=True)
+    beds_free = models.PositiveSmallIntegerField()
+    available_from = models.DateField()
+    notes = models.TextField(blank=True)
+    confirmed_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey("organisations.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["care_home", "lot__number", "setting"]
+        verbose_name_plural = "vacancies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lot__isnull=False) | ~Q(setting=""), name="vacancy_names_lot_or_setting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: {self.beds_free} free"

@@ -1,0 +1,438 @@
+"""DPS membership: homes, applications per lot, decisions, suspensions and vacancies."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import ApplicationError, ConflictError
+from core.notifications import notify_organisation
+from lots.models import Lot, LotRules
+from organisations.models import Organisation, Role
+from organisations.permissions import is_commissioner, is_provider_user, require
+
+from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
+
+LIVE_STATUSES = (Admission.Status.APPLIED, Admission.Status.ADMITTED)
+REQUIRED = "Enter a reason."
+
+
+def _require_own_home(actor, care_home: CareHome) -> None:
+    """Providers act only on their own homes; anyone else's home is unknown to them."""
+    require(is_provider_user(actor), "Only provider users can manage care homes.")
+    if care_home.provider_id != actor.organisation_id:
+        raise Http404("No such care home.")
+
+
+def _require_own_admission(actor, admission: Admission) -> None:
+    require(is_commissioner(actor), "Only commissioners decide on admissions.")
+    if admission.commissioner_id != actor.organisation_id:
+        raise Http404("No such application.")
+
+
+def _transition(admission: Admission, *, to_status: str, actor, reason: str, automatic: bool = False) -> None:
+    from_status = admission.status
+    admission.status = to_status
+    AdmissionEvent.objects.create(
+        admission=admission,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        reason=reason,
+        automatic=automatic,
+    )
+
+
+@transaction.atomic
+def care_home_add(
+    *,
+    actor,
+    cqc_location_id: str,
+    name: str = "",
+    address_line_1: str = "",
+    town: str = "",
+    postcode: str = "",
+    local_authority: str = "",
+    registered_beds: int = 0,
+    provides_residential: bool = True,
+    provides_nursing: bool = False,
+) -> CareHome:
+    """Add a home to the provider's list. A home CQC data already placed with this provider is
+    simply theirs; one CQC lists under another provider cannot be claimed."""
+    require(is_provider_user(actor), "Only provider users can add care homes.")
+    location_id = cqc_location_id.strip()
+    existing = CareHome.objects.select_for_update().filter(cqc_location_id=location_id).first()
+    if existing is not None:
+        if existing.provider_id == actor.organisation_id:
+            return existing
+        raise ConflictError(
+            "CQC lists this location under another provider. Contact the council if that is wrong.",
+            code="location_of_another_provider",
+            fields={"cqc_location_id": "CQC lists this location under another provider."},
+        )
+    missing = {
+        field: "Enter this, as CQC has no record of the location yet."
+        for field, value in (("name", name), ("address_line_1", address_line_1), ("postcode", postcode))
+        if not value.strip()
+    }
+    if missing:
+        raise ApplicationError("Some details of the home are missing.", code="details_missing", fields=missing)
+    if not (provides_residential or provides_nursing):
+        raise ApplicationError(
+            "Choose residential, nursing or both.", code="no_setting", fields={"provides_residential": "Choose one."}
+        )
+    home = CareHome.objects.create(
+        provider=actor.organisation,
+        cqc_location_id=location_id,
+        cqc_provider_id=actor.organisation.cqc_provider_id,
+        name=name.strip(),
+        address_line_1=address_line_1.strip(),
+        town=town.strip(),
+        postcode=postcode.strip().upper(),
+        local_authority=local_authority.strip(),
+        registered_beds=registered_beds,
+        provides_residential=provides_residential,
+        provides_nursing=provides_nursing,
+    )
+    audit_record(actor=actor, verb="providers.care_home.added", target=home, organisation=actor.organisation)
+    return home
+
+
+def next_window(*, commissioner: Organisation, lot: Lot, today: date) -> ApplicationWindow | None:
+    return (
+        ApplicationWindow.objects.filter(commissioner=commissioner, lot=lot, opens_on__gt=today)
+        .order_by("opens_on")
+        .first()
+    )
+
+
+def _check_window(*, commissioner: Organisation, lot: Lot, today: date) -> None:
+    rules = LotRules.objects.filter(commissioner=commissioner, lot=lot).first()
+    if rules is None:
+        raise ApplicationError(
+            f"{commissioner} does not commission lot {lot.number}.", code="lot_not_run", fields={"lots": "Not run."}
+        )
+    if rules.admission_mode != LotRules.AdmissionMode.WINDOWS:
+        return
+    if ApplicationWindow.objects.filter(
+        commissioner=commissioner, lot=lot, opens_on__lte=today, closes_on__gte=today
+    ).exists():
+        return
+    upcoming = next_window(commissioner=commissioner, lot=lot, today=today)
+    if upcoming is None:
+        message = f"Lot {lot.number} of {commissioner} is closed to applications and no re-opening is planned yet."
+    else:
+        message = (
+            f"Lot {lot.number} of {commissioner} is closed to applications. "
+            f"The next window opens on {upcoming.opens_on:%-d %B %Y} and closes on {upcoming.closes_on:%-d %B %Y}."
+        )
+    raise ApplicationError(message, code="outside_window", fields={"lots": message})
+
+
+@dataclass(frozen=True)
+class Declarations:
+    insurance_confirmed: bool
+    insurance_expires_on: date | None
+    terms_accepted: bool
+    weekly_fee: Decimal
+
+
+def _check_declarations(declarations: Declarations, today: date) -> None:
+    errors = {}
+    if not declarations.insurance_confirmed:
+        errors["insurance_confirmed"] = "Confirm the home holds the insurance the council asks for."
+    if declarations.insurance_expires_on is None or declarations.insurance_expires_on <= today:
+        errors["insurance_expires_on"] = "Enter an insurance expiry date in the future."
+    if not declarations.terms_accepted:
+        errors["terms_accepted"] = "Accept the terms and conditions to apply."
+    if declarations.weekly_fee is None or declarations.weekly_fee <= 0:
+        errors["weekly_fee"] = "Enter the weekly fee, more than £0."
+    if errors:
+        raise ApplicationError("Some declarations are missing.", code="declarations_missing", fields=errors)
+
+
+@transaction.atomic
+def admission_apply(
+    *, actor, care_home: CareHome, commissioner: Organisation, lots: list[Lot], declarations: Declarations
+) -> list[Admission]:
+    """Apply for a home to join lots of one commissioning body's DPS."""
+    _require_own_home(actor, care_home)
+    if not commissioner.is_commissioning_body:
+        raise ApplicationError("Choose a council or NHS body.", code="not_commissioner")
+    if not lots:
+        raise ApplicationError("Choose at least one lot.", code="no_lots", fields={"lots": "Choose at least one lot."})
+    today = timezone.localdate()
+    _check_declarations(declarations, today)
+    for lot in lots:
+        _check_window(commissioner=commissioner, lot=lot, today=today)
+    now = timezone.now()
+    applied = []
+    for lot in lots:
+        admission, created = Admission.objects.select_for_update().get_or_create(
+            commissioner=commissioner, care_home=care_home, lot=lot
+        )
+        if not created and admission.status not in (Admission.Status.REJECTED, Admission.Status.REMOVED):
+            raise ConflictError(
+                f"{care_home.name} is already {admission.get_status_display().lower()} on lot {lot.number}.",
+                code="already_applied",
+                fields={"lots": f"Lot {lot.number}: already {admission.get_status_display().lower()}."},
+            )
+        if not created:
+            _transition(admission, to_status=Admission.Status.APPLIED, actor=actor, reason="Applied again")
+        else:
+            AdmissionEvent.objects.create(admission=admission, to_status=Admission.Status.APPLIED, actor=actor)
+        admission.insurance_confirmed = declarations.insurance_confirmed
+        admission.insurance_expires_on = declarations.insurance_expires_on
+        admission.terms_accepted = declarations.terms_accepted
+        admission.weekly_fee = declarations.weekly_fee
+        admission.applied_by = actor
+        admission.applied_at = now
+        admission.decided_by = None
+        admission.decided_at = None
+        admission.decision_reason = ""
+        admission.save()
+        audit_record(
+            actor=actor,
+            verb="providers.admission.applied",
+            target=admission,
+            organisation=actor.organisation,
+            detail={"lot": lot.number, "commissioner": commissioner.slug, "weekly_fee": str(declarations.weekly_fee)},
+        )
+        applied.append(admission)
+    notify_organisation(
+        organisation=commissioner,
+        roles=[Role.COMMISSIONER],
+        verb="providers.admission.applied",
+        subject=f"New DPS application: {care_home.name}",
+        template="emails/dps_message.txt",
+        context={"message": f"{care_home.name} applied for lots {', '.join(str(lot.number) for lot in lots)}."},
+        dedupe_key=f"admission-applied:{care_home.pk}:{commissioner.pk}:{now.isoformat()}",
+        link=reverse("providers:application_queue"),
+    )
+    return applied
+
+
+@transaction.atomic
+def admission_decide(*, actor, admission: Admission, admit: bool, reason: str) -> Admission:
+    _require_own_admission(actor, admission)
+    admission = Admission.objects.select_for_update().select_related("care_home", "lot").get(pk=admission.pk)
+    if not reason.strip():
+        raise ApplicationError("Give a reason for the decision.", code="reason_required", fields={"reason": REQUIRED})
+    if admission.status != Admission.Status.APPLIED:
+        raise ConflictError(
+            f"This application is already {admission.get_status_display().lower()}.", code="not_pending"
+        )
+    to_status = Admission.Status.ADMITTED if admit else Admission.Status.REJECTED
+    _transition(admission, to_status=to_status, actor=actor, reason=reason)
+    admission.decided_by = actor
+    admission.decided_at = timezone.now()
+    admission.decision_reason = reason
+    admission.save()
+    verb = "providers.admission.admitted" if admit else "providers.admission.rejected"
+    audit_record(actor=actor, verb=verb, target=admission, organisation=actor.organisation, reason=reason)
+    word = "admitted to" if admit else "not admitted to"
+    notify_organisation(
+        organisation=admission.care_home.provider,
+        verb=verb,
+        subject=f"{admission.care_home.name} {word} lot {admission.lot.number}",
+        template="emails/dps_message.txt",
+        context={
+            "message": f"{admission.commissioner} has {word.replace(' to', '')} {admission.care_home.name} "
+            f"on lot {admission.lot.number}. Reason: {reason}"
+        },
+        dedupe_key=f"admission-decided:{admission.pk}:{admission.decided_at.isoformat()}",
+        link=reverse("providers:my_applications"),
+    )
+    return admission
+
+
+def _notify_suspension(admissions: list[Admission], *, reason: str, dedupe: str) -> None:
+    if not admissions:
+        return
+    home = admissions[0].care_home
+    lots_by_body: dict[int, list[Admission]] = {}
+    for admission in admissions:
+        lots_by_body.setdefault(admission.commissioner_id, []).append(admission)
+    for group in lots_by_body.values():
+        commissioner = group[0].commissioner
+        lots = ", ".join(str(a.lot.number) for a in group)
+        notify_organisation(
+            organisation=commissioner,
+            roles=[Role.COMMISSIONER, Role.BROKER],
+            verb="providers.admission.suspended",
+            subject=f"{home.name} suspended from your DPS",
+            template="emails/dps_message.txt",
+            context={"message": f"{home.name} is suspended on lots {lots}. Reason: {reason}"},
+            dedupe_key=f"suspended:{dedupe}:{commissioner.pk}",
+            link=reverse("providers:suspensions"),
+        )
+    notify_organisation(
+        organisation=home.provider,
+        verb="providers.admission.suspended",
+        subject=f"{home.name} suspended from new placements",
+        template="emails/dps_message.txt",
+        context={"message": f"{home.name} is suspended from new placements. Reason: {reason}"},
+        dedupe_key=f"suspended:{dedupe}:provider",
+        link=reverse("providers:my_applications"),
+    )
+
+
+def _suspend(admissions: list[Admission], *, actor, reason: str, automatic: bool) -> None:
+    for admission in admissions:
+        admission.status_before_suspension = admission.status
+        _transition(admission, to_status=Admission.Status.SUSPENDED, actor=actor, reason=reason, automatic=automatic)
+        admission.save(update_fields=["status", "status_before_suspension", "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="providers.admission.suspended",
+            target=admission,
+            organisation=admission.commissioner,
+            reason=reason,
+            detail={"automatic": automatic},
+        )
+
+
+def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str) -> int:
+    from bidding.services import invitations_withdraw_for_care_home
+
+    return invitations_withdraw_for_care_home(care_home=care_home, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def care_home_suspend_for_rating(*, care_home: CareHome, rating, actor=None) -> list[Admission]:
+    """An Inadequate rating suspends every live admission of the home on every DPS at once."""
+    admissions = list(
+        Admission.objects.select_for_update()
+        .select_related("care_home__provider", "commissioner", "lot")
+        .filter(care_home=care_home, status__in=LIVE_STATUSES)
+        .order_by("commissioner_id", "lot__number")
+    )
+    reason = f"CQC rated the home Inadequate overall (report {rating.report_date or 'date unknown'})."
+    _suspend(admissions, actor=actor, reason=reason, automatic=True)
+    _withdraw_from_tenders(care_home=care_home, actor=actor, reason=reason)
+    _notify_suspension(admissions, reason=reason, dedupe=f"rating-{rating.pk}")
+    return admissions
+
+
+@transaction.atomic
+def admission_suspend(*, actor, admission: Admission, reason: str) -> Admission:
+    """A commissioner's own suspension (e.g. safeguarding) of one home-lot."""
+    _require_own_admission(actor, admission)
+    if not reason.strip():
+        raise ApplicationError("Give a reason for the suspension.", code="reason_required", fields={"reason": REQUIRED})
+    admission = (
+        Admission.objects.select_for_update()
+        .select_related("care_home__provider", "commissioner", "lot")
+        .get(pk=admission.pk)
+    )
+    if admission.status not in LIVE_STATUSES:
+        raise ConflictError(
+            f"This home-lot is {admission.get_status_display().lower()} and cannot be suspended.", code="not_live"
+        )
+    _suspend([admission], actor=actor, reason=reason, automatic=False)
+    if not Admission.objects.filter(care_home=admission.care_home, status=Admission.Status.ADMITTED).exists():
+        _withdraw_from_tenders(care_home=admission.care_home, actor=actor, reason=reason)
+    _notify_suspension([admission], reason=reason, dedupe=f"manual-{admission.pk}-{timezone.now().isoformat()}")
+    return admission
+
+
+@transaction.atomic
+def admission_reinstate(*, actor, admission: Admission, reason: str) -> Admission:
+    """Only a commissioner lifts a suspension; a better rating alone never does."""
+    _require_own_admission(actor, admission)
+    if not reason.strip():
+        raise ApplicationError(
+            "Give a reason for reinstating the home.", code="reason_required", fields={"reason": "Required."}
+        )
+    admission = Admission.objects.select_for_update().select_related("care_home__provider", "lot").get(pk=admission.pk)
+    if admission.status != Admission.Status.SUSPENDED:
+        raise ConflictError("This home-lot is not suspended.", code="not_suspended")
+    _transition(
+        admission, to_status=admission.status_before_suspension or Admission.Status.ADMITTED, actor=actor, reason=reason
+    )
+    admission.status_before_suspension = ""
+    admission.save(update_fields=["status", "status_before_suspension", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="providers.admission.reinstated",
+        target=admission,
+        organisation=actor.organisation,
+        reason=reason,
+    )
+    notify_organisation(
+        organisation=admission.care_home.provider,
+        verb="providers.admission.reinstated",
+        subject=f"{admission.care_home.name} reinstated on lot {admission.lot.number}",
+        template="emails/dps_message.txt",
+        context={"message": f"{admission.commissioner} reinstated {admission.care_home.name}. Reason: {reason}"},
+        dedupe_key=f"reinstated:{admission.pk}:{timezone.now().isoformat()}",
+        link=reverse("providers:my_applications"),
+    )
+    return admission
+
+
+@dataclass(frozen=True)
+class VacancyInput:
+    beds_free: int
+    available_from: date
+    lot: Lot | None = None
+    setting: str = ""
+    notes: str = ""
+
+
+@transaction.atomic
+def vacancies_replace(*, actor, care_home: CareHome, vacancies: list[VacancyInput]) -> list[Vacancy]:
+    """Replace the home's vacancies with the list given; saving also confirms them as current."""
+    _require_own_home(actor, care_home)
+    CareHome.objects.select_for_update().filter(pk=care_home.pk).first()
+    for number, item in enumerate(vacancies):
+        if item.lot is None and not item.setting:
+            raise ApplicationError(
+                "Each vacancy needs a lot or a setting.",
+                code="vacancy_needs_lot_or_setting",
+                fields={f"vacancies[{number}]": "Choose a lot or a setting."},
+            )
+    care_home.vacancies.all().delete()
+    now = timezone.now()
+    created = Vacancy.objects.bulk_create(
+        Vacancy(
+            care_home=care_home,
+            lot=item.lot,
+            setting=item.setting,
+            beds_free=item.beds_free,
+            available_from=item.available_from,
+            notes=item.notes,
+            confirmed_at=now,
+            confirmed_by=actor,
+        )
+        for item in vacancies
+    )
+    audit_record(
+        actor=actor,
+        verb="providers.vacancies.confirmed",
+        target=care_home,
+        organisation=actor.organisation,
+        detail={"beds_free": sum(item.beds_free for item in vacancies)},
+    )
+    return created
+
+
+@transaction.atomic
+def application_window_create(*, actor, lot: Lot, opens_on: date, closes_on: date) -> ApplicationWindow:
+    require(is_commissioner(actor), "Only commissioners set re-opening windows.")
+    if closes_on < opens_on:
+        raise ApplicationError(
+            "The window must close on or after the day it opens.",
+            code="window_backwards",
+            fields={"closes_on": "Must be on or after the opening date."},
+        )
+    window = ApplicationWindow.objects.create(
+        commissioner=actor.organisation, lot=lot, opens_on=opens_on, closes_on=closes_on
+    )
+    audit_record(actor=actor, verb="providers.window.created", target=window, organisation=actor.organisation)
+    return window
