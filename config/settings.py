@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "blockbeds",
     "dashboards",
     "integrations",
+    "contracts",
 ]
 
 MIDDLEWARE = [

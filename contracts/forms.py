@@ -1,0 +1,85 @@
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+
+from lots.models import ClientGroup, Lot
+
+from .models import Uplift
+
+
+class UpliftForm(forms.Form):
+    """An uplift's basis and date, and a percentage or new weekly rate per lot or client group."""
+
+    name = forms.CharField(label="Name", max_length=120, help_text="For example, April 2026 uplift.")
+    basis = forms.ChoiceField(label="Basis", choices=Uplift.Basis.choices, widget=forms.RadioSelect)
+    basis_note = forms.CharField(
+        label="How the uplift was worked out",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example, the index and month used, or the Real Living Wage rate.",
+    )
+    effective_from = DateInputField(label="Effective from")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lots = list(Lot.objects.order_by("number"))
+        for value, label in ClientGroup.choices:
+            self.fields[f"group_{value}"] = forms.DecimalField(
+                label=f"{label}: uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0.01
+            )
+        for lot in self.lots:
+            self.fields[f"lot_{lot.number}_percentage"] = forms.DecimalField(
+                label=f"Lot {lot.number} ({lot.name}): uplift (%)",
+                required=False,
+                max_digits=5,
+                decimal_places=2,
+                min_value=0.01,
+                help_text="Overrides the client group's percentage.",
+            )
+            self.fields[f"lot_{lot.number}_rate"] = forms.DecimalField(
+                label=f"Lot {lot.number} ({lot.name}): new weekly rate (£)",
+                required=False,
+                max_digits=10,
+                decimal_places=2,
+                min_value=0.01,
+                help_text="Fees below this rate rise to it.",
+            )
+        self.helper = FormHelper()
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Save and preview"))
+
+    def clean(self):
+        cleaned = super().clean()
+        for lot in self.lots:
+            if cleaned.get(f"lot_{lot.number}_percentage") and cleaned.get(f"lot_{lot.number}_rate"):
+                self.add_error(f"lot_{lot.number}_rate", "Give a percentage or a new rate for a lot, not both.")
+        return cleaned
+
+    def rules(self) -> list[dict]:
+        rules = [
+            {"client_group": value, "percentage": self.cleaned_data[f"group_{value}"]}
+            for value, _ in ClientGroup.choices
+            if self.cleaned_data.get(f"group_{value}")
+        ]
+        for lot in self.lots:
+            if percentage := self.cleaned_data.get(f"lot_{lot.number}_percentage"):
+                rules.append({"lot": lot, "percentage": percentage})
+            elif rate := self.cleaned_data.get(f"lot_{lot.number}_rate"):
+                rules.append({"lot": lot, "new_weekly_rate": rate})
+        return rules
+
+
+class PeriodForm(forms.Form):
+    period = forms.CharField(
+        label="Period",
+        max_length=12,
+        help_text="An ISO week such as 2026-W15, or four weeks from one such as 2026-W15/4.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Show schedule"))

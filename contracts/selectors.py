@@ -1,0 +1,127 @@
+"""Reads: fee history on a date, and agreements and uplifts scoped to the user."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from placements.models import Placement
+
+from .models import FeePeriod, ServiceAgreement, Uplift
+
+
+@dataclass(frozen=True)
+class Fee:
+    effective_from: dt.date
+    weekly_fee: Decimal
+    council_weekly_amount: Decimal
+    top_up_weekly_amount: Decimal
+
+
+def _placement_fee(placement: Placement) -> Fee:
+    return Fee(
+        placement.start_date,
+        placement.weekly_fee,
+        placement.council_weekly_amount,
+        placement.top_up_weekly_amount,
+    )
+
+
+def _period_fee(period: FeePeriod) -> Fee:
+    return Fee(period.effective_from, period.weekly_fee, period.council_weekly_amount, period.top_up_weekly_amount)
+
+
+def fee_history(*, placement: Placement) -> list[Fee]:
+    """The placement's fees in date order; a placement never changed has just its agreed fee.
+
+    Uses the prefetched `fee_periods` when the caller prefetched them.
+    """
+    periods = sorted(placement.fee_periods.all(), key=lambda p: p.effective_from)
+    if not periods:
+        return [_placement_fee(placement)]
+    return [_period_fee(p) for p in periods]
+
+
+def is_live_on(placement: Placement, on: dt.date) -> bool:
+    return placement.start_date <= on and (placement.end_date is None or on <= placement.end_date)
+
+
+def fee_on(*, placement: Placement, on: dt.date) -> Fee | None:
+    """The fee (with its council and top-up parts) in force on a day; None if not placed that day."""
+    if not is_live_on(placement, on):
+        return None
+    current = None
+    for fee in fee_history(placement=placement):
+        if fee.effective_from > on:
+            break
+        current = fee
+    return current
+
+
+def weekly_fee_on(*, placement: Placement, on: dt.date) -> Decimal | None:
+    """The gross weekly fee in force on a day; None if the person was not placed that day."""
+    fee = fee_on(placement=placement, on=on)
+    return fee.weekly_fee if fee else None
+
+
+def placements_live_on(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:
+    return queryset.filter(Q(end_date__isnull=True) | Q(end_date__gte=on), start_date__lte=on)
+
+
+def with_weekly_fee_on(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:
+    """Annotate `fee_on_date`, `council_on_date` and `top_up_on_date`: the fee in force on `on`.
+
+    One query for any number of placements: e.g. the mean weekly cost of placements live on
+    a date is `with_weekly_fee_on(placements_live_on(qs, on), on).aggregate(Avg("fee_on_date"))`.
+    A placement whose fee never changed has no history rows and keeps its own fee.
+    """
+    periods = FeePeriod.objects.filter(placement=OuterRef("pk"), effective_from__lte=on).order_by("-effective_from")
+    money = DecimalField(max_digits=10, decimal_places=2)
+
+    def latest(field: str):
+        return Coalesce(Subquery(periods.values(field)[:1], output_field=money), field, output_field=money)
+
+    return queryset.annotate(
+        fee_on_date=latest("weekly_fee"),
+        council_on_date=latest("council_weekly_amount"),
+        top_up_on_date=latest("top_up_weekly_amount"),
+    )
+
+
+def agreement_list(*, actor) -> QuerySet[ServiceAgreement]:
+    """Agreements the user's organisation is party to: a council its own, a provider its own."""
+    qs = ServiceAgreement.objects.select_related("placement", "accepted_by")
+    if not (actor.is_authenticated and actor.organisation_id):
+        return qs.none()
+    if actor.is_council_user:
+        return qs.filter(commissioner_id=actor.organisation_id)
+    if actor.is_provider_user:
+        return qs.filter(provider_id=actor.organisation_id)
+    return qs.none()
+
+
+def agreement_get(*, actor, pk: int) -> ServiceAgreement:
+    agreement = agreement_list(actor=actor).filter(pk=pk).first()
+    if agreement is None:
+        raise Http404("No such agreement.")
+    return agreement
+
+
+def agreement_versions(*, agreement: ServiceAgreement) -> QuerySet[ServiceAgreement]:
+    return ServiceAgreement.objects.filter(placement_id=agreement.placement_id).order_by("-version")
+
+
+def uplift_list(*, actor) -> QuerySet[Uplift]:
+    if not (actor.is_authenticated and actor.organisation_id and actor.is_council_user):
+        return Uplift.objects.none()
+    return Uplift.objects.filter(commissioner_id=actor.organisation_id).prefetch_related("rules__lot")
+
+
+def uplift_get(*, actor, pk: int) -> Uplift:
+    uplift = uplift_list(actor=actor).filter(pk=pk).first()
+    if uplift is None:
+        raise Http404("No such uplift.")
+    return uplift

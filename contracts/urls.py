@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "contracts"
+
+urlpatterns = [
+    path("agreements/", views.agreements, name="agreements"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"),
+    path("agreements/<int:pk>/pdf/", views.agreement_download, name="agreement_pdf"),
+    path("agreements/<int:pk>/accept/", views.agreement_accept_view, name="agreement_accept"),
+    path("commissioner/uplifts/", views.uplifts, name="uplifts"),
+    path("commissioner/uplifts/new/", views.uplift_new, name="uplift_new"),
+    path("commissioner/uplifts/<int:pk>/", views.uplift_detail, name="uplift_detail"),
+    path("commissioner/uplifts/<int:pk>/apply/", views.uplift_apply_view, name="uplift_apply"),
+    path("payments/", views.payment_schedule, name="payment_schedule"),
+]

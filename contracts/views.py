@@ -1,0 +1,191 @@
+"""Pages: service agreements, fee uplifts and payment schedules."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.audit import audit_timeline
+from core.csv_export import csv_response
+from core.errors import ApplicationError, apply_to_form
+from organisations.decorators import role_required
+from organisations.models import Role
+
+from .forms import PeriodForm, UpliftForm
+from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_containing, period_parse
+from .pdf import agreement_pdf
+from .selectors import agreement_get, agreement_list, agreement_versions, uplift_get, uplift_list
+from .services import agreement_accept, uplift_create, uplift_preview, uplift_queue
+
+ALL_ROLES = (Role.BROKER, Role.COMMISSIONER, Role.PROVIDER)
+AGREEMENT_CSV_HEADER = [
+    "reference",
+    "version",
+    "case_reference",
+    "commissioner",
+    "provider",
+    "care_home",
+    "lot",
+    "start_date",
+    "end_date",
+    "weekly_fee",
+    "council_weekly",
+    "top_up_weekly",
+    "accepted_at",
+]
+
+
+@role_required(*ALL_ROLES)
+def agreements(request):
+    rows = agreement_list(actor=request.user).filter(is_current=True).order_by("care_home_name", "case_reference")
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            "service-agreements.csv",
+            AGREEMENT_CSV_HEADER,
+            (
+                [
+                    a.reference,
+                    a.version,
+                    a.case_reference,
+                    a.commissioner_name,
+                    a.provider_name,
+                    a.care_home_name,
+                    a.lot_name,
+                    a.start_date,
+                    a.end_date or "",
+                    a.weekly_fee,
+                    a.council_weekly_amount,
+                    a.top_up_weekly_amount,
+                    timezone.localtime(a.accepted_at).isoformat() if a.accepted_at else "",
+                ]
+                for a in rows
+            ),
+        )
+    return render(request, "contracts/agreement_list.html", {"agreements": rows})
+
+
+@role_required(*ALL_ROLES)
+def agreement_detail(request, pk: int):
+    agreement = agreement_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "contracts/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "versions": agreement_versions(agreement=agreement),
+            "can_accept": request.user.is_provider_user and agreement.is_current and not agreement.is_accepted,
+            "timeline": audit_timeline(target=agreement),
+        },
+    )
+
+
+@role_required(*ALL_ROLES)
+def agreement_download(request, pk: int):
+    agreement = agreement_get(actor=request.user, pk=pk)
+    response = HttpResponse(agreement_pdf(agreement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{agreement.reference}.pdf"'
+    return response
+
+
+@require_POST
+@role_required(Role.PROVIDER)
+def agreement_accept_view(request, pk: int):
+    agreement = agreement_get(actor=request.user, pk=pk)
+    try:
+        agreement_accept(agreement=agreement, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"You accepted agreement {agreement.reference}.")
+    return redirect("contracts:agreement_detail", pk=agreement.pk)
+
+
+@role_required(Role.COMMISSIONER, Role.BROKER)
+def uplifts(request):
+    rows = uplift_list(actor=request.user)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            "fee-uplifts.csv",
+            ["name", "basis", "effective_from", "rules", "status", "placements_uplifted", "applied_at"],
+            (
+                [
+                    u.name,
+                    u.get_basis_display(),
+                    u.effective_from,
+                    "; ".join(str(r) for r in u.rules.all()),
+                    u.get_status_display(),
+                    u.placements_uplifted,
+                    timezone.localtime(u.applied_at).isoformat() if u.applied_at else "",
+                ]
+                for u in rows
+            ),
+        )
+    return render(request, "contracts/uplift_list.html", {"uplifts": rows})
+
+
+@role_required(Role.COMMISSIONER)
+def uplift_new(request):
+    form = UpliftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            uplift = uplift_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                basis=form.cleaned_data["basis"],
+                basis_note=form.cleaned_data["basis_note"],
+                effective_from=form.cleaned_data["effective_from"],
+                rules=form.rules(),
+            )
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            return redirect("contracts:uplift_detail", pk=uplift.pk)
+    return render(request, "contracts/uplift_form.html", {"form": form})
+
+
+@role_required(Role.COMMISSIONER, Role.BROKER)
+def uplift_detail(request, pk: int):
+    uplift = uplift_get(actor=request.user, pk=pk)
+    preview = uplift_preview(uplift=uplift) if uplift.status != uplift.Status.APPLIED else None
+    if preview is not None and request.GET.get("format") == "csv":
+        return csv_response(
+            f"uplift-{uplift.pk}-preview.csv",
+            ["lot", "placements", "old_weekly_total", "new_weekly_total"],
+            [[t.lot.number, t.count, t.old_weekly_total, t.new_weekly_total] for t in preview.lots],
+        )
+    return render(
+        request,
+        "contracts/uplift_detail.html",
+        {"uplift": uplift, "preview": preview, "timeline": audit_timeline(target=uplift)},
+    )
+
+
+@require_POST
+@role_required(Role.COMMISSIONER)
+def uplift_apply_view(request, pk: int):
+    uplift = uplift_get(actor=request.user, pk=pk)
+    try:
+        uplift_queue(uplift=uplift, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The uplift is being applied. This page shows when it is done.")
+    return redirect("contracts:uplift_detail", pk=uplift.pk)
+
+
+@role_required(*ALL_ROLES)
+def payment_schedule(request):
+    form = PeriodForm(request.GET or None)
+    period = period_containing(timezone.localdate())
+    if form.is_bound and form.is_valid():
+        try:
+            period = period_parse(form.cleaned_data["period"])
+        except ApplicationError as error:
+            apply_to_form(form, error)
+    if not form.is_bound:
+        form = PeriodForm(initial={"period": period.label})
+    schedule = payment_schedule_for(actor=request.user, period=period)
+    if request.GET.get("format") == "csv":
+        return csv_response(f"payment-schedule-{period.start:%Y-%m-%d}.csv", CSV_HEADER, csv_rows(schedule))
+    return render(request, "contracts/payment_schedule.html", {"form": form, "schedule": schedule})
