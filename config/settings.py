@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integrations.middleware.IdempotencyKeyMiddleware",
+    "integrations.middleware.ApiETagMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -197,6 +199,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "core.api.DefaultCursorPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Care home placements API",
@@ -206,6 +209,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.openapi.postprocess_problem_responses",
+    ],
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
@@ -225,6 +232,24 @@ X_FRAME_OPTIONS = "DENY"
 # within the window, further attempts are refused until the window passes.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+
+# Integration API: request rates per client, idempotency keys, webhooks, open data.
+API_THROTTLE_RATE_CLIENT = env.str("API_THROTTLE_RATE_CLIENT", default="600/min")
+API_THROTTLE_RATE_USER = env.str("API_THROTTLE_RATE_USER", default="600/min")
+API_THROTTLE_RATE_ANON = env.str("API_THROTTLE_RATE_ANON", default="60/min")
+IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
+IDEMPOTENCY_POLL_SECONDS = 0.05
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-carehomes")
+OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="Care home placements")
+OCDS_LICENSE = env.str("OCDS_LICENSE", default="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+CELERY_BEAT_SCHEDULE["integrations-purge-idempotency-keys"] = {
+    "task": "integrations.tasks.purge_idempotency_keys",
+    "schedule": 6 * 3600.0,
+}
 
 LOGGING = {
     "version": 1,

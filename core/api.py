@@ -1,7 +1,7 @@
 """API conventions shared by every endpoint: errors as problem details, cursor pages."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -24,6 +24,12 @@ def _problem(status_code: int, title: str, detail: str, code: str, errors=None) 
     if errors:
         body["errors"] = errors
     return Response(body, status=status_code, content_type=PROBLEM_JSON)
+
+
+def problem_response(status_code: int, title: str, detail: str, code: str) -> JsonResponse:
+    """A problem details response for code that runs outside DRF views (middleware)."""
+    body = {"type": "about:blank", "title": title, "status": status_code, "detail": detail, "code": code}
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_JSON)
 
 
 def exception_handler(exc, context):

@@ -135,6 +135,7 @@ class ApiClient(models.Model):
         PLACEMENT_REQUESTS = "placement-requests", "Placement requests"
         BIDS = "bids", "Bids"
         DASHBOARDS = "dashboards", "Dashboards"
+        WEBHOOKS = "webhooks", "Webhooks"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_clients")
     name = models.CharField(max_length=120)

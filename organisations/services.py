@@ -2,15 +2,18 @@
 
 import secrets
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from core.audit import audit_record
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ConflictError
 
 from .authentication import hash_secret
 from .models import COMMISSIONING_ROLES, ApiClient, Organisation, Role, User
+from .permissions import can_manage_api_clients
 
 
 @transaction.atomic
@@ -80,7 +83,13 @@ def user_create(
 def api_client_create(
     *, organisation: Organisation, name: str, scopes: list[str], role: str = "", actor=None
 ) -> tuple[ApiClient, str]:
-    """Register a system; returns the client and its token, which is never shown again."""
+    """Register a system; returns the client and its token, which is never shown again.
+
+    People may only register systems of their own organisation; `actor=None` is the
+    operator's command line.
+    """
+    if actor is not None and not (can_manage_api_clients(actor) and actor.organisation_id == organisation.pk):
+        raise PermissionDenied("Only commissioners and provider users register their organisation's systems.")
     unknown = sorted(set(scopes) - set(ApiClient.Scope.values))
     if unknown or not scopes:
         raise ApplicationError(
@@ -116,3 +125,18 @@ def api_client_create(
         detail={"scopes": client.scopes},
     )
     return client, f"{key_id}.{secret}"
+
+
+@transaction.atomic
+def api_client_revoke(*, client: ApiClient, actor=None) -> ApiClient:
+    """Revoke at once: the next request with the token is refused (401)."""
+    if actor is not None and not (can_manage_api_clients(actor) and actor.organisation_id == client.organisation_id):
+        raise PermissionDenied("You cannot revoke this API client.")
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if client.revoked_at is not None:
+        raise ConflictError("This API client is already revoked.", code="already_revoked")
+    client.revoked_at = timezone.now()
+    client.save(update_fields=["revoked_at"])
+    User.objects.filter(pk=client.user_id).update(is_active=False)
+    audit_record(actor=actor, verb="organisations.api_client.revoked", target=client, organisation=client.organisation)
+    return client

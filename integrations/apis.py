@@ -1,0 +1,266 @@
+"""API: webhook subscriptions and their delivery log, and the OCDS release package."""
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from organisations.api_permissions import HasScope
+from organisations.models import ApiClient
+
+from . import ocds
+from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .selectors import (
+    webhook_delivery_get,
+    webhook_delivery_list,
+    webhook_subscription_get,
+    webhook_subscription_list,
+)
+from .services import webhook_delivery_redeliver, webhook_subscription_create, webhook_subscription_disable
+
+BAD_REQUEST = OpenApiResponse(description="Some fields are not valid.")
+FORBIDDEN = OpenApiResponse(description="Not allowed for your role or API client scopes.")
+NOT_FOUND = OpenApiResponse(description="Unknown, or not your organisation's.")
+CONFLICT = OpenApiResponse(description="The object's state does not allow this.")
+
+
+class _WebhookScope:
+    permission_classes = [IsAuthenticated, HasScope]
+    required_scope = ApiClient.Scope.WEBHOOKS
+    read_scope = ApiClient.Scope.WEBHOOKS
+
+
+class WebhookSubscriptionOutput(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.Type.choices))
+    is_active = serializers.BooleanField()
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "description", "is_active", "created_at", "disabled_at"]
+
+
+class WebhookSubscriptionCreatedOutput(WebhookSubscriptionOutput):
+    secret = serializers.CharField(help_text="Signs every delivery. Shown only in this response.")
+
+    class Meta(WebhookSubscriptionOutput.Meta):
+        fields = [*WebhookSubscriptionOutput.Meta.fields, "secret"]
+
+
+class WebhookSubscriptionInput(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.Type.choices), min_length=1)
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class WebhookSubscriptionListCreateApi(_WebhookScope, ListAPIView):
+    serializer_class = WebhookSubscriptionOutput
+    queryset = WebhookSubscription.objects.none()
+
+    def get_queryset(self):
+        return webhook_subscription_list(actor=self.request.user)
+
+    @extend_schema(summary="Your organisation's webhook subscriptions", tags=["webhooks"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Subscribe to events",
+        description="Deliveries are POSTed as JSON and signed: `Webhook-Signature: v1=<hex>` is "
+        "HMAC-SHA256 of `<Webhook-Timestamp>.<body>` with the subscription's secret.",
+        tags=["webhooks"],
+        request=WebhookSubscriptionInput,
+        responses={201: WebhookSubscriptionCreatedOutput, 400: BAD_REQUEST, 403: FORBIDDEN},
+        examples=[
+            OpenApiExample(
+                "Hear about awards",
+                value={"url": "https://case-system.example.org/hooks/placements", "events": ["tender.awarded"]},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        data = WebhookSubscriptionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription, secret = webhook_subscription_create(actor=request.user, **data.validated_data)
+        subscription.secret = secret
+        return Response(WebhookSubscriptionCreatedOutput(subscription).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookSubscriptionDetailApi(_WebhookScope, APIView):
+    @extend_schema(
+        summary="One webhook subscription",
+        tags=["webhooks"],
+        responses={200: WebhookSubscriptionOutput, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, pk: int):
+        return Response(WebhookSubscriptionOutput(webhook_subscription_get(actor=request.user, pk=pk)).data)
+
+    @extend_schema(
+        summary="Switch a subscription off",
+        tags=["webhooks"],
+        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def delete(self, request, pk: int):
+        subscription = webhook_subscription_get(actor=request.user, pk=pk)
+        webhook_subscription_disable(actor=request.user, subscription=subscription)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookAttemptOutput(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = ["number", "manual", "status_code", "error", "succeeded", "duration_ms", "attempted_at"]
+
+
+class WebhookDeliveryOutput(serializers.ModelSerializer):
+    event_id = serializers.IntegerField()
+    event_type = serializers.CharField(source="event.type")
+    subscription_id = serializers.IntegerField()
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "subscription_id",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]
+
+
+class WebhookDeliveryDetailOutput(WebhookDeliveryOutput):
+    attempts = WebhookAttemptOutput(many=True)
+    payload = serializers.JSONField(source="event.payload")
+
+    class Meta(WebhookDeliveryOutput.Meta):
+        fields = [*WebhookDeliveryOutput.Meta.fields, "payload", "attempts"]
+
+
+class WebhookDeliveryFilter(serializers.Serializer):
+    subscription = serializers.IntegerField(required=False, min_value=1)
+
+
+class WebhookDeliveryListApi(_WebhookScope, ListAPIView):
+    serializer_class = WebhookDeliveryOutput
+    queryset = WebhookDelivery.objects.none()
+
+    def get_queryset(self):
+        query = WebhookDeliveryFilter(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        subscription_id = query.validated_data.get("subscription")
+        subscription = (
+            webhook_subscription_get(actor=self.request.user, pk=subscription_id) if subscription_id else None
+        )
+        return webhook_delivery_list(actor=self.request.user, subscription=subscription)
+
+    @extend_schema(
+        summary="The delivery log",
+        tags=["webhooks"],
+        parameters=[WebhookDeliveryFilter],
+        responses={200: WebhookDeliveryOutput(many=True), 400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class WebhookDeliveryDetailApi(_WebhookScope, APIView):
+    @extend_schema(
+        summary="One delivery with its attempts",
+        tags=["webhooks"],
+        responses={200: WebhookDeliveryDetailOutput, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, pk: int):
+        return Response(WebhookDeliveryDetailOutput(webhook_delivery_get(actor=request.user, pk=pk)).data)
+
+
+class WebhookDeliveryRedeliverApi(_WebhookScope, APIView):
+    @extend_schema(
+        summary="Send a finished delivery again",
+        tags=["webhooks"],
+        request=None,
+        responses={202: WebhookDeliveryOutput, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def post(self, request, pk: int):
+        delivery = webhook_delivery_get(actor=request.user, pk=pk)
+        delivery = webhook_delivery_redeliver(actor=request.user, delivery=delivery)
+        return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+def parse_moment(value: str, *, field: str):
+    """An ISO 8601 date (midnight, local time) or date-time."""
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise serializers.ValidationError({field: ["Enter an ISO 8601 date or date-time."]})
+        moment = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
+    elif timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class OcdsQuery(serializers.Serializer):
+    # `from` is a Python keyword: the field is named in the schema through the parameters below.
+    after = serializers.IntegerField(required=False, min_value=0, help_text="Continue after this tender id.")
+
+    def validate(self, attrs):
+        params = self.initial_data
+        for name in ("from", "to"):
+            value = params.get(name)
+            try:
+                attrs[name] = parse_moment(value, field=name) if value else None
+            except (ValueError, OverflowError) as error:
+                raise serializers.ValidationError({name: ["Enter an ISO 8601 date or date-time."]}) from error
+        return attrs
+
+
+class OcdsReleasePackageApi(APIView):
+    """Open data: anyone may read it, so it is served without sign-in."""
+
+    permission_classes = [AllowAny]
+    page_size = 500
+
+    @extend_schema(
+        summary="OCDS 1.1 release package of tenders, awards and contracts",
+        description="Releases whose latest change falls in [from, to). The person is never named and "
+        "the case reference is not published. Follow `links.next` when the window holds more releases "
+        "than one package.",
+        tags=["open data"],
+        auth=[],
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATETIME, description="Earliest release date (inclusive)."),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Latest release date (exclusive)."),
+            OpenApiParameter("after", OpenApiTypes.INT, description="Continue after this tender id."),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: BAD_REQUEST},
+    )
+    def get(self, request):
+        query = OcdsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        window = query.validated_data
+        tenders = ocds.tenders_for_publication(released_from=window["from"], released_to=window["to"])
+        if window.get("after") is not None:
+            tenders = tenders.filter(id__gt=window["after"])
+        page = list(tenders[: self.page_size + 1])
+        more = len(page) > self.page_size
+        page = page[: self.page_size]
+        next_uri = ""
+        if more:
+            params = request.query_params.copy()
+            params["after"] = str(page[-1].pk)
+            next_uri = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        package = ocds.release_package(
+            releases=[ocds.release_for(tender) for tender in page],
+            uri=request.build_absolute_uri(),
+            next_uri=next_uri,
+        )
+        return Response(package)

@@ -1,0 +1,115 @@
+"""Emitting webhook events from services, and the payloads they carry.
+
+Services call `emit(...)` inside their transaction; the event is recorded once per
+organisation and dedupe key, and deliveries are queued after commit. Payloads are built
+here so that what leaves the service is decided in one place: never a sealed bid amount
+before the window closes, and no personal data beyond the case reference.
+"""
+
+from .models import WebhookEvent
+from .services import webhook_event_record
+
+Type = WebhookEvent.Type
+
+# Keys that carry personal data or free text about a person; a payload must not contain them.
+FORBIDDEN_KEYS = frozenset(
+    {"needs_summary", "top_up_payer", "notes", "first_name", "last_name", "email", "date_of_birth", "nhs_number"}
+)
+
+
+def _forbidden_keys(value) -> set[str]:
+    if isinstance(value, dict):
+        found = FORBIDDEN_KEYS & set(value)
+        for item in value.values():
+            found |= _forbidden_keys(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(_forbidden_keys(item) for item in value)) if value else set()
+    return set()
+
+
+def emit(*, event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
+    """Record `event` for `organisation` once per `dedupe_key` and queue its deliveries on commit."""
+    forbidden = _forbidden_keys(payload)
+    if forbidden:
+        raise ValueError(f"Webhook payloads must not carry {', '.join(sorted(forbidden))}")
+    return webhook_event_record(event=event, organisation=organisation, payload=payload, dedupe_key=dedupe_key)
+
+
+def placement_request_payload(request) -> dict:
+    return {
+        "placement_request": {
+            "id": request.pk,
+            "case_reference": request.case_reference,
+            "lot": request.lot.number,
+            "status": request.status,
+            "needed_from": request.needed_from,
+            "target_date": request.target_date,
+        }
+    }
+
+
+def tender_payload(tender) -> dict:
+    """A tender's state; the number of bids only once the window has closed, amounts never."""
+    data = {
+        "id": tender.pk,
+        "placement_request_id": tender.request_id,
+        "case_reference": tender.request.case_reference,
+        "status": tender.status,
+        "opened_at": tender.opened_at,
+        "closes_at": tender.closes_at,
+        "closed_at": tender.closed_at,
+        "evaluated_at": tender.evaluated_at,
+    }
+    if tender.closed_at is not None:
+        data["bid_count"] = tender.bids.filter(status="submitted").count()
+    return {"tender": data}
+
+
+def _care_home(home) -> dict:
+    return {
+        "id": home.pk,
+        "name": home.name,
+        "cqc_location_id": home.cqc_location_id,
+        "provider": {"id": home.provider_id, "name": home.provider.name},
+    }
+
+
+def award_payload(award) -> dict:
+    payload = tender_payload(award.tender)
+    payload["award"] = {
+        "id": award.pk,
+        "bid_id": award.bid_id,
+        "care_home": _care_home(award.bid.care_home),
+        "weekly_fee": award.bid.weekly_fee,
+        "top_up_weekly_amount": award.top_up_weekly_amount,
+        "top_ranked": award.top_ranked,
+        "awarded_at": award.awarded_at,
+    }
+    return payload
+
+
+def placement_payload(placement) -> dict:
+    return {
+        "placement": {
+            "id": placement.pk,
+            "placement_request_id": placement.request_id,
+            "case_reference": placement.case_reference,
+            "care_home": _care_home(placement.care_home) if placement.care_home_id else None,
+            "lot": placement.lot.number,
+            "source": placement.source,
+            "start_date": placement.start_date,
+            "weekly_fee": placement.weekly_fee,
+            "council_weekly_amount": placement.council_weekly_amount,
+            "top_up_weekly_amount": placement.top_up_weekly_amount,
+        }
+    }
+
+
+def care_home_payload(home, *, lots: list[int] | None = None, reason: str = "") -> dict:
+    data = _care_home(home)
+    if lots is not None:
+        data["lots"] = sorted(lots)
+    if reason:
+        data["reason"] = reason
+    return {"care_home": data}

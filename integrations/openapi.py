@@ -1,0 +1,102 @@
+"""OpenAPI post-processing: the behaviour every endpoint shares, described once.
+
+Errors are problem details (RFC 9457); every endpoint may refuse a caller (401/403) or
+throttle it (429 with Retry-After); every POST takes an Idempotency-Key.
+"""
+
+from core.api import PROBLEM_JSON
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "Problem details (RFC 9457).",
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string", "example": "Invalid request"},
+        "status": {"type": "integer", "example": 400},
+        "detail": {"type": "string", "example": "Some fields are not valid."},
+        "code": {"type": "string", "example": "invalid"},
+        "errors": {
+            "description": "Messages by field name, for invalid requests.",
+            "oneOf": [
+                {"type": "object", "additionalProperties": True},
+                {"type": "array", "items": {}},
+            ],
+        },
+    },
+    "required": ["type", "title", "status", "detail", "code"],
+    "example": {
+        "type": "about:blank",
+        "title": "Invalid request",
+        "status": 400,
+        "detail": "Some fields are not valid.",
+        "code": "invalid",
+        "errors": {"needed_from": ["This field is required."]},
+    },
+}
+
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Send a unique value (e.g. a UUID) to make retries safe: a retry with the same key returns "
+    "the first response and changes nothing; the same key with a different request is refused (422).",
+}
+
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}}
+
+SHARED_RESPONSES = {
+    "400": "The request is not valid; `errors` names the fields.",
+    "401": "Not signed in, or the API token is invalid or revoked.",
+    "403": "Your role or your API client's scopes do not allow this.",
+    "404": "Unknown, or not your organisation's.",
+    "409": "The object's state does not allow this, or a request with this Idempotency-Key is still running.",
+    "422": "This Idempotency-Key was already used with a different request.",
+    "429": "Too many requests from this client: wait for Retry-After seconds.",
+}
+
+METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+
+
+def _problem(description: str, *, retry_after: bool = False) -> dict:
+    response = {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+    if retry_after:
+        response["headers"] = RETRY_AFTER
+    return response
+
+
+def _codes_for(method: str, operation: dict, path: str) -> list[str]:
+    codes = ["429"]
+    authenticated = operation.get("security") != [] and any(operation.get("security") or [{}])
+    if authenticated:
+        codes += ["401", "403"]
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.append("400")
+    if "{" in path:
+        codes.append("404")
+    if method == "post":
+        codes += ["400", "409", "422"]
+    return codes
+
+
+def postprocess_problem_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path, item in result.get("paths", {}).items():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in _codes_for(method, operation, path):
+                responses.setdefault(code, {"description": SHARED_RESPONSES[code]})
+            for code, response in responses.items():
+                if code.isdigit() and int(code) >= 400:
+                    description = response.get("description") or SHARED_RESPONSES.get(code, "Error.")
+                    responses[code] = _problem(description, retry_after=code == "429")
+            if method == "post":
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                    parameters.append(IDEMPOTENCY_PARAMETER)
+    return result

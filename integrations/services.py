@@ -1,0 +1,244 @@
+"""Webhook subscriptions and deliveries, and housekeeping of idempotency keys."""
+
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import ApplicationError, ConflictError
+
+from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .permissions import can_manage_webhooks
+from .signing import sign
+
+MAX_BACKOFF_SECONDS = 6 * 3600
+# Receivers see at most this much of their own error body in our log.
+ERROR_EXCERPT_CHARS = 500
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ApplicationError("The webhook address must be an http or https URL.", fields={"url": "Enter a URL."})
+
+
+def _check_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(WebhookEvent.Type.values))
+    if unknown or not events:
+        raise ApplicationError(
+            f"Unknown event types: {', '.join(unknown) or 'none given'}.",
+            fields={"events": f"Choose from {', '.join(WebhookEvent.Type.values)}."},
+        )
+    return sorted(set(events))
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, actor, url: str, events: list[str], description: str = ""
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe the actor's organisation; returns the subscription and its secret (shown once)."""
+    if not can_manage_webhooks(actor):
+        raise PermissionDenied("Only commissioners, provider users and API clients manage webhooks.")
+    _check_url(url)
+    events = _check_events(events)
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    subscription = WebhookSubscription.objects.create(
+        organisation=actor.organisation,
+        url=url,
+        events=events,
+        description=description,
+        secret=secret,
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="integrations.webhook_subscription.created",
+        target=subscription,
+        organisation=actor.organisation,
+        detail={"url": url, "events": events},
+    )
+    return subscription, secret
+
+
+@transaction.atomic
+def webhook_subscription_disable(*, actor, subscription: WebhookSubscription) -> WebhookSubscription:
+    if not can_manage_webhooks(actor) or subscription.organisation_id != actor.organisation_id:
+        raise PermissionDenied("You cannot change this subscription.")
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.disabled_at is not None:
+        raise ConflictError("This subscription is already switched off.", code="already_disabled")
+    subscription.disabled_at = timezone.now()
+    subscription.save(update_fields=["disabled_at"])
+    audit_record(
+        actor=actor,
+        verb="integrations.webhook_subscription.disabled",
+        target=subscription,
+        organisation=subscription.organisation,
+    )
+    return subscription
+
+
+def webhook_event_record(*, event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
+    """Record the event once per organisation and dedupe key; queue deliveries after commit."""
+    from .tasks import deliver_webhook
+
+    if event not in WebhookEvent.Type.values:
+        raise ValueError(f"Unknown webhook event type {event!r}")
+    with transaction.atomic():
+        record, created = WebhookEvent.objects.get_or_create(
+            organisation=organisation,
+            dedupe_key=dedupe_key,
+            defaults={"type": event, "payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))},
+        )
+        if not created:
+            return record
+        subscriptions = WebhookSubscription.objects.filter(
+            organisation=organisation, disabled_at__isnull=True, events__contains=[event]
+        )
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(event=record, subscription=subscription, attempts_left=settings.WEBHOOK_MAX_ATTEMPTS)
+            for subscription in subscriptions
+        )
+        for delivery in deliveries:
+            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk))
+    return record
+
+
+def webhook_body(event: WebhookEvent) -> bytes:
+    envelope = {
+        "id": f"evt_{event.pk}",
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "organisation": event.organisation.slug,
+        "data": event.payload,
+    }
+    return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver answers itself: a redirect counts as a failed attempt, never followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
+    """Send one delivery; returns the status code (None if no answer) and an error text."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http(s) only, checked on subscribe)
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        excerpt = error.read(ERROR_EXCERPT_CHARS).decode("utf-8", "replace")
+        return error.code, f"HTTP {error.code}: {excerpt}".strip()
+    except (urllib.error.URLError, OSError) as error:
+        return None, str(getattr(error, "reason", error))
+
+
+def backoff_seconds(attempt_number: int) -> float:
+    return min(settings.WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** (attempt_number - 1), MAX_BACKOFF_SECONDS)
+
+
+def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """Make one attempt if the delivery is due; schedule the next one with exponential backoff.
+
+    The claim is a conditional UPDATE, so a task that runs twice sends once. The HTTP call
+    happens outside any transaction: a slow receiver holds no database lock.
+    """
+    from .tasks import deliver_webhook
+
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING]
+    ).update(status=WebhookDelivery.Status.SENDING, attempt_count=F("attempt_count") + 1)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("event__organisation", "subscription").get(pk=delivery_id)
+    subscription = delivery.subscription
+    if not subscription.is_active:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.save(update_fields=["status"])
+        return delivery
+    body = webhook_body(delivery.event)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"{settings.SERVICE_NAME} webhooks",
+        "Webhook-Id": f"evt_{delivery.event_id}",
+        "Webhook-Event": delivery.event.type,
+        "Webhook-Timestamp": str(timestamp),
+        "Webhook-Signature": sign(secret=subscription.secret, timestamp=timestamp, body=body),
+    }
+    attempted_at = timezone.now()
+    started = time.monotonic()
+    status_code, error = _post(subscription.url, body, headers)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    succeeded = status_code is not None and 200 <= status_code < 300
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempt_count,
+            manual=delivery.manual,
+            status_code=status_code,
+            error=error,
+            succeeded=succeeded,
+            duration_ms=duration_ms,
+            attempted_at=attempted_at,
+        )
+        delivery.attempts_left = max(delivery.attempts_left - 1, 0)
+        if succeeded:
+            delivery.status = WebhookDelivery.Status.SUCCEEDED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+        elif delivery.attempts_left > 0:
+            delay = backoff_seconds(delivery.attempt_count)
+            delivery.status = WebhookDelivery.Status.RETRYING
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+            transaction.on_commit(lambda: deliver_webhook.apply_async((delivery.pk,), countdown=delay))
+        else:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        delivery.save(update_fields=["status", "attempts_left", "delivered_at", "next_attempt_at"])
+    return delivery
+
+
+@transaction.atomic
+def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
+    """A person (or client) asks for one more attempt of a finished delivery."""
+    from .tasks import deliver_webhook
+
+    if not can_manage_webhooks(actor) or delivery.subscription.organisation_id != actor.organisation_id:
+        raise PermissionDenied("You cannot redeliver this webhook.")
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED]
+    ).update(status=WebhookDelivery.Status.PENDING, attempts_left=1, manual=True, next_attempt_at=None)
+    if not claimed:
+        raise ConflictError("This delivery is already being sent or waiting to retry.", code="delivery_in_progress")
+    delivery.refresh_from_db()
+    audit_record(
+        actor=actor,
+        verb="integrations.webhook_delivery.redelivered",
+        target=delivery,
+        organisation=delivery.subscription.organisation,
+    )
+    transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+    return delivery
+
+
+def idempotency_keys_purge(*, older_than: timedelta) -> int:
+    """Forget idempotency keys after their retention period; returns how many were removed."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
