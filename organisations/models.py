@@ -136,6 +136,7 @@ class ApiClient(models.Model):
         BIDS = "bids", "Bids"
         DASHBOARDS = "dashboards", "Dashboards"
         WEBHOOKS = "webhooks", "Webhooks"
+        VACANCIES = "vacancies", "Vacancies"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_clients")
     name = models.CharField(max_length=120)
