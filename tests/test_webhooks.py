@@ -1,0 +1,235 @@
+"""Webhooks: signed deliveries, retried with backoff, logged, redelivered on request."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.db import transaction
+
+from bidding.models import Tender
+from core.models import AuditEvent
+from integrations.events import award_payload, emit, tender_payload
+from integrations.models import WebhookDelivery, WebhookEvent
+from integrations.services import webhook_subscription_create
+from integrations.signing import verify
+
+from .factories import CareHomeFactory
+from .integration_data import awarded_tender, bid, open_tender, placement_request
+
+
+class Receiver:
+    """A real HTTP endpoint on 127.0.0.1 that fails a set number of times, then accepts."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.requests: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                failing = len(receiver.requests) <= receiver.failures
+                self.send_response(503 if failing else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/placements"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_receiver_failing_twice_gets_one_signed_delivery_and_the_log_shows_three_attempts(
+    celery_worker, settings, council_a, commissioner_a
+):
+    settings.WEBHOOK_BACKOFF_BASE_SECONDS = 0.2
+    with Receiver(failures=2) as receiver:
+        subscription, secret = webhook_subscription_create(
+            actor=commissioner_a, url=receiver.url, events=["tender.awarded"]
+        )
+        with transaction.atomic():
+            emit(
+                event="tender.awarded",
+                organisation=council_a,
+                payload={"tender": {"id": 7, "case_reference": "CASE-7"}},
+                dedupe_key="tender.awarded:7",
+            )
+        delivery = WebhookDelivery.objects.get(subscription=subscription)
+        assert wait_for(lambda: WebhookDelivery.objects.get(pk=delivery.pk).status == "succeeded")
+
+    delivery.refresh_from_db()
+    attempts = list(delivery.attempts.order_by("number"))
+    assert [(a.number, a.status_code, a.succeeded) for a in attempts] == [
+        (1, 503, False),
+        (2, 503, False),
+        (3, 204, True),
+    ]
+    assert all(a.attempted_at for a in attempts)
+    assert "503" in attempts[0].error
+    assert len(receiver.requests) == 3
+    accepted = receiver.requests[-1]
+    headers = accepted["headers"]
+    assert verify(
+        secret=secret,
+        timestamp=headers["Webhook-Timestamp"],
+        body=accepted["body"],
+        signature=headers["Webhook-Signature"],
+    )
+    assert not verify(
+        secret="whsec_wrong",
+        timestamp=headers["Webhook-Timestamp"],
+        body=accepted["body"],
+        signature=headers["Webhook-Signature"],
+    )
+    envelope = json.loads(accepted["body"])
+    assert envelope["type"] == "tender.awarded"
+    assert envelope["data"] == {"tender": {"id": 7, "case_reference": "CASE-7"}}
+    # The backoff doubles: the second wait is at least twice the first.
+    gap_1 = (attempts[1].attempted_at - attempts[0].attempted_at).total_seconds()
+    gap_2 = (attempts[2].attempted_at - attempts[1].attempted_at).total_seconds()
+    assert gap_1 >= 0.2
+    assert gap_2 >= 0.4
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_delivery_gives_up_after_the_last_attempt_and_can_be_redelivered(
+    celery_worker, settings, council_a, commissioner_a, as_user
+):
+    settings.WEBHOOK_BACKOFF_BASE_SECONDS = 0.1
+    settings.WEBHOOK_MAX_ATTEMPTS = 2
+    with Receiver(failures=2) as receiver:
+        subscription, _ = webhook_subscription_create(actor=commissioner_a, url=receiver.url, events=["tender.closed"])
+        with transaction.atomic():
+            emit(event="tender.closed", organisation=council_a, payload={"tender": {"id": 1}}, dedupe_key="closed:1")
+        delivery = WebhookDelivery.objects.get(subscription=subscription)
+        assert wait_for(lambda: WebhookDelivery.objects.get(pk=delivery.pk).status == "failed")
+
+        response = as_user(commissioner_a).post(f"/api/v1/webhooks/deliveries/{delivery.pk}/redeliver/")
+        assert response.status_code == 202
+        assert wait_for(lambda: WebhookDelivery.objects.get(pk=delivery.pk).status == "succeeded")
+
+    attempts = list(delivery.attempts.order_by("number"))
+    assert [(a.status_code, a.manual) for a in attempts] == [(503, False), (503, False), (204, True)]
+    assert AuditEvent.objects.filter(verb="integrations.webhook_delivery.redelivered").count() == 1
+
+
+@pytest.mark.django_db
+def test_an_event_is_recorded_once_per_dedupe_key_and_only_for_matching_subscriptions(
+    council_a, council_b, commissioner_a, commissioner_b
+):
+    awarded, _ = webhook_subscription_create(actor=commissioner_a, url="https://a.example/h", events=["tender.awarded"])
+    webhook_subscription_create(actor=commissioner_a, url="https://a.example/c", events=["tender.closed"])
+    webhook_subscription_create(actor=commissioner_b, url="https://b.example/h", events=["tender.awarded"])
+
+    for _ in range(2):
+        emit(event="tender.awarded", organisation=council_a, payload={"tender": {"id": 1}}, dedupe_key="award:1")
+
+    assert WebhookEvent.objects.count() == 1
+    assert list(WebhookDelivery.objects.values_list("subscription", flat=True)) == [awarded.pk]
+
+
+@pytest.mark.django_db
+def test_payload_with_personal_data_is_refused(council_a):
+    with pytest.raises(ValueError, match="needs_summary"):
+        emit(
+            event="placement_request.published",
+            organisation=council_a,
+            payload={"placement_request": {"id": 1, "needs_summary": "Has dementia"}},
+            dedupe_key="published:1",
+        )
+
+
+@pytest.mark.django_db
+def test_tender_payload_never_carries_bid_amounts_and_counts_bids_only_after_close(
+    council_a, broker_a, provider_user_a
+):
+    home = CareHomeFactory(provider=provider_user_a.organisation)
+    request = placement_request(commissioner=council_a, created_by=broker_a)
+    tender = open_tender(request=request, created_by=broker_a, homes=[home])
+    bid(tender=tender, home=home, weekly_fee="1234.56", submitted_by=provider_user_a)
+
+    open_payload = json.dumps(tender_payload(tender), default=str)
+    assert "1234.56" not in open_payload
+    assert "bid_count" not in open_payload
+    assert "needs_summary" not in open_payload and "mobility" not in open_payload
+
+    Tender.objects.filter(pk=tender.pk).update(status=Tender.Status.CLOSED, closed_at=tender.closes_at)
+    tender.refresh_from_db()
+    closed = tender_payload(tender)
+    assert closed["tender"]["bid_count"] == 1
+    assert "1234.56" not in json.dumps(closed, default=str)
+
+
+@pytest.mark.django_db
+def test_award_payload_names_the_home_and_fee_but_not_the_person(council_a, broker_a, provider_user_a):
+    home = CareHomeFactory(provider=provider_user_a.organisation)
+    tender = awarded_tender(commissioner=council_a, broker=broker_a, home=home, provider_user=provider_user_a)
+
+    payload = award_payload(tender.award)
+    text = json.dumps(payload, default=str)
+    assert payload["award"]["care_home"]["name"] == home.name
+    assert payload["tender"]["case_reference"] == "CASE-000123"
+    assert "mobility" not in text and "Room 4" not in text
+
+
+@pytest.mark.django_db
+def test_subscription_api_shows_the_secret_once(api_as, council_a):
+    system = api_as(council_a, scopes=["read", "webhooks"])
+    created = system.post(
+        "/api/v1/webhooks/subscriptions/", {"url": "https://case.example.org/h", "events": ["tender.awarded"]}
+    )
+    assert created.status_code == 201
+    assert created.json()["secret"].startswith("whsec_")
+
+    listed = system.get("/api/v1/webhooks/subscriptions/").json()["results"]
+    detail = system.get(f"/api/v1/webhooks/subscriptions/{created.json()['id']}/").json()
+    assert "secret" not in listed[0]
+    assert "secret" not in detail
+
+
+@pytest.mark.django_db
+def test_an_organisation_never_sees_another_organisations_subscriptions_or_deliveries(
+    api_as, council_a, council_b, commissioner_a
+):
+    subscription, _ = webhook_subscription_create(
+        actor=commissioner_a, url="https://a.example/h", events=["tender.awarded"]
+    )
+    emit(event="tender.awarded", organisation=council_a, payload={"tender": {"id": 1}}, dedupe_key="a:1")
+    delivery = WebhookDelivery.objects.get()
+    other = api_as(council_b, scopes=["read", "webhooks"])
+
+    assert other.get(f"/api/v1/webhooks/subscriptions/{subscription.pk}/").status_code == 404
+    assert other.get(f"/api/v1/webhooks/deliveries/{delivery.pk}/").status_code == 404
+    assert other.post(f"/api/v1/webhooks/deliveries/{delivery.pk}/redeliver/").status_code == 404
+    assert other.get("/api/v1/webhooks/deliveries/").json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_clients_without_the_webhooks_scope_cannot_manage_webhooks(api_as, council_a):
+    reader = api_as(council_a, scopes=["read", "placement-requests"])
+
+    assert reader.get("/api/v1/webhooks/subscriptions/").status_code == 403
