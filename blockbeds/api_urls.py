@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .apis import BlockContractDetailApi, BlockContractListApi, BlockUtilisationApi
+
+urlpatterns = [
+    path("block-contracts/", BlockContractListApi.as_view(), name="api-block-contracts"),
+    path("block-contracts/<int:pk>/", BlockContractDetailApi.as_view(), name="api-block-contract"),
+    path("dashboards/block-utilisation/", BlockUtilisationApi.as_view(), name="api-block-utilisation"),
+]

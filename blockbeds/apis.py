@@ -1,0 +1,272 @@
+"""API: block contracts with their beds' states, and the block-bed utilisation dashboard."""
+
+from datetime import date
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
+from organisations.models import ApiClient
+
+from .models import BlockContract
+from .selectors import (
+    BedState,
+    bed_state,
+    block_contract_list,
+    contracts_with_rows,
+    counts_by_contract,
+    current_occupancy,
+    open_out_of_service,
+    utilisation,
+)
+from .views import default_range
+
+PROBLEM = OpenApiResponse(description="Problem details (application/problem+json).")
+
+
+class CountsOutput(serializers.Serializer):
+    contracted = serializers.IntegerField()
+    live = serializers.IntegerField(help_text="Contracted, in service and past their live date: filled + void.")
+    filled = serializers.IntegerField()
+    void = serializers.IntegerField()
+    out_of_service = serializers.IntegerField()
+    not_yet_live = serializers.IntegerField()
+
+
+class RangeCountsOutput(CountsOutput):
+    live_bed_days = serializers.IntegerField()
+    filled_bed_days = serializers.IntegerField()
+    void_bed_days = serializers.IntegerField()
+    void_cost = serializers.DecimalField(max_digits=12, decimal_places=2)
+    occupancy_rate = serializers.DecimalField(
+        max_digits=4, decimal_places=1, allow_null=True, help_text="Filled bed-days per 100 live bed-days."
+    )
+
+
+class PartyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class BlockContractOutput(serializers.ModelSerializer):
+    commissioner = PartyOutput()
+    provider = PartyOutput()
+    care_home = PartyOutput()
+    lots = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField(help_text="Bed counts today, from the bed and occupancy records.")
+
+    class Meta:
+        model = BlockContract
+        fields = [
+            "id",
+            "reference",
+            "commissioner",
+            "provider",
+            "care_home",
+            "contract_type",
+            "lots",
+            "number_of_beds",
+            "weekly_rate",
+            "start_date",
+            "end_date",
+            "uplift_percentage",
+            "uplift_rule",
+            "counts",
+        ]
+
+    def get_lots(self, contract) -> list[int]:
+        return sorted(lot.number for lot in contract.lots.all())
+
+    @extend_schema_field(CountsOutput)
+    def get_counts(self, contract) -> dict:
+        return CountsOutput(counts_by_contract([contract], timezone.localdate())[contract.pk]).data
+
+
+class OccupancyOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    placement = serializers.IntegerField(source="placement_id")
+    case_reference = serializers.CharField(source="placement.case_reference")
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+
+
+class OutOfServiceOutput(serializers.Serializer):
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class BedOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    live_from = serializers.DateField(allow_null=True)
+    state = serializers.ChoiceField(choices=list(BedState.LABELS))
+    occupancy = OccupancyOutput(allow_null=True, help_text="Who is in the bed today.")
+    out_of_service = OutOfServiceOutput(allow_null=True)
+    occupancies = OccupancyOutput(many=True, help_text="Every stay in the bed, oldest first.")
+
+
+class BlockContractDetailOutput(BlockContractOutput):
+    beds = serializers.SerializerMethodField()
+
+    class Meta(BlockContractOutput.Meta):
+        fields = [*BlockContractOutput.Meta.fields, "beds"]
+
+    @extend_schema_field(BedOutput(many=True))
+    def get_beds(self, contract) -> list[dict]:
+        today = timezone.localdate()
+        rows = []
+        for bed in contract.beds.all():
+            bed.contract = contract
+            rows.append(
+                {
+                    "id": bed.pk,
+                    "label": bed.label,
+                    "live_from": bed.live_from,
+                    "state": bed_state(bed, today),
+                    "occupancy": current_occupancy(bed, today),
+                    "out_of_service": open_out_of_service(bed, today),
+                    "occupancies": list(bed.occupancies.all()),
+                }
+            )
+        return BedOutput(rows, many=True).data
+
+
+class BlockContractFilter(django_filters.FilterSet):
+    lot = django_filters.NumberFilter(field_name="lots__number", label="Lot number")
+    care_home = django_filters.NumberFilter(field_name="care_home_id")
+    active_on = django_filters.DateFilter(method="filter_active_on", label="Contracts running on this date")
+
+    class Meta:
+        model = BlockContract
+        fields = ["contract_type", "lot", "care_home", "active_on"]
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.filter(start_date__lte=value, end_date__gte=value)
+
+
+@extend_schema(
+    summary="Block contracts you can see, with today's bed counts",
+    description="Councils see their own contracts; providers see contracts for their homes.",
+    tags=["block beds"],
+    responses={200: BlockContractOutput(many=True), 400: PROBLEM, 403: PROBLEM},
+)
+class BlockContractListApi(ListAPIView):
+    permission_classes = [IsAnyRole, HasScope]
+    serializer_class = BlockContractOutput
+    filterset_class = BlockContractFilter
+
+    def get_queryset(self):
+        return contracts_with_rows(block_contract_list(actor=self.request.user)).distinct()
+
+
+@extend_schema(
+    summary="One block contract with each bed's state and stays",
+    tags=["block beds"],
+    responses={200: BlockContractDetailOutput, 403: PROBLEM, 404: PROBLEM},
+)
+class BlockContractDetailApi(RetrieveAPIView):
+    permission_classes = [IsAnyRole, HasScope]
+    serializer_class = BlockContractDetailOutput
+
+    def get_queryset(self):
+        return contracts_with_rows(block_contract_list(actor=self.request.user))
+
+
+class UtilisationQuery(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    at = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and end < start:
+            raise serializers.ValidationError({"to": ["The end of the range must be on or after its start."]})
+        if start and end and (end - start).days > 3 * 366:
+            raise serializers.ValidationError({"to": ["Choose a range of three years or less."]})
+        return attrs
+
+
+class PeriodOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    live_bed_days = serializers.IntegerField()
+    filled_bed_days = serializers.IntegerField()
+    void_bed_days = serializers.IntegerField()
+    occupancy_rate = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
+
+
+class ContractUtilisationOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="contract.pk")
+    reference = serializers.CharField(source="contract.reference")
+    care_home = serializers.CharField(source="contract.care_home.name")
+    counts = RangeCountsOutput()
+
+
+class LotUtilisationOutput(serializers.Serializer):
+    number = serializers.IntegerField(source="lot.number")
+    name = serializers.CharField(source="lot.name")
+    counts = RangeCountsOutput()
+
+
+class UtilisationOutput(serializers.Serializer):
+    at = serializers.DateField(help_text="The day the bed counts are taken on.")
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    overall = RangeCountsOutput()
+    contracts = ContractUtilisationOutput(many=True)
+    lots = LotUtilisationOutput(many=True, help_text="A contract serving several lots counts under each.")
+    periods = PeriodOutput(many=True, help_text="Occupancy by calendar month over the range.")
+
+
+@extend_schema(
+    summary="Block bed utilisation: counts, void bed-days and their cost, occupancy by month",
+    tags=["block beds", "dashboards"],
+    parameters=[
+        OpenApiParameter("from", OpenApiTypes.DATE, description="First day of the range (default: a year ago)."),
+        OpenApiParameter("to", OpenApiTypes.DATE, description="Last day of the range (default: today)."),
+        OpenApiParameter("at", OpenApiTypes.DATE, description="Day to count beds on (default: today)."),
+    ],
+    responses={200: UtilisationOutput, 400: PROBLEM, 403: PROBLEM},
+)
+class BlockUtilisationApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    read_scope = ApiClient.Scope.DASHBOARDS
+
+    def get(self, request):
+        today = timezone.localdate()
+        query = UtilisationQuery(
+            data={
+                key: value
+                for key, value in {
+                    "date_from": request.query_params.get("from"),
+                    "date_to": request.query_params.get("to"),
+                    "at": request.query_params.get("at"),
+                }.items()
+                if value
+            }
+        )
+        if not query.is_valid():
+            errors = {_PUBLIC_NAMES.get(name, name): messages for name, messages in query.errors.items()}
+            raise serializers.ValidationError(errors)
+        default_from, default_to = default_range(today)
+        date_from: date = query.validated_data.get("date_from", default_from)
+        date_to: date = query.validated_data.get("date_to", default_to)
+        if date_to < date_from:
+            raise serializers.ValidationError({"to": ["The end of the range must be on or after its start."]})
+        result = utilisation(
+            commissioner=request.user.organisation,
+            at=query.validated_data.get("at", today),
+            date_from=date_from,
+            date_to=date_to,
+        )
+        return Response(UtilisationOutput(result).data)
+
+
+_PUBLIC_NAMES = {"date_from": "from", "date_to": "to"}

@@ -1,0 +1,151 @@
+"""Forms for block contracts and beds. They parse input; the services decide."""
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+
+from lots.models import Lot
+from providers.models import CareHome
+
+from .models import BlockContract
+
+
+def _helper(button: str) -> FormHelper:
+    helper = FormHelper()
+    helper.label_size = Size.SMALL
+    helper.add_input(Submit("submit", button))
+    return helper
+
+
+def _reason(label: str, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the bed's history with your name and the time.",
+    )
+
+
+class BlockContractForm(forms.Form):
+    reference = forms.CharField(label="Contract reference", max_length=64)
+    care_home = forms.ModelChoiceField(
+        label="Care home",
+        queryset=CareHome.objects.filter(registration_status=CareHome.RegistrationStatus.REGISTERED).select_related(
+            "provider"
+        ),
+    )
+    contract_type = forms.ChoiceField(label="Type of beds", choices=BlockContract.Type.choices)
+    lots = forms.ModelMultipleChoiceField(
+        label="Lots the beds serve", queryset=Lot.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+    number_of_beds = forms.IntegerField(label="Number of beds", min_value=1, max_value=500)
+    weekly_rate = forms.DecimalField(label="Weekly rate per bed (£)", max_digits=10, decimal_places=2, min_value=0)
+    start_date = DateInputField(label="Contract start")
+    end_date = DateInputField(label="Contract end", help_text="The last day of the contract.")
+    live_from = DateInputField(
+        label="Beds live (in payment) from",
+        required=False,
+        help_text="Leave blank if not yet known; you can set it for each bed later.",
+    )
+    uplift_percentage = forms.DecimalField(
+        label="Yearly uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    uplift_rule = forms.CharField(
+        label="Uplift rule",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: rate uplifted each April by the council's published inflationary uplift.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["care_home"].label_from_instance = lambda home: f"{home.name}, {home.town} ({home.provider.name})"
+        self.helper = _helper("Create block contract")
+
+
+class BlockContractEditForm(forms.Form):
+    weekly_rate = forms.DecimalField(label="Weekly rate per bed (£)", max_digits=10, decimal_places=2, min_value=0)
+    end_date = DateInputField(label="Contract end")
+    uplift_percentage = forms.DecimalField(
+        label="Yearly uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    uplift_rule = forms.CharField(label="Uplift rule", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = _reason("Reason for the change")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save changes")
+
+
+class LiveDateForm(forms.Form):
+    live_from = DateInputField(label="Live (in payment) from")
+    reason = _reason("Reason", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Set live date")
+
+
+class OutOfServiceForm(forms.Form):
+    start_date = DateInputField(label="Out of service from")
+    reason = _reason("Why is the bed out of service?")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Take bed out of service")
+
+
+class ReturnToServiceForm(forms.Form):
+    end_date = DateInputField(label="Back in service from")
+    reason = _reason("Note", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Return bed to service")
+
+
+class EndStayForm(forms.Form):
+    end_date = DateInputField(label="Bed free from", help_text="The first day the bed is empty.")
+    reason = _reason("Why did the stay end?")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Report the bed void")
+
+
+class FillForm(forms.Form):
+    start_date = DateInputField(label="Placement starts on")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Place in this bed")
+
+
+class DeclineOfferForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are these block beds not suitable?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Recorded in the request's audit trail. You can then send the request out to tender.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Decline block beds")
+
+
+class UtilisationRangeForm(forms.Form):
+    """The date range of the utilisation page, read from the query string."""
+
+    date_from = forms.DateField(label="From", input_formats=["%Y-%m-%d"])
+    date_to = forms.DateField(label="To", input_formats=["%Y-%m-%d"])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if end < start:
+                self.add_error("date_to", "The end of the range must be on or after its start.")
+            elif (end - start).days > 3 * 366:
+                self.add_error("date_to", "Choose a range of three years or less.")
+        return cleaned
