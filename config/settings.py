@@ -243,7 +243,8 @@ IDEMPOTENCY_POLL_SECONDS = 0.05
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-carehomes")
+# Register a prefix with the Open Contracting Partnership for publication; the default only has its form.
+OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-cplace")
 OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="Care home placements")
 OCDS_LICENSE = env.str("OCDS_LICENSE", default="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
 CELERY_BEAT_SCHEDULE["integrations-purge-idempotency-keys"] = {
