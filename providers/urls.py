@@ -1,5 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "providers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("provider/homes/", views.my_homes, name="my_homes"),
+    path("provider/homes/add/", views.home_add, name="home_add"),
+    path("provider/homes/<int:pk>/", views.home_detail, name="home_detail"),
+    path("provider/homes/<int:pk>/apply/", views.home_apply, name="home_apply"),
+    path("provider/homes/<int:pk>/vacancies/", views.home_vacancies, name="home_vacancies"),
+    path("provider/applications/", views.my_applications, name="my_applications"),
+    path("commissioner/applications/", views.application_queue, name="application_queue"),
+    path("commissioner/applications/<int:pk>/", views.application_decide, name="application_decide"),
+    path("commissioner/dps-members/", views.members, name="members"),
+    path("commissioner/suspensions/", views.suspensions, name="suspensions"),
+    path("commissioner/admissions/<int:pk>/suspend/", views.admission_suspend, name="admission_suspend"),
+    path("commissioner/admissions/<int:pk>/reinstate/", views.admission_reinstate, name="admission_reinstate"),
+    path("commissioner/reopening-windows/", views.windows, name="windows"),
+    path("care-homes/search/", views.care_home_search, name="care_home_search"),
+]

@@ -280,3 +280,27 @@ class BidFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyFunction(timezone.now)
     submitted_by = factory.SubFactory(UserFactory, organisation=factory.SelfAttribute("..provider"), role=Role.PROVIDER)
+
+
+class ApplicationWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "providers.ApplicationWindow"
+
+    commissioner = factory.SubFactory(OrganisationFactory)
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    opens_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+    closes_on = factory.LazyAttribute(lambda o: o.opens_on + timedelta(days=14))
+
+
+class VacancyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "providers.Vacancy"
+
+    care_home = factory.SubFactory(CareHomeFactory)
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    beds_free = 2
+    available_from = factory.LazyFunction(timezone.localdate)
+    confirmed_at = factory.LazyFunction(timezone.now)
+    confirmed_by = factory.SubFactory(
+        UserFactory, organisation=factory.SelfAttribute("..care_home.provider"), role=Role.PROVIDER
+    )

@@ -1,0 +1,206 @@
+"""API: the care-home search, one home, and a home's vacancies."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lots.models import Lot
+from organisations.api_permissions import HasScope, IsAnyRole
+from organisations.models import ApiClient
+from organisations.permissions import is_provider_user
+from quality.models import KEY_QUESTIONS, Rating
+
+from .filters import CareHomeFilter
+from .models import Admission, CareHome, Vacancy
+from .selectors import care_home_get, care_home_search_base, vacancies_for_home, vacancy_stale_before
+from .services import VacancyInput, vacancies_replace
+
+PROBLEMS = {
+    400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
+    403: OpenApiResponse(description="Your role or API client's scopes do not allow this."),
+    404: OpenApiResponse(description="No such care home, or not one of yours."),
+}
+
+
+class RatingOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Rating
+        fields = ["overall", *KEY_QUESTIONS, "report_date", "source"]
+
+
+class AdmissionOutput(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot.number")
+    commissioner = serializers.CharField(source="commissioner.slug")
+
+    class Meta:
+        model = Admission
+        fields = ["commissioner", "lot", "status"]
+
+
+class CareHomeOutput(serializers.ModelSerializer):
+    provider = serializers.CharField(source="provider.name")
+    setting = serializers.CharField(source="setting_label")
+    specialisms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    rating = RatingOutput(source="current_rating", allow_null=True)
+    admissions = AdmissionOutput(source="visible_admissions", many=True)
+    beds_free = serializers.IntegerField()
+    vacancies_confirmed_at = serializers.DateTimeField(allow_null=True)
+    vacancies_stale = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CareHome
+        fields = [
+            "id",
+            "cqc_location_id",
+            "name",
+            "provider",
+            "address",
+            "postcode",
+            "local_authority",
+            "region",
+            "latitude",
+            "longitude",
+            "registered_beds",
+            "setting",
+            "specialisms",
+            "rating",
+            "admissions",
+            "beds_free",
+            "vacancies_confirmed_at",
+            "vacancies_stale",
+            "distance_km",
+        ]
+
+    def get_vacancies_stale(self, home) -> bool:
+        confirmed = home.vacancies_confirmed_at
+        return confirmed is None or confirmed < self.context["stale_before"]
+
+    def get_distance_km(self, home) -> float | None:
+        distance = getattr(home, "distance_km", None)
+        return round(distance, 2) if distance is not None else None
+
+
+class CareHomePagination(PageNumberPagination):
+    # Distance ordering is a computed value, so pages are numbered rather than cursored.
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class _StaleContextMixin:
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "stale_before": vacancy_stale_before()}
+
+
+@extend_schema(
+    summary="Search care homes",
+    description=(
+        "Council users see every registered home with their own body's admissions; provider users see "
+        "their own homes. With `near=lat,lng` the list is sorted by distance; `within_km` limits it."
+    ),
+    tags=["care homes"],
+    responses={200: CareHomeOutput(many=True), **PROBLEMS},
+)
+class CareHomeListApi(_StaleContextMixin, ListAPIView):
+    permission_classes = [IsAnyRole, HasScope]
+    serializer_class = CareHomeOutput
+    filterset_class = CareHomeFilter
+    pagination_class = CareHomePagination
+
+    def get_queryset(self):
+        return care_home_search_base(actor=self.request.user)
+
+
+@extend_schema(summary="One care home", tags=["care homes"], responses={200: CareHomeOutput, **PROBLEMS})
+class CareHomeDetailApi(_StaleContextMixin, APIView):
+    permission_classes = [IsAnyRole, HasScope]
+
+    def get(self, request, pk: int):
+        home = care_home_get(actor=request.user, pk=pk)
+        return Response(CareHomeOutput(home, context=self.get_serializer_context()).data)
+
+    def get_serializer_context(self):
+        return {"request": self.request, "stale_before": vacancy_stale_before()}
+
+
+class VacancyOutput(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot.number", allow_null=True)
+
+    class Meta:
+        model = Vacancy
+        fields = ["lot", "setting", "beds_free", "available_from", "notes", "confirmed_at"]
+
+
+class VacancyInputSerializer(serializers.Serializer):
+    lot = serializers.SlugRelatedField(slug_field="number", queryset=Lot.objects.all(), required=False, allow_null=True)
+    setting = serializers.ChoiceField(choices=Vacancy.Setting.choices, required=False, allow_blank=True, default="")
+    beds_free = serializers.IntegerField(min_value=0, max_value=500)
+    available_from = serializers.DateField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate(self, attrs):
+        if not attrs.get("lot") and not attrs.get("setting"):
+            raise serializers.ValidationError("Give a lot or a setting.")
+        return attrs
+
+
+class VacanciesInput(serializers.Serializer):
+    vacancies = VacancyInputSerializer(many=True)
+
+
+class VacanciesOutput(serializers.Serializer):
+    vacancies = VacancyOutput(many=True)
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    stale = serializers.BooleanField()
+
+
+def _vacancies_body(home: CareHome) -> dict:
+    vacancies = list(vacancies_for_home(care_home=home))
+    confirmed = max((v.confirmed_at for v in vacancies), default=None)
+    return VacanciesOutput(
+        {
+            "vacancies": vacancies,
+            "confirmed_at": confirmed,
+            "stale": confirmed is None or confirmed < vacancy_stale_before(),
+        }
+    ).data
+
+
+class VacanciesApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+    required_scope = ApiClient.Scope.VACANCIES
+
+    def _home(self, request, pk: int) -> CareHome:
+        # Writes go to the provider's own homes only: another provider's home is not found.
+        if is_provider_user(request.user):
+            return get_object_or_404(CareHome, pk=pk, provider_id=request.user.organisation_id)
+        return care_home_get(actor=request.user, pk=pk)
+
+    @extend_schema(summary="A care home's vacancies", tags=["care homes"], responses={200: VacanciesOutput, **PROBLEMS})
+    def get(self, request, pk: int):
+        return Response(_vacancies_body(self._home(request, pk)))
+
+    @extend_schema(
+        summary="Replace and confirm a care home's vacancies (provider systems, own homes)",
+        tags=["care homes"],
+        request=VacanciesInput,
+        responses={200: VacanciesOutput, **PROBLEMS},
+    )
+    def put(self, request, pk: int):
+        if not is_provider_user(request.user):
+            raise PermissionDenied("Only providers keep vacancies.")
+        home = self._home(request, pk)
+        data = VacanciesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        vacancies_replace(
+            actor=request.user,
+            care_home=home,
+            vacancies=[VacancyInput(**item) for item in data.validated_data["vacancies"]],
+        )
+        return Response(_vacancies_body(home))

@@ -1,0 +1,77 @@
+"""Care-home search filters, shared by the API (django-filter) and the broker search page."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+from quality.models import RatingValue
+
+from . import selectors
+from .models import CareHome, Specialism
+
+
+def parse_point(value: str) -> tuple[float, float]:
+    try:
+        latitude, longitude = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ValidationError("Give a point as latitude,longitude, e.g. 52.81,-2.12.") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValidationError("Latitude must lie within ±90 and longitude within ±180.")
+    return latitude, longitude
+
+
+class PointField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        return parse_point(value) if value else None
+
+
+class PointFilter(django_filters.Filter):
+    field_class = PointField
+
+
+class CareHomeFilter(django_filters.FilterSet):
+    lot = django_filters.NumberFilter(method="filter_lot", label="Admitted on lot (number)")
+    rating = django_filters.ChoiceFilter(field_name="current_rating__overall", choices=RatingValue.choices)
+    specialism = django_filters.ModelChoiceFilter(
+        field_name="specialisms", to_field_name="code", queryset=Specialism.objects.all()
+    )
+    vacancy = django_filters.BooleanFilter(method="filter_vacancy", label="Has beds free")
+    local_authority = django_filters.CharFilter(field_name="local_authority", lookup_expr="iexact")
+    suspended = django_filters.BooleanFilter(method="filter_suspended")
+    near = PointFilter(method="filter_near", label="latitude,longitude to sort by distance from")
+    within_km = django_filters.NumberFilter(method="filter_within", label="Only homes this close to `near`")
+
+    class Meta:
+        model = CareHome
+        fields = ["lot", "rating", "specialism", "vacancy", "local_authority", "suspended", "near", "within_km"]
+
+    def _actor(self):
+        return self.request.user
+
+    def filter_lot(self, queryset, name, value):
+        return selectors.filter_admitted_on_lot(queryset, actor=self._actor(), lot=int(value))
+
+    def filter_vacancy(self, queryset, name, value):
+        return selectors.filter_vacancy(queryset, has_vacancy=value)
+
+    def filter_suspended(self, queryset, name, value):
+        return selectors.filter_suspended(queryset, actor=self._actor(), suspended=value)
+
+    def filter_near(self, queryset, name, value):
+        latitude, longitude = value
+        within = self.form.cleaned_data.get("within_km")
+        return selectors.order_by_distance(
+            queryset, latitude=latitude, longitude=longitude, within_km=float(within) if within is not None else None
+        )
+
+    def filter_within(self, queryset, name, value):
+        # Applied together with `near`; on its own a radius has no centre.
+        return queryset
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid and self.form.cleaned_data.get("within_km") is not None and not self.form.cleaned_data.get("near"):
+            self.form.add_error("within_km", "Give `near` as well, the point to measure from.")
+            return False
+        return valid

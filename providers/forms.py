@@ -1,0 +1,154 @@
+"""Forms for homes, applications, decisions, suspensions, vacancies and the search. They parse;
+the services decide."""
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+
+from lots.models import Lot
+from organisations.models import Organisation
+from quality.models import RatingValue
+
+from .filters import parse_point
+from .models import CareHome, Specialism, Vacancy
+
+
+def _helper(button: str, *, method: str = "post") -> FormHelper:
+    helper = FormHelper()
+    helper.label_size = Size.SMALL
+    helper.form_method = method
+    helper.add_input(Submit("submit", button))
+    return helper
+
+
+def _reason(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded in the home's history with your name and the time.",
+    )
+
+
+class CareHomeAddForm(forms.Form):
+    cqc_location_id = forms.CharField(label="CQC location id", max_length=20, help_text="For example, 1-1000104729.")
+    name = forms.CharField(label="Name of the home", max_length=200, required=False)
+    address_line_1 = forms.CharField(label="Address line 1", max_length=200, required=False)
+    town = forms.CharField(label="Town or city", max_length=100, required=False)
+    postcode = forms.CharField(label="Postcode", max_length=10, required=False)
+    local_authority = forms.CharField(label="Local authority", max_length=100, required=False)
+    registered_beds = forms.IntegerField(label="Registered beds", min_value=0, max_value=1000, initial=0)
+    provides_residential = forms.BooleanField(label="Residential care", required=False, initial=True)
+    provides_nursing = forms.BooleanField(label="Nursing care", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Add care home")
+
+
+class ApplicationForm(forms.Form):
+    commissioner = forms.ModelChoiceField(
+        label="Council or NHS body",
+        queryset=Organisation.objects.filter(
+            kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.NHS], is_active=True
+        ),
+    )
+    lots = forms.ModelMultipleChoiceField(
+        label="Lots to join", queryset=Lot.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+    weekly_fee = forms.DecimalField(
+        label="Your usual weekly fee (£)", max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+    insurance_confirmed = forms.BooleanField(
+        label="The home holds employer's, public and professional liability insurance at the levels the council asks",
+        required=False,
+    )
+    insurance_expires_on = DateInputField(label="Insurance expires on", required=False)
+    terms_accepted = forms.BooleanField(label="I accept the DPS terms and conditions", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Apply")
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[("admit", "Admit to the lot"), ("reject", "Reject")],
+        widget=forms.RadioSelect,
+    )
+    reason = _reason("Reason for the decision")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Record decision")
+
+
+class ReasonForm(forms.Form):
+    reason = _reason("Reason")
+
+    def __init__(self, *args, button: str = "Confirm", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(button)
+
+
+class VacancyForm(forms.Form):
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all(), required=False)
+    setting = forms.ChoiceField(label="Or setting", choices=[("", "Any"), *Vacancy.Setting.choices], required=False)
+    beds_free = forms.IntegerField(label="Beds free", min_value=0, max_value=500)
+    available_from = DateInputField(label="Available from")
+    notes = forms.CharField(label="Notes", required=False, max_length=2000)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("lot") and not data.get("setting"):
+            raise forms.ValidationError("Choose a lot or a setting.")
+        return data
+
+
+VacancyFormSet = forms.formset_factory(VacancyForm, extra=2, can_delete=True)
+
+
+class WindowForm(forms.Form):
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all())
+    opens_on = DateInputField(label="Opens on")
+    closes_on = DateInputField(label="Closes on")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Add window")
+
+
+class CareHomeSearchForm(forms.Form):
+    lot = forms.ModelChoiceField(label="Admitted on lot", queryset=Lot.objects.all(), required=False)
+    rating = forms.ChoiceField(label="CQC rating", choices=[("", "Any"), *RatingValue.choices], required=False)
+    specialism = forms.ModelChoiceField(
+        label="Specialism", queryset=Specialism.objects.all(), to_field_name="code", required=False
+    )
+    vacancy = forms.ChoiceField(
+        label="Vacancies", choices=[("", "Any"), ("yes", "Beds free"), ("no", "No beds free")], required=False
+    )
+    local_authority = forms.CharField(label="Local authority", required=False, max_length=100)
+    near = forms.CharField(
+        label="Distance from (latitude,longitude)", required=False, help_text="For example, 52.8065,-2.1166."
+    )
+    from_home = forms.ModelChoiceField(
+        label="Or distance from a home",
+        queryset=CareHome.objects.exclude(latitude=None).order_by("name"),
+        required=False,
+    )
+    within_km = forms.DecimalField(label="Within (km)", required=False, min_value=0, max_digits=6, decimal_places=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Search", method="get")
+
+    def clean_near(self):
+        value = self.cleaned_data["near"].strip()
+        return parse_point(value) if value else None
+
+    def point(self) -> tuple[float, float] | None:
+        if self.cleaned_data.get("near"):
+            return self.cleaned_data["near"]
+        home = self.cleaned_data.get("from_home")
+        return (home.latitude, home.longitude) if home else None

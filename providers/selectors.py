@@ -1,0 +1,183 @@
+"""Reads of homes, admissions and vacancies, scoped to the user asking."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
+
+from .geo import annotate_distance_km
+from .models import Admission, AdmissionEvent, CareHome, Vacancy
+
+
+def vacancy_stale_before():
+    return timezone.now() - timedelta(days=settings.VACANCY_STALE_DAYS)
+
+
+def _with_vacancy_summary(queryset: QuerySet) -> QuerySet:
+    """Beds free now-or-later and when they were last confirmed, as subqueries (no row fan-out)."""
+    beds = (
+        Vacancy.objects.filter(care_home=OuterRef("pk"))
+        .order_by()
+        .values("care_home")
+        .annotate(total=Sum("beds_free"))
+        .values("total")
+    )
+    confirmed = Vacancy.objects.filter(care_home=OuterRef("pk")).order_by("-confirmed_at").values("confirmed_at")[:1]
+    return queryset.annotate(
+        beds_free=Coalesce(Subquery(beds, output_field=IntegerField()), 0),
+        vacancies_confirmed_at=Subquery(confirmed),
+    )
+
+
+def care_home_list_for_provider(*, actor) -> QuerySet[CareHome]:
+    require(is_provider_user(actor), "Only provider users have homes.")
+    return _with_vacancy_summary(
+        CareHome.objects.filter(provider=actor.organisation).select_related("current_rating")
+    ).order_by("name")
+
+
+def care_home_get_for_provider(*, actor, pk: int) -> CareHome:
+    try:
+        return care_home_list_for_provider(actor=actor).get(pk=pk)
+    except CareHome.DoesNotExist:
+        raise Http404("No such care home.") from None
+
+
+def admissions_for_provider(*, actor) -> QuerySet[Admission]:
+    require(is_provider_user(actor), "Only provider users have applications.")
+    return Admission.objects.filter(care_home__provider=actor.organisation).select_related(
+        "care_home", "lot", "commissioner"
+    )
+
+
+def admissions_for_commissioner(*, actor) -> QuerySet[Admission]:
+    require(is_commissioner(actor), "Only commissioners decide on applications.")
+    return Admission.objects.filter(commissioner=actor.organisation).select_related(
+        "care_home__current_rating", "care_home__provider", "lot", "applied_by"
+    )
+
+
+def admission_get_for_commissioner(*, actor, pk: int) -> Admission:
+    try:
+        return admissions_for_commissioner(actor=actor).get(pk=pk)
+    except Admission.DoesNotExist:
+        raise Http404("No such application.") from None
+
+
+def application_queue(*, actor) -> QuerySet[Admission]:
+    return admissions_for_commissioner(actor=actor).filter(status=Admission.Status.APPLIED).order_by("applied_at")
+
+
+def suspensions(*, actor) -> QuerySet[Admission]:
+    latest = AdmissionEvent.objects.filter(admission=OuterRef("pk"), to_status=Admission.Status.SUSPENDED).order_by(
+        "-at"
+    )
+    return (
+        admissions_for_commissioner(actor=actor)
+        .filter(status=Admission.Status.SUSPENDED)
+        .annotate(
+            suspended_at=Subquery(latest.values("at")[:1]),
+            suspension_reason=Subquery(latest.values("reason")[:1]),
+        )
+        .order_by("-suspended_at")
+    )
+
+
+def vacancies_for_home(*, care_home: CareHome) -> QuerySet[Vacancy]:
+    return Vacancy.objects.filter(care_home=care_home).select_related("lot").order_by("lot__number", "setting")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    lot: int | None = None
+    rating: str = ""
+    specialism: str = ""
+    has_vacancy: bool | None = None
+    local_authority: str = ""
+    suspended: bool | None = None
+    near: tuple[float, float] | None = None
+    within_km: float | None = None
+
+
+def _admissions_seen_by(actor) -> QuerySet[Admission]:
+    """Providers see every body's admissions of their homes; councils only their own body's."""
+    if is_provider_user(actor):
+        return Admission.objects.all()
+    return Admission.objects.filter(commissioner=actor.organisation)
+
+
+def care_home_search_base(*, actor) -> QuerySet[CareHome]:
+    """Homes for brokers and commissioners (every registered home, with their own body's admissions)
+    and for providers (their own homes only), with everything a list shows in a fixed number of queries."""
+    require(is_council_user(actor) or is_provider_user(actor), "Your role cannot search care homes.")
+    homes = CareHome.objects.filter(registration_status=CareHome.RegistrationStatus.REGISTERED)
+    if is_provider_user(actor):
+        homes = homes.filter(provider=actor.organisation)
+    return (
+        _with_vacancy_summary(homes)
+        .select_related("current_rating", "provider")
+        .prefetch_related(
+            "specialisms",
+            Prefetch(
+                "admissions",
+                queryset=_admissions_seen_by(actor).select_related("lot", "commissioner").order_by("lot__number"),
+                to_attr="visible_admissions",
+            ),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def filter_admitted_on_lot(homes: QuerySet, *, actor, lot: int) -> QuerySet:
+    admissions = _admissions_seen_by(actor).filter(care_home=OuterRef("pk"))
+    return homes.filter(Exists(admissions.filter(lot__number=lot, status=Admission.Status.ADMITTED)))
+
+
+def filter_suspended(homes: QuerySet, *, actor, suspended: bool) -> QuerySet:
+    admissions = _admissions_seen_by(actor).filter(care_home=OuterRef("pk"))
+    condition = Exists(admissions.filter(status=Admission.Status.SUSPENDED))
+    return homes.filter(condition) if suspended else homes.exclude(condition)
+
+
+def filter_vacancy(homes: QuerySet, *, has_vacancy: bool) -> QuerySet:
+    return homes.filter(beds_free__gt=0) if has_vacancy else homes.filter(beds_free=0)
+
+
+def order_by_distance(homes: QuerySet, *, latitude: float, longitude: float, within_km: float | None) -> QuerySet:
+    homes = annotate_distance_km(homes.exclude(latitude=None).exclude(longitude=None), latitude, longitude)
+    if within_km is not None:
+        homes = homes.filter(distance_km__lte=within_km)
+    return homes.order_by("distance_km", "name", "pk")
+
+
+def care_home_search(*, actor, filters: SearchFilters) -> QuerySet[CareHome]:
+    homes = care_home_search_base(actor=actor)
+    if filters.lot is not None:
+        homes = filter_admitted_on_lot(homes, actor=actor, lot=filters.lot)
+    if filters.suspended is not None:
+        homes = filter_suspended(homes, actor=actor, suspended=filters.suspended)
+    if filters.rating:
+        homes = homes.filter(current_rating__overall=filters.rating)
+    if filters.specialism:
+        homes = homes.filter(specialisms__code=filters.specialism)
+    if filters.local_authority:
+        homes = homes.filter(local_authority__iexact=filters.local_authority)
+    if filters.has_vacancy is not None:
+        homes = filter_vacancy(homes, has_vacancy=filters.has_vacancy)
+    if filters.near is not None:
+        latitude, longitude = filters.near
+        homes = order_by_distance(homes, latitude=latitude, longitude=longitude, within_km=filters.within_km)
+    return homes
+
+
+def care_home_get(*, actor, pk: int) -> CareHome:
+    try:
+        return care_home_search_base(actor=actor).get(pk=pk)
+    except CareHome.DoesNotExist:
+        raise Http404("No such care home.") from None

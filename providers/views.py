@@ -1,0 +1,337 @@
+"""Pages: the provider portal (homes, applications, vacancies), the commissioner's queue,
+decisions and suspensions, and the care-home search for brokers."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from core.csv_export import csv_response
+from core.errors import ApplicationError, apply_to_form
+from organisations.decorators import role_required
+from organisations.models import Role
+
+from . import selectors, services
+from .forms import (
+    ApplicationForm,
+    CareHomeAddForm,
+    CareHomeSearchForm,
+    DecisionForm,
+    ReasonForm,
+    VacancyFormSet,
+    WindowForm,
+)
+from .models import Admission, ApplicationWindow
+
+
+def _wants_csv(request) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+def _local(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# Provider portal
+
+
+@role_required(Role.PROVIDER)
+def my_homes(request):
+    homes = selectors.care_home_list_for_provider(actor=request.user)
+    stale_before = selectors.vacancy_stale_before()
+    if _wants_csv(request):
+        rows = (
+            [
+                h.cqc_location_id,
+                h.name,
+                h.postcode,
+                h.setting_label,
+                h.registered_beds,
+                h.current_rating.overall if h.current_rating else "Not yet rated",
+                h.beds_free,
+                _local(h.vacancies_confirmed_at),
+            ]
+            for h in homes
+        )
+        header = ["cqc_location_id", "name", "postcode", "setting", "beds", "rating", "beds_free", "confirmed"]
+        return csv_response("my-care-homes.csv", header, rows)
+    return render(request, "providers/my_homes.html", {"homes": homes, "stale_before": stale_before})
+
+
+@role_required(Role.PROVIDER)
+def home_add(request):
+    form = CareHomeAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            home = services.care_home_add(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"{home.name} is on your list.")
+            return redirect("providers:home_detail", pk=home.pk)
+    return render(request, "providers/home_add.html", {"form": form})
+
+
+@role_required(Role.PROVIDER)
+def home_detail(request, pk: int):
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    admissions = selectors.admissions_for_provider(actor=request.user).filter(care_home=home)
+    context = {
+        "home": home,
+        "admissions": admissions,
+        "vacancies": selectors.vacancies_for_home(care_home=home),
+        "stale": home.vacancies_confirmed_at is None or home.vacancies_confirmed_at < selectors.vacancy_stale_before(),
+    }
+    return render(request, "providers/home_detail.html", context)
+
+
+@role_required(Role.PROVIDER)
+def home_apply(request, pk: int):
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        declarations = services.Declarations(
+            insurance_confirmed=data["insurance_confirmed"],
+            insurance_expires_on=data["insurance_expires_on"],
+            terms_accepted=data["terms_accepted"],
+            weekly_fee=data["weekly_fee"],
+        )
+        try:
+            services.admission_apply(
+                actor=request.user,
+                care_home=home,
+                commissioner=data["commissioner"],
+                lots=list(data["lots"]),
+                declarations=declarations,
+            )
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"Application sent to {data['commissioner']}.")
+            return redirect("providers:my_applications")
+    return render(request, "providers/home_apply.html", {"form": form, "home": home})
+
+
+@role_required(Role.PROVIDER)
+def home_vacancies(request, pk: int):
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    current = selectors.vacancies_for_home(care_home=home)
+    initial = [
+        {
+            "lot": v.lot,
+            "setting": v.setting,
+            "beds_free": v.beds_free,
+            "available_from": v.available_from,
+            "notes": v.notes,
+        }
+        for v in current
+    ]
+    formset = VacancyFormSet(request.POST or None, initial=initial)
+    if request.method == "POST" and formset.is_valid():
+        items = [
+            services.VacancyInput(
+                lot=form.cleaned_data["lot"],
+                setting=form.cleaned_data["setting"],
+                beds_free=form.cleaned_data["beds_free"],
+                available_from=form.cleaned_data["available_from"],
+                notes=form.cleaned_data["notes"],
+            )
+            for form in formset
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.vacancies_replace(actor=request.user, care_home=home, vacancies=items)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Vacancies saved and confirmed as current.")
+            return redirect("providers:home_detail", pk=home.pk)
+    return render(request, "providers/home_vacancies.html", {"home": home, "formset": formset})
+
+
+@role_required(Role.PROVIDER)
+def my_applications(request):
+    admissions = selectors.admissions_for_provider(actor=request.user).order_by("care_home__name", "lot__number")
+    if _wants_csv(request):
+        rows = (
+            [
+                a.care_home.name,
+                a.commissioner.name,
+                a.lot.number,
+                a.get_status_display(),
+                _local(a.applied_at),
+                a.decision_reason,
+            ]
+            for a in admissions
+        )
+        header = ["home", "commissioner", "lot", "status", "applied_at", "decision_reason"]
+        return csv_response("my-applications.csv", header, rows)
+    return render(request, "providers/my_applications.html", {"admissions": admissions})
+
+
+# Commissioners
+
+
+@role_required(Role.COMMISSIONER)
+def application_queue(request):
+    queue = selectors.application_queue(actor=request.user)
+    if _wants_csv(request):
+        rows = (
+            [
+                a.care_home.name,
+                a.care_home.cqc_location_id,
+                a.care_home.provider.name,
+                a.lot.number,
+                a.care_home.current_rating.overall if a.care_home.current_rating else "Not yet rated",
+                a.weekly_fee,
+                a.insurance_expires_on,
+                _local(a.applied_at),
+            ]
+            for a in queue
+        )
+        header = ["home", "cqc_location_id", "provider", "lot", "rating", "weekly_fee", "insurance_expires", "applied"]
+        return csv_response("application-queue.csv", header, rows)
+    return render(request, "providers/application_queue.html", {"queue": queue})
+
+
+@role_required(Role.COMMISSIONER)
+def application_decide(request, pk: int):
+    admission = selectors.admission_get_for_commissioner(actor=request.user, pk=pk)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        admit = form.cleaned_data["decision"] == "admit"
+        try:
+            services.admission_decide(
+                actor=request.user, admission=admission, admit=admit, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            verb = "admitted" if admit else "rejected"
+            messages.success(request, f"{admission.care_home.name} {verb} on lot {admission.lot.number}.")
+            return redirect("providers:application_queue")
+    context = {"admission": admission, "form": form, "events": admission.events.select_related("actor")}
+    return render(request, "providers/application_decide.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+def members(request):
+    admissions = (
+        selectors.admissions_for_commissioner(actor=request.user)
+        .filter(status__in=[Admission.Status.ADMITTED, Admission.Status.SUSPENDED])
+        .order_by("care_home__name", "lot__number")
+    )
+    if _wants_csv(request):
+        rows = (
+            [a.care_home.name, a.care_home.cqc_location_id, a.lot.number, a.get_status_display()] for a in admissions
+        )
+        return csv_response("dps-members.csv", ["home", "cqc_location_id", "lot", "status"], rows)
+    return render(request, "providers/members.html", {"admissions": admissions})
+
+
+@role_required(Role.COMMISSIONER)
+def suspensions(request):
+    suspended = selectors.suspensions(actor=request.user)
+    if _wants_csv(request):
+        rows = (
+            [a.care_home.name, a.care_home.cqc_location_id, a.lot.number, _local(a.suspended_at), a.suspension_reason]
+            for a in suspended
+        )
+        return csv_response("suspensions.csv", ["home", "cqc_location_id", "lot", "suspended_at", "reason"], rows)
+    return render(request, "providers/suspensions.html", {"suspended": suspended})
+
+
+def _reason_page(request, pk: int, *, service, title: str, button: str, done: str):
+    admission = selectors.admission_get_for_commissioner(actor=request.user, pk=pk)
+    form = ReasonForm(request.POST or None, button=button)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(actor=request.user, admission=admission, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"{admission.care_home.name}, lot {admission.lot.number}: {done}.")
+            return redirect("providers:suspensions")
+    context = {"admission": admission, "form": form, "title": title, "events": admission.events.select_related("actor")}
+    return render(request, "providers/admission_reason.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+def admission_suspend(request, pk: int):
+    return _reason_page(
+        request, pk, service=services.admission_suspend, title="Suspend", button="Suspend", done="suspended"
+    )
+
+
+@role_required(Role.COMMISSIONER)
+def admission_reinstate(request, pk: int):
+    return _reason_page(
+        request, pk, service=services.admission_reinstate, title="Reinstate", button="Reinstate", done="reinstated"
+    )
+
+
+@role_required(Role.COMMISSIONER)
+def windows(request):
+    form = WindowForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_window_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Re-opening window added.")
+            return redirect("providers:windows")
+    listed = ApplicationWindow.objects.filter(commissioner=request.user.organisation).select_related("lot")
+    if _wants_csv(request):
+        rows = ([w.lot.number, w.opens_on, w.closes_on] for w in listed)
+        return csv_response("reopening-windows.csv", ["lot", "opens_on", "closes_on"], rows)
+    return render(request, "providers/windows.html", {"form": form, "windows": listed})
+
+
+# Brokers (and commissioners)
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def care_home_search(request):
+    form = CareHomeSearchForm(request.GET or None)
+    homes = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        vacancy = {"yes": True, "no": False}.get(data["vacancy"])
+        filters = selectors.SearchFilters(
+            lot=data["lot"].number if data["lot"] else None,
+            rating=data["rating"],
+            specialism=data["specialism"].code if data["specialism"] else "",
+            has_vacancy=vacancy,
+            local_authority=data["local_authority"].strip(),
+            near=form.point(),
+            within_km=float(data["within_km"]) if data["within_km"] is not None else None,
+        )
+        homes = selectors.care_home_search(actor=request.user, filters=filters)
+        if _wants_csv(request):
+            rows = (
+                [
+                    h.name,
+                    h.cqc_location_id,
+                    h.postcode,
+                    h.local_authority,
+                    h.current_rating.overall if h.current_rating else "Not yet rated",
+                    h.beds_free,
+                    _local(h.vacancies_confirmed_at),
+                    f"{h.distance_km:.1f}" if getattr(h, "distance_km", None) is not None else "",
+                ]
+                for h in homes
+            )
+            header = ["name", "cqc_location_id", "postcode", "local_authority", "rating", "beds_free", "confirmed"]
+            header.append("km")
+            return csv_response("care-homes.csv", header, rows)
+        homes = homes[:200]
+    csv_query = request.GET.copy()
+    csv_query["format"] = "csv"
+    context = {
+        "form": form,
+        "homes": homes,
+        "stale_before": selectors.vacancy_stale_before(),
+        "csv_query": csv_query.urlencode(),
+    }
+    return render(request, "providers/care_home_search.html", context)
