@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .apis import API_VIEWS
+
+urlpatterns = [
+    path(f"dashboards/{view.dashboard}/", view.as_view(), name=f"api-dashboard-{view.dashboard}") for view in API_VIEWS
+]

@@ -1,0 +1,111 @@
+"""Dashboard filters. The same forms read page query strings, API query strings and command options."""
+
+import re
+from datetime import date
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+from django.utils import timezone
+
+from .selectors import AT_RISK_DAYS, MAX_MONTHS, default_month_range, month_label, months_between
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _helper(label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_method = "get"
+    helper.label_size = Size.SMALL
+    helper.add_input(Submit("apply", label))
+    return helper
+
+
+class MonthField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=7, **kwargs)
+        self.widget.attrs.update({"class": "govuk-input govuk-input--width-5", "placeholder": "YYYY-MM"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        match = MONTH.match(value.strip())
+        if not match or not 1 <= int(match[2]) <= 12:
+            raise forms.ValidationError("Enter a month as year and month, for example 2023-10.")
+        return date(int(match[1]), int(match[2]), 1)
+
+
+class MonthRangeForm(forms.Form):
+    """`from` and `to` months (inclusive); by default the last twelve months."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        first, last = default_month_range()
+        self.fields["from"] = MonthField(
+            label="From month", required=False, help_text=f"For example {month_label(first)}"
+        )
+        self.fields["to"] = MonthField(label="To month", required=False, help_text=f"For example {month_label(last)}")
+        self.helper = _helper("Show figures")
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = default_month_range()
+        month_to = cleaned.get("to") or last
+        month_from = cleaned.get("from") or (
+            first if not cleaned.get("to") else date(month_to.year - 1, month_to.month, 1)
+        )
+        if "from" in self.errors or "to" in self.errors:
+            return cleaned
+        if month_from > month_to:
+            self.add_error("to", "The last month must be the same as or after the first month.")
+        elif len(months_between(month_from, month_to)) > MAX_MONTHS:
+            self.add_error("to", f"Choose at most {MAX_MONTHS} months.")
+        cleaned["month_from"], cleaned["month_to"] = month_from, month_to
+        return cleaned
+
+    def params(self) -> dict:
+        return {"month_from": self.cleaned_data["month_from"], "month_to": self.cleaned_data["month_to"]}
+
+
+class AtDateForm(forms.Form):
+    at = forms.DateField(
+        label="Active on",
+        required=False,
+        help_text="A date as year-month-day, for example 2024-01-31. Today when left empty.",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Show figures")
+
+    def params(self) -> dict:
+        return {"at": self.cleaned_data.get("at") or timezone.localdate()}
+
+
+class AtRiskForm(forms.Form):
+    within_days = forms.IntegerField(
+        label="Target date within (days)",
+        required=False,
+        min_value=0,
+        max_value=60,
+        help_text=f"Requests already past their target date are always shown. {AT_RISK_DAYS} when left empty.",
+        widget=forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-3"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Show requests")
+
+    def params(self) -> dict:
+        within = self.cleaned_data.get("within_days")
+        return {"within_days": AT_RISK_DAYS if within is None else within}
+
+
+class NoFilterForm(forms.Form):
+    helper = None
+
+    def params(self) -> dict:
+        return {}

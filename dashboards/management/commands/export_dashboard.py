@@ -1,0 +1,41 @@
+"""Write a dashboard to stdout as CSV or JSON, for scheduled reporting."""
+
+import csv
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboards.registry import DASHBOARDS, dashboard_run
+
+from ._common import commissioning_body
+
+
+class Command(BaseCommand):
+    help = "Write one dashboard's figures to stdout (the JSON is the same as the API's)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", choices=sorted(DASHBOARDS), help="Which dashboard")
+        parser.add_argument("--from", dest="from", metavar="YYYY-MM", help="First month")
+        parser.add_argument("--to", dest="to", metavar="YYYY-MM", help="Last month")
+        parser.add_argument("--at", metavar="YYYY-MM-DD", help="Day for placements active on a date")
+        parser.add_argument("--within-days", dest="within_days", type=int, help="At-risk requests: days to target")
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument("--commissioner", metavar="SLUG", help="Commissioning body (optional when only one)")
+
+    def handle(self, *args, **options):
+        dashboard = DASHBOARDS[options["name"]]
+        commissioner = commissioning_body(options["commissioner"])
+        data = {key: options[key] for key in ("from", "to", "at", "within_days") if options.get(key) is not None}
+        unused = set(data) - set(dashboard.form_class().fields)
+        if unused:
+            raise CommandError(f"{dashboard.name} takes no {', '.join('--' + name for name in sorted(unused))}.")
+        form, report = dashboard_run(dashboard, commissioner=commissioner, data=data)
+        if report is None:
+            problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
+            raise CommandError(problems)
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report.as_json(), indent=2))
+            return
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(report.csv_header())
+        writer.writerows(report.csv_rows())
