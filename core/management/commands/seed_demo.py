@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from blockbeds.demo import seed_block_contracts
 from core.demo import DEMO_PASSWORD, seed_organisations
 from organisations.models import User
 
@@ -10,6 +11,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.stdout.write("Creating the council, providers and care homes...")
         logins = seed_organisations(stdout=self.stdout)
+        self.stdout.write("Creating block contracts...")
+        seed_block_contracts(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
