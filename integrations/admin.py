@@ -1,0 +1,54 @@
+"""Back-office views of integrations. Read-only: changes go through the services (pages, API)."""
+
+from django.contrib import admin
+
+from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["url", "organisation", "events", "created_at", "disabled_at"]
+    list_filter = ["organisation"]
+    exclude = ["secret"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "manual", "status_code", "error", "succeeded", "duration_ms", "attempted_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event", "subscription", "status", "attempt_count", "next_attempt_at", "delivered_at"]
+    list_filter = ["status"]
+    inlines = [WebhookAttemptInline]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["type", "organisation", "dedupe_key", "created_at"]
+    list_filter = ["type"]
+    search_fields = ["dedupe_key"]
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key", "user", "method", "path", "state", "response_status", "created_at"]
+    list_filter = ["state"]
+    exclude = ["response_body"]
