@@ -476,14 +476,16 @@ def rating_mix(*, commissioner: Organisation) -> RatingMix:
     }
     settings = [(Setting.RESIDENTIAL, Q(provides_residential=True)), (Setting.NURSING, Q(provides_nursing=True))]
     aggregates = {
-        f"{setting.value}|{value}": Count("id", filter=condition & rated_as[value])
+        f"{setting.value}_{index}": Count("id", filter=condition & rated_as[value])
         for setting, condition in settings
-        for value in RATING_ORDER
+        for index, value in enumerate(RATING_ORDER)
     }
     result = CareHome.objects.filter(Exists(on_dps)).aggregate(**aggregates)
     rows = [
         RatingMixRow(
-            setting.value, setting.label, {value: result[f"{setting.value}|{value}"] for value in RATING_ORDER}
+            setting.value,
+            setting.label,
+            {value: result[f"{setting.value}_{index}"] for index, value in enumerate(RATING_ORDER)},
         )
         for setting, _ in settings
     ]
