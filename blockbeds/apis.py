@@ -27,7 +27,9 @@ from .selectors import (
 )
 from .views import default_range
 
-PROBLEM = OpenApiResponse(description="Problem details (application/problem+json).")
+PROBLEM = OpenApiResponse(
+    description="Problem details: invalid input (400), role or scope not allowed (403), not found or not yours (404)."
+)
 
 
 class CountsOutput(serializers.Serializer):
@@ -155,7 +157,7 @@ class BlockContractFilter(django_filters.FilterSet):
     summary="Block contracts you can see, with today's bed counts",
     description="Councils see their own contracts; providers see contracts for their homes.",
     tags=["block beds"],
-    responses={200: BlockContractOutput(many=True), 400: PROBLEM, 403: PROBLEM},
+    responses={200: BlockContractOutput(many=True), 400: PROBLEM, 403: PROBLEM, 404: PROBLEM},
 )
 class BlockContractListApi(ListAPIView):
     permission_classes = [IsAnyRole, HasScope]
