@@ -49,18 +49,23 @@ def placement_request_payload(request) -> dict:
     }
 
 
-def tender_payload(tender) -> dict:
-    """A tender's state; the number of bids only once the window has closed, amounts never."""
+def tender_payload(tender, *, for_provider: bool = False) -> dict:
+    """A tender's state; the number of bids only once the window has closed, amounts never.
+
+    Providers see tenders without the case reference, as on their pages.
+    """
     data = {
         "id": tender.pk,
         "placement_request_id": tender.request_id,
-        "case_reference": tender.request.case_reference,
+        "lot": tender.request.lot.number,
         "status": tender.status,
         "opened_at": tender.opened_at,
         "closes_at": tender.closes_at,
         "closed_at": tender.closed_at,
         "evaluated_at": tender.evaluated_at,
     }
+    if not for_provider:
+        data["case_reference"] = tender.request.case_reference
     if tender.closed_at is not None:
         data["bid_count"] = tender.bids.filter(status="submitted").count()
     return {"tender": data}
@@ -113,3 +118,91 @@ def care_home_payload(home, *, lots: list[int] | None = None, reason: str = "") 
     if reason:
         data["reason"] = reason
     return {"care_home": data}
+
+
+# One call per event for the services that emit them. Each is safe to call twice.
+
+
+def placement_request_published(tender) -> None:
+    """To the commissioning body, and to each invited provider (without the case reference)."""
+    payload = {**placement_request_payload(tender.request), **tender_payload(tender)}
+    emit(
+        event=Type.PLACEMENT_REQUEST_PUBLISHED,
+        organisation=tender.request.commissioner,
+        payload=payload,
+        dedupe_key=f"placement_request.published:tender-{tender.pk}",
+    )
+    providers = {
+        invitation.care_home.provider for invitation in tender.invitations.select_related("care_home__provider")
+    }
+    for provider in providers:
+        emit(
+            event=Type.PLACEMENT_REQUEST_PUBLISHED,
+            organisation=provider,
+            payload=tender_payload(tender, for_provider=True),
+            dedupe_key=f"placement_request.published:tender-{tender.pk}",
+        )
+
+
+def tender_closed(tender) -> None:
+    emit(
+        event=Type.TENDER_CLOSED,
+        organisation=tender.request.commissioner,
+        payload=tender_payload(tender),
+        dedupe_key=f"tender.closed:{tender.pk}",
+    )
+
+
+def tender_evaluated(tender) -> None:
+    emit(
+        event=Type.TENDER_EVALUATED,
+        organisation=tender.request.commissioner,
+        payload=tender_payload(tender),
+        dedupe_key=f"tender.evaluated:{tender.pk}",
+    )
+
+
+def tender_awarded(award) -> None:
+    """To the commissioning body and to the winning provider."""
+    payload = award_payload(award)
+    for organisation in (award.tender.request.commissioner, award.bid.provider):
+        emit(
+            event=Type.TENDER_AWARDED,
+            organisation=organisation,
+            payload=payload,
+            dedupe_key=f"tender.awarded:{award.tender_id}",
+        )
+
+
+def placement_started(placement) -> None:
+    organisations = [placement.commissioner]
+    if placement.care_home_id:
+        organisations.append(placement.care_home.provider)
+    for organisation in organisations:
+        emit(
+            event=Type.PLACEMENT_STARTED,
+            organisation=organisation,
+            payload=placement_payload(placement),
+            dedupe_key=f"placement.started:{placement.pk}",
+        )
+
+
+def care_home_suspended(home, *, commissioner, lots: list[int], reason: str, dedupe_key: str) -> None:
+    """To the commissioning body whose DPS suspended the home, and to the home's provider."""
+    for organisation in (commissioner, home.provider):
+        emit(
+            event=Type.CARE_HOME_SUSPENDED,
+            organisation=organisation,
+            payload=care_home_payload(home, lots=lots, reason=reason),
+            dedupe_key=f"care_home.suspended:{dedupe_key}",
+        )
+
+
+def care_home_reinstated(home, *, commissioner, lots: list[int], reason: str, dedupe_key: str) -> None:
+    for organisation in (commissioner, home.provider):
+        emit(
+            event=Type.CARE_HOME_REINSTATED,
+            organisation=organisation,
+            payload=care_home_payload(home, lots=lots, reason=reason),
+            dedupe_key=f"care_home.reinstated:{dedupe_key}",
+        )

@@ -233,3 +233,50 @@ def test_clients_without_the_webhooks_scope_cannot_manage_webhooks(api_as, counc
     reader = api_as(council_a, scopes=["read", "placement-requests"])
 
     assert reader.get("/api/v1/webhooks/subscriptions/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_published_request_reaches_invited_providers_without_the_case_reference(
+    council_a, broker_a, commissioner_a, provider_a, provider_b, provider_user_a
+):
+    from integrations import events
+    from organisations.models import Role
+
+    from .factories import UserFactory
+
+    provider_user_b = UserFactory(organisation=provider_b, role=Role.PROVIDER)
+    webhook_subscription_create(actor=commissioner_a, url="https://a.example/h", events=["placement_request.published"])
+    webhook_subscription_create(
+        actor=provider_user_a, url="https://p.example/h", events=["placement_request.published"]
+    )
+    webhook_subscription_create(
+        actor=provider_user_b, url="https://q.example/h", events=["placement_request.published"]
+    )
+    home_a = CareHomeFactory(provider=provider_a)
+    tender = open_tender(
+        request=placement_request(commissioner=council_a, created_by=broker_a), created_by=broker_a, homes=[home_a]
+    )
+
+    events.placement_request_published(tender)
+    events.placement_request_published(tender)
+
+    by_org = {e.organisation_id: e.payload for e in WebhookEvent.objects.all()}
+    assert set(by_org) == {council_a.pk, provider_a.pk}
+    assert by_org[council_a.pk]["tender"]["case_reference"] == "CASE-000123"
+    assert "CASE-000123" not in json.dumps(by_org[provider_a.pk])
+    assert WebhookDelivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_award_event_reaches_the_council_and_the_winning_provider(
+    council_a, broker_a, commissioner_a, provider_a, provider_user_a
+):
+    from integrations import events
+
+    home = CareHomeFactory(provider=provider_a)
+    tender = awarded_tender(commissioner=council_a, broker=broker_a, home=home, provider_user=provider_user_a)
+
+    events.tender_awarded(tender.award)
+
+    assert set(WebhookEvent.objects.values_list("organisation", flat=True)) == {council_a.pk, provider_a.pk}
+    assert all(e.type == "tender.awarded" for e in WebhookEvent.objects.all())
