@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from blockbeds.demo import seed_block_contracts
 from core.demo import DEMO_PASSWORD, seed_organisations
+from dashboards.demo import seed_placement_history
 from organisations.models import User
 
 
@@ -13,6 +14,8 @@ class Command(BaseCommand):
         logins = seed_organisations(stdout=self.stdout)
         self.stdout.write("Creating block contracts...")
         seed_block_contracts(stdout=self.stdout)
+        self.stdout.write("Creating past placements for the dashboards...")
+        seed_placement_history(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
