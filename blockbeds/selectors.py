@@ -8,20 +8,23 @@ A bed's state on a day follows from its rows alone:
 So contracted = not yet live + out of service + live, and live = filled + void.
 """
 
+import copy
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
 from placements.models import PlacementRequest
-from providers.geo import annotate_distance_km
+from providers.geo import EARTH_RADIUS_KM
 from providers.models import Admission, CareHome
+from quality.models import RatingValue
 
-from .models import BedEvent, BlockBed, BlockContract, Occupancy, OutOfService
+from .models import BedEvent, BlockBed, BlockContract, BlockOfferDecline, Occupancy, OutOfService
 
 ONE_DAY = timedelta(days=1)
 PENNY = Decimal("0.01")
@@ -342,53 +345,120 @@ def counts_by_contract(contracts, at: date) -> dict[int, Counts]:
 # Block first --------------------------------------------------------------------------------
 
 
-def fitting_void_beds(*, request: PlacementRequest, at: date | None = None):
-    """Void live beds of the request's commissioner that fit it, nearest first.
-
-    Fits: the contract serves the request's lot and runs today; the home has every
-    specialism asked for, lies in the request's area (within its distance, or in its local
-    authority) and is not suspended by the commissioner; the bed is live, in service and
-    free from today on.
-    """
-    at = at or timezone.localdate()
+def _void_live_beds(*, commissioner_ids, at: date) -> list[BlockBed]:
+    """Beds of these commissioners that are live, in service and free from `at` on, in homes
+    that may take new placements (registered, not suspended, not rated Inadequate)."""
     busy = Occupancy.objects.filter(bed=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gt=at))
     out = OutOfService.objects.filter(bed=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gt=at))
     suspended = Admission.objects.filter(
-        commissioner_id=request.commissioner_id,
+        commissioner_id=OuterRef("contract__commissioner_id"),
         care_home=OuterRef("contract__care_home"),
         status=Admission.Status.SUSPENDED,
     )
-    beds = BlockBed.objects.filter(
-        contract__commissioner_id=request.commissioner_id,
-        contract__lots=request.lot_id,
-        contract__start_date__lte=at,
-        contract__end_date__gte=at,
-        contract__care_home__registration_status="Registered",
-        live_from__lte=at,
-    ).exclude(Exists(busy) | Exists(out) | Exists(suspended))
-    wanted = list(request.specialisms.values_list("pk", flat=True))
-    if wanted:
-        homes_with_all = (
-            CareHome.objects.filter(specialisms__in=wanted)
-            .annotate(matched=Count("specialisms", distinct=True))
-            .filter(matched=len(wanted))
-            .values("pk")
+    return list(
+        BlockBed.objects.filter(
+            contract__commissioner_id__in=commissioner_ids,
+            contract__start_date__lte=at,
+            contract__end_date__gte=at,
+            contract__care_home__registration_status=CareHome.RegistrationStatus.REGISTERED,
+            live_from__lte=at,
         )
-        beds = beds.filter(contract__care_home__in=homes_with_all)
-    beds = beds.select_related("contract", "contract__care_home", "contract__provider")
-    located = request.latitude is not None and request.longitude is not None
-    if located:
-        beds = annotate_distance_km(
-            beds,
-            request.latitude,
-            request.longitude,
-            lat_field="contract__care_home__latitude",
-            lng_field="contract__care_home__longitude",
+        .exclude(Exists(busy) | Exists(out) | Exists(suspended))
+        .exclude(contract__care_home__current_rating__overall=RatingValue.INADEQUATE)
+        .select_related("contract", "contract__care_home", "contract__provider")
+        .prefetch_related("contract__lots", "contract__care_home__specialisms")
+    )
+
+
+def _distance_km(request: PlacementRequest, home: CareHome) -> float | None:
+    """Great-circle distance by the same formula the database searches use."""
+    if None in (request.latitude, request.longitude, home.latitude, home.longitude):
+        return None
+    lat0, lng0 = math.radians(request.latitude), math.radians(request.longitude)
+    lat1, lng1 = math.radians(home.latitude), math.radians(home.longitude)
+    cosine = math.sin(lat0) * math.sin(lat1) + math.cos(lat0) * math.cos(lat1) * math.cos(lng1 - lng0)
+    return math.acos(min(max(cosine, -1.0), 1.0)) * EARTH_RADIUS_KM
+
+
+def _fits(request: PlacementRequest, bed: BlockBed, wanted: set[int], distance: float | None) -> bool:
+    contract = bed.contract
+    home = contract.care_home
+    if contract.commissioner_id != request.commissioner_id:
+        return False
+    if request.lot_id not in {lot.pk for lot in contract.lots.all()}:
+        return False
+    if not wanted <= {specialism.pk for specialism in home.specialisms.all()}:
+        return False
+    has_area = bool(request.local_authority) or request.max_distance_km is not None
+    in_authority = bool(request.local_authority) and home.local_authority.lower() == request.local_authority.lower()
+    in_reach = (
+        distance is not None and request.max_distance_km is not None and distance <= float(request.max_distance_km)
+    )
+    return in_authority or in_reach or not has_area
+
+
+def block_offers(*, requests, at: date | None = None) -> dict[int, list[BlockBed]]:
+    """For each request, the void live block beds that fit it, nearest (then cheapest) first.
+
+    A bed fits when its contract serves the request's lot, its home offers every specialism
+    asked for and is in the request's area (in its local authority, or within its distance
+    of its location, as tenders count it), and the home may take new placements. Beds carry
+    `distance_km` from the request's location. One pass over the commissioners' void beds
+    serves a whole page of requests in a fixed number of queries.
+    """
+    requests = list(requests)
+    if not requests:
+        return {}
+    candidates = _void_live_beds(commissioner_ids={r.commissioner_id for r in requests}, at=at or timezone.localdate())
+    offers: dict[int, list[BlockBed]] = {}
+    for request in requests:
+        fitting = []
+        if candidates:
+            wanted = {specialism.pk for specialism in request.specialisms.all()}
+            for bed in candidates:
+                distance = _distance_km(request, bed.contract.care_home)
+                if _fits(request, bed, wanted, distance):
+                    offered = copy.copy(bed)
+                    offered.distance_km = distance
+                    fitting.append(offered)
+        fitting.sort(
+            key=lambda b: (
+                b.distance_km is None,
+                b.distance_km or 0,
+                b.contract.weekly_rate,
+                b.contract.care_home.name,
+                b.pk,
+            )
         )
-    if located and request.max_distance_km is not None:
-        beds = beds.filter(distance_km__lte=float(request.max_distance_km))
-    elif request.local_authority:
-        beds = beds.filter(contract__care_home__local_authority__iexact=request.local_authority)
-    if located:
-        return beds.order_by("distance_km", "contract__weekly_rate", "id")
-    return beds.order_by("contract__weekly_rate", "contract__care_home__name", "id")
+        offers[request.pk] = fitting
+    return offers
+
+
+def fitting_void_beds(*, request: PlacementRequest, at: date | None = None) -> list[BlockBed]:
+    """The void live block beds that fit one request (see `block_offers`)."""
+    return block_offers(requests=[request], at=at)[request.pk]
+
+
+@dataclass
+class BlockOffer:
+    """What a request's page and API show: the beds on offer, or the broker's decline."""
+
+    beds: list[BlockBed]
+    decline: BlockOfferDecline | None
+
+    @property
+    def pending(self) -> bool:
+        """A fitting bed is on offer and not declined: the request may not go to tender yet."""
+        return bool(self.beds) and self.decline is None
+
+
+def block_offer_summaries(*, requests, at: date | None = None) -> dict[int, BlockOffer]:
+    """The block-bed offer of each request: beds only while the request is new and undeclined."""
+    requests = list(requests)
+    declines = {
+        d.request_id: d
+        for d in BlockOfferDecline.objects.filter(request__in=[r.pk for r in requests]).select_related("declined_by")
+    }
+    open_requests = [r for r in requests if r.status == PlacementRequest.Status.NEW and r.pk not in declines]
+    offers = block_offers(requests=open_requests, at=at)
+    return {r.pk: BlockOffer(beds=offers.get(r.pk, []), decline=declines.get(r.pk)) for r in requests}

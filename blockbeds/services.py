@@ -16,7 +16,7 @@ from placements.models import Placement, PlacementRequest
 from providers.models import Admission
 
 from .models import BedEvent, BlockBed, BlockContract, BlockOfferDecline, Occupancy, OutOfService
-from .selectors import fitting_void_beds
+from .selectors import block_offer_summaries, fitting_void_beds
 
 
 def _is_commissioner_of(actor, contract: BlockContract) -> bool:
@@ -399,7 +399,7 @@ def block_offer_decline(*, request: PlacementRequest, actor, reason: str) -> Blo
         )
     if hasattr(request, "block_offer_decline"):
         raise ConflictError("The block beds on offer have already been declined.", code="already_declined")
-    offered = list(fitting_void_beds(request=request).values_list("pk", flat=True))
+    offered = [bed.pk for bed in fitting_void_beds(request=request)]
     if not offered:
         raise ConflictError("No block bed is on offer for this request.", code="no_offer")
     decline = BlockOfferDecline.objects.create(request=request, reason=reason, offered_beds=offered, declined_by=actor)
@@ -416,9 +416,7 @@ def block_offer_decline(*, request: PlacementRequest, actor, reason: str) -> Blo
 
 def block_offer_pending(*, request: PlacementRequest) -> bool:
     """True while a fitting void bed is on offer for the request and the broker has not declined."""
-    if BlockOfferDecline.objects.filter(request_id=request.pk).exists():
-        return False
-    return fitting_void_beds(request=request).exists()
+    return block_offer_summaries(requests=[request])[request.pk].pending
 
 
 def block_offer_ensure_settled(*, request: PlacementRequest) -> None:

@@ -295,9 +295,7 @@ def _own_request(user, pk: int) -> PlacementRequest:
 @require_http_methods(["GET", "POST"])
 def offer_fill(request, request_pk: int, bed_pk: int):
     placement_request = _own_request(request.user, request_pk)
-    bed = fitting_void_beds(request=placement_request).filter(pk=bed_pk).first() or block_bed_get(
-        actor=request.user, pk=bed_pk
-    )
+    bed = block_bed_get(actor=request.user, pk=bed_pk)
     form = FillForm(
         request.POST or None, initial={"start_date": max(placement_request.needed_from, timezone.localdate())}
     )

@@ -192,10 +192,14 @@ class TestBlockFirst:
             request=BlockRequestFactory(commissioner=council_a, specialism_codes=["learning-disabilities"])
         )
         assert not fitting_void_beds(request=BlockRequestFactory(commissioner=council_a, local_authority="Derby"))
-        far = BlockRequestFactory(commissioner=council_a, latitude=53.4808, longitude=-2.2426, max_distance_km=10)
+        far = BlockRequestFactory(
+            commissioner=council_a, local_authority="", latitude=53.4808, longitude=-2.2426, max_distance_km=10
+        )
         assert not fitting_void_beds(request=far)
-        near = BlockRequestFactory(commissioner=council_a, latitude=52.81, longitude=-2.12, max_distance_km=10)
-        assert fitting_void_beds(request=near).count() == 2
+        near = BlockRequestFactory(
+            commissioner=council_a, local_authority="", latitude=52.81, longitude=-2.12, max_distance_km=10
+        )
+        assert len(fitting_void_beds(request=near)) == 2
 
     def test_filled_not_live_and_out_of_service_beds_are_not_offered(
         self, contract, request_a, council_a, broker_a, commissioner_a
@@ -213,6 +217,25 @@ class TestBlockFirst:
     def test_a_suspended_home_is_not_offered(self, contract, request_a, council_a):
         AdmissionFactory(commissioner=council_a, care_home=contract.care_home, status=Admission.Status.SUSPENDED)
         assert not fitting_void_beds(request=request_a)
+
+    def test_a_home_rated_inadequate_is_not_offered(self, contract, request_a):
+        from .factories import RatingFactory
+
+        home = contract.care_home
+        home.current_rating = RatingFactory(care_home=home, overall="Inadequate")
+        home.save(update_fields=["current_rating"])
+        assert not fitting_void_beds(request=request_a)
+
+    def test_beds_are_offered_nearest_first_with_their_distance(self, council_a, provider_a, contract):
+        far_home = CareHomeFactory(
+            provider=provider_a, latitude=52.95, longitude=-2.12, local_authority="Staffordshire"
+        )
+        BlockContractFactory(commissioner=council_a, care_home=far_home, beds=1, weekly_rate=Decimal("600.00"))
+        request = BlockRequestFactory(commissioner=council_a, latitude=52.8065, longitude=-2.1166, max_distance_km=50)
+        offered = fitting_void_beds(request=request)
+        assert [b.contract.care_home_id for b in offered] == [contract.care_home_id] * 2 + [far_home.pk]
+        assert offered[0].distance_km < 0.01
+        assert 15 < offered[-1].distance_km < 17
 
     def test_another_councils_beds_are_not_offered(self, contract, council_b, broker_b):
         assert not fitting_void_beds(request=BlockRequestFactory(commissioner=council_b, created_by=broker_b))

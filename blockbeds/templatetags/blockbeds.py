@@ -2,8 +2,7 @@
 
 from django import template
 
-from ..models import BlockOfferDecline
-from ..selectors import fitting_void_beds
+from ..selectors import block_offer_summaries
 
 register = template.Library()
 
@@ -12,12 +11,10 @@ register = template.Library()
 def block_offer_panel(context, placement_request):
     """Fitting void block beds for a new request, or the broker's recorded decline."""
     user = context.get("user")
-    decline = BlockOfferDecline.objects.filter(request_id=placement_request.pk).select_related("declined_by").first()
-    is_new = placement_request.status == placement_request.Status.NEW
-    beds = list(fitting_void_beds(request=placement_request)[:20]) if is_new and decline is None else []
+    offer = block_offer_summaries(requests=[placement_request])[placement_request.pk]
     return {
         "placement_request": placement_request,
-        "beds": beds,
-        "decline": decline,
+        "beds": offer.beds[:20],
+        "decline": offer.decline,
         "can_act": bool(user and getattr(user, "is_broker", False)),
     }
