@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .apis import PaymentScheduleApi, ServiceAgreementDetailApi, ServiceAgreementListApi
+
+urlpatterns = [
+    path("payment-schedules/", PaymentScheduleApi.as_view(), name="api-payment-schedules"),
+    path("service-agreements/", ServiceAgreementListApi.as_view(), name="api-service-agreements"),
+    path("service-agreements/<int:pk>/", ServiceAgreementDetailApi.as_view(), name="api-service-agreement"),
+]
