@@ -4,16 +4,30 @@ Deadlines are decided by the database clock inside the transaction that writes, 
 tender row locked, so a page, an API call, the admin and a Celery task all get the same answer.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, Value
 from django.db.models.functions import Now
+from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.errors import ApplicationError, ConflictError
+from core.notifications import notify_organisation
+from lots.selectors import lot_rules_for
+from organisations.models import Organisation, Role
+from organisations.permissions import is_broker, is_provider_user, require
+from placements.models import Placement, PlacementRequest
+from providers.geo import annotate_distance_km
+from providers.models import Admission, CareHome
+from quality.models import RatingValue
 
-from .models import Bid, Invitation, Tender
+from .models import Award, Bid, Invitation, Tender
+from .scoring import BidForScoring, ScoringRules, score_bids
 
 
 def database_now() -> datetime:
@@ -85,3 +99,639 @@ def invitations_withdraw_for_care_home(*, care_home, actor, reason: str) -> int:
                 detail={"tender": tender.pk, "bid": bid.pk, "care_home_name": care_home.name},
             )
     return withdrawn
+
+
+# --- Eligibility and publishing -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    homes: list
+    reason: str
+
+
+def _area_words(request) -> str:
+    parts = []
+    if request.local_authority:
+        parts.append(f"in {request.local_authority}")
+    if request.latitude is not None and request.max_distance_km is not None:
+        parts.append(f"within {request.max_distance_km.normalize():f} km of the location")
+    return " or ".join(parts)
+
+
+def eligible_care_homes(*, request) -> Eligibility:
+    """The homes a tender for this request invites, or why there are none.
+
+    Admitted to the lot by the request's commissioner (suspended admissions do not count),
+    registered with the CQC, not rated Inadequate, offering every needed specialism, and in
+    the area: in the local authority, or within the distance of the location.
+    """
+    lot_number = request.lot.number
+    homes = CareHome.objects.filter(
+        admissions__commissioner_id=request.commissioner_id,
+        admissions__lot_id=request.lot_id,
+        admissions__status=Admission.Status.ADMITTED,
+    )
+    if not homes.exists():
+        return Eligibility([], f"No home is admitted to lot {lot_number} (suspended homes are not invited).")
+    homes = homes.filter(registration_status=CareHome.RegistrationStatus.REGISTERED).exclude(
+        current_rating__overall=RatingValue.INADEQUATE
+    )
+    if not homes.exists():
+        return Eligibility([], f"No admitted home in lot {lot_number} is registered and rated better than Inadequate.")
+    needed = list(request.specialisms.order_by("name"))
+    for specialism in needed:
+        homes = homes.filter(specialisms=specialism)
+    if needed and not homes.exists():
+        names = ", ".join(s.name for s in needed)
+        return Eligibility([], f"No admitted home in lot {lot_number} offers all of: {names}.")
+    area = Q()
+    if request.local_authority:
+        area |= Q(local_authority__iexact=request.local_authority)
+    if request.latitude is not None and request.max_distance_km is not None:
+        homes = annotate_distance_km(homes, request.latitude, request.longitude)
+        area |= Q(distance_km__lte=float(request.max_distance_km))
+    else:
+        homes = homes.annotate(distance_km=Value(None, output_field=FloatField()))
+    homes = list(homes.filter(area).select_related("provider").distinct().order_by("name", "pk"))
+    if not homes:
+        return Eligibility([], f"No admitted home in lot {lot_number} {_area_words(request)}.")
+    return Eligibility(homes, "")
+
+
+def _require_broker_of(actor, request) -> None:
+    if not (actor.is_authenticated and actor.organisation_id == request.commissioner_id):
+        raise Http404("No such placement request.")
+    require(is_broker(actor), "Only brokers can tender and award placements.")
+
+
+def _closes_at(*, requested, now: datetime, rules) -> datetime:
+    if requested is None:
+        return now + timedelta(hours=rules.default_window_hours)
+    earliest = now + timedelta(hours=rules.min_window_hours)
+    latest = now + timedelta(hours=rules.max_window_hours)
+    if not earliest <= requested <= latest:
+        message = (
+            f"The tender must close between {rules.min_window_hours} and {rules.max_window_hours} hours "
+            f"from now for lot {rules.lot.number}."
+        )
+        raise ApplicationError(message, code="window_out_of_bounds", fields={"closes_at": message})
+    return requested
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M")
+
+
+@transaction.atomic
+def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tender:
+    """Open a tender for the request and invite every eligible home."""
+    _require_broker_of(actor, request)
+    request = PlacementRequest.objects.select_for_update().select_related("lot", "commissioner").get(pk=request.pk)
+    live = request.tenders.exclude(status__in=[Tender.Status.NO_BIDS, Tender.Status.CANCELLED])
+    if request.status not in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING) or live.exists():
+        raise ConflictError("This request already has a tender under way or has been decided.", code="not_publishable")
+    rules = lot_rules_for(commissioner=request.commissioner, lot=request.lot)
+    now = database_now()
+    closes_at = _closes_at(requested=closes_at, now=now, rules=rules)
+    eligibility = eligible_care_homes(request=request)
+    if not eligibility.homes:
+        raise ApplicationError(eligibility.reason, code="no_eligible_homes")
+    tender = Tender.objects.create(
+        request=request,
+        opened_at=now,
+        closes_at=closes_at,
+        quality_weight=rules.quality_weight,
+        price_weight=rules.price_weight,
+        not_yet_rated_score=rules.not_yet_rated_score,
+        max_weekly_rate=request.max_weekly_rate,
+        created_by=actor,
+    )
+    Invitation.objects.bulk_create(
+        Invitation(
+            tender=tender,
+            care_home=home,
+            distance_km=None if home.distance_km is None else Decimal(str(round(home.distance_km, 1))),
+        )
+        for home in eligibility.homes
+    )
+    request.status = PlacementRequest.Status.TENDERING
+    request.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="bidding.tender.published",
+        target=request,
+        organisation=request.commissioner,
+        detail={"tender": tender.pk, "invited": len(eligibility.homes), "closes_at": closes_at.isoformat()},
+    )
+    for provider in {home.provider for home in eligibility.homes}:
+        notify_organisation(
+            organisation=provider,
+            verb="bidding.tender.invited",
+            subject=f"Invitation to bid: lot {request.lot.number} placement, closes {_local(closes_at)}",
+            template="emails/tender_invitation.txt",
+            context={"tender": tender, "request": request, "closes_at_local": _local(closes_at)},
+            dedupe_key=f"tender-{tender.pk}-invited",
+            link=reverse("bidding:invitation_list"),
+        )
+    transaction.on_commit(lambda: _schedule_close(tender.pk, closes_at))
+    return tender
+
+
+def _schedule_close(tender_id: int, closes_at: datetime) -> None:
+    from .tasks import tender_close_task
+
+    tender_close_task.apply_async((tender_id,), eta=closes_at)
+
+
+@transaction.atomic
+def placement_request_retender(
+    *,
+    actor,
+    request,
+    max_weekly_rate: Decimal | None = None,
+    local_authority: str | None = None,
+    max_distance_km: Decimal | None = None,
+    closes_at: datetime | None = None,
+    reason: str = "",
+) -> Tender:
+    """After a tender closed with no bids: widen the area or raise the rate, then tender again."""
+    _require_broker_of(actor, request)
+    request = PlacementRequest.objects.select_for_update().get(pk=request.pk)
+    latest = request.tenders.order_by("-opened_at", "-pk").first()
+    if latest is None or latest.status != Tender.Status.NO_BIDS:
+        raise ConflictError("Only a request whose tender closed with no bids can be re-tendered.", code="not_no_bids")
+    changes = {}
+    if max_weekly_rate is not None and max_weekly_rate != request.max_weekly_rate:
+        if max_weekly_rate < request.max_weekly_rate:
+            message = "A re-tender may raise the maximum rate, not lower it."
+            raise ApplicationError(message, fields={"max_weekly_rate": message})
+        changes["max_weekly_rate"] = max_weekly_rate
+    if local_authority is not None and local_authority != request.local_authority:
+        changes["local_authority"] = local_authority
+    if max_distance_km is not None and max_distance_km != request.max_distance_km:
+        if request.latitude is None:
+            message = "The request has no location to measure a distance from."
+            raise ApplicationError(message, fields={"max_distance_km": message})
+        changes["max_distance_km"] = max_distance_km
+    if not changes:
+        message = "Widen the area or raise the maximum rate before tendering again."
+        raise ApplicationError(message, code="nothing_changed", fields={"max_weekly_rate": message})
+    detail = {name: {"from": str(getattr(request, name)), "to": str(value)} for name, value in changes.items()}
+    for name, value in changes.items():
+        setattr(request, name, value)
+    request.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="placements.request.retendered",
+        target=request,
+        organisation=request.commissioner,
+        reason=reason,
+        detail=detail,
+    )
+    return tender_publish(actor=actor, request=request, closes_at=closes_at)
+
+
+@transaction.atomic
+def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest:
+    """Cancel before award: the request and any tender still under way."""
+    _require_broker_of(actor, request)
+    if not reason.strip():
+        raise ApplicationError("Give a reason for cancelling.", fields={"reason": "Enter a reason."})
+    request = PlacementRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status not in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING):
+        raise ConflictError("An awarded or cancelled request cannot be cancelled.", code="not_cancellable")
+    tenders = list(
+        Tender.objects.select_for_update().filter(
+            request=request, status__in=[Tender.Status.OPEN, Tender.Status.CLOSED, Tender.Status.EVALUATED]
+        )
+    )
+    for tender in tenders:
+        tender.status = Tender.Status.CANCELLED
+        tender.cancel_reason = reason
+        tender.save(update_fields=["status", "cancel_reason"])
+        for provider in Organisation.objects.filter(care_homes__invitations__tender=tender).distinct():
+            notify_organisation(
+                organisation=provider,
+                verb="bidding.tender.cancelled",
+                subject=f"Tender {tender.pk} cancelled",
+                template="emails/tender_cancelled.txt",
+                context={"tender": tender, "reason": reason},
+                dedupe_key=f"tender-{tender.pk}-cancelled",
+                link=reverse("bidding:invitation_list"),
+            )
+    request.status = PlacementRequest.Status.CANCELLED
+    request.cancel_reason = reason
+    request.save(update_fields=["status", "cancel_reason", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="placements.request.cancelled",
+        target=request,
+        organisation=request.commissioner,
+        reason=reason,
+        detail={"tenders": [t.pk for t in tenders]},
+    )
+    return request
+
+
+# --- Bids: decided against the database clock with the tender row locked ---------------------
+
+
+def _lock_open_tender(tender_id: int) -> tuple[Tender, datetime]:
+    """Lock the tender row, then read the clock: the deadline check and the write share a transaction."""
+    tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=tender_id)
+    now = database_now()
+    if tender.status != Tender.Status.OPEN or tender.closes_at <= now:
+        raise ConflictError(
+            f"This tender closed on {_local(tender.closes_at)}: bids can no longer be submitted, amended or withdrawn.",
+            code="tender_closed",
+        )
+    return tender, now
+
+
+def _require_provider_home(actor, care_home) -> None:
+    require(is_provider_user(actor), "Only care providers can bid.")
+    if care_home is None or care_home.provider_id != actor.organisation_id:
+        message = "Choose one of your own care homes."
+        raise ApplicationError(message, code="not_your_home", fields={"care_home": message})
+
+
+def _require_still_eligible(care_home, tender) -> None:
+    """A home suspended, deregistered or rated Inadequate since the invitation cannot bid."""
+    admitted = Admission.objects.filter(
+        care_home=care_home,
+        commissioner_id=tender.request.commissioner_id,
+        lot_id=tender.request.lot_id,
+        status=Admission.Status.ADMITTED,
+    ).exists()
+    rating = care_home.current_rating.overall if care_home.current_rating_id else None
+    if not admitted or not care_home.is_registered or rating == RatingValue.INADEQUATE:
+        message = "This home is not eligible to bid: it is suspended, not registered or rated Inadequate."
+        raise ApplicationError(message, code="not_eligible", fields={"care_home": message})
+
+
+def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed, request) -> None:
+    errors = {}
+    if weekly_fee is None or weekly_fee <= 0:
+        errors["weekly_fee"] = "Enter a weekly fee above zero."
+    if earliest_start is None:
+        errors["earliest_start"] = "Enter the earliest date the person could move in."
+    if not needs_confirmed:
+        errors["needs_confirmed"] = "Confirm that the home can meet the person's needs."
+    if errors:
+        raise ApplicationError("Some of the bid is not valid.", fields=errors)
+
+
+@transaction.atomic
+def bid_submit(
+    *,
+    actor,
+    tender: Tender,
+    care_home,
+    weekly_fee: Decimal,
+    earliest_start: date,
+    needs_confirmed: bool,
+    notes: str = "",
+) -> Bid:
+    _require_provider_home(actor, care_home)
+    tender, now = _lock_open_tender(tender.pk)
+    invitation = Invitation.objects.filter(tender=tender, care_home=care_home).first()
+    if invitation is None:
+        raise Http404("No such tender.")
+    if invitation.status != Invitation.Status.INVITED:
+        message = f"This home's invitation was withdrawn: {invitation.withdrawn_reason}"
+        raise ApplicationError(message, code="invitation_withdrawn", fields={"care_home": message})
+    _require_still_eligible(care_home, tender)
+    _validate_bid_terms(
+        weekly_fee=weekly_fee, earliest_start=earliest_start, needs_confirmed=needs_confirmed, request=tender.request
+    )
+    bid = Bid.objects.filter(invitation=invitation).first()
+    if bid is not None and bid.status == Bid.Status.SUBMITTED:
+        raise ConflictError("This home has already bid: amend that bid instead.", code="already_bid")
+    if bid is not None and bid.status == Bid.Status.EXCLUDED:
+        raise ApplicationError(f"This home's bid was excluded: {bid.excluded_reason}", code="excluded")
+    bid = bid or Bid(tender=tender, invitation=invitation, care_home=care_home, provider_id=care_home.provider_id)
+    bid.weekly_fee = weekly_fee
+    bid.earliest_start = earliest_start
+    bid.needs_confirmed = needs_confirmed
+    bid.notes = notes
+    bid.status = Bid.Status.SUBMITTED
+    bid.submitted_at = now
+    bid.updated_at = now
+    bid.submitted_by = actor
+    bid.save()
+    _audit_bid(actor, bid, tender, "bidding.bid.submitted")
+    return bid
+
+
+def _audit_bid(actor, bid: Bid, tender: Tender, verb: str, reason: str = "") -> None:
+    # Amounts stay out of the audit detail: the timeline is read by brokers before the close.
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=tender.request,
+        organisation=tender.request.commissioner,
+        reason=reason,
+        detail={"tender": tender.pk, "bid": bid.pk, "care_home_name": bid.care_home.name},
+    )
+
+
+def _own_bid_locked(actor, bid: Bid) -> tuple[Bid, Tender, datetime]:
+    require(is_provider_user(actor), "Only care providers can change bids.")
+    if bid.provider_id != actor.organisation_id:
+        raise Http404("No such bid.")
+    tender, now = _lock_open_tender(bid.tender_id)
+    bid = Bid.objects.select_for_update().select_related("care_home").get(pk=bid.pk)
+    if bid.status != Bid.Status.SUBMITTED:
+        raise ConflictError(f"This bid is {bid.get_status_display().lower()} and cannot be changed.", code="not_live")
+    return bid, tender, now
+
+
+@transaction.atomic
+def bid_amend(
+    *,
+    actor,
+    bid: Bid,
+    weekly_fee: Decimal | None = None,
+    earliest_start: date | None = None,
+    needs_confirmed: bool | None = None,
+    notes: str | None = None,
+) -> Bid:
+    bid, tender, now = _own_bid_locked(actor, bid)
+    _require_still_eligible(bid.care_home, tender)
+    bid.weekly_fee = bid.weekly_fee if weekly_fee is None else weekly_fee
+    bid.earliest_start = earliest_start or bid.earliest_start
+    bid.needs_confirmed = bid.needs_confirmed if needs_confirmed is None else needs_confirmed
+    bid.notes = bid.notes if notes is None else notes
+    _validate_bid_terms(
+        weekly_fee=bid.weekly_fee,
+        earliest_start=bid.earliest_start,
+        needs_confirmed=bid.needs_confirmed,
+        request=tender.request,
+    )
+    bid.updated_at = now
+    bid.save(update_fields=["weekly_fee", "earliest_start", "needs_confirmed", "notes", "updated_at"])
+    _audit_bid(actor, bid, tender, "bidding.bid.amended")
+    return bid
+
+
+@transaction.atomic
+def bid_withdraw(*, actor, bid: Bid, reason: str = "") -> Bid:
+    bid, tender, now = _own_bid_locked(actor, bid)
+    bid.status = Bid.Status.WITHDRAWN
+    bid.updated_at = now
+    bid.save(update_fields=["status", "updated_at"])
+    _audit_bid(actor, bid, tender, "bidding.bid.withdrawn", reason)
+    return bid
+
+
+# --- Close and evaluate: claimed by a conditional UPDATE, so running twice does the work once --
+
+
+def _brokers_notify(tender: Tender, *, verb: str, subject: str, template: str, key: str) -> None:
+    request = tender.request
+    notify_organisation(
+        organisation=request.commissioner,
+        roles=[Role.BROKER],
+        verb=verb,
+        subject=subject,
+        template=template,
+        context={"tender": tender, "request": request},
+        dedupe_key=f"tender-{tender.pk}-{key}",
+        link=reverse("placements:request_detail", args=[request.pk]),
+    )
+
+
+def tender_close(*, tender_id: int) -> bool:
+    """Close a tender whose deadline has passed. Returns whether this call closed it."""
+    with transaction.atomic():
+        claimed = Tender.objects.filter(pk=tender_id, status=Tender.Status.OPEN, closes_at__lte=Now()).update(
+            status=Tender.Status.CLOSED, closed_at=Now()
+        )
+        if not claimed:
+            return False
+        tender = Tender.objects.select_related("request__commissioner", "request__lot").get(pk=tender_id)
+        bids = tender.bids.filter(status=Bid.Status.SUBMITTED).count()
+        if bids == 0:
+            tender.status = Tender.Status.NO_BIDS
+            tender.save(update_fields=["status"])
+        audit_record(
+            actor=None,
+            verb="bidding.tender.closed" if bids else "bidding.tender.closed_no_bids",
+            target=tender.request,
+            organisation=tender.request.commissioner,
+            detail={"tender": tender.pk, "bids": bids},
+        )
+        if not bids:
+            _brokers_notify(
+                tender,
+                verb="bidding.tender.no_bids",
+                subject=f"No bids: tender {tender.pk} for {tender.request.case_reference}",
+                template="emails/tender_no_bids.txt",
+                key="no-bids",
+            )
+    return True
+
+
+def tender_evaluate(*, tender_id: int) -> bool:
+    """Score and rank a closed tender's bids. Returns whether this call evaluated it."""
+    with transaction.atomic():
+        claimed = Tender.objects.filter(pk=tender_id, status=Tender.Status.CLOSED).update(
+            status=Tender.Status.EVALUATED, evaluated_at=Now()
+        )
+        if not claimed:
+            return False
+        tender = Tender.objects.select_related("request__commissioner", "request__lot").get(pk=tender_id)
+        bids = list(tender.bids.filter(status=Bid.Status.SUBMITTED).select_related("care_home__current_rating"))
+        rules = ScoringRules(
+            quality_weight=tender.quality_weight,
+            price_weight=tender.price_weight,
+            not_yet_rated_score=tender.not_yet_rated_score,
+            max_weekly_rate=tender.max_weekly_rate,
+        )
+        inputs = [
+            BidForScoring(
+                bid_id=bid.pk,
+                weekly_fee=bid.weekly_fee,
+                rating=bid.care_home.current_rating.overall if bid.care_home.current_rating_id else None,
+                submitted_at=bid.submitted_at,
+            )
+            for bid in bids
+        ]
+        by_id = {bid.pk: bid for bid in bids}
+        for score in score_bids(inputs, rules):
+            bid = by_id[score.bid_id]
+            bid.quality_score = score.quality_score
+            bid.price_score = score.price_score
+            bid.total_score = score.total_score
+            bid.rank = score.rank
+            bid.above_max_rate = score.above_max_rate
+            bid.working = score.working
+        Bid.objects.bulk_update(
+            bids, ["quality_score", "price_score", "total_score", "rank", "above_max_rate", "working"]
+        )
+        audit_record(
+            actor=None,
+            verb="bidding.tender.evaluated",
+            target=tender.request,
+            organisation=tender.request.commissioner,
+            detail={"tender": tender.pk, "ranked": len(bids)},
+        )
+        _brokers_notify(
+            tender,
+            verb="bidding.tender.evaluated",
+            subject=f"Ranked bids ready: tender {tender.pk} for {tender.request.case_reference}",
+            template="emails/tender_evaluated.txt",
+            key="evaluated",
+        )
+    return True
+
+
+def tender_close_and_evaluate(*, tender_id: int) -> None:
+    """Close if due, then evaluate if closed; each step is claimed separately so a retry resumes."""
+    tender_close(tender_id=tender_id)
+    tender_evaluate(tender_id=tender_id)
+
+
+def tenders_close_overdue() -> int:
+    """Close and evaluate every tender past its deadline (workers down, a message lost)."""
+    due = list(
+        Tender.objects.filter(
+            Q(status=Tender.Status.OPEN, closes_at__lte=Now()) | Q(status=Tender.Status.CLOSED)
+        ).values_list("pk", flat=True)
+    )
+    for tender_id in due:
+        tender_close_and_evaluate(tender_id=tender_id)
+    return len(due)
+
+
+# --- Award ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeeSplit:
+    council: Decimal
+    top_up: Decimal
+
+
+def fee_split(*, weekly_fee: Decimal, max_weekly_rate: Decimal) -> FeeSplit:
+    """The council pays up to its maximum rate; a third party tops up the rest."""
+    council = min(weekly_fee, max_weekly_rate)
+    return FeeSplit(council=council, top_up=weekly_fee - council)
+
+
+@transaction.atomic
+def tender_award(
+    *,
+    actor,
+    tender: Tender,
+    bid: Bid,
+    reason: str = "",
+    top_up_payer: str = "",
+    top_up_weekly_amount: Decimal | None = None,
+    start_date: date | None = None,
+) -> Award:
+    """Award a ranked bid: creates the placement, stamps `sourced_at`, tells every bidder."""
+    _require_broker_of(actor, tender.request)
+    tender_close_and_evaluate(tender_id=tender.pk)
+    tender = (
+        Tender.objects.select_for_update().select_related("request__commissioner", "request__lot").get(pk=tender.pk)
+    )
+    if tender.status == Tender.Status.OPEN:
+        raise ConflictError(f"Bids can be awarded after the tender closes on {_local(tender.closes_at)}.", code="open")
+    if tender.status != Tender.Status.EVALUATED:
+        raise ConflictError(
+            f"This tender is {tender.get_status_display().lower()}: it cannot be awarded.", code="state"
+        )
+    bid = Bid.objects.select_related("care_home", "provider").filter(pk=bid.pk, tender=tender).first()
+    if bid is None or bid.status != Bid.Status.SUBMITTED or bid.rank is None:
+        message = "Choose one of this tender's ranked bids."
+        raise ApplicationError(message, code="invalid_bid", fields={"bid": message})
+    top_ranked = bid.rank == 1
+    reason = reason.strip()
+    if not top_ranked and not reason:
+        message = "Give the reason for choosing a bid that did not rank first (for example, the person's choice)."
+        raise ApplicationError(message, code="reason_required", fields={"reason": message})
+    split = fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=tender.max_weekly_rate)
+    if top_up_weekly_amount is not None and top_up_weekly_amount != split.top_up:
+        message = f"The top-up must be {split.top_up:.2f} a week: the fee less the council's maximum rate."
+        raise ApplicationError(message, code="top_up_mismatch", fields={"top_up_weekly_amount": message})
+    if split.top_up and not top_up_payer.strip():
+        message = f"The fee is {split.top_up:.2f} a week above the council's rate: say who pays the top-up."
+        raise ApplicationError(message, code="top_up_payer_required", fields={"top_up_payer": message})
+    request = tender.request
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            award = Award.objects.create(
+                tender=tender,
+                bid=bid,
+                awarded_by=actor,
+                top_ranked=top_ranked,
+                reason=reason,
+                top_up_weekly_amount=split.top_up,
+                top_up_payer=top_up_payer.strip() if split.top_up else "",
+            )
+    except IntegrityError as error:
+        raise ConflictError("This tender has already been awarded.", code="already_awarded") from error
+    Placement.objects.create(
+        commissioner=request.commissioner,
+        request=request,
+        case_reference=request.case_reference,
+        care_home=bid.care_home,
+        lot=request.lot,
+        source=Placement.Source.TENDER,
+        weekly_fee=bid.weekly_fee,
+        council_weekly_amount=split.council,
+        top_up_weekly_amount=split.top_up,
+        top_up_payer=award.top_up_payer,
+        start_date=start_date or max(bid.earliest_start, request.needed_from),
+        in_county=bid.care_home.local_authority.strip().lower() == request.commissioner.local_authority.strip().lower(),
+        requested_at=request.requested_at,
+        target_date=request.target_date,
+        sourced_at=award.awarded_at or now,
+        created_by=actor,
+    )
+    tender.status = Tender.Status.AWARDED
+    tender.save(update_fields=["status"])
+    request.status = PlacementRequest.Status.AWARDED
+    request.sourced_at = award.awarded_at
+    request.save(update_fields=["status", "sourced_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="bidding.tender.awarded",
+        target=request,
+        organisation=request.commissioner,
+        reason=reason,
+        detail={
+            "tender": tender.pk,
+            "bid": bid.pk,
+            "care_home_name": bid.care_home.name,
+            "rank": bid.rank,
+            "weekly_fee": f"{bid.weekly_fee:.2f}",
+            "top_up_weekly_amount": f"{split.top_up:.2f}",
+            "top_up_payer": award.top_up_payer,
+        },
+    )
+    _notify_outcome(tender, winner=bid)
+    return award
+
+
+def _notify_outcome(tender: Tender, *, winner: Bid) -> None:
+    link = reverse("bidding:invitation_list")
+    bids = tender.bids.filter(status=Bid.Status.SUBMITTED).select_related("care_home", "provider")
+    for bid in bids:
+        won = bid.pk == winner.pk
+        notify_organisation(
+            organisation=bid.provider,
+            verb="bidding.bid.won" if won else "bidding.bid.unsuccessful",
+            subject=(
+                f"Placement awarded to {bid.care_home.name}"
+                if won
+                else f"Bid from {bid.care_home.name} was not successful"
+            ),
+            template="emails/bid_outcome.txt",
+            context={"tender": tender, "bid": bid, "won": won},
+            dedupe_key=f"tender-{tender.pk}-outcome-{bid.pk}",
+            link=link,
+        )

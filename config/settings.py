@@ -177,6 +177,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
+    "tenders-close-overdue": {
+        "task": "bidding.tasks.tenders_close_overdue_task",
+        "schedule": 60.0,
+    },
     "cqc-nightly-refresh": {
         "task": "quality.tasks.cqc_refresh_dps_homes",
         "schedule": crontab(hour=2, minute=30),

@@ -25,7 +25,10 @@ def home(request):
 
 @role_required(Role.BROKER)
 def broker_home(request):
-    return render(request, "home/broker.html", {"organisation": request.user.organisation})
+    from placements.selectors import placement_request_queue
+
+    queue = placement_request_queue(actor=request.user)
+    return render(request, "home/broker.html", {"organisation": request.user.organisation, "queue": queue})
 
 
 @role_required(Role.COMMISSIONER)

@@ -304,3 +304,10 @@ class VacancyFactory(factory.django.DjangoModelFactory):
     confirmed_by = factory.SubFactory(
         UserFactory, organisation=factory.SelfAttribute("..care_home.provider"), role=Role.PROVIDER
     )
+
+
+def admitted_home(commissioner, *, provider, rating="Good", lot_number: int = 1, **kwargs) -> CareHome:
+    """A care home of `provider` admitted to a lot of `commissioner`'s DPS, near Stafford by default."""
+    home = CareHomeFactory(provider=provider, rating=rating, **kwargs)
+    AdmissionFactory(commissioner=commissioner, care_home=home, lot=Lot.objects.get(number=lot_number))
+    return home

@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('placements', '0001_initial'),
-        ('providers', '0003_specialisms'),
+        ("placements", "0001_initial"),
+        ("providers", "0003_specialisms"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='placement',
-            name='care_home',
-            field=models.ForeignKey(blank=True, help_text='Empty only for imported history whose home is not known here.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='placements', to='providers.carehome'),
+            model_name="placement",
+            name="care_home",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty only for imported history whose home is not known here.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="placements",
+                to="providers.carehome",
+            ),
         ),
     ]

@@ -1,0 +1,382 @@
+"""API: tenders, sealed bids, the evaluation and the award.
+
+Amounts follow bidding.selectors: a provider reads its own bids only; the commissioning body
+reads amounts only once the tender has closed.
+"""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ConflictError
+from organisations.api_permissions import HasScope, IsAnyRole, IsBroker, IsCouncilUser, IsProviderUser
+from organisations.models import ApiClient
+from organisations.permissions import is_council_user
+from providers.models import CareHome, Specialism
+
+from .models import Award, Bid, Tender
+from .selectors import (
+    bid_amounts_visible,
+    bid_get,
+    other_bids,
+    own_bids_for_tender,
+    ranked_bids,
+    tender_get,
+    tender_is_open,
+    tender_state_label,
+)
+from .services import bid_amend, bid_submit, bid_withdraw, tender_award, tender_close_and_evaluate
+
+PROBLEMS = {
+    400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
+    403: OpenApiResponse(description="Your role or API client's scopes do not allow this."),
+    404: OpenApiResponse(description="No such tender or bid, or not one you were invited to."),
+}
+CLOSED = {409: OpenApiResponse(description="The tender has closed (or is not yet closed, for the evaluation).")}
+
+
+class OwnBidOutput(serializers.ModelSerializer):
+    """A provider's own bid; scores and rank appear once the tender is awarded."""
+
+    care_home_name = serializers.CharField(source="care_home.name")
+    outcome = serializers.SerializerMethodField()
+    rank = serializers.SerializerMethodField()
+    total_score = serializers.SerializerMethodField()
+    working = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bid
+        fields = [
+            "id",
+            "tender",
+            "care_home",
+            "care_home_name",
+            "weekly_fee",
+            "earliest_start",
+            "needs_confirmed",
+            "notes",
+            "status",
+            "excluded_reason",
+            "submitted_at",
+            "updated_at",
+            "outcome",
+            "rank",
+            "total_score",
+            "working",
+        ]
+
+    def _awarded(self, bid) -> bool:
+        return bid.tender.status == Tender.Status.AWARDED
+
+    def get_outcome(self, bid) -> str | None:
+        if not self._awarded(bid) or bid.status != Bid.Status.SUBMITTED:
+            return None
+        return "won" if hasattr(bid, "award") else "unsuccessful"
+
+    def get_rank(self, bid) -> int | None:
+        return bid.rank if self._awarded(bid) else None
+
+    @extend_schema_field(serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True))
+    def get_total_score(self, bid):
+        return f"{bid.total_score}" if self._awarded(bid) and bid.total_score is not None else None
+
+    def get_working(self, bid) -> dict | None:
+        return bid.working if self._awarded(bid) and bid.working else None
+
+
+class NeedsProfileOutput(serializers.Serializer):
+    """The anonymised request: what every invited provider sees."""
+
+    lot = serializers.IntegerField(source="lot.number")
+    lot_name = serializers.CharField(source="lot.name")
+    needs_summary = serializers.CharField()
+    specialisms = serializers.SlugRelatedField(many=True, slug_field="code", queryset=Specialism.objects.all())
+    local_authority = serializers.CharField()
+    needed_from = serializers.DateField()
+    max_weekly_rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class TenderOutput(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    is_open = serializers.SerializerMethodField()
+    request_id = serializers.SerializerMethodField()
+    case_reference = serializers.SerializerMethodField()
+    needs = NeedsProfileOutput(source="request")
+    invited = serializers.SerializerMethodField()
+    bids_received = serializers.SerializerMethodField()
+    own_bids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tender
+        fields = [
+            "id",
+            "status",
+            "is_open",
+            "request_id",
+            "case_reference",
+            "needs",
+            "opened_at",
+            "closes_at",
+            "closed_at",
+            "evaluated_at",
+            "quality_weight",
+            "price_weight",
+            "max_weekly_rate",
+            "invited",
+            "bids_received",
+            "own_bids",
+        ]
+
+    def _user(self):
+        return self.context["request"].user
+
+    def _council(self, tender) -> bool:
+        return is_council_user(self._user()) and self._user().organisation_id == tender.request.commissioner_id
+
+    def get_status(self, tender) -> str:
+        return tender_state_label(tender).lower().replace(" ", "_") if tender.status == "open" else tender.status
+
+    def get_is_open(self, tender) -> bool:
+        return tender_is_open(tender)
+
+    def get_request_id(self, tender) -> int | None:
+        return tender.request_id if self._council(tender) else None
+
+    def get_case_reference(self, tender) -> str | None:
+        """The person's reference: the commissioning body always, a provider only once it has won."""
+        if self._council(tender):
+            return tender.request.case_reference
+        award = Award.objects.filter(tender=tender, bid__provider_id=self._user().organisation_id).first()
+        return tender.request.case_reference if award else None
+
+    def get_invited(self, tender) -> int | None:
+        return tender.invitations.count() if self._council(tender) else None
+
+    def get_bids_received(self, tender) -> int | None:
+        return tender.bids.filter(status=Bid.Status.SUBMITTED).count() if self._council(tender) else None
+
+    def get_own_bids(self, tender) -> list[dict]:
+        bids = own_bids_for_tender(actor=self._user(), tender=tender)
+        return OwnBidOutput(bids, many=True).data
+
+
+@extend_schema(summary="One tender", tags=["tenders"], responses={200: TenderOutput, **PROBLEMS})
+class TenderDetailApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+
+    def get(self, request, pk: int):
+        tender = tender_get(actor=request.user, pk=pk)
+        return Response(TenderOutput(tender, context={"request": request}).data)
+
+
+class BidInput(serializers.Serializer):
+    care_home = serializers.PrimaryKeyRelatedField(queryset=CareHome.objects.all())
+    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    earliest_start = serializers.DateField()
+    needs_confirmed = serializers.BooleanField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BidAmendInput(serializers.Serializer):
+    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    earliest_start = serializers.DateField(required=False)
+    needs_confirmed = serializers.BooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class TenderBidsApi(APIView):
+    permission_classes = [IsProviderUser, HasScope]
+    required_scope = ApiClient.Scope.BIDS
+
+    @extend_schema(
+        summary="Your own bids on a tender (providers)",
+        tags=["tenders"],
+        responses={200: OwnBidOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        tender = tender_get(actor=request.user, pk=pk)
+        return Response(OwnBidOutput(own_bids_for_tender(actor=request.user, tender=tender), many=True).data)
+
+    @extend_schema(
+        summary="Submit a bid (providers)",
+        description="Refused with 409 at or after the deadline, judged by the database clock.",
+        tags=["tenders"],
+        request=BidInput,
+        responses={201: OwnBidOutput, **PROBLEMS, **CLOSED},
+    )
+    def post(self, request, pk: int):
+        tender = tender_get(actor=request.user, pk=pk)
+        data = BidInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bid = bid_submit(actor=request.user, tender=tender, **data.validated_data)
+        return Response(OwnBidOutput(bid).data, status=status.HTTP_201_CREATED)
+
+
+class BidDetailApi(APIView):
+    permission_classes = [IsProviderUser, HasScope]
+    required_scope = ApiClient.Scope.BIDS
+
+    def _bid(self, request, pk: int, bid_pk: int) -> Bid:
+        tender = tender_get(actor=request.user, pk=pk)
+        return bid_get(actor=request.user, tender=tender, pk=bid_pk)
+
+    @extend_schema(summary="One of your bids", tags=["tenders"], responses={200: OwnBidOutput, **PROBLEMS})
+    def get(self, request, pk: int, bid_pk: int):
+        return Response(OwnBidOutput(self._bid(request, pk, bid_pk)).data)
+
+    @extend_schema(
+        summary="Amend your bid before the deadline",
+        tags=["tenders"],
+        request=BidAmendInput,
+        responses={200: OwnBidOutput, **PROBLEMS, **CLOSED},
+    )
+    def patch(self, request, pk: int, bid_pk: int):
+        bid = self._bid(request, pk, bid_pk)
+        data = BidAmendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bid = bid_amend(actor=request.user, bid=bid, **data.validated_data)
+        return Response(OwnBidOutput(bid).data)
+
+    @extend_schema(
+        summary="Withdraw your bid before the deadline",
+        tags=["tenders"],
+        responses={204: None, **PROBLEMS, **CLOSED},
+    )
+    def delete(self, request, pk: int, bid_pk: int):
+        bid_withdraw(actor=request.user, bid=self._bid(request, pk, bid_pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RankedBidOutput(serializers.ModelSerializer):
+    care_home_name = serializers.CharField(source="care_home.name")
+    provider = serializers.CharField(source="provider.name")
+    rating = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bid
+        fields = [
+            "id",
+            "rank",
+            "care_home",
+            "care_home_name",
+            "provider",
+            "rating",
+            "weekly_fee",
+            "earliest_start",
+            "quality_score",
+            "price_score",
+            "total_score",
+            "above_max_rate",
+            "working",
+            "submitted_at",
+            "status",
+        ]
+
+    def get_rating(self, bid) -> str:
+        return bid.working.get("rating", "")
+
+
+class EvaluationOutput(serializers.Serializer):
+    tender = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    quality_weight = serializers.IntegerField()
+    price_weight = serializers.IntegerField()
+    max_weekly_rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+    evaluated_at = serializers.DateTimeField()
+    ranked = serializers.SerializerMethodField()
+    not_ranked = serializers.SerializerMethodField()
+
+    def get_ranked(self, tender) -> list[dict]:
+        return RankedBidOutput(self.context["ranked"], many=True).data
+
+    def get_not_ranked(self, tender) -> list[dict]:
+        return [
+            {"id": bid.pk, "care_home_name": bid.care_home.name, "status": bid.status, "reason": bid.excluded_reason}
+            for bid in other_bids(tender=tender)
+        ]
+
+
+def _evaluated_tender(request, pk: int) -> Tender:
+    """The commissioning body's tender, closed and evaluated now if its deadline passed unseen."""
+    tender = tender_get(actor=request.user, pk=pk)
+    if not bid_amounts_visible(actor=request.user, tender=tender):
+        if not is_council_user(request.user):
+            raise PermissionDenied("Only the commissioning body sees the evaluation.")
+        raise ConflictError("The ranked bids appear once the tender has closed.", code="tender_open")
+    if tender.status in (Tender.Status.OPEN, Tender.Status.CLOSED):
+        tender_close_and_evaluate(tender_id=tender.pk)
+        tender = tender_get(actor=request.user, pk=pk)
+    return tender
+
+
+@extend_schema(
+    summary="The ranked bids with each score's working (after the close)",
+    tags=["tenders"],
+    responses={200: EvaluationOutput, **PROBLEMS, **CLOSED},
+)
+class TenderEvaluationApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+
+    def get(self, request, pk: int):
+        tender = _evaluated_tender(request, pk)
+        ranked = ranked_bids(actor=request.user, tender=tender)
+        return Response(EvaluationOutput(tender, context={"ranked": ranked}).data)
+
+
+class AwardInput(serializers.Serializer):
+    bid = serializers.IntegerField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    top_up_payer = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    top_up_weekly_amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+    )
+    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class AwardOutput(serializers.ModelSerializer):
+    placement = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Award
+        fields = [
+            "id",
+            "tender",
+            "bid",
+            "awarded_at",
+            "top_ranked",
+            "reason",
+            "top_up_weekly_amount",
+            "top_up_payer",
+            "placement",
+        ]
+
+    def get_placement(self, award) -> dict:
+        from placements.apis import PlacementOutput
+
+        return PlacementOutput(award.tender.request.placement).data
+
+
+@extend_schema(
+    summary="Award a ranked bid (brokers)",
+    description=(
+        "Awarding any bid but the first needs a reason. When the fee is above the council's maximum "
+        "rate, the difference is a top-up and `top_up_payer` is required."
+    ),
+    tags=["tenders"],
+    request=AwardInput,
+    responses={201: AwardOutput, **PROBLEMS, **CLOSED},
+)
+class TenderAwardApi(APIView):
+    permission_classes = [IsBroker, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+
+    def post(self, request, pk: int):
+        tender = tender_get(actor=request.user, pk=pk)
+        data = AwardInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bid_id = data.validated_data.pop("bid")
+        bid = Bid.objects.filter(tender=tender, pk=bid_id).first() or Bid(pk=bid_id)
+        award = tender_award(actor=request.user, tender=tender, bid=bid, **data.validated_data)
+        return Response(AwardOutput(award).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,26 @@
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+
+
+class BidForm(forms.Form):
+    weekly_fee = forms.DecimalField(label="Weekly fee (£)", max_digits=10, decimal_places=2, min_value=0)
+    earliest_start = forms.DateField(label="Earliest start date", widget=forms.DateInput(attrs={"type": "date"}))
+    needs_confirmed = forms.BooleanField(label="I confirm the home can meet the needs described", required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, submit_label: str = "Submit bid", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", submit_label))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Withdraw bid", css_class="govuk-button--warning"))

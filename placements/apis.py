@@ -1,0 +1,233 @@
+"""API: placement requests (council case systems), publishing them to tender, and placements."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bidding.apis import TenderOutput
+from bidding.selectors import tender_list
+from bidding.services import tender_publish
+from lots.models import Lot
+from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
+from organisations.models import ApiClient
+from providers.models import CareHome, Specialism
+
+from .models import Placement, PlacementRequest
+from .selectors import placement_list, placement_request_get, placement_request_list
+from .services import placement_request_create
+
+PROBLEMS = {
+    400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
+    403: OpenApiResponse(description="Your role or API client's scopes do not allow this."),
+    404: OpenApiResponse(description="No such placement request, or not your organisation's."),
+}
+
+
+class TenderSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.SerializerMethodField()
+    closes_at = serializers.DateTimeField()
+
+    def get_status(self, tender) -> str:
+        return tender.status if tender.status != "open" or tender.is_open else "closed"
+
+
+class PlacementRequestOutput(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot.number")
+    specialisms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    preferred_home = serializers.PrimaryKeyRelatedField(read_only=True)
+    tenders = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlacementRequest
+        fields = [
+            "id",
+            "case_reference",
+            "lot",
+            "needs_summary",
+            "specialisms",
+            "local_authority",
+            "latitude",
+            "longitude",
+            "max_distance_km",
+            "needed_from",
+            "max_weekly_rate",
+            "preferred_home",
+            "status",
+            "requested_at",
+            "target_date",
+            "sourced_at",
+            "cancel_reason",
+            "tenders",
+        ]
+
+    def get_tenders(self, request) -> list[dict]:
+        tenders = self.context.get("tenders", {}).get(request.pk, [])
+        return TenderSummaryOutput(tenders, many=True).data
+
+
+class PlacementRequestInput(serializers.Serializer):
+    case_reference = serializers.CharField(max_length=64)
+    lot = serializers.SlugRelatedField(slug_field="number", queryset=Lot.objects.all())
+    needs_summary = serializers.CharField()
+    specialisms = serializers.SlugRelatedField(
+        slug_field="code", queryset=Specialism.objects.all(), many=True, required=False
+    )
+    local_authority = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90, default=None)
+    longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180, default=None)
+    max_distance_km = serializers.DecimalField(
+        max_digits=6, decimal_places=1, required=False, allow_null=True, min_value=0, default=None
+    )
+    needed_from = serializers.DateField()
+    max_weekly_rate = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    preferred_home = serializers.PrimaryKeyRelatedField(
+        queryset=CareHome.objects.all(), required=False, allow_null=True, default=None
+    )
+
+
+class PlacementRequestFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PlacementRequest.Status.choices)
+
+    class Meta:
+        model = PlacementRequest
+        fields = ["status"]
+
+
+def _tenders_by_request(actor, requests) -> dict:
+    grouped: dict = {}
+    ids = [r.pk for r in requests]
+    for tender in tender_list(actor=actor).filter(request_id__in=ids).order_by("opened_at", "pk"):
+        grouped.setdefault(tender.request_id, []).append(tender)
+    return grouped
+
+
+class PlacementRequestListCreateApi(ListAPIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+    serializer_class = PlacementRequestOutput
+    filterset_class = PlacementRequestFilter
+
+    def get_queryset(self):
+        return placement_request_list(actor=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {"tenders": _tenders_by_request(request.user, page)}
+        return self.get_paginated_response(PlacementRequestOutput(page, many=True, context=context).data)
+
+    @extend_schema(
+        summary="Your placement requests",
+        tags=["placements"],
+        responses={200: PlacementRequestOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Request a placement (brokers)",
+        description="The maximum weekly rate defaults to the lot's guide fee; the target date follows the lot.",
+        tags=["placements"],
+        request=PlacementRequestInput,
+        responses={201: PlacementRequestOutput, **PROBLEMS},
+    )
+    def post(self, request):
+        data = PlacementRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = placement_request_create(actor=request.user, **data.validated_data)
+        context = {"tenders": {}}
+        return Response(PlacementRequestOutput(created, context=context).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary="One placement request", tags=["placements"], responses={200: PlacementRequestOutput, **PROBLEMS}
+)
+class PlacementRequestDetailApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+
+    def get(self, request, pk: int):
+        placement_request = placement_request_get(actor=request.user, pk=pk)
+        context = {"tenders": _tenders_by_request(request.user, [placement_request])}
+        return Response(PlacementRequestOutput(placement_request, context=context).data)
+
+
+class PublishInput(serializers.Serializer):
+    closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+@extend_schema(
+    summary="Publish a request to tender (brokers)",
+    description="Invites every eligible home. Refused, with the reason, when no home is eligible.",
+    tags=["placements"],
+    request=PublishInput,
+    responses={
+        201: TenderOutput,
+        **PROBLEMS,
+        409: OpenApiResponse(description="The request already has a tender under way or was decided."),
+    },
+)
+class PlacementRequestPublishApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+
+    def post(self, request, pk: int):
+        placement_request = get_object_or_404(placement_request_list(actor=request.user), pk=pk)
+        data = PublishInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tender = tender_publish(actor=request.user, request=placement_request, **data.validated_data)
+        tender = tender_list(actor=request.user).get(pk=tender.pk)
+        return Response(TenderOutput(tender, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class PlacementOutput(serializers.ModelSerializer):
+    care_home = serializers.PrimaryKeyRelatedField(read_only=True)
+    care_home_name = serializers.CharField(source="care_home.name", default="")
+    lot = serializers.IntegerField(source="lot.number")
+    commissioner = serializers.CharField(source="commissioner.slug")
+
+    class Meta:
+        model = Placement
+        fields = [
+            "id",
+            "commissioner",
+            "request",
+            "case_reference",
+            "care_home",
+            "care_home_name",
+            "lot",
+            "source",
+            "weekly_fee",
+            "council_weekly_amount",
+            "top_up_weekly_amount",
+            "top_up_payer",
+            "start_date",
+            "end_date",
+            "in_county",
+            "requested_at",
+            "target_date",
+            "sourced_at",
+        ]
+
+
+class PlacementFilter(django_filters.FilterSet):
+    source = django_filters.ChoiceFilter(choices=Placement.Source.choices)
+
+    class Meta:
+        model = Placement
+        fields = ["source"]
+
+
+@extend_schema(summary="Placements", tags=["placements"], responses={200: PlacementOutput(many=True), **PROBLEMS})
+class PlacementListApi(ListAPIView):
+    permission_classes = [IsAnyRole, HasScope]
+    serializer_class = PlacementOutput
+    filterset_class = PlacementFilter
+
+    def get_queryset(self):
+        return placement_list(actor=self.request.user)

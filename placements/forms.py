@@ -1,0 +1,122 @@
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Size, Submit
+from django import forms
+
+from lots.models import Lot
+from providers.models import CareHome, Specialism
+
+
+def _helper(label: str) -> FormHelper:
+    helper = FormHelper()
+    helper.label_size = Size.SMALL
+    helper.add_input(Submit("submit", label))
+    return helper
+
+
+class PlacementRequestForm(forms.Form):
+    case_reference = forms.CharField(
+        max_length=64, help_text="The person's reference in your case system. Providers never see it before award."
+    )
+    lot = forms.ModelChoiceField(queryset=Lot.objects.all(), empty_label=None)
+    needs_summary = forms.CharField(
+        label="Needs profile",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown to invited providers. Do not include names, addresses or dates of birth.",
+    )
+    specialisms = forms.ModelMultipleChoiceField(
+        queryset=Specialism.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    local_authority = forms.CharField(
+        max_length=100, required=False, help_text="Homes in this local authority are invited."
+    )
+    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+    max_distance_km = forms.DecimalField(
+        label="Maximum distance (km)",
+        max_digits=6,
+        decimal_places=1,
+        required=False,
+        min_value=0,
+        help_text="Homes within this distance of the location are invited too.",
+    )
+    needed_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    max_weekly_rate = forms.DecimalField(
+        label="Maximum weekly rate (£)",
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        help_text="Leave blank for the lot's guide fee.",
+    )
+    preferred_home = forms.ModelChoiceField(
+        queryset=CareHome.objects.filter(registration_status=CareHome.RegistrationStatus.REGISTERED),
+        required=False,
+        help_text="The person's preferred home, if they have one.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save request")
+
+
+class PublishForm(forms.Form):
+    closes_at = forms.DateTimeField(
+        label="Bids close at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave blank for the lot's usual window.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Publish to tender")
+
+
+class AwardForm(forms.Form):
+    bid = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Bid to award")
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required unless you award the top-ranked bid: the person's choice, needs, family nearby...",
+    )
+    top_up_payer = forms.CharField(
+        label="Who pays the top-up",
+        required=False,
+        max_length=200,
+        help_text="Needed when the fee is above the council's maximum rate.",
+    )
+    start_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave blank for the bid's earliest start date.",
+    )
+
+    def __init__(self, *args, bids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bid"].choices = [
+            (bid.pk, f"{bid.rank}. {bid.care_home.name}: £{bid.weekly_fee} a week, score {bid.total_score}")
+            for bid in bids
+        ]
+        self.helper = _helper("Award placement")
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason for cancelling", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Cancel request", css_class="govuk-button--warning"))
+
+
+class RetenderForm(forms.Form):
+    max_weekly_rate = forms.DecimalField(label="Maximum weekly rate (£)", max_digits=10, decimal_places=2)
+    local_authority = forms.CharField(max_length=100, required=False)
+    max_distance_km = forms.DecimalField(
+        label="Maximum distance (km)", max_digits=6, decimal_places=1, required=False, min_value=0
+    )
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Tender again")

@@ -1,0 +1,88 @@
+"""Writing placement requests. Tendering, award and cancellation live in bidding.services."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit_record
+from core.errors import ApplicationError
+from lots.selectors import lot_rules_for
+from organisations.permissions import is_broker, require
+
+from .models import PlacementRequest
+
+
+def _validate_area(*, local_authority: str, latitude, longitude, max_distance_km) -> None:
+    errors = {}
+    if (latitude is None) != (longitude is None):
+        errors["latitude"] = "Give both latitude and longitude, or neither."
+    if latitude is not None and max_distance_km is None:
+        errors["max_distance_km"] = "Give a maximum distance from the location."
+    if max_distance_km is not None and latitude is None:
+        errors["latitude"] = "Give the location the distance is measured from."
+    if not local_authority and latitude is None:
+        errors["local_authority"] = "Give a local authority, or a location with a maximum distance."
+    if errors:
+        raise ApplicationError("The area of the search is not complete.", code="area", fields=errors)
+
+
+@transaction.atomic
+def placement_request_create(
+    *,
+    actor,
+    case_reference: str,
+    lot,
+    needs_summary: str,
+    needed_from: date,
+    specialisms=(),
+    local_authority: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    max_distance_km: Decimal | None = None,
+    max_weekly_rate: Decimal | None = None,
+    preferred_home=None,
+) -> PlacementRequest:
+    """A broker records one person's need; the target date follows the lot's target days."""
+    require(is_broker(actor), "Only brokers can request placements.")
+    errors = {}
+    if not case_reference.strip():
+        errors["case_reference"] = "Enter the person's reference in your case system."
+    if not needs_summary.strip():
+        errors["needs_summary"] = "Describe the person's needs, without names or addresses."
+    if max_weekly_rate is not None and max_weekly_rate <= 0:
+        errors["max_weekly_rate"] = "Enter a maximum weekly rate above zero."
+    if errors:
+        raise ApplicationError("Some of the request is not valid.", fields=errors)
+    _validate_area(
+        local_authority=local_authority, latitude=latitude, longitude=longitude, max_distance_km=max_distance_km
+    )
+    commissioner = actor.organisation
+    rules = lot_rules_for(commissioner=commissioner, lot=lot)
+    requested_at = timezone.now()
+    request = PlacementRequest.objects.create(
+        commissioner=commissioner,
+        case_reference=case_reference.strip(),
+        lot=lot,
+        needs_summary=needs_summary.strip(),
+        local_authority=local_authority.strip(),
+        latitude=latitude,
+        longitude=longitude,
+        max_distance_km=max_distance_km,
+        needed_from=needed_from,
+        max_weekly_rate=max_weekly_rate if max_weekly_rate is not None else rules.guide_weekly_fee,
+        preferred_home=preferred_home,
+        requested_at=requested_at,
+        target_date=timezone.localdate(requested_at) + timedelta(days=rules.target_days),
+        created_by=actor,
+    )
+    request.specialisms.set(specialisms)
+    audit_record(
+        actor=actor,
+        verb="placements.request.created",
+        target=request,
+        organisation=commissioner,
+        detail={"lot": lot.number, "max_weekly_rate": f"{request.max_weekly_rate:.2f}"},
+    )
+    return request
