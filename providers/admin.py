@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Admission, CareHome, Specialism
+from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Specialism, Vacancy
 
 
 @admin.register(Specialism)
@@ -23,12 +23,56 @@ class CareHomeAdmin(admin.ModelAdmin):
     search_fields = ["name", "cqc_location_id", "postcode"]
     autocomplete_fields = ["provider"]
     filter_horizontal = ["specialisms"]
-    raw_id_fields = ["current_rating"]
+    # The current rating changes only through a new rating, which may suspend the home.
+    readonly_fields = ["current_rating", "cqc_synced_at"]
+
+
+class AdmissionEventInline(admin.TabularInline):
+    model = AdmissionEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "actor", "automatic", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Admission)
 class AdmissionAdmin(admin.ModelAdmin):
+    """Read-only: decisions, suspensions and reinstatements go through the commissioner's pages,
+    which keep the history and notify people."""
+
     list_display = ["care_home", "lot", "commissioner", "status", "updated_at"]
     list_filter = ["status", "lot", "commissioner"]
     search_fields = ["care_home__name", "care_home__cqc_location_id"]
-    raw_id_fields = ["care_home"]
+    inlines = [AdmissionEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApplicationWindow)
+class ApplicationWindowAdmin(admin.ModelAdmin):
+    list_display = ["commissioner", "lot", "opens_on", "closes_on"]
+    list_filter = ["commissioner", "lot"]
+
+
+@admin.register(Vacancy)
+class VacancyAdmin(admin.ModelAdmin):
+    """Read-only: providers keep their vacancies; saving them also confirms them."""
+
+    list_display = ["care_home", "lot", "setting", "beds_free", "available_from", "confirmed_at"]
+    search_fields = ["care_home__name", "care_home__cqc_location_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from quality.models import RatingValue
 
@@ -26,6 +28,7 @@ class PointField(forms.CharField):
         return parse_point(value) if value else None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class PointFilter(django_filters.Filter):
     field_class = PointField
 

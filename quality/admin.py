@@ -5,6 +5,8 @@ from .models import Rating
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
+    """Read-only: a rating entered here would skip the automatic suspension; use the rating page."""
+
     list_display = [
         "care_home",
         "overall",
@@ -18,4 +20,12 @@ class RatingAdmin(admin.ModelAdmin):
     ]
     list_filter = ["overall", "source"]
     search_fields = ["care_home__name", "care_home__cqc_location_id"]
-    raw_id_fields = ["care_home"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "quality"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("commissioner/care-homes/<int:pk>/ratings/", views.ratings, name="ratings"),
+]

@@ -199,3 +199,27 @@ def test_suspension_email_is_sent_by_the_worker(home, admissions, django_capture
     finally:
         app.conf.task_always_eager = False
     assert any("suspended" in message.subject for message in mail.outbox)
+
+
+def test_rating_page_entry_of_inadequate_suspends_and_keeps_history(home, admissions, commissioner_a, as_user):
+    today = date.today()
+    data = {
+        "overall": "Inadequate",
+        "report_date_0": today.day,
+        "report_date_1": today.month,
+        "report_date_2": today.year,
+        **dict.fromkeys(["safe", "effective", "caring", "responsive", "well_led"], "Inadequate"),
+    }
+    client = as_user(commissioner_a)
+    response = client.post(f"/commissioner/care-homes/{home.pk}/ratings/", data)
+
+    assert response.status_code == 302
+    assert statuses(home) == {Admission.Status.SUSPENDED}
+    assert home.ratings.count() == 2
+    page = client.get(f"/commissioner/care-homes/{home.pk}/ratings/").content.decode()
+    assert "Inadequate" in page and "Good" in page
+
+
+def test_providers_cannot_enter_ratings(home, provider_user_a, as_user):
+    response = as_user(provider_user_a).post(f"/commissioner/care-homes/{home.pk}/ratings/", {"overall": "Good"})
+    assert response.status_code == 403
