@@ -1,0 +1,95 @@
+"""In a real browser: the utilisation page and a contract's beds pass axe, and a provider reports a void."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import sync_playwright
+
+from blockbeds.services import block_bed_fill
+
+from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def sign_in(page, live_server, user):
+    """Share a Django session with the browser; the sign-in form has its own tests."""
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+
+
+def serious_violations(page) -> list[str]:
+    # The page's own content; the shared header and footer are checked with the layout.
+    results = Axe().run(page, context="#main-content")
+    return [
+        (v["id"], [n["html"][:200] for n in v["nodes"]])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_utilisation_and_contract_pages_are_accessible_and_a_provider_reports_a_void(
+    live_server, browser_page, council_a, commissioner_a, broker_a, provider_a, provider_user_a
+):
+    home = CareHomeFactory(provider=provider_a, name="Brook House")
+    contract = BlockContractFactory(commissioner=council_a, care_home=home, reference="STAFFS-A", beds=3)
+    bed = contract.beds.order_by("label").first()
+    request = BlockRequestFactory(commissioner=council_a, created_by=broker_a)
+    block_bed_fill(bed=bed, request=request, actor=broker_a, start_date=timezone.localdate() - timedelta(days=20))
+    page = browser_page
+
+    sign_in(page, live_server, commissioner_a)
+    page.goto(f"{live_server.url}/block-contracts/utilisation/")
+    assert page.locator('[data-figure="filled"]').inner_text() == "1"
+    assert page.get_by_role("img", name="Block bed occupancy rate by month").is_visible()
+    assert serious_violations(page) == []
+    page.goto(f"{live_server.url}/block-contracts/{contract.pk}/")
+    assert serious_violations(page) == []
+
+    sign_in(page, live_server, provider_user_a)
+    page.goto(f"{live_server.url}/block-beds/{bed.pk}/")
+    page.get_by_role("link", name="Report the bed void").click()
+    today = timezone.localdate()
+    page.get_by_label("Day").fill(str(today.day))
+    page.get_by_label("Month").fill(str(today.month))
+    page.get_by_label("Year").fill(str(today.year))
+    page.get_by_label("Why did the stay end?").fill("Moved closer to family")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Report the bed void").click()
+    assert "The stay has ended and the bed is void." in page.content()
+    assert page.get_by_text("Moved closer to family").first.is_visible()
