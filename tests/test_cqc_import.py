@@ -288,6 +288,7 @@ class FakeCqcApi(BaseHTTPRequestHandler):
     records: dict = {}
     keys_seen: list = []
     throttle_next: list = []
+    pages_seen: list = []
 
     def do_GET(self):
         self.keys_seen.append(self.headers.get("Ocp-Apim-Subscription-Key"))
@@ -302,7 +303,9 @@ class FakeCqcApi(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         if url.path == "/public/v1/locations":
             query = parse_qs(url.query)
-            page, per_page = int(query["page"][0]), int(query["perPage"][0])
+            # Like the real service, the fake caps the page size, so seven locations take three pages.
+            page, per_page = int(query["page"][0]), min(int(query["perPage"][0]), 3)
+            self.pages_seen.append(page)
             ids = sorted(self.records)
             chunk = ids[(page - 1) * per_page : page * per_page]
             body = {
@@ -338,6 +341,7 @@ def cqc_api(settings):
     FakeCqcApi.records = {r["locationId"]: r for r in CARE_HOMES[:7]}
     FakeCqcApi.keys_seen = []
     FakeCqcApi.throttle_next = [1, 1]
+    FakeCqcApi.pages_seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCqcApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -348,24 +352,14 @@ def cqc_api(settings):
     server.server_close()
 
 
-def test_api_import_pages_sends_the_key_and_waits_out_rate_limits(cqc_api, monkeypatch):
-    from quality import cqc
-
-    monkeypatch.setattr(cqc.CqcApi, "care_home_location_ids", _small_pages(cqc.CqcApi.care_home_location_ids))
-
+def test_api_import_pages_sends_the_key_and_waits_out_rate_limits(cqc_api):
     out, _ = run("--api")
 
     assert CareHome.objects.count() == 7
     assert "7 created" in out
     assert set(cqc_api.keys_seen) == {"test-subscription-key"}
     assert cqc_api.throttle_next == []
-
-
-def _small_pages(method):
-    def pages(self, *, per_page=3):
-        return method(self, per_page=per_page)
-
-    return pages
+    assert sorted(cqc_api.pages_seen) == [1, 2, 3]
 
 
 def test_api_import_without_a_key_exits_non_zero(settings):
