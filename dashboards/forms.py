@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
+from crispy_forms_gds.layout import Submit
 from django import forms
 from django.utils import timezone
 
@@ -16,7 +16,6 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 def _helper(label: str) -> FormHelper:
     helper = FormHelper()
     helper.form_method = "get"
-    helper.label_size = Size.SMALL
     helper.add_input(Submit("apply", label))
     return helper
 
