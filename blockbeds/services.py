@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from contracts.services import agreement_create_for_placement
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from organisations.permissions import is_broker, is_commissioner, is_council_user, is_provider_user, require
@@ -327,6 +328,7 @@ def block_bed_fill(*, bed: BlockBed, request: PlacementRequest, actor, start_dat
             occupancy = Occupancy.objects.create(bed=bed, placement=placement, start_date=start_date)
     except IntegrityError as exc:
         raise ConflictError("The bed is no longer void: someone has been placed in it.", code="bed_filled") from exc
+    agreement_create_for_placement(placement=placement, actor=actor)
     request.status = PlacementRequest.Status.PLACED
     request.sourced_at = now
     request.save(update_fields=["status", "sourced_at", "updated_at"])
