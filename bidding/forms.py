@@ -5,7 +5,9 @@ from django import forms
 
 class BidForm(forms.Form):
     weekly_fee = forms.DecimalField(label="Weekly fee (£)", max_digits=10, decimal_places=2, min_value=0)
-    earliest_start = forms.DateField(label="Earliest start date", widget=forms.DateInput(attrs={"type": "date"}))
+    earliest_start = forms.DateField(
+        label="Earliest start date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     needs_confirmed = forms.BooleanField(label="I confirm the home can meet the needs described", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -39,7 +39,7 @@ class PlacementRequestForm(forms.Form):
         min_value=0,
         help_text="Homes within this distance of the location are invited too.",
     )
-    needed_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    needed_from = forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     max_weekly_rate = forms.DecimalField(
         label="Maximum weekly rate (£)",
         max_digits=10,
@@ -62,7 +62,7 @@ class PublishForm(forms.Form):
     closes_at = forms.DateTimeField(
         label="Bids close at",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"}),
         help_text="Leave blank for the lot's usual window.",
     )
 
@@ -86,7 +86,7 @@ class AwardForm(forms.Form):
     )
     start_date = forms.DateField(
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Leave blank for the bid's earliest start date.",
     )
 
