@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from contracts.services import agreement_create_for_placement
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
@@ -674,7 +675,7 @@ def tender_award(
             )
     except IntegrityError as error:
         raise ConflictError("This tender has already been awarded.", code="already_awarded") from error
-    Placement.objects.create(
+    placement = Placement.objects.create(
         commissioner=request.commissioner,
         request=request,
         case_reference=request.case_reference,
@@ -692,6 +693,7 @@ def tender_award(
         sourced_at=award.awarded_at or now,
         created_by=actor,
     )
+    agreement_create_for_placement(placement=placement, actor=actor)
     tender.status = Tender.Status.AWARDED
     tender.save(update_fields=["status"])
     request.status = PlacementRequest.Status.AWARDED
