@@ -15,6 +15,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from blockbeds.services import block_offer_ensure_settled
 from contracts.services import agreement_create_for_placement
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
@@ -192,6 +193,8 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
     live = request.tenders.exclude(status__in=[Tender.Status.NO_BIDS, Tender.Status.CANCELLED])
     if request.status not in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING) or live.exists():
         raise ConflictError("This request already has a tender under way or has been decided.", code="not_publishable")
+    # Block beds come first: a fitting void one is already paid for.
+    block_offer_ensure_settled(request=request)
     rules = lot_rules_for(commissioner=request.commissioner, lot=request.lot)
     now = database_now()
     closes_at = _closes_at(requested=closes_at, now=now, rules=rules)
@@ -235,11 +238,11 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
             dedupe_key=f"tender-{tender.pk}-invited",
             link=reverse("bidding:invitation_list"),
         )
-    transaction.on_commit(lambda: _schedule_close(tender.pk, closes_at))
+    transaction.on_commit(lambda: schedule_tender_close(tender.pk, closes_at))
     return tender
 
 
-def _schedule_close(tender_id: int, closes_at: datetime) -> None:
+def schedule_tender_close(tender_id: int, closes_at: datetime) -> None:
     from .tasks import tender_close_task
 
     tender_close_task.apply_async((tender_id,), eta=closes_at)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from bidding.demo import seed_tenders
 from blockbeds.demo import seed_block_contracts
 from contracts.demo import seed_contracts
 from core.demo import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         seed_dps_membership(council_slug=COUNCIL_SLUG, stdout=self.stdout)
         self.stdout.write("Creating service agreements and a draft fee uplift...")
         seed_contracts(stdout=self.stdout)
+        self.stdout.write("Creating placement requests and tenders in every state...")
+        seed_tenders(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
