@@ -140,6 +140,34 @@ class BlockContractDetailOutput(BlockContractOutput):
         return BedOutput(rows, many=True).data
 
 
+class OfferedBedOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    contract = serializers.IntegerField(source="contract_id")
+    contract_reference = serializers.CharField(source="contract.reference")
+    contract_type = serializers.CharField(source="contract.contract_type")
+    care_home = PartyOutput(source="contract.care_home")
+    weekly_rate = serializers.DecimalField(source="contract.weekly_rate", max_digits=10, decimal_places=2)
+    distance_km = serializers.FloatField(allow_null=True, help_text="From the request's location, when it has one.")
+
+
+class OfferDeclineOutput(serializers.Serializer):
+    reason = serializers.CharField()
+    declined_at = serializers.DateTimeField()
+    declined_by = serializers.CharField(source="declined_by.get_full_name")
+
+
+class BlockOfferOutput(serializers.Serializer):
+    """The block-bed offer on a placement request (block beds come before a tender)."""
+
+    pending = serializers.BooleanField(
+        help_text="A fitting void block bed is on offer and not declined: publishing to tender is refused "
+        "until the broker places the person in one or declines with a reason."
+    )
+    beds = OfferedBedOutput(many=True, help_text="Void live block beds that fit, nearest (then cheapest) first.")
+    declined = OfferDeclineOutput(source="decline", allow_null=True)
+
+
 class BlockContractFilter(django_filters.FilterSet):
     lot = django_filters.NumberFilter(field_name="lots__number", label="Lot number")
     care_home = django_filters.NumberFilter(field_name="care_home_id")

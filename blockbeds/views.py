@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -307,7 +307,7 @@ def offer_fill(request, request_pk: int, bed_pk: int):
                 bed=bed, request=placement_request, actor=request.user, start_date=form.cleaned_data["start_date"]
             ),
             f"{placement_request.case_reference} placed in bed {bed.label} at {bed.contract.care_home.name}.",
-            reverse("blockbeds:bed_detail", args=[bed.pk]),
+            _request_page(placement_request),
         )
         if done:
             return done
@@ -352,10 +352,7 @@ def offer_decline(request, request_pk: int):
 
 
 def _request_page(placement_request: PlacementRequest) -> str:
-    try:
-        return reverse("placements:request_detail", args=[placement_request.pk])
-    except NoReverseMatch:
-        return reverse("blockbeds:contract_list")
+    return reverse("placements:request_detail", args=[placement_request.pk])
 
 
 # Utilisation --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -11,6 +11,8 @@ from rest_framework.views import APIView
 from bidding.apis import TenderOutput
 from bidding.selectors import tender_list
 from bidding.services import tender_publish
+from blockbeds.apis import BlockOfferOutput
+from blockbeds.selectors import block_offer_summaries
 from lots.models import Lot
 from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
 from organisations.models import ApiClient
@@ -41,6 +43,7 @@ class PlacementRequestOutput(serializers.ModelSerializer):
     specialisms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
     preferred_home = serializers.PrimaryKeyRelatedField(read_only=True)
     tenders = serializers.SerializerMethodField()
+    block_offer = serializers.SerializerMethodField()
 
     class Meta:
         model = PlacementRequest
@@ -63,11 +66,17 @@ class PlacementRequestOutput(serializers.ModelSerializer):
             "sourced_at",
             "cancel_reason",
             "tenders",
+            "block_offer",
         ]
 
     def get_tenders(self, request) -> list[dict]:
         tenders = self.context.get("tenders", {}).get(request.pk, [])
         return TenderSummaryOutput(tenders, many=True).data
+
+    @extend_schema_field(BlockOfferOutput)
+    def get_block_offer(self, request) -> dict:
+        offers = self.context.get("block_offers") or block_offer_summaries(requests=[request])
+        return BlockOfferOutput(offers[request.pk]).data
 
 
 class PlacementRequestInput(serializers.Serializer):
@@ -119,7 +128,10 @@ class PlacementRequestListCreateApi(ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {"tenders": _tenders_by_request(request.user, page)}
+        context = {
+            "tenders": _tenders_by_request(request.user, page),
+            "block_offers": block_offer_summaries(requests=page),
+        }
         return self.get_paginated_response(PlacementRequestOutput(page, many=True, context=context).data)
 
     @extend_schema(

@@ -62,7 +62,7 @@ def serious_violations(page) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_utilisation_and_contract_pages_are_accessible_and_a_provider_reports_a_void(
     live_server, browser_page, council_a, commissioner_a, broker_a, provider_a, provider_user_a
 ):

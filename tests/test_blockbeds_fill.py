@@ -289,7 +289,7 @@ def test_the_database_refuses_two_overlapping_occupancies_of_one_bed(bed, counci
         )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_brokers_filling_one_bed_at_once_make_exactly_one_occupancy(bed, council_a, broker_a):
     requests = [BlockRequestFactory(commissioner=council_a, created_by=broker_a) for _ in range(2)]
     barrier = threading.Barrier(2)
