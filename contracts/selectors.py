@@ -71,23 +71,29 @@ def placements_live_on(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[P
     return queryset.filter(Q(end_date__isnull=True) | Q(end_date__gte=on), start_date__lte=on)
 
 
-def with_weekly_fee_on(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:
-    """Annotate `fee_on_date`, `council_on_date` and `top_up_on_date`: the fee in force on `on`.
+def fee_on_expression(on: dt.date, field: str = "weekly_fee"):
+    """A query expression for a placement's `field` (weekly_fee, council_weekly_amount or
+    top_up_weekly_amount) in force on `on`, for use in annotations and aggregates.
 
-    One query for any number of placements: e.g. the mean weekly cost of placements live on
-    a date is `with_weekly_fee_on(placements_live_on(qs, on), on).aggregate(Avg("fee_on_date"))`.
-    A placement whose fee never changed has no history rows and keeps its own fee.
+    For a placement that ended before `on` it gives the fee it ended on; a placement whose
+    fee never changed has no history rows and keeps its own fee. E.g. the mean weekly cost of
+    placements active in a month: `Avg(fee_on_expression(month_end), filter=active_in_month)`.
     """
     periods = FeePeriod.objects.filter(placement=OuterRef("pk"), effective_from__lte=on).order_by("-effective_from")
     money = DecimalField(max_digits=10, decimal_places=2)
+    return Coalesce(Subquery(periods.values(field)[:1], output_field=money), field, output_field=money)
 
-    def latest(field: str):
-        return Coalesce(Subquery(periods.values(field)[:1], output_field=money), field, output_field=money)
 
+def with_weekly_fee_on(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:
+    """Annotate `fee_on_date`, `council_on_date` and `top_up_on_date`: the fee in force on `on`.
+
+    One query for any number of placements, e.g.
+    `with_weekly_fee_on(placements_live_on(qs, on), on).aggregate(Avg("fee_on_date"))`.
+    """
     return queryset.annotate(
-        fee_on_date=latest("weekly_fee"),
-        council_on_date=latest("council_weekly_amount"),
-        top_up_on_date=latest("top_up_weekly_amount"),
+        fee_on_date=fee_on_expression(on),
+        council_on_date=fee_on_expression(on, "council_weekly_amount"),
+        top_up_on_date=fee_on_expression(on, "top_up_weekly_amount"),
     )
 
 

@@ -105,7 +105,7 @@ def fee_change_record(
     before = str(placement.weekly_fee)
     _set_latest_fee(placement, period)
     placement.save(update_fields=["weekly_fee", "council_weekly_amount", "top_up_weekly_amount"])
-    _agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.FEE_CHANGE)
+    agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.FEE_CHANGE)
     audit_record(
         actor=actor,
         verb="contracts.fee.changed",
@@ -141,7 +141,7 @@ def placement_end_record(*, placement: Placement, actor, end_date: dt.date, reas
     before = str(placement.end_date or "")
     placement.end_date = end_date
     placement.save(update_fields=["end_date"])
-    _agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.ENDED)
+    agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.ENDED)
     audit_record(
         actor=actor,
         verb="contracts.placement.ended",
@@ -227,11 +227,13 @@ def agreement_create_for_placement(*, placement: Placement, actor) -> ServiceAgr
     return agreement
 
 
-def _agreement_revise(*, placement: Placement, actor, reason: str) -> ServiceAgreement | None:
+@transaction.atomic
+def agreement_revise(*, placement: Placement, actor, reason: str) -> ServiceAgreement | None:
     """Supersede the current version with one showing the placement as it is now.
 
-    A placement that never had an agreement gets none here: generating one is a decision
-    taken at award or bed fill.
+    For services that change a placement themselves (e.g. ending a block-bed stay); call it
+    inside their transaction with a `ServiceAgreement.Reason`. A placement that never had an
+    agreement gets none here: generating one is a decision taken at award or bed fill.
     """
     current = ServiceAgreement.objects.select_for_update().filter(placement=placement, is_current=True).first()
     if current is None:

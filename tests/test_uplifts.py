@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import Sum
 
 from contracts.models import FeePeriod, ServiceAgreement, Uplift
-from contracts.selectors import weekly_fee_on, with_weekly_fee_on
+from contracts.selectors import fee_on_expression, weekly_fee_on, with_weekly_fee_on
 from contracts.services import (
     agreement_create_for_placement,
     uplift_apply,
@@ -147,6 +148,10 @@ def test_applying_keeps_history_versions_agreements_audits_and_notifies_provider
     on_date = with_weekly_fee_on(Placement.objects.filter(pk=with_agreement.pk), APRIL - dt.timedelta(days=1))
     assert on_date.get().fee_on_date == D("800.00")
     assert with_weekly_fee_on(Placement.objects.filter(pk=with_agreement.pk), APRIL).get().fee_on_date == D("840.00")
+    totals = Placement.objects.aggregate(
+        march=Sum(fee_on_expression(dt.date(2026, 3, 31))), april=Sum(fee_on_expression(dt.date(2026, 4, 30)))
+    )
+    assert totals == {"march": D("1650.00"), "april": D("1732.50")}
 
 
 @pytest.mark.django_db
