@@ -213,7 +213,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RatingValueEnum": "quality.models.RatingValue.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "RatingValueEnum": "quality.models.RatingValue.choices",
+        "PlacementRequestStatusEnum": "placements.models.PlacementRequest.Status",
+        "BidStatusEnum": "bidding.models.Bid.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.openapi.postprocess_problem_responses",
