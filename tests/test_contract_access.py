@@ -245,3 +245,17 @@ class TestUpliftPages:
             rules=[{"lot": lot(1), "percentage": D("2")}],
         )
         assert as_user(commissioner_b).get(reverse("contracts:uplift_detail", args=[uplift.pk])).status_code == 404
+
+
+def test_every_contracts_page_renders_for_its_roles(as_user, commissioner_a, broker_a, provider_user_a, world):
+    commissioner = as_user(commissioner_a)
+    for name in ("contracts:uplifts", "contracts:uplift_new", "contracts:agreements", "contracts:payment_schedule"):
+        assert commissioner.get(reverse(name)).status_code == 200, name
+    assert "Define a fee uplift" in commissioner.get(reverse("contracts:uplift_new")).content.decode()
+    agreement = world["a_at_a"]
+    for user in (broker_a, provider_user_a):
+        client = as_user(user)
+        assert client.get(reverse("contracts:agreement_detail", args=[agreement.pk])).status_code == 200
+        assert client.get(reverse("contracts:agreement_pdf", args=[agreement.pk])).content.startswith(b"%PDF")
+        assert client.get(reverse("contracts:payment_schedule")).status_code == 200
+    assert as_user(provider_user_a).get(reverse("contracts:uplifts")).status_code == 403
