@@ -20,12 +20,15 @@ from lots.models import Lot
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role, User
 from placements.models import Placement
+from placements.services import placement_request_create
 from providers.models import Admission, CareHome
 
 from .models import BedEvent, BlockBed, BlockContract, Occupancy, OutOfService
+from .selectors import void_live_beds
 from .services import block_contract_create
 
 REFERENCE_PREFIX = "SCC-BLK-"
+BLOCK_OFFER_CASE = "LAS-BLOCK-FIRST"
 
 T = BlockContract.Type
 
@@ -221,7 +224,36 @@ def seed_block_contracts(stdout=None) -> list[BlockContract]:
                 )
             )
     BedEvent.objects.bulk_create(sorted(events, key=lambda e: e.effective_date))
+    _seed_request_with_block_offer(broker=broker, lot=lots[1], stdout=stdout)
     return [contract for contract, _ in contracts]
+
+
+def _seed_request_with_block_offer(*, broker, lot, stdout=None) -> None:
+    """A new request near a void lot-1 block bed, so the broker sees block beds offered first."""
+    bed = next(
+        (
+            b
+            for b in void_live_beds(commissioner_ids={broker.organisation_id}, at=timezone.localdate())
+            if lot in b.contract.lots.all()
+        ),
+        None,
+    )
+    if bed is None:
+        return
+    home = bed.contract.care_home
+    request = placement_request_create(
+        actor=broker,
+        case_reference=BLOCK_OFFER_CASE,
+        lot=lot,
+        needs_summary="Older person leaving hospital after a fall; needs help with washing, dressing and mobility.",
+        needed_from=timezone.localdate() + timedelta(days=2),
+        local_authority=home.local_authority,
+        latitude=home.latitude,
+        longitude=home.longitude,
+        max_distance_km=Decimal("20"),
+    )
+    if stdout:
+        stdout.write(f"  request {request.case_reference}: void block beds on offer, e.g. at {home.name}")
 
 
 def _at_nine(day: date) -> datetime:

@@ -345,7 +345,7 @@ def counts_by_contract(contracts, at: date) -> dict[int, Counts]:
 # Block first --------------------------------------------------------------------------------
 
 
-def _void_live_beds(*, commissioner_ids, at: date) -> list[BlockBed]:
+def void_live_beds(*, commissioner_ids, at: date) -> list[BlockBed]:
     """Beds of these commissioners that are live, in service and free from `at` on, in homes
     that may take new placements (registered, not suspended, not rated Inadequate)."""
     busy = Occupancy.objects.filter(bed=OuterRef("pk")).filter(Q(end_date__isnull=True) | Q(end_date__gt=at))
@@ -409,7 +409,7 @@ def block_offers(*, requests, at: date | None = None) -> dict[int, list[BlockBed
     requests = list(requests)
     if not requests:
         return {}
-    candidates = _void_live_beds(commissioner_ids={r.commissioner_id for r in requests}, at=at or timezone.localdate())
+    candidates = void_live_beds(commissioner_ids={r.commissioner_id for r in requests}, at=at or timezone.localdate())
     offers: dict[int, list[BlockBed]] = {}
     for request in requests:
         fitting = []

@@ -63,3 +63,13 @@ def test_demo_commissioner_sees_the_figures_on_the_utilisation_page(seeded, clie
     assert 'data-figure="contracted">379<' in html
     assert 'data-figure="live">257<' in html
     assert 'data-figure="filled">248<' in html
+
+
+def test_the_demo_broker_sees_block_beds_offered_first(seeded):
+    from blockbeds.demo import BLOCK_OFFER_CASE
+    from blockbeds.services import block_offer_pending
+    from placements.models import PlacementRequest
+
+    request = PlacementRequest.objects.get(case_reference=BLOCK_OFFER_CASE)
+    assert request.status == PlacementRequest.Status.NEW
+    assert block_offer_pending(request=request)
