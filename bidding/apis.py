@@ -4,6 +4,8 @@ Amounts follow bidding.selectors: a provider reads its own bids only; the commis
 reads amounts only once the tender has closed.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -173,14 +175,14 @@ class TenderDetailApi(APIView):
 
 class BidInput(serializers.Serializer):
     care_home = serializers.PrimaryKeyRelatedField(queryset=CareHome.objects.all())
-    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
     earliest_start = serializers.DateField()
     needs_confirmed = serializers.BooleanField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BidAmendInput(serializers.Serializer):
-    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0), required=False)
     earliest_start = serializers.DateField(required=False)
     needs_confirmed = serializers.BooleanField(required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
@@ -330,7 +332,7 @@ class AwardInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     top_up_payer = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     top_up_weekly_amount = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
+        max_digits=10, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True, default=None
     )
     start_date = serializers.DateField(required=False, allow_null=True, default=None)
 

@@ -1,5 +1,7 @@
 """API: placement requests (council case systems), publishing them to tender, and placements."""
 
+from decimal import Decimal
+
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -41,7 +43,7 @@ class TenderSummaryOutput(serializers.Serializer):
 class PlacementRequestOutput(serializers.ModelSerializer):
     lot = serializers.IntegerField(source="lot.number")
     specialisms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
-    preferred_home = serializers.PrimaryKeyRelatedField(read_only=True)
+    preferred_home = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     tenders = serializers.SerializerMethodField()
     block_offer = serializers.SerializerMethodField()
 
@@ -90,7 +92,7 @@ class PlacementRequestInput(serializers.Serializer):
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90, default=None)
     longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180, default=None)
     max_distance_km = serializers.DecimalField(
-        max_digits=6, decimal_places=1, required=False, allow_null=True, min_value=0, default=None
+        max_digits=6, decimal_places=1, required=False, allow_null=True, min_value=Decimal(0), default=None
     )
     needed_from = serializers.DateField()
     max_weekly_rate = serializers.DecimalField(
