@@ -188,7 +188,7 @@ def seed_block_contracts(stdout=None) -> list[BlockContract]:
                 council_weekly_amount=contract.weekly_rate,
                 top_up_weekly_amount=Decimal("0.00"),
                 start_date=start,
-                end_date=end,
+                end_date=end - timedelta(days=1) if end else None,
                 in_county=contract.care_home.local_authority == council.local_authority,
                 requested_at=_at_nine(requested),
                 target_date=requested + timedelta(days=target_days[lot_number]),

@@ -1,7 +1,7 @@
 """Every write to block contracts and beds: contracting, going live, filling, releasing,
 taking beds out of service, and the broker's answer to a block-bed offer."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from contracts.services import agreement_create_for_placement
+from contracts.models import ServiceAgreement
+from contracts.services import agreement_create_for_placement, agreement_revise
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from organisations.permissions import is_broker, is_commissioner, is_council_user, is_provider_user, require
@@ -371,8 +372,10 @@ def occupancy_end(*, occupancy: Occupancy, actor, end_date: date, reason: str) -
     occupancy.end_reason = reason
     occupancy.save(update_fields=["end_date", "end_reason"])
     placement = occupancy.placement
-    placement.end_date = end_date
+    # A placement's end date is its last day; the stay's end is the first free day.
+    placement.end_date = end_date - timedelta(days=1)
     placement.save(update_fields=["end_date"])
+    agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.ENDED)
     _event(bed=bed, kind=BedEvent.Kind.VOID, actor=actor, effective_date=end_date, reason=reason, occupancy=occupancy)
     audit_record(
         actor=actor,

@@ -117,11 +117,20 @@ class TestFill:
 
         occupancy.refresh_from_db()
         assert occupancy.end_date == TODAY() - timedelta(days=4)
-        assert occupancy.placement.end_date == TODAY() - timedelta(days=4)
+        # The placement's end date is the last night in the bed.
+        assert occupancy.placement.end_date == TODAY() - timedelta(days=5)
         bed = BlockBed.objects.get(pk=bed.pk)
         assert bed_state(bed, TODAY() - timedelta(days=5)) == BedState.FILLED
         assert bed_state(bed, TODAY() - timedelta(days=4)) == BedState.VOID
         assert BedEvent.objects.filter(bed=bed, kind=BedEvent.Kind.VOID, reason="Moved home").exists()
+
+    def test_ending_a_stay_gives_the_service_agreement_a_new_version(self, bed, request_a, broker_a):
+        from contracts.models import ServiceAgreement
+
+        occupancy = block_bed_fill(bed=bed, request=request_a, actor=broker_a, start_date=TODAY() - timedelta(days=9))
+        occupancy_end(occupancy=occupancy, actor=broker_a, end_date=TODAY(), reason="Moved to a nursing home")
+        current = ServiceAgreement.objects.get(placement=occupancy.placement, is_current=True)
+        assert (current.version, current.reason) == (2, ServiceAgreement.Reason.ENDED)
 
     def test_the_provider_reports_a_void_and_another_provider_cannot(
         self, bed, request_a, broker_a, provider_user_a, provider_user_b

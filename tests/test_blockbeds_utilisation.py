@@ -1,6 +1,6 @@
 """Utilisation is counted from bed, occupancy and out-of-service rows; expectations are worked by hand."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,7 +25,7 @@ def occupy(bed: BlockBed, start: date, end: date | None = None) -> Occupancy:
         weekly_fee=contract.weekly_rate,
         council_weekly_amount=contract.weekly_rate,
         start_date=start,
-        end_date=end,
+        end_date=end - timedelta(days=1) if end else None,
         in_county=True,
         target_date=start,
         sourced_at="2026-01-01T09:00:00Z",
