@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "integrations.middleware.IdempotencyKeyMiddleware",
     "integrations.middleware.ApiETagMiddleware",
+    "integrations.middleware.ApiNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -1,5 +1,7 @@
 """API: webhook subscriptions and their delivery log, and the OCDS release package."""
 
+from datetime import UTC, datetime, time
+
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -202,10 +204,11 @@ def parse_moment(value: str, *, field: str):
         day = parse_date(value)
         if day is None:
             raise serializers.ValidationError({field: ["Enter an ISO 8601 date or date-time."]})
-        moment = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
+        moment = timezone.make_aware(datetime.combine(day, time.min))
     elif timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
-    return moment
+    # The database takes offsets up to 15 hours only; UTC is the same instant.
+    return moment.astimezone(UTC)
 
 
 class OcdsQuery(serializers.Serializer):

@@ -187,3 +187,20 @@ class ApiETagMiddleware:
         if not response.has_header("ETag"):
             set_response_etag(response)
         return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+class ApiNotFoundMiddleware:
+    """A path under /api/v1/ that matches no route gets problem details, not Django's HTML page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith(API_PREFIX)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return problem_response(404, "Not Found", "There is no such resource.", "not_found")
+        return response

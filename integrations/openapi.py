@@ -74,7 +74,9 @@ def _codes_for(method: str, operation: dict, path: str) -> list[str]:
         codes += ["401", "403"]
     if operation.get("parameters") or operation.get("requestBody"):
         codes.append("400")
-    if "{" in path:
+    parameter_names = {parameter.get("name") for parameter in operation.get("parameters", [])}
+    if "{" in path or "cursor" in parameter_names:
+        # An unknown id, or a cursor that does not decode (DRF answers 404 for both).
         codes.append("404")
     if method == "post":
         codes += ["400", "409", "422"]
