@@ -20,6 +20,7 @@ from contracts.services import agreement_create_for_placement
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
+from integrations import events as webhook_events
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require
@@ -238,6 +239,7 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
             dedupe_key=f"tender-{tender.pk}-invited",
             link=reverse("bidding:invitation_list"),
         )
+    webhook_events.placement_request_published(tender)
     transaction.on_commit(lambda: schedule_tender_close(tender.pk, closes_at))
     return tender
 
@@ -526,6 +528,7 @@ def tender_close(*, tender_id: int) -> bool:
             organisation=tender.request.commissioner,
             detail={"tender": tender.pk, "bids": bids},
         )
+        webhook_events.tender_closed(tender)
         if not bids:
             _brokers_notify(
                 tender,
@@ -581,6 +584,7 @@ def tender_evaluate(*, tender_id: int) -> bool:
             organisation=tender.request.commissioner,
             detail={"tender": tender.pk, "ranked": len(bids)},
         )
+        webhook_events.tender_evaluated(tender)
         _brokers_notify(
             tender,
             verb="bidding.tender.evaluated",
@@ -718,6 +722,7 @@ def tender_award(
             "top_up_payer": award.top_up_payer,
         },
     )
+    webhook_events.tender_awarded(award)
     _notify_outcome(tender, winner=bid)
     return award
 
