@@ -111,12 +111,10 @@ def placement_payload(placement) -> dict:
     }
 
 
-def care_home_payload(home, *, lots: list[int] | None = None, reason: str = "") -> dict:
+def care_home_payload(home, *, lots: list[int] | None = None) -> dict:
     data = _care_home(home)
     if lots is not None:
         data["lots"] = sorted(lots)
-    if reason:
-        data["reason"] = reason
     return {"care_home": data}
 
 
@@ -187,22 +185,25 @@ def placement_started(placement) -> None:
         )
 
 
-def care_home_suspended(home, *, commissioner, lots: list[int], reason: str, dedupe_key: str) -> None:
-    """To the commissioning body whose DPS suspended the home, and to the home's provider."""
+def care_home_suspended(home, *, commissioner, lots: list[int], dedupe_key: str) -> None:
+    """To the commissioning body whose DPS suspended the home, and to the home's provider.
+
+    The reason is left out: a commissioner's own words may be about a resident.
+    """
     for organisation in (commissioner, home.provider):
         emit(
             event=Type.CARE_HOME_SUSPENDED,
             organisation=organisation,
-            payload=care_home_payload(home, lots=lots, reason=reason),
+            payload=care_home_payload(home, lots=lots),
             dedupe_key=f"care_home.suspended:{dedupe_key}",
         )
 
 
-def care_home_reinstated(home, *, commissioner, lots: list[int], reason: str, dedupe_key: str) -> None:
+def care_home_reinstated(home, *, commissioner, lots: list[int], dedupe_key: str) -> None:
     for organisation in (commissioner, home.provider):
         emit(
             event=Type.CARE_HOME_REINSTATED,
             organisation=organisation,
-            payload=care_home_payload(home, lots=lots, reason=reason),
+            payload=care_home_payload(home, lots=lots),
             dedupe_key=f"care_home.reinstated:{dedupe_key}",
         )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
+from integrations import events as webhook_events
 from lots.models import Lot, LotRules
 from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_provider_user, require
@@ -271,6 +272,12 @@ def _notify_suspension(admissions: list[Admission], *, reason: str, dedupe: str)
             dedupe_key=f"suspended:{dedupe}:{commissioner.pk}",
             link=reverse("providers:suspensions"),
         )
+        webhook_events.care_home_suspended(
+            home,
+            commissioner=commissioner,
+            lots=[a.lot.number for a in group],
+            dedupe_key=f"{dedupe}:{commissioner.pk}",
+        )
     notify_organisation(
         organisation=home.provider,
         verb="providers.admission.suspended",
@@ -363,6 +370,12 @@ def admission_reinstate(*, actor, admission: Admission, reason: str) -> Admissio
         target=admission,
         organisation=actor.organisation,
         reason=reason,
+    )
+    webhook_events.care_home_reinstated(
+        admission.care_home,
+        commissioner=actor.organisation,
+        lots=[admission.lot.number],
+        dedupe_key=f"{admission.pk}:{timezone.now().isoformat()}",
     )
     notify_organisation(
         organisation=admission.care_home.provider,
