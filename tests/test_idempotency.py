@@ -96,7 +96,7 @@ def test_api_token_is_not_kept_for_replay_and_the_retry_creates_nothing(as_user,
     assert first.json()["token"].encode() not in bytes(stored.response_body)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_retries_create_one_object(api_as, council_a):
     caller = api_as(council_a, scopes=["read", "webhooks"])
     threads_count = 6
@@ -149,3 +149,63 @@ def test_detail_resources_carry_an_etag_and_answer_304_when_unchanged(case_syste
     changed = case_system.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+def _request_body():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return {
+        "case_reference": "MOSAIC-104233",
+        "lot": 1,
+        "needs_summary": "Needs a ground-floor room.",
+        "local_authority": "Staffordshire",
+        "needed_from": str(timezone.localdate() + timedelta(days=3)),
+    }
+
+
+@pytest.mark.django_db
+def test_a_case_system_retrying_a_placement_request_creates_one(api_as, council_a):
+    from placements.models import PlacementRequest
+
+    case_system = api_as(council_a, scopes=["read", "placement-requests"])
+    body = _request_body()
+    first = case_system.post("/api/v1/placement-requests/", body, HTTP_IDEMPOTENCY_KEY="MOSAIC-104233")
+    retry = case_system.post("/api/v1/placement-requests/", body, HTTP_IDEMPOTENCY_KEY="MOSAIC-104233")
+
+    assert first.status_code == 201, first.content
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert PlacementRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_retries_of_a_placement_request_create_one(api_as, council_a):
+    from placements.models import PlacementRequest
+
+    caller = api_as(council_a, scopes=["read", "placement-requests"])
+    body = _request_body()
+    threads_count = 5
+    barrier = threading.Barrier(threads_count)
+    statuses = []
+
+    def retry():
+        try:
+            http = Client(HTTP_AUTHORIZATION=f"Bearer {caller.token}")
+            barrier.wait()
+            response = http.post(
+                "/api/v1/placement-requests/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="case-1"
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [201] * threads_count
+    assert PlacementRequest.objects.count() == 1
