@@ -59,6 +59,51 @@ SHARED_RESPONSES = {
 
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 
+# Request examples for the main flows, by operation id: a case system creates a request and
+# sends it out to tender, a provider system bids, the council's broker awards.
+FLOW_EXAMPLES = {
+    "placement_requests_create": {
+        "From a case": {
+            "summary": "A case system creates a placement request",
+            "value": {
+                "case_reference": "MOSAIC-104233",
+                "lot": 2,
+                "needs_summary": "Older person with dementia; needs a ground-floor room and help at night.",
+                "specialisms": ["dementia"],
+                "local_authority": "Staffordshire",
+                "needed_from": "2026-12-01",
+                "max_weekly_rate": "950.00",
+            },
+        }
+    },
+    "placement_requests_publish_create": {
+        "Default window": {"summary": "Send it out to tender with the lot's usual window", "value": {}}
+    },
+    "tenders_bids_create": {
+        "A sealed bid": {
+            "summary": "A provider system bids for one of its homes",
+            "value": {
+                "care_home": 42,
+                "weekly_fee": "895.00",
+                "earliest_start": "2026-12-02",
+                "needs_confirmed": True,
+                "notes": "Ground-floor room with en-suite available.",
+            },
+        }
+    },
+    "tenders_award_create": {
+        "Top-ranked bid": {"summary": "Award the top-ranked bid", "value": {"bid": 311}},
+        "The person's choice": {
+            "summary": "Award another bid: the person's choice, with a third-party top-up",
+            "value": {
+                "bid": 314,
+                "reason": "The person chose this home to be near family.",
+                "top_up_payer": "Family member",
+            },
+        },
+    },
+}
+
 
 def _problem(description: str, *, retry_after: bool = False) -> dict:
     response = {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
@@ -97,6 +142,10 @@ def postprocess_problem_responses(result, generator, request, public):
                 if code.isdigit() and int(code) >= 400:
                     description = response.get("description") or SHARED_RESPONSES.get(code, "Error.")
                     responses[code] = _problem(description, retry_after=code == "429")
+            examples = FLOW_EXAMPLES.get(operation.get("operationId"))
+            json_body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if examples and json_body is not None:
+                json_body.setdefault("examples", examples)
             if method == "post":
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters):
