@@ -16,6 +16,7 @@ from integrations import events as webhook_events
 from lots.models import Lot, LotRules
 from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_provider_user, require
+from quality.models import RatingValue
 
 from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
 
@@ -221,12 +222,22 @@ def admission_apply(
 @transaction.atomic
 def admission_decide(*, actor, admission: Admission, admit: bool, reason: str) -> Admission:
     _require_own_admission(actor, admission)
-    admission = Admission.objects.select_for_update().select_related("care_home", "lot").get(pk=admission.pk)
+    admission = (
+        Admission.objects.select_for_update(of=("self",))
+        .select_related("care_home__current_rating", "lot")
+        .get(pk=admission.pk)
+    )
     if not reason.strip():
         raise ApplicationError("Give a reason for the decision.", code="reason_required", fields={"reason": REQUIRED})
     if admission.status != Admission.Status.APPLIED:
         raise ConflictError(
             f"This application is already {admission.get_status_display().lower()}.", code="not_pending"
+        )
+    rating = admission.care_home.current_rating
+    if admit and rating is not None and rating.overall == RatingValue.INADEQUATE:
+        raise ConflictError(
+            "A home rated Inadequate by the CQC cannot be admitted. Reject the application or wait for a new rating.",
+            code="rated_inadequate",
         )
     to_status = Admission.Status.ADMITTED if admit else Admission.Status.REJECTED
     _transition(admission, to_status=to_status, actor=actor, reason=reason)
@@ -314,7 +325,7 @@ def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str) -> int:
 def care_home_suspend_for_rating(*, care_home: CareHome, rating, actor=None) -> list[Admission]:
     """An Inadequate rating suspends every live admission of the home on every DPS at once."""
     admissions = list(
-        Admission.objects.select_for_update()
+        Admission.objects.select_for_update(of=("self",))
         .select_related("care_home__provider", "commissioner", "lot")
         .filter(care_home=care_home, status__in=LIVE_STATUSES)
         .order_by("commissioner_id", "lot__number")
@@ -333,7 +344,7 @@ def admission_suspend(*, actor, admission: Admission, reason: str) -> Admission:
     if not reason.strip():
         raise ApplicationError("Give a reason for the suspension.", code="reason_required", fields={"reason": REQUIRED})
     admission = (
-        Admission.objects.select_for_update()
+        Admission.objects.select_for_update(of=("self",))
         .select_related("care_home__provider", "commissioner", "lot")
         .get(pk=admission.pk)
     )
@@ -356,7 +367,11 @@ def admission_reinstate(*, actor, admission: Admission, reason: str) -> Admissio
         raise ApplicationError(
             "Give a reason for reinstating the home.", code="reason_required", fields={"reason": "Required."}
         )
-    admission = Admission.objects.select_for_update().select_related("care_home__provider", "lot").get(pk=admission.pk)
+    admission = (
+        Admission.objects.select_for_update(of=("self",))
+        .select_related("care_home__provider", "lot")
+        .get(pk=admission.pk)
+    )
     if admission.status != Admission.Status.SUSPENDED:
         raise ConflictError("This home-lot is not suspended.", code="not_suspended")
     _transition(

@@ -319,3 +319,12 @@ def test_commissioner_adds_a_reopening_window(commissioner_a, as_user):
     )
     assert response.status_code == 302
     assert commissioner_a.organisation.application_windows.get().lot == lot(2)
+
+
+def test_home_rated_inadequate_cannot_be_admitted(commissioner_a, council_a, provider_a):
+    home = CareHomeFactory(provider=provider_a, rating="Inadequate")
+    admission = AdmissionFactory(commissioner=council_a, care_home=home, status=Admission.Status.APPLIED)
+    with pytest.raises(ConflictError, match="Inadequate"):
+        admission_decide(actor=commissioner_a, admission=admission, admit=True, reason="Looks fine")
+    admission_decide(actor=commissioner_a, admission=admission, admit=False, reason="Rated Inadequate")
+    assert Admission.objects.get(pk=admission.pk).status == Admission.Status.REJECTED
