@@ -40,14 +40,29 @@ LOT_PROFILE = {
 }
 
 
-def _homes_by_lot(council) -> dict[int, list[CareHome]]:
-    homes: dict[int, list[CareHome]] = {}
-    admissions = Admission.objects.filter(commissioner=council, status=Admission.Status.ADMITTED).select_related(
-        "care_home", "lot"
+SPECIALISM_FOR_GROUP = {
+    "older_people": "older-people",
+    "learning_disability": "learning-disabilities",
+    "physical_disability": "physical-disabilities",
+    "mental_health": "mental-health",
+}
+
+
+def _homes_for(lot, council, all_homes: list[CareHome]) -> list[CareHome]:
+    """Homes admitted to the lot if the DPS is already seeded, else homes whose setting and specialism fit."""
+    admitted = [
+        a.care_home
+        for a in Admission.objects.filter(
+            commissioner=council, lot=lot, status=Admission.Status.ADMITTED
+        ).select_related("care_home")
+    ]
+    if admitted:
+        return admitted
+    setting = {"provides_nursing": True} if lot.setting == "nursing" else {"provides_residential": True}
+    fitting = list(
+        CareHome.objects.filter(specialisms__code=SPECIALISM_FOR_GROUP[lot.client_group], **setting).distinct()
     )
-    for admission in admissions:
-        homes.setdefault(admission.lot.number, []).append(admission.care_home)
-    return homes
+    return fitting or all_homes
 
 
 @transaction.atomic
@@ -57,8 +72,8 @@ def seed_placement_history(*, stdout=None) -> int:
         return 0
     rng = random.Random(20240320)
     rules = {r.lot.number: r for r in LotRules.objects.filter(commissioner=council).select_related("lot")}
-    homes = _homes_by_lot(council)
     all_homes = list(CareHome.objects.all())
+    homes = {number: _homes_for(r.lot, council, all_homes) for number, r in rules.items()}
     today = timezone.localdate()
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     year, month = last_month.year, last_month.month - (MONTHS - 1)
@@ -83,7 +98,7 @@ def seed_placement_history(*, stdout=None) -> int:
                 sourced_at = datetime.combine(sourced_day, time(rng.randint(9, 17), rng.randint(0, 59)), LONDON)
                 if sourced_day >= today:
                     continue
-                home = rng.choice(homes.get(lot_number) or all_homes)
+                home = rng.choice(homes[lot_number])
                 drift = Decimal(1 + 0.004 * index + rng.uniform(-0.06, 0.12))
                 fee = (lot_rules.guide_weekly_fee * drift).quantize(Decimal("0.01"))
                 start = sourced_day + timedelta(days=rng.randint(0, 4))

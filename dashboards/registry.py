@@ -14,7 +14,7 @@ from blockbeds.selectors import utilisation
 from organisations.models import COMMISSIONING_ROLES, Organisation, Role
 
 from . import forms, selectors
-from .selectors import _text, month_label, next_month
+from .selectors import as_text, month_label, next_month
 
 
 @dataclass
@@ -35,14 +35,14 @@ class BlockBedUtilisation:
             "live": overall.live,
             "filled": overall.filled,
             "void": overall.void,
-            "occupancy_percent": _text(overall.occupancy_rate),
-            "void_cost": _text(overall.void_cost),
+            "occupancy_percent": as_text(overall.occupancy_rate),
+            "void_cost": as_text(overall.void_cost),
             "months": [
                 {
                     "month": month_label(period.start),
                     "live_bed_days": period.live_bed_days,
                     "filled_bed_days": period.filled_bed_days,
-                    "occupancy_percent": _text(period.occupancy_rate),
+                    "occupancy_percent": as_text(period.occupancy_rate),
                 }
                 for period in self.result.periods
             ],
@@ -58,7 +58,7 @@ class BlockBedUtilisation:
                 period.live_bed_days,
                 period.filled_bed_days,
                 period.void_bed_days,
-                _text(period.occupancy_rate) or "",
+                as_text(period.occupancy_rate) or "",
             ]
 
 

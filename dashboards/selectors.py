@@ -78,7 +78,7 @@ def money(value) -> Decimal | None:
     return Decimal(str(value)).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
-def _text(value) -> str | None:
+def as_text(value) -> str | None:
     return None if value is None else str(value)
 
 
@@ -129,7 +129,7 @@ class TimelinessCell:
         return TimelinessCell(self.sourced + other.sourced, self.within_target + other.within_target)
 
     def as_json(self) -> dict:
-        return {"sourced": self.sourced, "within_target": self.within_target, "percent": _text(self.percent)}
+        return {"sourced": self.sourced, "within_target": self.within_target, "percent": as_text(self.percent)}
 
 
 @dataclass
@@ -180,7 +180,7 @@ class Timeliness:
     def csv_rows(self):
         def flat(cells):
             for cell in cells:
-                yield from (cell.sourced, cell.within_target, _text(cell.percent) or "")
+                yield from (cell.sourced, cell.within_target, as_text(cell.percent) or "")
 
         for row in self.rows:
             yield [month_label(row.month), *flat([*row.cells, row.total])]
@@ -316,7 +316,7 @@ class CostCell:
         return money(self.fees / self.placements) if self.placements else None
 
     def as_json(self) -> dict:
-        return {"placements": self.placements, "mean_weekly_cost": _text(self.mean)}
+        return {"placements": self.placements, "mean_weekly_cost": as_text(self.mean)}
 
 
 @dataclass
@@ -355,7 +355,7 @@ class MeanWeeklyCost:
 
     def csv_rows(self):
         for month, cells, total in zip(self.months, self.cells, self.totals, strict=True):
-            yield [month_label(month), *(_text(c.mean) or "" for c in [*cells, total])]
+            yield [month_label(month), *(as_text(c.mean) or "" for c in [*cells, total])]
 
 
 def mean_weekly_cost(*, commissioner: Organisation, month_from: date, month_to: date) -> MeanWeeklyCost:
@@ -435,7 +435,7 @@ class RatingMixRow:
             "ratings": {value.label: self.counts[value] for value in RATING_ORDER},
             "rated": self.rated,
             "outstanding_or_good": self.good_or_outstanding,
-            "percent_outstanding_or_good": _text(self.share_good_or_outstanding),
+            "percent_outstanding_or_good": as_text(self.share_good_or_outstanding),
         }
 
 
@@ -456,7 +456,7 @@ class RatingMix:
                 row.label,
                 row.homes,
                 *(row.counts[value] for value in RATING_ORDER),
-                _text(row.share_good_or_outstanding) or "",
+                as_text(row.share_good_or_outstanding) or "",
             ]
 
 
@@ -517,9 +517,9 @@ class BidsRow:
             "lot": self.lot.number,
             "tenders": self.tenders,
             "bids": self.bids,
-            "bids_per_tender": _text(self.bids_per_tender),
+            "bids_per_tender": as_text(self.bids_per_tender),
             "no_bid_tenders": self.no_bid_tenders,
-            "no_bid_percent": _text(self.no_bid_rate),
+            "no_bid_percent": as_text(self.no_bid_rate),
         }
 
 
@@ -549,9 +549,9 @@ class BidsPerTender:
                 row.lot.number if row.lot.pk else "total",
                 row.tenders,
                 row.bids,
-                _text(row.bids_per_tender) or "",
+                as_text(row.bids_per_tender) or "",
                 row.no_bid_tenders,
-                _text(row.no_bid_rate) or "",
+                as_text(row.no_bid_rate) or "",
             ]
 
 
@@ -612,11 +612,11 @@ class Distribution:
         ordered = sorted(self.values)
         return {
             "count": len(ordered),
-            "min": _text(money(ordered[0])) if ordered else None,
-            "lower_quartile": _text(quantile(ordered, Decimal("0.25"))),
-            "median": _text(quantile(ordered, Decimal("0.5"))),
-            "upper_quartile": _text(quantile(ordered, Decimal("0.75"))),
-            "max": _text(money(ordered[-1])) if ordered else None,
+            "min": as_text(money(ordered[0])) if ordered else None,
+            "lower_quartile": as_text(quantile(ordered, Decimal("0.25"))),
+            "median": as_text(quantile(ordered, Decimal("0.5"))),
+            "upper_quartile": as_text(quantile(ordered, Decimal("0.75"))),
+            "max": as_text(money(ordered[-1])) if ordered else None,
         }
 
     def above(self, limit: Decimal | None) -> int:
@@ -635,7 +635,7 @@ class MarketRow:
         return {
             "lot": self.lot,
             "area": self.area,
-            "guide_weekly_fee": _text(self.guide_fee),
+            "guide_weekly_fee": as_text(self.guide_fee),
             "bids": self.bids.summary(),
             "bids_above_guide_fee": self.bids.above(self.guide_fee),
             "awarded": self.awards.summary(),
@@ -768,7 +768,7 @@ class AtRiskRequest:
             "days_to_target": self.days_to_target,
             "overdue": self.overdue,
             "reason": self.reason,
-            "latest_tender_closes_at": _text(
+            "latest_tender_closes_at": as_text(
                 self.request.latest_tender_closes_at and self.request.latest_tender_closes_at.isoformat()
             ),
         }
