@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE["integrations-purge-idempotency-keys"] = {
     "task": "integrations.tasks.purge_idempotency_keys",
     "schedule": 6 * 3600.0,
 }
+CELERY_BEAT_SCHEDULE["integrations-placement-started-events"] = {
+    "task": "integrations.tasks.emit_placement_started_events",
+    "schedule": 3600.0,
+}
 
 LOGGING = {
     "version": 1,

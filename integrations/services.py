@@ -242,3 +242,34 @@ def idempotency_keys_purge(*, older_than: timedelta) -> int:
     """Forget idempotency keys after their retention period; returns how many were removed."""
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
     return deleted
+
+
+def placement_started_events_emit(*, today, lookback_days: int = 7) -> int:
+    """Emit `placement.started` for placements whose start date has come, once each.
+
+    Runs on a schedule: a placement starts on its date whether or not anyone touches it.
+    Imported history is not announced; the look-back covers days the scheduler missed.
+    """
+    from placements.models import Placement
+
+    from .events import placement_started
+
+    placements = list(
+        Placement.objects.filter(start_date__lte=today, start_date__gte=today - timedelta(days=lookback_days))
+        .exclude(source=Placement.Source.IMPORTED)
+        .select_related("commissioner", "care_home__provider", "lot")
+    )
+    announced = set(
+        WebhookEvent.objects.filter(
+            type=WebhookEvent.Type.PLACEMENT_STARTED,
+            dedupe_key__in=[f"placement.started:{placement.pk}" for placement in placements],
+        ).values_list("dedupe_key", flat=True)
+    )
+    count = 0
+    for placement in placements:
+        if f"placement.started:{placement.pk}" in announced:
+            continue
+        with transaction.atomic():
+            placement_started(placement)
+        count += 1
+    return count

@@ -92,3 +92,26 @@ def test_suspension_and_reinstatement_reach_the_council_and_the_provider(
         assert events["care_home.suspended"]["care_home"]["id"] == home.pk
         assert "resident" not in json.dumps(events)
     assert WebhookDelivery.objects.count() == 2
+
+
+def test_placement_started_is_announced_once_when_its_start_date_comes(
+    council_a, broker_a, provider_a, provider_user_a
+):
+    from integrations.services import placement_started_events_emit
+
+    from .factories import CareHomeFactory
+    from .integration_data import awarded_tender
+
+    home = CareHomeFactory(provider=provider_a)
+    tender = awarded_tender(commissioner=council_a, broker=broker_a, home=home, provider_user=provider_user_a)
+    start = tender.request.placement.start_date
+
+    assert placement_started_events_emit(today=start - timedelta(days=1)) == 0
+    assert placement_started_events_emit(today=start) == 1
+    assert placement_started_events_emit(today=start + timedelta(days=1)) == 0
+
+    for organisation in (council_a, provider_a):
+        payload = events_for(organisation)["placement.started"]
+        assert payload["placement"]["start_date"] == str(start)
+        assert payload["placement"]["case_reference"] == "CASE-000123"
+        assert "top_up_payer" not in json.dumps(payload)
