@@ -209,3 +209,19 @@ def test_concurrent_retries_of_a_placement_request_create_one(api_as, council_a)
 
     assert statuses == [201] * threads_count
     assert PlacementRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_keys_are_forgotten_after_their_retention_period(case_system):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.services import idempotency_keys_purge
+
+    case_system.post(SUBSCRIPTIONS, BODY, HTTP_IDEMPOTENCY_KEY="old")
+    case_system.post(SUBSCRIPTIONS, {**BODY, "url": "https://case.example.org/new"}, HTTP_IDEMPOTENCY_KEY="new")
+    IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+
+    assert idempotency_keys_purge(older_than=timedelta(hours=24)) == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
