@@ -152,3 +152,14 @@ class CareHomeSearchForm(forms.Form):
             return self.cleaned_data["near"]
         home = self.cleaned_data.get("from_home")
         return (home.latitude, home.longitude) if home else None
+
+
+class ProviderInviteForm(forms.Form):
+    name = forms.CharField(label="Provider name", max_length=200)
+    cqc_provider_id = forms.CharField(label="CQC provider id", max_length=20, help_text="For example, 1-101641459.")
+    full_name = forms.CharField(label="Contact's full name", max_length=150, required=False)
+    email = forms.EmailField(label="Contact's e-mail address")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Send invitation")

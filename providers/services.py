@@ -464,3 +464,57 @@ def application_window_create(*, actor, lot: Lot, opens_on: date, closes_on: dat
     )
     audit_record(actor=actor, verb="providers.window.created", target=window, organisation=actor.organisation)
     return window
+
+
+@transaction.atomic
+def provider_invite(*, actor, name: str, cqc_provider_id: str, email: str, full_name: str = ""):
+    """A commissioner invites a care provider: its organisation (found by CQC provider id, e.g. made
+    by the CQC import, or created) gets a first user, who is e-mailed a link to set a password."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from organisations.services import organisation_create, user_create
+
+    require(is_commissioner(actor), "Only commissioners invite providers.")
+    cqc_provider_id = cqc_provider_id.strip()
+    if not cqc_provider_id:
+        raise ApplicationError(
+            "Enter the provider's CQC provider id.", code="cqc_id_required", fields={"cqc_provider_id": "Required."}
+        )
+    organisation = Organisation.objects.filter(cqc_provider_id=cqc_provider_id).first()
+    if organisation is None:
+        organisation = organisation_create(
+            kind=Organisation.Kind.PROVIDER, name=name.strip(), cqc_provider_id=cqc_provider_id, actor=actor
+        )
+    user, _ = user_create(organisation=organisation, role=Role.PROVIDER, email=email, full_name=full_name, actor=actor)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    link = reverse(
+        "providers:welcome",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    notify_organisation(
+        organisation=organisation,
+        roles=[Role.PROVIDER],
+        verb="providers.provider.invited",
+        subject=f"{actor.organisation} invites {organisation.name} to its DPS",
+        template="emails/dps_message.txt",
+        context={
+            "message": f"{actor.organisation} invites you to add your care homes and apply to join its DPS. "
+            "Set your password with the link below."
+        },
+        dedupe_key=f"provider-invited:{user.pk}",
+        link=link,
+    )
+    audit_record(
+        actor=actor,
+        verb="providers.provider.invited",
+        target=organisation,
+        organisation=actor.organisation,
+        detail={"email": user.email},
+    )
+    return user

@@ -18,5 +18,7 @@ urlpatterns = [
     path("commissioner/admissions/<int:pk>/suspend/", views.admission_suspend, name="admission_suspend"),
     path("commissioner/admissions/<int:pk>/reinstate/", views.admission_reinstate, name="admission_reinstate"),
     path("commissioner/reopening-windows/", views.windows, name="windows"),
+    path("commissioner/providers/invite/", views.provider_invite, name="provider_invite"),
+    path("provider/welcome/<uidb64>/<token>/", views.WelcomeView.as_view(), name="welcome"),
     path("care-homes/search/", views.care_home_search, name="care_home_search"),
 ]

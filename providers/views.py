@@ -2,7 +2,9 @@
 decisions and suspensions, and the care-home search for brokers."""
 
 from django.contrib import messages
+from django.contrib.auth.views import PasswordResetConfirmView
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from core.csv_export import csv_response
@@ -16,6 +18,7 @@ from .forms import (
     CareHomeAddForm,
     CareHomeSearchForm,
     DecisionForm,
+    ProviderInviteForm,
     ReasonForm,
     VacancyFormSet,
     WindowForm,
@@ -335,3 +338,24 @@ def care_home_search(request):
         "csv_query": csv_query.urlencode(),
     }
     return render(request, "providers/care_home_search.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+def provider_invite(request):
+    form = ProviderInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.provider_invite(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"Invitation sent to {user.email} at {user.organisation}.")
+            return redirect("providers:provider_invite")
+    return render(request, "providers/provider_invite.html", {"form": form})
+
+
+class WelcomeView(PasswordResetConfirmView):
+    """An invited provider sets a password from the link in the invitation."""
+
+    template_name = "providers/welcome.html"
+    success_url = reverse_lazy("login")

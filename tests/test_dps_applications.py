@@ -328,3 +328,45 @@ def test_home_rated_inadequate_cannot_be_admitted(commissioner_a, council_a, pro
         admission_decide(actor=commissioner_a, admission=admission, admit=True, reason="Looks fine")
     admission_decide(actor=commissioner_a, admission=admission, admit=False, reason="Rated Inadequate")
     assert Admission.objects.get(pk=admission.pk).status == Admission.Status.REJECTED
+
+
+def test_commissioner_invites_a_provider_known_from_the_cqc_import_and_its_contact_sets_a_password(
+    commissioner_a, as_user
+):
+    from django.test import Client
+
+    from organisations.models import Organisation
+
+    imported = Organisation.objects.create(
+        kind=Organisation.Kind.PROVIDER, name="CQC provider 1-555", slug="cqc-1-555", cqc_provider_id="1-555"
+    )
+    CareHomeFactory(provider=imported, name="Imported Home")
+
+    response = as_user(commissioner_a).post(
+        "/commissioner/providers/invite/",
+        {"name": "Lakeside Care Ltd", "cqc_provider_id": "1-555", "email": "Owner@Lakeside.example"},
+    )
+    assert response.status_code == 302
+    invited = imported.users.get()
+    assert (invited.email, invited.role, invited.has_usable_password()) == ("owner@lakeside.example", "provider", False)
+    notification = Notification.objects.get(recipient=invited, verb="providers.provider.invited")
+    assert notification.link.startswith("/provider/welcome/")
+
+    browser = Client()
+    form_page = browser.get(notification.link, follow=True)
+    assert form_page.status_code == 200
+    new_password = "a-long-and-unusual-passphrase-2026"
+    done = browser.post(form_page.redirect_chain[-1][0], {"new_password1": new_password, "new_password2": new_password})
+    assert done.status_code == 302
+    assert browser.login(email="owner@lakeside.example", password=new_password)
+    assert "Imported Home" in browser.get("/provider/homes/").content.decode()
+    # The link works once only.
+    assert "has been used or has expired" in Client().get(notification.link, follow=True).content.decode()
+
+
+def test_only_commissioners_invite_providers(provider_user_a, broker_a, as_user):
+    for user in (provider_user_a, broker_a):
+        response = as_user(user).post(
+            "/commissioner/providers/invite/", {"name": "X", "cqc_provider_id": "1-9", "email": "x@example.org"}
+        )
+        assert response.status_code == 403
