@@ -253,6 +253,8 @@ IDEMPOTENCY_POLL_SECONDS = 0.05
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=30.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Off in production: a webhook must not be a way to reach the service's own network.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
 # Register a prefix with the Open Contracting Partnership for publication; the default only has its form.
 OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-cplace")
 OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="Care home placements")

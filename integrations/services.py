@@ -1,7 +1,9 @@
 """Webhook subscriptions and deliveries, and housekeeping of idempotency keys."""
 
+import ipaddress
 import json
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -27,10 +29,26 @@ MAX_BACKOFF_SECONDS = 6 * 3600
 ERROR_EXCERPT_CHARS = 500
 
 
+def is_private_destination(hostname: str) -> bool:
+    """Whether the host resolves to this machine or a private network (webhooks must not reach those)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None)}
+    except (socket.gaierror, UnicodeError):
+        return False
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not ip.is_global:
+            return True
+    return False
+
+
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ApplicationError("The webhook address must be an http or https URL.", fields={"url": "Enter a URL."})
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and is_private_destination(parts.hostname):
+        message = "The webhook address must be reachable on the internet, not a private or local network."
+        raise ApplicationError(message, code="private_address", fields={"url": message})
 
 
 def _check_events(events: list[str]) -> list[str]:
@@ -138,6 +156,9 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
     """Send one delivery; returns the status code (None if no answer) and an error text."""
+    # Checked again at each attempt: the name may resolve elsewhere than when subscribing.
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES and is_private_destination(urlsplit(url).hostname or ""):
+        return None, "Refused: the address resolves to a private or local network."
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http(s) only, checked on subscribe)
     try:
         with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:

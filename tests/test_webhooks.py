@@ -66,6 +66,7 @@ def test_receiver_failing_twice_gets_one_signed_delivery_and_the_log_shows_three
     celery_worker, settings, council_a, commissioner_a
 ):
     settings.WEBHOOK_BACKOFF_BASE_SECONDS = 0.2
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     with Receiver(failures=2) as receiver:
         subscription, secret = webhook_subscription_create(
             actor=commissioner_a, url=receiver.url, events=["tender.awarded"]
@@ -120,6 +121,7 @@ def test_delivery_gives_up_after_the_last_attempt_and_can_be_redelivered(
     celery_worker, settings, council_a, commissioner_a, as_user
 ):
     settings.WEBHOOK_BACKOFF_BASE_SECONDS = 0.1
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     settings.WEBHOOK_MAX_ATTEMPTS = 2
     with Receiver(failures=2) as receiver:
         subscription, _ = webhook_subscription_create(actor=commissioner_a, url=receiver.url, events=["tender.closed"])
@@ -280,3 +282,14 @@ def test_award_event_reaches_the_council_and_the_winning_provider(
 
     assert set(WebhookEvent.objects.values_list("organisation", flat=True)) == {council_a.pk, provider_a.pk}
     assert all(e.type == "tender.awarded" for e in WebhookEvent.objects.all())
+
+
+@pytest.mark.django_db
+def test_webhooks_to_local_or_private_addresses_are_refused(api_as, council_a, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    system = api_as(council_a, scopes=["read", "webhooks"])
+
+    for url in ("http://127.0.0.1:8000/h", "http://10.1.2.3/h", "http://[::1]/h", "http://localhost/h"):
+        response = system.post("/api/v1/webhooks/subscriptions/", {"url": url, "events": ["tender.closed"]})
+        assert response.status_code == 400, url
+        assert response.json()["code"] == "private_address"
