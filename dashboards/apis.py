@@ -1,7 +1,8 @@
 """API: every dashboard as JSON, the same document the export command writes."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -57,13 +58,71 @@ class DashboardApi(APIView):
         return Response(report.as_json())
 
 
-def _schema(summary: str, parameters: list, description: str = ""):
+def _counts(name: str, **extra) -> dict:
+    return {
+        "name": name,
+        "fields": {
+            **extra,
+            "sourced": serializers.IntegerField(),
+            "within_target": serializers.IntegerField(),
+            "percent": serializers.CharField(
+                allow_null=True, help_text="Per cent to one decimal place, half rounded up; null when none sourced"
+            ),
+        },
+    }
+
+
+TIMELINESS = inline_serializer(
+    "Timeliness",
+    {
+        "from": serializers.CharField(),
+        "to": serializers.CharField(),
+        "target_percent": serializers.CharField(),
+        "lots": inline_serializer(
+            "TimelinessLot", {"number": serializers.IntegerField(), "name": serializers.CharField()}, many=True
+        ),
+        "months": inline_serializer(
+            "TimelinessMonth",
+            {
+                "month": serializers.CharField(help_text="YYYY-MM, Europe/London"),
+                "lots": inline_serializer(**_counts("TimelinessLotCell", lot=serializers.IntegerField()), many=True),
+                "total": inline_serializer(**_counts("TimelinessCounts")),
+            },
+            many=True,
+        ),
+        "lot_totals": inline_serializer(**_counts("TimelinessLotTotal", lot=serializers.IntegerField()), many=True),
+        "total": inline_serializer(**_counts("TimelinessGrandTotal")),
+    },
+)
+_GROUP_FIELDS = {
+    "in_county": serializers.IntegerField(),
+    "out_of_county": serializers.IntegerField(),
+    "total": serializers.IntegerField(),
+}
+PLACEMENTS_BY_CLIENT_GROUP = inline_serializer(
+    "PlacementsByClientGroup",
+    {
+        "at": serializers.DateField(),
+        "client_groups": inline_serializer(
+            "ClientGroupCount",
+            {"client_group": serializers.CharField(), "label": serializers.CharField(), **_GROUP_FIELDS},
+            many=True,
+        ),
+        "total": inline_serializer(
+            "ClientGroupTotal",
+            {"client_group": serializers.CharField(), "label": serializers.CharField(), **_GROUP_FIELDS},
+        ),
+    },
+)
+
+
+def _schema(summary: str, parameters: list, description: str = "", response=OpenApiTypes.OBJECT):
     return extend_schema(
         summary=summary,
         description=description,
         tags=["dashboards"],
         parameters=parameters,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: response, **ERRORS},
     )
 
 
@@ -73,12 +132,17 @@ def _schema(summary: str, parameters: list, description: str = ""):
     "For each month (Europe/London) and lot: placements sourced, sourced within target and the "
     "percentage (one decimal place, half rounded up; null when nothing was sourced); month totals, "
     "lot totals and the grand total.",
+    response=TIMELINESS,
 )
 class TimelinessApi(DashboardApi):
     dashboard = "timeliness"
 
 
-@_schema("Placements active on a date by client group, in and out of county", AT_DATE)
+@_schema(
+    "Placements active on a date by client group, in and out of county",
+    AT_DATE,
+    response=PLACEMENTS_BY_CLIENT_GROUP,
+)
 class PlacementsByClientGroupApi(DashboardApi):
     dashboard = "placements-by-client-group"
 
