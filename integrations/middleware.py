@@ -83,8 +83,8 @@ class IdempotencyKeyMiddleware:
             return self.get_response(request)
         fingerprint = _fingerprint(request)
         deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
+        record = self._claim(user, key, request, fingerprint)
         while True:
-            record = self._claim(user, key, request, fingerprint)
             if record is None:
                 return self._run(request, user, key)
             if record.request_hash != fingerprint:
@@ -116,6 +116,9 @@ class IdempotencyKeyMiddleware:
                 response["Retry-After"] = "1"
                 return response
             time.sleep(settings.IDEMPOTENCY_POLL_SECONDS)
+            record = IdempotencyKey.objects.filter(user=user, key=key).first() or self._claim(
+                user, key, request, fingerprint
+            )
 
     @staticmethod
     def _claim(user, key: str, request, fingerprint: str) -> IdempotencyKey | None:

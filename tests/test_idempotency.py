@@ -225,3 +225,23 @@ def test_keys_are_forgotten_after_their_retention_period(case_system):
 
     assert idempotency_keys_purge(older_than=timedelta(hours=24)) == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db
+def test_a_retry_while_the_first_request_still_runs_waits_then_gets_409(case_system, settings):
+    import hashlib
+    import json
+
+    settings.IDEMPOTENCY_WAIT_SECONDS = 0.2
+    body = json.dumps(BODY).encode()
+    fingerprint = hashlib.sha256(f"POST\n{SUBSCRIPTIONS}\n".encode() + body).hexdigest()
+    IdempotencyKey.objects.create(
+        user=case_system.api_client.user, key="running", method="POST", path=SUBSCRIPTIONS, request_hash=fingerprint
+    )
+
+    response = case_system.post(SUBSCRIPTIONS, body, HTTP_IDEMPOTENCY_KEY="running")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_progress"
+    assert response["Retry-After"] == "1"
+    assert not WebhookSubscription.objects.exists()
