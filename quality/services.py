@@ -56,8 +56,10 @@ def rating_record(
         raise ApplicationError(f"Unknown rating {overall!r}.", code="unknown_rating", fields={"overall": "Unknown."})
     key_questions = key_questions or {}
     with transaction.atomic():
-        home = CareHome.objects.select_for_update(of=("self",)).select_related("current_rating").get(pk=care_home.pk)
-        previous = home.current_rating
+        home = CareHome.objects.select_for_update().get(pk=care_home.pk)
+        # Read after taking the lock: a statement joined to the lock would see the rating row of
+        # its own snapshot, and two imports of the same report would both record it.
+        previous = Rating.objects.filter(pk=home.current_rating_id).first()
         if _same_rating(previous, overall, key_questions, report_date):
             return None
         if previous and previous.report_date and report_date and report_date < previous.report_date:

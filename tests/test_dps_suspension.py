@@ -223,3 +223,39 @@ def test_rating_page_entry_of_inadequate_suspends_and_keeps_history(home, admiss
 def test_providers_cannot_enter_ratings(home, provider_user_a, as_user):
     response = as_user(provider_user_a).post(f"/commissioner/care-homes/{home.pk}/ratings/", {"overall": "Good"})
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_seeing_the_same_inadequate_rating_at_once_suspend_once():
+    import threading
+
+    from django.db import connection
+
+    from .factories import OrganisationFactory, ProviderOrganisationFactory
+
+    council = OrganisationFactory(slug="race-council")
+    home = CareHomeFactory(provider=ProviderOrganisationFactory(slug="race-provider"), rating="Good")
+    AdmissionFactory(commissioner=council, care_home=home, lot=lot(1))
+    AdmissionFactory(commissioner=council, care_home=home, lot=lot(2))
+    start = threading.Barrier(2)
+    errors = []
+
+    def import_rating():
+        try:
+            start.wait()
+            rating_record(care_home=home, overall=RatingValue.INADEQUATE, report_date=date.today())
+        except Exception as error:  # the assertion below shows it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=import_rating) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert home.ratings.count() == 2
+    assert AdmissionEvent.objects.filter(admission__care_home=home, to_status="suspended").count() == 2
+    assert statuses(home) == {Admission.Status.SUSPENDED}
