@@ -6,7 +6,7 @@ from decimal import Decimal
 from .selectors import Timeliness, month_label
 
 WIDTH, HEIGHT = 760, 360
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 56
+LEFT, RIGHT, TOP, BOTTOM = 48, 40, 16, 56
 # GOV.UK palette colours, distinct enough to tell ten lines apart with the legend's labels.
 COLOURS = [
     "#1d70b8",
@@ -39,6 +39,7 @@ class Chart:
     right: int
     top: int
     bottom: int
+    plot_right: int
     x_ticks: list[tuple[float, str]]
     y_ticks: list[tuple[float, str]]
     target_y: float
@@ -109,6 +110,7 @@ def timeliness_chart(report: Timeliness) -> Chart:
         RIGHT,
         TOP,
         BOTTOM,
+        WIDTH - RIGHT,
         x_ticks,
         y_ticks,
         y(report.target_percent),

@@ -86,7 +86,7 @@ def test_timeliness_dashboard_filters_and_shows_an_accessible_chart_and_table(
     table = page.get_by_role("table", name="Placements sourced within target timescales")
     assert table.is_visible()
     march = table.get_by_role("row", name="2023 03")
-    assert "25.0% (below target) 1 of 4" in " ".join(march.inner_text().split())
+    assert "25.0% (below target) 1/4" in " ".join(march.inner_text().split())
     assert table.get_by_role("row", name="2023 02").locator("td").first.inner_text().startswith("100.0%")
     assert serious_violations(page) == []
 

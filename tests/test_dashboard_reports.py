@@ -125,6 +125,8 @@ def test_rating_mix_counts_admitted_homes_by_setting_and_share_outstanding_or_go
         "Not yet rated": 1,
     }
     assert (nur["homes"], nur["percent_outstanding_or_good"]) == (2, "50.0")
+    page = as_user(commissioner_a).get("/dashboards/rating-mix/").content.decode()
+    assert ">Requires improvement</th>" in page and "66.7%" in page
 
 
 @pytest.mark.django_db
