@@ -376,7 +376,7 @@ def _require_still_eligible(care_home, tender) -> None:
         raise ApplicationError(message, code="not_eligible", fields={"care_home": message})
 
 
-def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed, request) -> None:
+def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed) -> None:
     errors = {}
     if weekly_fee is None or weekly_fee <= 0:
         errors["weekly_fee"] = "Enter a weekly fee above zero."
@@ -408,9 +408,7 @@ def bid_submit(
         message = f"This home's invitation was withdrawn: {invitation.withdrawn_reason}"
         raise ApplicationError(message, code="invitation_withdrawn", fields={"care_home": message})
     _require_still_eligible(care_home, tender)
-    _validate_bid_terms(
-        weekly_fee=weekly_fee, earliest_start=earliest_start, needs_confirmed=needs_confirmed, request=tender.request
-    )
+    _validate_bid_terms(weekly_fee=weekly_fee, earliest_start=earliest_start, needs_confirmed=needs_confirmed)
     bid = Bid.objects.filter(invitation=invitation).first()
     if bid is not None and bid.status == Bid.Status.SUBMITTED:
         raise ConflictError("This home has already bid: amend that bid instead.", code="already_bid")
@@ -473,7 +471,6 @@ def bid_amend(
         weekly_fee=bid.weekly_fee,
         earliest_start=bid.earliest_start,
         needs_confirmed=bid.needs_confirmed,
-        request=tender.request,
     )
     bid.updated_at = now
     bid.save(update_fields=["weekly_fee", "earliest_start", "needs_confirmed", "notes", "updated_at"])
@@ -668,7 +665,6 @@ def tender_award(
         message = f"The fee is {split.top_up:.2f} a week above the council's rate: say who pays the top-up."
         raise ApplicationError(message, code="top_up_payer_required", fields={"top_up_payer": message})
     request = tender.request
-    now = timezone.now()
     try:
         with transaction.atomic():
             award = Award.objects.create(
@@ -697,7 +693,7 @@ def tender_award(
         in_county=bid.care_home.local_authority.strip().lower() == request.commissioner.local_authority.strip().lower(),
         requested_at=request.requested_at,
         target_date=request.target_date,
-        sourced_at=award.awarded_at or now,
+        sourced_at=award.awarded_at,
         created_by=actor,
     )
     agreement_create_for_placement(placement=placement, actor=actor)

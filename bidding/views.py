@@ -32,8 +32,8 @@ def invitation_state(invitation: Invitation) -> str:
 
 
 def live_bid(invitation: Invitation) -> Bid | None:
-    bid = getattr(invitation, "bid", None)
-    return bid
+    """The home's bid on this tender, whatever its status (one per invitation)."""
+    return getattr(invitation, "bid", None)
 
 
 def outcome(invitation: Invitation) -> str:

@@ -31,6 +31,21 @@ FORM_ACTIONS = {
     "award_form": "placements:request_award",
     "cancel_form": "placements:request_cancel",
 }
+TIMELINE_LABELS = {
+    "placements.request.created": "Request created",
+    "placements.request.retendered": "Area or rate changed to tender again",
+    "placements.request.cancelled": "Request cancelled",
+    "bidding.tender.published": "Published to tender",
+    "bidding.invitation.withdrawn": "Invitation withdrawn",
+    "bidding.bid.submitted": "Bid received",
+    "bidding.bid.amended": "Bid amended",
+    "bidding.bid.withdrawn": "Bid withdrawn",
+    "bidding.bid.excluded": "Bid excluded",
+    "bidding.tender.closed": "Tender closed",
+    "bidding.tender.closed_no_bids": "Tender closed with no bids",
+    "bidding.tender.evaluated": "Bids scored and ranked",
+    "bidding.tender.awarded": "Awarded",
+}
 REQUEST_CSV_HEADER = ["id", "case_reference", "lot", "status", "requested_at", "target_date", "sourced_at"]
 RANKED_CSV_HEADER = [
     "rank",
@@ -100,7 +115,9 @@ def _detail_context(request, placement_request, **forms):
         "tenders": tender_list(actor=user).filter(request=placement_request).order_by("-opened_at", "-pk"),
         "ranked": ranked,
         "not_ranked": list(other_bids(tender=tender)) if tender and not tender_is_open(tender) else [],
-        "timeline": audit_timeline(target=placement_request),
+        "timeline": [
+            (event, TIMELINE_LABELS.get(event.verb, event.verb)) for event in audit_timeline(target=placement_request)
+        ],
         "is_broker": is_broker,
         "award": getattr(tender, "award", None) if tender and tender.status == Tender.Status.AWARDED else None,
     }

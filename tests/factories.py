@@ -311,3 +311,17 @@ def admitted_home(commissioner, *, provider, rating="Good", lot_number: int = 1,
     home = CareHomeFactory(provider=provider, rating=rating, **kwargs)
     AdmissionFactory(commissioner=commissioner, care_home=home, lot=Lot.objects.get(number=lot_number))
     return home
+
+
+def ensure_reference_data() -> None:
+    """Put back the lots and specialisms that a transactional test's flush removes (migrations made them)."""
+    from lots.reference import LOTS
+    from providers.reference import SPECIALISMS
+
+    for number, name, setting, client_group, dementia in LOTS:
+        Lot.objects.update_or_create(
+            number=number,
+            defaults={"name": name, "setting": setting, "client_group": client_group, "dementia": dementia},
+        )
+    for code, name in SPECIALISMS:
+        Specialism.objects.update_or_create(code=code, defaults={"name": name})
