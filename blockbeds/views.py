@@ -16,6 +16,7 @@ from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 from placements.models import PlacementRequest
+from placements.selectors import placement_request_get
 
 from . import services
 from .forms import (
@@ -284,17 +285,10 @@ def occupancy_end(request, pk: int):
 # Block first --------------------------------------------------------------------------------
 
 
-def _own_request(user, pk: int) -> PlacementRequest:
-    found = PlacementRequest.objects.filter(pk=pk, commissioner_id=user.organisation_id).select_related("lot").first()
-    if found is None:
-        raise Http404("No such placement request.")
-    return found
-
-
 @role_required(Role.BROKER)
 @require_http_methods(["GET", "POST"])
 def offer_fill(request, request_pk: int, bed_pk: int):
-    placement_request = _own_request(request.user, request_pk)
+    placement_request = placement_request_get(actor=request.user, pk=request_pk)
     bed = block_bed_get(actor=request.user, pk=bed_pk)
     form = FillForm(
         request.POST or None, initial={"start_date": max(placement_request.needed_from, timezone.localdate())}
@@ -326,7 +320,7 @@ def offer_fill(request, request_pk: int, bed_pk: int):
 
 @role_required(Role.BROKER)
 def offer_decline(request, request_pk: int):
-    placement_request = _own_request(request.user, request_pk)
+    placement_request = placement_request_get(actor=request.user, pk=request_pk)
     form = DeclineOfferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = _run(

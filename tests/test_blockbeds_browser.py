@@ -12,7 +12,7 @@ from playwright.sync_api import sync_playwright
 
 from blockbeds.services import block_bed_fill
 
-from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory
+from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory, ensure_reference_data
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -24,6 +24,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    ensure_reference_data()
 
 
 @pytest.fixture
@@ -62,9 +67,9 @@ def serious_violations(page) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_utilisation_and_contract_pages_are_accessible_and_a_provider_reports_a_void(
-    live_server, browser_page, council_a, commissioner_a, broker_a, provider_a, provider_user_a
+    reference_data, live_server, browser_page, council_a, commissioner_a, broker_a, provider_a, provider_user_a
 ):
     home = CareHomeFactory(provider=provider_a, name="Brook House")
     contract = BlockContractFactory(commissioner=council_a, care_home=home, reference="STAFFS-A", beds=3)
@@ -93,3 +98,32 @@ def test_utilisation_and_contract_pages_are_accessible_and_a_provider_reports_a_
     page.get_by_role("button", name="Report the bed void").click()
     assert "The stay has ended and the bed is void." in page.content()
     assert page.get_by_text("Moved closer to family").first.is_visible()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_sees_block_beds_first_and_places_the_person_there(
+    reference_data, live_server, browser_page, council_a, broker_a, provider_a
+):
+    home = CareHomeFactory(provider=provider_a, name="Meadowbank")
+    contract = BlockContractFactory(commissioner=council_a, care_home=home, reference="STAFFS-D2A", beds=1)
+    request = BlockRequestFactory(commissioner=council_a, created_by=broker_a, case_reference="LAS-123456")
+    page = browser_page
+
+    sign_in(page, live_server, broker_a)
+    page.goto(f"{live_server.url}/broker/requests/{request.pk}/")
+    offer = page.get_by_role("region", name="Block beds first")
+    assert offer.is_visible()
+    assert "Meadowbank" in offer.inner_text()
+    assert serious_violations(page) == []
+    offer.get_by_role("link", name="Place here").click()
+    today = timezone.localdate()
+    page.get_by_label("Day").fill(str(today.day))
+    page.get_by_label("Month").fill(str(today.month))
+    page.get_by_label("Year").fill(str(today.year))
+    page.get_by_role("button", name="Place in this bed").click()
+
+    assert page.url.endswith(f"/broker/requests/{request.pk}/")
+    assert page.locator("#request-status").inner_text() == "Placed"
+    assert "LAS-123456 placed in bed 001 at Meadowbank." in page.content()
+    assert contract.beds.get().occupancies.get().placement.request_id == request.pk

@@ -26,7 +26,13 @@ from core.models import AuditEvent
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission
 
-from .factories import AdmissionFactory, BlockContractFactory, BlockRequestFactory, CareHomeFactory
+from .factories import (
+    AdmissionFactory,
+    BlockContractFactory,
+    BlockRequestFactory,
+    CareHomeFactory,
+    ensure_reference_data,
+)
 
 TODAY = timezone.localdate
 
@@ -298,8 +304,13 @@ def test_the_database_refuses_two_overlapping_occupancies_of_one_bed(bed, counci
         )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_brokers_filling_one_bed_at_once_make_exactly_one_occupancy(bed, council_a, broker_a):
+@pytest.fixture
+def reference_data(transactional_db):
+    ensure_reference_data()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_brokers_filling_one_bed_at_once_make_exactly_one_occupancy(reference_data, bed, council_a, broker_a):
     requests = [BlockRequestFactory(commissioner=council_a, created_by=broker_a) for _ in range(2)]
     barrier = threading.Barrier(2)
     outcomes = []
