@@ -35,7 +35,7 @@ def test_fifty_bids_across_the_deadline_are_each_accepted_before_it_or_refused(
     LotRules.objects.filter(commissioner=council_a, lot__number=1).update(min_window_hours=0)
     homes = [admitted_home(council_a, provider=provider_a, name=f"Home {n:02d}") for n in range(BIDDERS)]
     request = PlacementRequestFactory(commissioner=council_a, created_by=broker_a)
-    tender = tender_publish(actor=broker_a, request=request, closes_at=database_now() + timedelta(seconds=2))
+    tender = tender_publish(actor=broker_a, request=request, closes_at=database_now() + timedelta(seconds=3))
     closes_at = tender.closes_at
     start = threading.Barrier(BIDDERS)
     results = {}
@@ -43,8 +43,8 @@ def test_fifty_bids_across_the_deadline_are_each_accepted_before_it_or_refused(
     def bidder(index: int, home):
         try:
             start.wait()
-            # Spread the attempts over about four seconds around the two-second deadline.
-            time.sleep(index * 0.08)
+            # Spread the attempts over about six seconds around the three-second deadline.
+            time.sleep(index * 0.12)
             before = database_now()
             try:
                 bid = bid_submit(
