@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Size, Submit
@@ -26,7 +28,7 @@ class UpliftForm(forms.Form):
         self.lots = list(Lot.objects.order_by("number"))
         for value, label in ClientGroup.choices:
             self.fields[f"group_{value}"] = forms.DecimalField(
-                label=f"{label}: uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0.01
+                label=f"{label}: uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=Decimal("0.01")
             )
         for lot in self.lots:
             self.fields[f"lot_{lot.number}_percentage"] = forms.DecimalField(
@@ -34,7 +36,7 @@ class UpliftForm(forms.Form):
                 required=False,
                 max_digits=5,
                 decimal_places=2,
-                min_value=0.01,
+                min_value=Decimal("0.01"),
                 help_text="Overrides the client group's percentage.",
             )
             self.fields[f"lot_{lot.number}_rate"] = forms.DecimalField(
@@ -42,7 +44,7 @@ class UpliftForm(forms.Form):
                 required=False,
                 max_digits=10,
                 decimal_places=2,
-                min_value=0.01,
+                min_value=Decimal("0.01"),
                 help_text="Fees below this rate rise to it.",
             )
         self.helper = FormHelper()
@@ -83,3 +85,31 @@ class PeriodForm(forms.Form):
         self.helper.form_method = "get"
         self.helper.label_size = Size.SMALL
         self.helper.add_input(Submit("submit", "Show schedule"))
+
+
+class FeeChangeForm(forms.Form):
+    effective_from = DateInputField(label="New fee from")
+    council_weekly_amount = forms.DecimalField(
+        label="Council's weekly amount (£)", max_digits=10, decimal_places=2, min_value=0
+    )
+    top_up_weekly_amount = forms.DecimalField(
+        label="Third-party top-up a week (£)", max_digits=10, decimal_places=2, min_value=0, initial=0
+    )
+    note = forms.CharField(label="Reason for the change", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Record fee change"))
+
+
+class PlacementEndForm(forms.Form):
+    end_date = DateInputField(label="Last day of the placement", help_text="The last day the home is paid for.")
+    reason = forms.CharField(label="Why the placement ended", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.label_size = Size.SMALL
+        self.helper.add_input(Submit("submit", "Record the end"))

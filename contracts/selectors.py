@@ -42,7 +42,16 @@ def fee_history(*, placement: Placement) -> list[Fee]:
     periods = sorted(placement.fee_periods.all(), key=lambda p: p.effective_from)
     if not periods:
         return [_placement_fee(placement)]
-    return [_period_fee(p) for p in periods]
+    fees = [_period_fee(p) for p in periods]
+    # The agreed fee covers the whole start of the placement, even if its start date moved earlier.
+    first = fees[0]
+    fees[0] = Fee(
+        min(first.effective_from, placement.start_date),
+        first.weekly_fee,
+        first.council_weekly_amount,
+        first.top_up_weekly_amount,
+    )
+    return fees
 
 
 def is_live_on(placement: Placement, on: dt.date) -> bool:
@@ -79,9 +88,13 @@ def fee_on_expression(on: dt.date, field: str = "weekly_fee"):
     fee never changed has no history rows and keeps its own fee. E.g. the mean weekly cost of
     placements active in a month: `Avg(fee_on_expression(month_end), filter=active_in_month)`.
     """
-    periods = FeePeriod.objects.filter(placement=OuterRef("pk"), effective_from__lte=on).order_by("-effective_from")
+    history = FeePeriod.objects.filter(placement=OuterRef("pk"))
+    latest = history.filter(effective_from__lte=on).order_by("-effective_from").values(field)[:1]
+    agreed = history.order_by("effective_from").values(field)[:1]
     money = DecimalField(max_digits=10, decimal_places=2)
-    return Coalesce(Subquery(periods.values(field)[:1], output_field=money), field, output_field=money)
+    return Coalesce(
+        Subquery(latest, output_field=money), Subquery(agreed, output_field=money), field, output_field=money
+    )
 
 
 def with_weekly_fee_on(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:

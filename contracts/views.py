@@ -12,11 +12,18 @@ from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 
-from .forms import PeriodForm, UpliftForm
+from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, UpliftForm
 from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_containing, period_parse
 from .pdf import agreement_pdf
 from .selectors import agreement_get, agreement_list, agreement_versions, uplift_get, uplift_list
-from .services import agreement_accept, uplift_create, uplift_preview, uplift_queue
+from .services import (
+    agreement_accept,
+    fee_change_record,
+    placement_end_record,
+    uplift_create,
+    uplift_preview,
+    uplift_queue,
+)
 
 ALL_ROLES = (Role.BROKER, Role.COMMISSIONER, Role.PROVIDER)
 AGREEMENT_CSV_HEADER = [
@@ -99,6 +106,35 @@ def agreement_accept_view(request, pk: int):
     else:
         messages.success(request, f"You accepted agreement {agreement.reference}.")
     return redirect("contracts:agreement_detail", pk=agreement.pk)
+
+
+def _placement_change(request, pk: int, form_class, record, title: str, done: str):
+    agreement = agreement_get(actor=request.user, pk=pk)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record(placement=agreement.placement, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, done)
+            current = agreement_versions(agreement=agreement).first()
+            return redirect("contracts:agreement_detail", pk=current.pk)
+    return render(request, "contracts/placement_change.html", {"form": form, "agreement": agreement, "title": title})
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def fee_change(request, pk: int):
+    return _placement_change(
+        request, pk, FeeChangeForm, fee_change_record, "Record a fee change", "Fee change recorded: new version issued."
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def placement_end(request, pk: int):
+    return _placement_change(
+        request, pk, PlacementEndForm, placement_end_record, "Record the end of the placement", "End recorded."
+    )
 
 
 @role_required(Role.COMMISSIONER, Role.BROKER)

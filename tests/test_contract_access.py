@@ -259,3 +259,40 @@ def test_every_contracts_page_renders_for_its_roles(as_user, commissioner_a, bro
         assert client.get(reverse("contracts:agreement_pdf", args=[agreement.pk])).content.startswith(b"%PDF")
         assert client.get(reverse("contracts:payment_schedule")).status_code == 200
     assert as_user(provider_user_a).get(reverse("contracts:uplifts")).status_code == 403
+
+
+def test_a_broker_records_a_fee_change_and_the_end_on_the_agreement_page(as_user, broker_a, world):
+    agreement = world["a_at_a"]
+    client = as_user(broker_a)
+    response = client.post(
+        reverse("contracts:fee_change", args=[agreement.pk]),
+        {
+            "effective_from_0": "4",
+            "effective_from_1": "5",
+            "effective_from_2": "2026",
+            "council_weekly_amount": "760.00",
+            "top_up_weekly_amount": "15.00",
+            "note": "Reassessed",
+        },
+    )
+    assert response.status_code == 302
+    current = agreement.placement.agreements.get(is_current=True)
+    assert (current.version, current.weekly_fee, current.top_up_weekly_amount) == (2, D("775.00"), D("15.00"))
+
+    refused = client.post(
+        reverse("contracts:placement_end", args=[current.pk]),
+        {"end_date_0": "1", "end_date_1": "1", "end_date_2": "2025", "reason": "Moved"},
+    )
+    assert "Enter a date on or after the start." in refused.content.decode()
+    client.post(
+        reverse("contracts:placement_end", args=[current.pk]),
+        {"end_date_0": "31", "end_date_1": "5", "end_date_2": "2026", "reason": "Moved"},
+    )
+    latest = agreement.placement.agreements.get(is_current=True)
+    assert (latest.version, latest.end_date) == (3, dt.date(2026, 5, 31))
+
+
+def test_providers_and_other_councils_cannot_change_fees(as_user, provider_user_a, broker_b, world):
+    agreement = world["a_at_a"]
+    assert as_user(provider_user_a).get(reverse("contracts:fee_change", args=[agreement.pk])).status_code == 403
+    assert as_user(broker_b).get(reverse("contracts:fee_change", args=[agreement.pk])).status_code == 404

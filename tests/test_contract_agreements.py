@@ -22,7 +22,7 @@ from contracts.services import (
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent, Notification
 
-from .factories import CareHomeFactory, PaidPlacementFactory, lot
+from .factories import CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
 
 D = Decimal
 
@@ -66,8 +66,13 @@ def test_agreement_is_generated_once_per_placement_with_parties_and_fee_split(pl
     ]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_simultaneous_generation_makes_one_agreement(placement, broker_a):
+@pytest.fixture
+def reference_data(transactional_db):
+    ensure_reference_data()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_generation_makes_one_agreement(reference_data, placement, broker_a):
     results, barrier = [], threading.Barrier(2)
 
     def generate():

@@ -164,3 +164,18 @@ def test_a_period_that_is_not_an_iso_week_is_refused(value):
     with pytest.raises(ApplicationError) as caught:
         period_parse(value)
     assert "period" in caught.value.fields
+
+
+def test_a_start_date_moved_earlier_is_paid_at_the_agreed_fee_from_the_new_start(council_a, broker_a):
+    from contracts.services import agreement_create_for_placement
+
+    placement = PaidPlacementFactory(
+        commissioner=council_a, start_date=dt.date(2026, 4, 1), council_weekly_amount=D("700.00")
+    )
+    agreement_create_for_placement(placement=placement, actor=broker_a)
+    Placement.objects.filter(pk=placement.pk).update(start_date=dt.date(2026, 3, 30))
+
+    schedule = payment_schedule_build(period=period_parse("2026-W14"), commissioner_id=council_a.pk)
+
+    (line,) = schedule.lines
+    assert (line.start, line.days, line.council_amount) == (dt.date(2026, 3, 30), 7, D("700.00"))

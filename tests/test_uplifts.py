@@ -21,7 +21,7 @@ from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent, Notification
 from placements.models import Placement
 
-from .factories import CareHomeFactory, PaidPlacementFactory, lot
+from .factories import CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
 
 D = Decimal
 APRIL = dt.date(2026, 4, 6)
@@ -189,9 +189,14 @@ def test_the_database_refuses_a_second_fee_period_from_the_same_uplift(council_a
         )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.fixture
+def reference_data(transactional_db):
+    ensure_reference_data()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_uplift_failing_after_its_first_batch_leaves_no_placement_uplifted(
-    council_a, commissioner_a, broker_a, homes, provider_user_a
+    reference_data, council_a, commissioner_a, broker_a, homes, provider_user_a
 ):
     placements = [_placement(council_a, homes[0], 1, fee) for fee in ("800.00", "810.00", "820.00", "830.00")]
     for placement in placements:
