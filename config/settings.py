@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.openapi.postprocess_problem_responses",
     ],
+    "ENUM_NAME_OVERRIDES": {"WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status"},
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
