@@ -218,12 +218,12 @@ SPECTACULAR_SETTINGS = {
         "RatingValueEnum": "quality.models.RatingValue.choices",
         "PlacementRequestStatusEnum": "placements.models.PlacementRequest.Status",
         "BidStatusEnum": "bidding.models.Bid.Status",
+        "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.openapi.postprocess_problem_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {"WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status"},
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
