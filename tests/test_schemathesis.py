@@ -63,7 +63,6 @@ def provider_token(api_data, provider_a):
     return token
 
 
-
 def load_schema(phases: list[str]):
     config = schemathesis.config.SchemathesisConfig()
     config.projects.default.phases.update(phases=phases)
