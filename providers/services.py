@@ -417,7 +417,8 @@ class VacancyInput:
 def vacancies_replace(*, actor, care_home: CareHome, vacancies: list[VacancyInput]) -> list[Vacancy]:
     """Replace the home's vacancies with the list given; saving also confirms them as current."""
     _require_own_home(actor, care_home)
-    CareHome.objects.select_for_update().filter(pk=care_home.pk).first()
+    # Two saves of one home's list at once would otherwise interleave their delete and insert.
+    CareHome.objects.select_for_update().get(pk=care_home.pk)
     for number, item in enumerate(vacancies):
         if item.lot is None and not item.setting:
             raise ApplicationError(

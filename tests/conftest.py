@@ -26,6 +26,29 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Transactional tests empty every table when they end, taking with them the lots and
+    specialisms the migrations made; put them back before any later test that uses the database."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    from lots.models import Lot
+    from lots.reference import LOTS
+    from providers.models import Specialism
+    from providers.reference import SPECIALISMS
+
+    if Lot.objects.count() != len(LOTS):
+        for number, name, setting, client_group, dementia in LOTS:
+            Lot.objects.update_or_create(
+                number=number,
+                defaults={"name": name, "setting": setting, "client_group": client_group, "dementia": dementia},
+            )
+    if Specialism.objects.count() < len(SPECIALISMS):
+        for code, name in SPECIALISMS:
+            Specialism.objects.update_or_create(code=code, defaults={"name": name})
+
+
 @pytest.fixture
 def council_a():
     return OrganisationFactory(name="Staffordshire County Council", slug="council-a", local_authority="Staffordshire")
