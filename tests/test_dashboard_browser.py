@@ -49,7 +49,7 @@ def serious_violations(page) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_timeliness_dashboard_filters_and_shows_an_accessible_chart_and_table(
     live_server, browser_page, council_a, commissioner_a, broker_a
 ):
