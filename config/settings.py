@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dashboards",
     "integrations",
     "contracts",
+    "loadgen",
 ]
 
 MIDDLEWARE = [
