@@ -47,6 +47,11 @@ test: install chromium
 	  CELERY_RESULT_BACKEND=$${CELERY_RESULT_BACKEND:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks on a generated data set in its own database (BENCH_SCALE=1 for the national size).
+BENCH_SCALE ?= 0.01
+bench: install
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m benchmarks.run
+
 lint: install
 	$(VENV)/bin/ruff check .
 

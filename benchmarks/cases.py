@@ -1,0 +1,706 @@
+"""Each benchmark: the product path and a baseline measured in the same run on the same data."""
+
+import concurrent.futures
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bidding.models import Bid, Invitation, Tender
+from bidding.services import tender_close_and_evaluate
+from dashboards.selectors import LONDON, london_midnight, next_month
+from dashboards.services import placement_history_import
+from lots.models import Lot
+from organisations.models import ApiClient, Organisation, Role, User
+from organisations.services import api_client_create
+from placements.models import Placement, PlacementRequest
+from providers.models import Admission, CareHome
+from quality.models import KEY_QUESTIONS, Rating, RatingValue
+from quality.services import cqc_locations_import
+
+from .measure import Timings, compare, indexes_in_plan, percentile, ratio, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+UNUSABLE = make_password(None)
+
+
+@dataclass
+class Context:
+    scale: float
+    repeats: int
+    burst: int
+    homes: int
+    placements: int
+    log: callable
+
+
+def _client_for(organisation: Organisation, scopes: list[str], role: str = "") -> tuple[ApiClient, str]:
+    return api_client_create(organisation=organisation, name="Benchmark", scopes=scopes, role=role)
+
+
+def _api(token: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def busiest_council() -> Organisation:
+    top = Placement.objects.values("commissioner").annotate(n=Count("id")).order_by("-n", "commissioner").first() or {
+        "commissioner": Organisation.objects.filter(kind=Organisation.Kind.COUNCIL).order_by("pk").first().pk
+    }
+    return Organisation.objects.get(pk=top["commissioner"])
+
+
+def _verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "NOT met"
+
+
+# Timeliness dashboard ------------------------------------------------------------------------
+
+TIMELINESS_SQL = """
+SELECT date_trunc('month', p.sourced_at AT TIME ZONE 'Europe/London') AS month, l.number,
+       COUNT(*) AS sourced,
+       COUNT(*) FILTER (WHERE (p.sourced_at AT TIME ZONE 'Europe/London')::date <= p.target_date) AS within_target
+FROM placements_placement p JOIN lots_lot l ON l.id = p.lot_id
+WHERE p.commissioner_id = %s AND p.sourced_at >= %s AND p.sourced_at < %s
+GROUP BY 1, 2
+"""
+
+
+def bench_timeliness(ctx: Context) -> dict:
+    council = busiest_council()
+    _, token = _client_for(council, ["read", "dashboards"], role=Role.COMMISSIONER)
+    client = _api(token)
+    last = timezone.localdate().replace(day=1)
+    first = last
+    for _ in range(17):
+        first = (first - timedelta(days=1)).replace(day=1)
+    url = f"/api/v1/dashboards/timeliness/?from={first:%Y-%m}&to={last:%Y-%m}"
+    params = [council.pk, london_midnight(first), london_midnight(next_month(last))]
+
+    def api():
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(TIMELINESS_SQL, params)
+            return cursor.fetchall()
+
+    api_times, sql_times = compare(api, raw, repeats=ctx.repeats)
+    body = json.loads(api().content)
+    rows = raw()
+    same = body["total"]["sourced"] == sum(r[2] for r in rows) and body["total"]["within_target"] == sum(
+        r[3] for r in rows
+    )
+    value = ratio(api_times, sql_times)
+    return {
+        "what": "timeliness dashboard API, 18 months, all lots, vs the raw SQL aggregate",
+        "placements_in_range": body["total"]["sourced"],
+        "placements_in_table": Placement.objects.count(),
+        "api_median_ms": api_times.median_ms,
+        "api_p95_ms": api_times.p95_ms,
+        "sql_median_ms": sql_times.median_ms,
+        "ratio": value,
+        "target": 2.0,
+        "verdict": _verdict(value, 2.0),
+        "same_figures": same,
+        "indexes_used": indexes_in_plan(TIMELINESS_SQL, params),
+    }
+
+
+# Care-home search ----------------------------------------------------------------------------
+
+SEARCH_SQL = """
+WITH homes AS (
+  SELECT h.id, h.name, h.latitude, h.longitude,
+         6371.0088 * acos(greatest(least(
+             sin(radians(%(lat)s)) * sin(radians(h.latitude))
+             + cos(radians(%(lat)s)) * cos(radians(h.latitude)) * cos(radians(h.longitude) - radians(%(lng)s)),
+         1.0), -1.0)) AS distance_km,
+         (SELECT COALESCE(SUM(v.beds_free), 0) FROM providers_vacancy v WHERE v.care_home_id = h.id) AS beds_free
+  FROM providers_carehome h JOIN quality_rating r ON r.id = h.current_rating_id
+  WHERE h.registration_status = 'Registered' AND r.overall = %(rating)s
+    AND h.latitude IS NOT NULL AND h.longitude IS NOT NULL
+    AND EXISTS (SELECT 1 FROM providers_admission a
+                WHERE a.care_home_id = h.id AND a.commissioner_id = %(council)s
+                  AND a.lot_id = %(lot)s AND a.status = 'admitted')
+)
+SELECT id, name, distance_km, beds_free FROM homes
+WHERE beds_free > 0 AND distance_km <= %(within)s
+ORDER BY distance_km, name, id LIMIT 50
+"""
+
+
+def bench_search(ctx: Context) -> dict:
+    council = busiest_council()
+    _, token = _client_for(council, ["read"], role=Role.BROKER)
+    client = _api(token)
+    lot = Lot.objects.get(number=1)
+    centre = CareHome.objects.filter(admissions__commissioner=council).values_list("latitude", "longitude").first()
+    latitude, longitude = centre
+    url = f"/api/v1/care-homes/?lot=1&rating=Good&vacancy=true&near={latitude},{longitude}&within_km=25"
+    params = {"lat": latitude, "lng": longitude, "rating": RatingValue.GOOD, "council": council.pk, "lot": lot.pk}
+    params["within"] = 25.0
+
+    def api():
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(SEARCH_SQL, params)
+            return cursor.fetchall()
+
+    api_times, sql_times = compare(api, raw, repeats=max(ctx.repeats, 20))
+    found = json.loads(api().content)
+    api_ids = [home["id"] for home in found.get("results", found)]
+    sql_ids = [row[0] for row in raw()]
+    value = ratio(api_times, sql_times)
+    return {
+        "what": "care-home search API (lot 1, rated Good, beds free, within 25 km) vs the raw SQL query",
+        "homes_in_table": CareHome.objects.count(),
+        "homes_found": len(sql_ids),
+        "same_homes": api_ids == sql_ids,
+        "api_median_ms": api_times.median_ms,
+        "api_p95_ms": api_times.p95_ms,
+        "sql_median_ms": sql_times.median_ms,
+        "sql_p95_ms": sql_times.p95_ms,
+        "ratio": value,
+        "target": 2.0,
+        "verdict": _verdict(value, 2.0),
+        "indexes_used": indexes_in_plan(SEARCH_SQL, params),
+    }
+
+
+# API overhead --------------------------------------------------------------------------------
+
+
+def bench_api_overhead(ctx: Context) -> dict:
+    council = busiest_council()
+    _, token = _client_for(council, ["read", "placement-requests"], role=Role.BROKER)
+    client = _api(token)
+
+    def listing():
+        response = client.get("/api/v1/placement-requests/")
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    def ping():
+        response = client.get("/bench/ping/")
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    list_times, ping_times = compare(listing, ping, repeats=max(ctx.repeats, 20))
+    with CaptureQueriesContext(connection) as queries:
+        rows = len(json.loads(listing().content)["results"])
+    value = ratio(list_times, ping_times)
+    return {
+        "what": "placement-request list API (page of 50) vs a minimal authenticated DRF endpoint",
+        "rows_on_page": rows,
+        "queries": len(queries),
+        "list_median_ms": list_times.median_ms,
+        "list_p95_ms": list_times.p95_ms,
+        "minimal_median_ms": ping_times.median_ms,
+        "ratio": value,
+        "target": 3.0,
+        "verdict": _verdict(value, 3.0),
+    }
+
+
+# Homes and tenders made for a benchmark --------------------------------------------------------
+
+
+def bench_homes(*, council: Organisation, lot: Lot, count: int, per_provider: int, tag: str) -> list[CareHome]:
+    """`count` registered homes admitted on `lot` by `council`, with a spread of ratings."""
+    providers = Organisation.objects.bulk_create(
+        [
+            Organisation(kind=Organisation.Kind.PROVIDER, name=f"{tag} provider {i}", slug=f"{tag}-provider-{i}")
+            for i in range((count + per_provider - 1) // per_provider)
+        ]
+    )
+    users = User.objects.bulk_create(
+        [
+            User(email=f"{tag}-{p.pk}@providers.example.org", organisation=p, role=Role.PROVIDER, password=UNUSABLE)
+            for p in providers
+        ]
+    )
+    homes = CareHome.objects.bulk_create(
+        [
+            CareHome(
+                provider=providers[i // per_provider],
+                cqc_location_id=f"1-{tag}-{i}",
+                name=f"{tag} home {i}",
+                address_line_1="1 Bench Road",
+                postcode="ZZ1 1ZZ",
+                local_authority=council.local_authority,
+                latitude=52.5,
+                longitude=-1.5,
+                provides_residential=lot.setting == "residential",
+                provides_nursing=lot.setting == "nursing",
+            )
+            for i in range(count)
+        ]
+    )
+    mix = [RatingValue.OUTSTANDING, RatingValue.GOOD, RatingValue.GOOD, RatingValue.REQUIRES_IMPROVEMENT]
+    ratings = Rating.objects.bulk_create(
+        [
+            Rating(care_home=home, **dict.fromkeys(["overall", *KEY_QUESTIONS], mix[i % len(mix)]))
+            for i, home in enumerate(homes)
+        ]
+    )
+    for home, rating in zip(homes, ratings, strict=True):
+        home.current_rating = rating
+    CareHome.objects.bulk_update(homes, ["current_rating"])
+    Admission.objects.bulk_create(
+        [Admission(commissioner=council, care_home=h, lot=lot, status=Admission.Status.ADMITTED) for h in homes]
+    )
+    by_provider = {user.organisation_id: user for user in users}
+    for home in homes:
+        home.provider_user = by_provider[home.provider_id]
+    return homes
+
+
+def bench_tender(*, council: Organisation, lot: Lot, homes: list[CareHome], closes_at) -> Tender:
+    broker = User.objects.filter(organisation=council, role=Role.BROKER).first()
+    now = timezone.now()
+    request = PlacementRequest.objects.create(
+        commissioner=council,
+        case_reference=f"BENCH-{now.timestamp()}",
+        lot=lot,
+        needs_summary="Benchmark request.",
+        needed_from=timezone.localdate() + timedelta(days=3),
+        max_weekly_rate=Decimal("900.00"),
+        status=PlacementRequest.Status.TENDERING,
+        target_date=timezone.localdate() + timedelta(days=5),
+        created_by=broker,
+    )
+    tender = Tender.objects.create(
+        request=request,
+        opened_at=now - timedelta(hours=2),
+        closes_at=closes_at,
+        quality_weight=60,
+        price_weight=40,
+        max_weekly_rate=Decimal("900.00"),
+        created_by=broker,
+    )
+    Invitation.objects.bulk_create([Invitation(tender=tender, care_home=home) for home in homes])
+    return tender
+
+
+# Closing and evaluating a tender with 200 bids ------------------------------------------------
+
+
+def bench_tender_evaluation(ctx: Context) -> dict:
+    council = busiest_council()
+    lot = Lot.objects.get(number=1)
+    homes = bench_homes(council=council, lot=lot, count=200, per_provider=10, tag=f"e{int(time.time()) % 100000}")
+    tender = bench_tender(council=council, lot=lot, homes=homes, closes_at=timezone.now() + timedelta(hours=1))
+    invitations = {i.care_home_id: i for i in tender.invitations.all()}
+    submitted = timezone.now() - timedelta(minutes=30)
+    Bid.objects.bulk_create(
+        [
+            Bid(
+                tender=tender,
+                invitation=invitations[home.pk],
+                care_home=home,
+                provider_id=home.provider_id,
+                weekly_fee=Decimal(700 + (i * 37) % 400),
+                earliest_start=timezone.localdate(),
+                needs_confirmed=True,
+                submitted_at=submitted + timedelta(seconds=i),
+                updated_at=submitted + timedelta(seconds=i),
+                submitted_by=home.provider_user,
+            )
+            for i, home in enumerate(homes)
+        ]
+    )
+    Tender.objects.filter(pk=tender.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+
+    class Undo(Exception):
+        pass
+
+    def close_and_evaluate(capture: bool = False):
+        """Inside a transaction that is rolled back, so every repeat starts from the same open tender."""
+        result = {}
+        try:
+            with transaction.atomic():
+                if capture:
+                    with CaptureQueriesContext(connection) as queries:
+                        tender_close_and_evaluate(tender_id=tender.pk)
+                    result["queries"] = len(queries)
+                    result["db_seconds"] = sum(float(q["time"]) for q in queries.captured_queries)
+                else:
+                    tender_close_and_evaluate(tender_id=tender.pk)
+                result["ranked"] = Bid.objects.filter(tender=tender, rank__isnull=False).count()
+                raise Undo
+        except Undo:
+            pass
+        return result
+
+    def read_rows():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM bidding_bid WHERE tender_id = %s", [tender.pk])
+            return cursor.fetchall()
+
+    work_times, read_times = compare(close_and_evaluate, read_rows, repeats=ctx.repeats)
+    captured = close_and_evaluate(capture=True)
+    return {
+        "what": "closing and evaluating a tender with 200 bids vs reading those 200 rows",
+        "bids": len(read_rows()),
+        "ranked": captured["ranked"],
+        "queries": captured["queries"],
+        "db_time_ms": round(captured["db_seconds"] * 1000, 3),
+        "close_and_evaluate_median_ms": work_times.median_ms,
+        "read_200_rows_median_ms": read_times.median_ms,
+        "ratio": ratio(work_times, read_times),
+    }
+
+
+# Bid burst against gunicorn -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_gunicorn(port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--preload",
+        "--log-level",
+        "warning",
+    ]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as output:
+        return subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def _wait_until_up(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/ping/", timeout=2)
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+        else:
+            return
+    raise RuntimeError("gunicorn did not answer within 30 seconds")
+
+
+def _ping(port: int, tokens: dict) -> None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/bench/ping/", headers={"Authorization": f"Bearer {next(iter(tokens.values()))}"}
+    )
+    with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+        pass
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def bench_bid_burst(ctx: Context) -> dict:
+    council = busiest_council()
+    lot = Lot.objects.get(number=1)
+    tag = f"b{int(time.time()) % 100000}"
+    count = ctx.burst
+    tenders_count = max(1, count // 50)
+    homes = bench_homes(council=council, lot=lot, count=count, per_provider=10, tag=tag)
+    tokens = {}
+    for home in homes:
+        if home.provider_id not in tokens:
+            tokens[home.provider_id] = _client_for(home.provider, ["read", "bids"])[1]
+    groups = [homes[i::tenders_count] for i in range(tenders_count)]
+    far = timezone.now() + timedelta(hours=1)
+    tenders = [bench_tender(council=council, lot=lot, homes=group, closes_at=far) for group in groups]
+    jobs = [
+        (tender.pk, home.pk, tokens[home.provider_id])
+        for tender, group in zip(tenders, groups, strict=True)
+        for home in group
+    ]
+    port = _free_port()
+    workers = max(2, (os.cpu_count() or 2) * 2)
+    process = _start_gunicorn(port, workers=workers, threads=4, log=ROOT / "bench-results" / "gunicorn.log")
+    outcomes: list[tuple[int, float, str]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(jobs) + 1)
+
+    def submit(job):
+        tender_id, home_id, token = job
+        body = json.dumps(
+            {
+                "care_home": home_id,
+                "weekly_fee": "850.00",
+                "earliest_start": (timezone.localdate() + timedelta(days=3)).isoformat(),
+                "needs_confirmed": True,
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/tenders/{tender_id}/bids/",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        start.wait(timeout=60)
+        began = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                status, text = response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read().decode()
+        except OSError as error:
+            status, text = 0, str(error)
+        with lock:
+            outcomes.append((status, time.perf_counter() - began, text))
+
+    try:
+        _wait_until_up(port, time.monotonic() + 30)
+        # Every worker thread opens its database connection before the clock starts.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers * 4) as pool:
+            list(pool.map(lambda _: _ping(port, tokens), range(workers * 16)))
+        window = 3.0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = [pool.submit(submit, job) for job in jobs]
+            # Every submitter is ready; the windows now close `window` seconds from the database clock.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE bidding_tender SET closes_at = clock_timestamp() + %s * interval '1 second' "
+                    "WHERE id = ANY(%s)",
+                    [window, [t.pk for t in tenders]],
+                )
+            start.wait(timeout=60)
+            fired = time.perf_counter()
+            concurrent.futures.wait(futures, timeout=120)
+            elapsed = time.perf_counter() - fired
+    finally:
+        _stop(process)
+    accepted = [json.loads(text)["id"] for status, _, text in outcomes if status == 201]
+    refused = sum(1 for status, _, _ in outcomes if status == 409)
+    failed = [(status, text[:200]) for status, _, text in outcomes if status not in (201, 409)]
+    stored = set(Bid.objects.filter(tender__in=tenders).values_list("pk", flat=True))
+    late = Bid.objects.filter(tender__in=tenders, submitted_at__gte=F("tender__closes_at")).count()
+    lost = len(jobs) - len(outcomes) + len(failed) + len(set(accepted) ^ stored)
+    latencies = [seconds for _, seconds, _ in outcomes]
+    return {
+        "what": f"{len(jobs)} concurrent bid submissions over loopback to gunicorn ({workers} workers x 4 threads) "
+        f"across {tenders_count} tenders closing {window:.0f} s after the burst starts",
+        "submitted": len(jobs),
+        "accepted": len(accepted),
+        "refused_after_deadline": refused,
+        "failed": len(failed),
+        "failures": failed[:5],
+        "lost": lost,
+        "accepted_late": late,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "burst_seconds": round(elapsed, 2),
+        "verdict": "met" if lost == 0 and late == 0 else "NOT met",
+    }
+
+
+# CQC import ----------------------------------------------------------------------------------
+
+
+def _cqc_records(count: int, tag: str) -> list[dict]:
+    ratings = [RatingValue.GOOD, RatingValue.GOOD, RatingValue.OUTSTANDING, RatingValue.REQUIRES_IMPROVEMENT]
+    return [
+        {
+            "locationId": f"1-{tag}{i}",
+            "providerId": f"1-{tag}P{i // 5}",
+            "providerName": f"{tag} provider {i // 5}",
+            "name": f"{tag} care home {i}",
+            "registrationStatus": "Registered",
+            "numberOfBeds": 20 + i % 60,
+            "postalAddressLine1": f"{i} Import Street",
+            "postalAddressTownCity": "Stafford",
+            "postalCode": "ST16 1AA",
+            "region": "West Midlands",
+            "localAuthority": "Staffordshire",
+            "onspdLatitude": 52.8 + (i % 100) / 1000,
+            "onspdLongitude": -2.1 - (i % 100) / 1000,
+            "careHome": "Y",
+            "gacServiceTypes": [{"name": "Residential homes", "description": "Care home service without nursing"}],
+            "specialisms": [{"name": "Dementia"}],
+            "currentRatings": {
+                "overall": {
+                    "rating": str(ratings[i % len(ratings)]),
+                    "reportDate": "2025-06-01",
+                    "keyQuestionRatings": [
+                        {"name": name.replace("_", "-").title(), "rating": str(ratings[i % len(ratings)])}
+                        for name in KEY_QUESTIONS
+                    ],
+                }
+            },
+        }
+        for i in range(count)
+    ]
+
+
+def bench_cqc_import(ctx: Context) -> dict:
+    count = max(50, ctx.homes)
+    tag = f"C{int(time.time()) % 100000}"
+    records = _cqc_records(count, tag)
+    provider = Organisation.objects.filter(kind=Organisation.Kind.PROVIDER).order_by("pk").first()
+    now = timezone.now()
+    home_fields = [
+        "cqc_location_id",
+        "name",
+        "address_line_1",
+        "address_line_2",
+        "town",
+        "postcode",
+        "local_authority",
+        "region",
+        "latitude",
+        "longitude",
+        "registered_beds",
+        "registration_status",
+        "provides_residential",
+        "provides_nursing",
+        "provider_id",
+        "cqc_provider_id",
+        "created_at",
+        "updated_at",
+    ]
+
+    def copy_same_rows():
+        """The same homes and ratings loaded with COPY into copies of the tables and their indexes."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE copy_home (LIKE providers_carehome INCLUDING ALL) ON COMMIT DROP")
+            cursor.execute("CREATE TEMP TABLE copy_rating (LIKE quality_rating INCLUDING ALL) ON COMMIT DROP")
+            raw = cursor.cursor
+            with raw.copy(f"COPY copy_home ({', '.join(home_fields)}) FROM STDIN") as copy:
+                for r in records:
+                    copy.write_row(
+                        (
+                            r["locationId"] + "x",
+                            r["name"],
+                            r["postalAddressLine1"],
+                            "",
+                            r["postalAddressTownCity"],
+                            r["postalCode"],
+                            r["localAuthority"],
+                            r["region"],
+                            r["onspdLatitude"],
+                            r["onspdLongitude"],
+                            r["numberOfBeds"],
+                            "Registered",
+                            True,
+                            False,
+                            provider.pk,
+                            r["providerId"],
+                            now,
+                            now,
+                        )
+                    )
+            columns = ["care_home_id", "overall", *KEY_QUESTIONS, "report_date", "source", "recorded_at"]
+            with raw.copy(f"COPY copy_rating ({', '.join(columns)}) FROM STDIN") as copy:
+                for i, r in enumerate(records):
+                    overall = r["currentRatings"]["overall"]["rating"]
+                    copy.write_row((i + 1, *[overall] * (1 + len(KEY_QUESTIONS)), date(2025, 6, 1), "cqc_api", now))
+
+    copy_seconds = [timed(copy_same_rows)[0] for _ in range(3)]
+    import_seconds, report = timed(lambda: cqc_locations_import(records=iter(records)))
+    copy_median = sorted(copy_seconds)[1]
+    value = round(import_seconds / copy_median, 2)
+    return {
+        "what": f"CQC import of {count} locations vs COPY of the same home and rating rows",
+        "locations": count,
+        "imported": dict(report.counts),
+        "errors": len(report.errors),
+        "import_seconds": round(import_seconds, 3),
+        "import_rows_per_second": round(count / import_seconds),
+        "copy_seconds": round(copy_median, 3),
+        "ratio": value,
+        "target": 3.0,
+        "verdict": _verdict(value, 3.0),
+    }
+
+
+# History import ------------------------------------------------------------------------------
+
+
+def bench_history_import(ctx: Context) -> dict:
+    count = max(1000, ctx.placements)
+    council = busiest_council()
+    homes = list(CareHome.objects.values_list("cqc_location_id", flat=True)[:500])
+    tag = f"H{int(time.time())}"
+    buffer = io.StringIO()
+    buffer.write(
+        "case_reference,lot,requested_at,target_date,sourced_at,care_home_cqc_id,weekly_fee,start_date,end_date,in_county\n"
+    )
+    base = timezone.now().astimezone(LONDON).replace(microsecond=0) - timedelta(days=400)
+    for i in range(count):
+        requested = base + timedelta(minutes=i % 500_000)
+        day = requested.date()
+        buffer.write(
+            f"{tag}-{i},{1 + i % 10},{requested.isoformat()},{day + timedelta(days=5)},"
+            f"{(requested + timedelta(days=i % 9)).isoformat()},{homes[i % len(homes)]},{700 + i % 500}.00,"
+            f"{day + timedelta(days=i % 9)},,{'yes' if i % 4 else 'no'}\n"
+        )
+    lines = buffer.getvalue().splitlines(keepends=True)
+    seconds, result = timed(lambda: placement_history_import(commissioner=council, lines=lines))
+    return {
+        "what": f"history import of {count} placements (CSV already in memory)",
+        "rows": count,
+        "created": result.created,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(count / seconds),
+    }
+
+
+BENCHMARKS = [
+    ("timeliness_dashboard", bench_timeliness),
+    ("care_home_search", bench_search),
+    ("api_overhead", bench_api_overhead),
+    ("tender_close_evaluate_200_bids", bench_tender_evaluation),
+    ("bid_burst", bench_bid_burst),
+    ("cqc_import", bench_cqc_import),
+    ("history_import", bench_history_import),
+]
+
+__all__ = ["BENCHMARKS", "Context", "Timings"]
