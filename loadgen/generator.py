@@ -61,6 +61,8 @@ TENDER_MIX = [
     (Tender.Status.CLOSED, 8),
     (Tender.Status.NO_BIDS, 7),
 ]
+# Lots by how often placements are sought: older people's residential and nursing most.
+LOT_MIX = [1, 1, 1, 2, 2, 6, 6, 7, 3, 4, 5, 8, 9, 10]
 HISTORY_MONTHS = 36
 PROGRESS_EVERY = 100_000
 SERVICE_PASSWORD = make_password(None)
@@ -500,7 +502,10 @@ class LoadGenerator:
         invitation_id, bid_id, award_id = first_invitation, first_bid, first_award
         for index in range(count + waiting):
             council = self.councils[index % len(self.councils)]
-            number = self.random.choice([1, 1, 1, 2, 2, 6, 6, 7, 3, 4, 5, 8, 9, 10])
+            number = self.random.choice(LOT_MIX)
+            if number not in council.homes_by_lot and council.homes_by_lot:
+                # Only homes admitted on the lot are invited; a small area may have none on this one.
+                number = self.random.choice(sorted(council.homes_by_lot))
             pool = council.homes_by_lot.get(number) or council.homes
             requested_at = self._moment() if index < count else self.now - timedelta(hours=self.random.randrange(72))
             target_date = timezone.localdate(requested_at) + timedelta(days=self.target_days[(council.pk, number)])
@@ -749,7 +754,7 @@ class LoadGenerator:
                 pk += 1
             for index in range(total - len(awarded)):
                 council = self.councils[index % len(self.councils)]
-                number = self.random.choice([1, 1, 1, 2, 2, 6, 6, 7, 3, 4, 5, 8, 9, 10])
+                number = self.random.choice(LOT_MIX)
                 requested_at = self._moment()
                 target_date = timezone.localdate(requested_at) + timedelta(days=self.target_days[(council.pk, number)])
                 # Most are sourced within target; the tail is what the dashboard is for.
