@@ -25,6 +25,8 @@ CHECKS = [
 ]
 ALL_SCOPES = ["read", "placement-requests", "bids", "dashboards", "webhooks"]
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def keep_test_connection():
