@@ -92,7 +92,7 @@ def invitation_list(*, actor):
     tenders = with_open_flag(Tender.objects.select_related("request__lot", "request__commissioner"))
     return (
         Invitation.objects.filter(care_home__provider_id=actor.organisation_id)
-        .select_related("care_home", "bid")
+        .select_related("care_home", "bid__award")
         .prefetch_related(Prefetch("tender", queryset=tenders))
         .order_by("-tender__opened_at", "care_home__name")
     )

@@ -1,0 +1,188 @@
+"""Every list endpoint and list page runs the same number of queries whatever the data size.
+
+Two load data sets are generated side by side: a small one and one about ten times larger with
+more bids per tender. The same endpoint is read as the same kind of user of each, and the query
+count for the larger one must equal the count for the smaller one.
+"""
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from bidding.models import Tender
+from loadgen.generator import LoadGenerator, Sizes
+from organisations.models import Organisation, Role, User
+from organisations.services import api_client_create
+from providers.models import CareHome
+
+pytestmark = pytest.mark.django_db
+
+SMALL = Sizes(homes=20, placements=80, tenders=16, bids_per_tender=3)
+LARGE = Sizes(homes=200, placements=900, tenders=200, bids_per_tender=8)
+DASHBOARDS = [
+    "timeliness",
+    "placements-by-client-group",
+    "mean-weekly-cost",
+    "rating-mix",
+    "bids-per-tender",
+    "market",
+    "block-utilisation",
+]
+
+
+class World:
+    """One generated data set, seen as its first council's broker and commissioner and its busiest provider."""
+
+    def __init__(self, seed: int, sizes: Sizes, pick_provider):
+        LoadGenerator(sizes, seed=seed).run()
+        self.council = Organisation.objects.filter(slug__startswith=f"load{seed}-", kind="council").order_by("pk")[0]
+        # Providers with a block contract, fewest homes first, so that every provider list has rows.
+        providers = (
+            Organisation.objects.filter(slug__startswith=f"load{seed}-", kind="provider")
+            .annotate(homes=Count("care_homes", distinct=True), contracts=Count("provided_block_contracts"))
+            .filter(contracts__gt=0)
+            .order_by("homes", "pk")
+        )
+        self.provider = pick_provider(list(providers))
+        self.users = {
+            Role.BROKER: User.objects.get(organisation=self.council, role=Role.BROKER),
+            Role.COMMISSIONER: User.objects.get(organisation=self.council, role=Role.COMMISSIONER),
+            Role.PROVIDER: User.objects.get(organisation=self.provider, role=Role.PROVIDER),
+        }
+        self.tender = (
+            Tender.objects.filter(request__commissioner=self.council, status=Tender.Status.AWARDED)
+            .annotate(n=Count("bids"))
+            .order_by("-n", "pk")
+            .first()
+        )
+        self.bid_tender = Tender.objects.filter(bids__provider=self.provider).order_by("pk").first()
+        home = CareHome.objects.filter(admissions__commissioner=self.council).first()
+        self.near = f"{home.latitude},{home.longitude}"
+        self.own_home = CareHome.objects.filter(provider=self.provider).order_by("pk").first()
+        self.api = {}
+        for role, organisation in [
+            (Role.BROKER, self.council),
+            (Role.COMMISSIONER, self.council),
+            (Role.PROVIDER, self.provider),
+        ]:
+            _, token = api_client_create(
+                organisation=organisation,
+                name=f"{role} system",
+                scopes=["read", "placement-requests", "bids", "dashboards", "webhooks", "vacancies"],
+                role=role,
+            )
+            self.api[role] = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def page_client(self, role) -> Client:
+        client = Client()
+        client.force_login(self.users[role])
+        return client
+
+    def url(self, template: str) -> str:
+        return template.format(
+            tender=self.tender.pk,
+            bid_tender=self.bid_tender.pk if self.bid_tender else 0,
+            near=self.near,
+            home=self.own_home.pk,
+            week=f"{timezone.localdate():%G-W%V}/4",
+        )
+
+
+@pytest.fixture
+def worlds():
+    small = World(11, SMALL, pick_provider=lambda providers: providers[0])
+    large = World(12, LARGE, pick_provider=lambda providers: providers[-1])
+    return small, large
+
+
+def _queries(client: Client, url: str) -> tuple[int, int, int]:
+    client.get(url)  # first use: session, last-used stamp, caches
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    return response.status_code, len(queries), len(response.content)
+
+
+def _compare(worlds, cases, client_for, django_assert_num_queries):
+    """Check every case and report all that differ at once."""
+    small, large = worlds
+    problems = []
+    for role, template in cases:
+        small_status, small_count, small_size = _queries(client_for(small, role), small.url(template))
+        if small_status != 200:
+            problems.append(f"{template} as {role}: status {small_status}")
+            continue
+        client = client_for(large, role)
+        url = large.url(template)
+        client.get(url)
+        try:
+            with django_assert_num_queries(small_count):
+                response = client.get(url)
+        except pytest.fail.Exception as error:
+            problems.append(f"{template} as {role}: {str(error).splitlines()[0]}")
+            continue
+        # The larger set shows more rows, so a constant count is not an artefact of empty pages.
+        if response.status_code != 200 or len(response.content) < small_size * 0.9:
+            problems.append(f"{template} as {role}: {response.status_code}, {len(response.content)} < {small_size}")
+    assert not problems, "\n".join(problems)
+
+
+API_CASES = [
+    (Role.BROKER, "/api/v1/placement-requests/"),
+    (Role.BROKER, "/api/v1/placement-requests/?page_size=200"),
+    (Role.BROKER, "/api/v1/placements/"),
+    (Role.BROKER, "/api/v1/placements/?page_size=200"),
+    (Role.BROKER, "/api/v1/care-homes/"),
+    (Role.BROKER, "/api/v1/care-homes/?near={near}&within_km=50"),
+    (Role.BROKER, "/api/v1/care-homes/?lot=1&rating=Good"),
+    (Role.BROKER, "/api/v1/block-contracts/"),
+    (Role.BROKER, "/api/v1/lots/"),
+    (Role.BROKER, "/api/v1/tenders/{tender}/evaluation/"),
+    (Role.BROKER, "/api/v1/ocds/releases/"),
+    (Role.COMMISSIONER, "/api/v1/service-agreements/"),
+    (Role.COMMISSIONER, "/api/v1/payment-schedules/?period={week}"),
+    (Role.COMMISSIONER, "/api/v1/webhooks/subscriptions/"),
+    (Role.COMMISSIONER, "/api/v1/webhooks/deliveries/"),
+    (Role.PROVIDER, "/api/v1/care-homes/"),
+    (Role.PROVIDER, "/api/v1/tenders/{bid_tender}/bids/"),
+    (Role.PROVIDER, "/api/v1/block-contracts/"),
+    (Role.PROVIDER, "/api/v1/service-agreements/"),
+    *[(Role.COMMISSIONER, f"/api/v1/dashboards/{name}/") for name in DASHBOARDS],
+]
+
+PAGE_CASES = [
+    (Role.BROKER, "/broker/"),
+    (Role.BROKER, "/broker/requests/"),
+    (Role.BROKER, "/care-homes/search/"),
+    (Role.BROKER, "/care-homes/search/?lot=1&near={near}&within_km=50"),
+    (Role.BROKER, "/block-contracts/"),
+    (Role.BROKER, "/agreements/"),
+    (Role.COMMISSIONER, "/commissioner/"),
+    (Role.COMMISSIONER, "/commissioner/applications/"),
+    (Role.COMMISSIONER, "/commissioner/dps-members/"),
+    (Role.COMMISSIONER, "/commissioner/suspensions/"),
+    (Role.COMMISSIONER, "/commissioner/reopening-windows/"),
+    (Role.COMMISSIONER, "/commissioner/lots/"),
+    (Role.COMMISSIONER, "/commissioner/uplifts/"),
+    (Role.COMMISSIONER, "/payments/"),
+    (Role.COMMISSIONER, "/block-contracts/utilisation/"),
+    (Role.COMMISSIONER, "/integrations/api-clients/"),
+    (Role.COMMISSIONER, "/integrations/webhooks/"),
+    (Role.COMMISSIONER, "/dashboards/"),
+    *[(Role.COMMISSIONER, f"/dashboards/{name}/") for name in DASHBOARDS if name != "block-utilisation"],
+    (Role.PROVIDER, "/provider/"),
+    (Role.PROVIDER, "/provider/invitations/"),
+    (Role.PROVIDER, "/provider/homes/"),
+    (Role.PROVIDER, "/provider/applications/"),
+    (Role.PROVIDER, "/agreements/"),
+]
+
+
+def test_api_list_endpoints_run_a_constant_number_of_queries(worlds, django_assert_num_queries):
+    _compare(worlds, API_CASES, lambda world, role: world.api[role], django_assert_num_queries)
+
+
+def test_list_pages_run_a_constant_number_of_queries(worlds, django_assert_num_queries):
+    _compare(worlds, PAGE_CASES, lambda world, role: world.page_client(role), django_assert_num_queries)
