@@ -49,7 +49,7 @@ class Context:
     burst: int
     homes: int
     placements: int
-    log: callable
+    output: Path
 
 
 def _client_for(organisation: Organisation, scopes: list[str], role: str = "") -> tuple[ApiClient, str]:
@@ -464,7 +464,7 @@ def bench_bid_burst(ctx: Context) -> dict:
     ]
     port = _free_port()
     workers = max(2, (os.cpu_count() or 2) * 2)
-    process = _start_gunicorn(port, workers=workers, threads=4, log=ROOT / "bench-results" / "gunicorn.log")
+    process = _start_gunicorn(port, workers=workers, threads=4, log=ctx.output / "gunicorn.log")
     outcomes: list[tuple[int, float, str]] = []
     lock = threading.Lock()
     start = threading.Barrier(len(jobs) + 1)

@@ -25,7 +25,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "0.01")))
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    )
     parser.add_argument("--output", type=Path, default=Path("bench-results"))
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--burst", type=int, default=500, help="Concurrent bid submissions")
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         burst=options.burst,
         homes=sizes.homes,
         placements=sizes.placements,
-        log=print,
+        output=options.output,
     )
     results = {
         "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
