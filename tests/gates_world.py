@@ -1,0 +1,163 @@
+"""One data set for the quality-gate tests: every kind of object each page or endpoint needs,
+owned by council A and provider A, beside council B and provider B data carrying planted
+values that no other organisation may ever see."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from blockbeds.services import block_bed_fill
+from contracts.services import agreement_create_for_placement, uplift_create
+from integrations.events import emit
+from integrations.models import WebhookDelivery
+from integrations.services import webhook_subscription_create
+from organisations.models import Role
+from organisations.services import api_client_create
+from providers.models import Admission
+
+from .factories import (
+    AdmissionFactory,
+    BidFactory,
+    BlockContractFactory,
+    BlockRequestFactory,
+    InvitationFactory,
+    OrganisationFactory,
+    PaidPlacementFactory,
+    PlacementRequestFactory,
+    ProviderOrganisationFactory,
+    TenderFactory,
+    UserFactory,
+    admitted_home,
+    ensure_reference_data,
+    lot,
+)
+
+LEAK_CASE_REFERENCE = "LEAK-B-REF"
+LEAK_FEE = "9876.54"
+LEAK_PLACEMENT_REFERENCE = "B-PLACED-LEAK"
+LEAK_PLACEMENT_FEE = "5432.10"
+LEAK_MARKERS = {
+    # Council B's person waiting on an open tender: only council B's own staff may read it.
+    "request": [LEAK_CASE_REFERENCE.encode()],
+    # Council B's placement at provider B's home: council B's staff and provider B only.
+    "placement": [LEAK_PLACEMENT_REFERENCE.encode(), LEAK_PLACEMENT_FEE.encode(), b"5,432.10"],
+    # Provider B's sealed bids on open tenders: provider B only.
+    "bid": [LEAK_FEE.encode(), b"9,876.54"],
+}
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    api_tokens: dict = field(default_factory=dict)
+    ids: dict = field(default_factory=dict)
+
+
+def build_world() -> World:
+    ensure_reference_data()
+    world = World()
+    council_a = OrganisationFactory(
+        name="Staffordshire County Council", slug="council-a", local_authority="Staffordshire"
+    )
+    council_b = OrganisationFactory(name="Sefton Council", slug="council-b", local_authority="Sefton")
+    provider_a = ProviderOrganisationFactory(name="Trentside Care Ltd", slug="provider-a")
+    provider_b = ProviderOrganisationFactory(name="Moorlands Homes Ltd", slug="provider-b")
+    users = world.users
+    users["broker_a"] = UserFactory(organisation=council_a, role=Role.BROKER, email="broker@a.example")
+    users["commissioner_a"] = UserFactory(
+        organisation=council_a, role=Role.COMMISSIONER, email="commissioner@a.example"
+    )
+    users["broker_b"] = UserFactory(organisation=council_b, role=Role.BROKER, email="broker@b.example")
+    users["commissioner_b"] = UserFactory(
+        organisation=council_b, role=Role.COMMISSIONER, email="commissioner@b.example"
+    )
+    users["provider_a"] = UserFactory(organisation=provider_a, role=Role.PROVIDER, email="user@provider-a.example")
+    users["provider_b"] = UserFactory(organisation=provider_b, role=Role.PROVIDER, email="user@provider-b.example")
+    for name, organisation, scope in [
+        ("api_a_read", council_a, "read"),
+        ("api_a_requests", council_a, "placement-requests"),
+        ("api_a_dashboards", council_a, "dashboards"),
+        ("api_pa_read", provider_a, "read"),
+        ("api_pa_bids", provider_a, "bids"),
+    ]:
+        _, world.api_tokens[name] = api_client_create(organisation=organisation, name=name, scopes=[scope])
+
+    home_a = admitted_home(council_a, provider=provider_a, rating="Good", name="Alder House")
+    home_b = admitted_home(council_a, provider=provider_b, rating="Outstanding", name="Beech Court")
+    AdmissionFactory(commissioner=council_b, care_home=home_b, lot=lot(1))
+    pending = AdmissionFactory(commissioner=council_a, care_home=home_a, lot=lot(2), status=Admission.Status.APPLIED)
+    admitted = Admission.objects.get(commissioner=council_a, care_home=home_a, lot=lot(1))
+
+    request_a = PlacementRequestFactory(
+        commissioner=council_a, created_by=users["broker_a"], case_reference="A-CASE-1", status="tendering"
+    )
+    tender_a = TenderFactory(request=request_a)
+    invitation_a = InvitationFactory(tender=tender_a, care_home=home_a)
+    invitation_b = InvitationFactory(tender=tender_a, care_home=home_b)
+    bid_a = BidFactory(invitation=invitation_a, weekly_fee=Decimal("850.00"), submitted_by=users["provider_a"])
+    BidFactory(invitation=invitation_b, weekly_fee=Decimal(LEAK_FEE), submitted_by=users["provider_b"])
+
+    request_b = PlacementRequestFactory(
+        commissioner=council_b,
+        created_by=users["broker_b"],
+        case_reference=LEAK_CASE_REFERENCE,
+        needs_summary="Council B person needs.",
+        status="tendering",
+    )
+    tender_b = TenderFactory(request=request_b)
+    BidFactory(
+        invitation=InvitationFactory(tender=tender_b, care_home=home_b),
+        weekly_fee=Decimal(LEAK_FEE),
+        submitted_by=users["provider_b"],
+    )
+    PaidPlacementFactory(
+        commissioner=council_b,
+        care_home=home_b,
+        case_reference=LEAK_PLACEMENT_REFERENCE,
+        council_weekly_amount=Decimal(LEAK_PLACEMENT_FEE),
+    )
+
+    contract = BlockContractFactory(commissioner=council_a, care_home=home_a, reference="STAFFS-A", beds=2)
+    beds = list(contract.beds.order_by("label"))
+    filled = BlockRequestFactory(commissioner=council_a, created_by=users["broker_a"], case_reference="A-BLOCK-1")
+    occupancy = block_bed_fill(
+        bed=beds[0], request=filled, actor=users["broker_a"], start_date=timezone.localdate() - timedelta(days=10)
+    )
+    offer = BlockRequestFactory(commissioner=council_a, created_by=users["broker_a"], case_reference="A-OFFER-1")
+
+    placement_a = PaidPlacementFactory(commissioner=council_a, care_home=home_a, case_reference="A-PLACED-1")
+    agreement = agreement_create_for_placement(placement=placement_a, actor=users["broker_a"])
+    uplift = uplift_create(
+        actor=users["commissioner_a"],
+        name="April uplift",
+        basis="other",
+        effective_from=timezone.localdate() + timedelta(days=30),
+        rules=[{"lot": lot(1), "percentage": Decimal("3.0")}],
+    )
+    subscription, _ = webhook_subscription_create(
+        actor=users["commissioner_a"], url="https://case.example.org/hooks", events=["tender.closed"]
+    )
+    emit(event="tender.closed", organisation=council_a, payload={"tender": {"id": tender_a.pk}}, dedupe_key="gates")
+    api_client, _ = api_client_create(organisation=council_a, name="Case system", scopes=["read"])
+
+    world.ids = {
+        "home": home_a.pk,
+        "application": pending.pk,
+        "admission": admitted.pk,
+        "request": request_a.pk,
+        "tender": tender_a.pk,
+        "bid": bid_a.pk,
+        "invitation": invitation_a.pk,
+        "contract": contract.pk,
+        "bed": beds[1].pk,
+        "occupancy": occupancy.pk,
+        "offer_request": offer.pk,
+        "agreement": agreement.pk,
+        "uplift": uplift.pk,
+        "webhook": subscription.pk,
+        "delivery": WebhookDelivery.objects.get(subscription=subscription).pk,
+        "api_client": api_client.pk,
+    }
+    return world
