@@ -55,17 +55,20 @@ def with_open_flag(queryset):
 
 
 @transaction.atomic
-def invitations_withdraw_for_care_home(*, care_home, actor, reason: str) -> int:
+def invitations_withdraw_for_care_home(*, care_home, actor, reason: str, commissioner=None, lot=None) -> int:
     """Take a suspended home out of every tender still open: its invitations and its bids.
 
-    Returns how many invitations were withdrawn.
+    `commissioner` and `lot` narrow it to one body's tenders (and one lot), for a suspension
+    of a single home-lot. Returns how many invitations were withdrawn.
     """
-    tenders = list(
-        Tender.objects.select_for_update()
-        .filter(OPEN_NOW, invitations__care_home=care_home, invitations__status=Invitation.Status.INVITED)
-        .select_related("request")
-        .order_by("pk")
+    tenders = Tender.objects.select_for_update().filter(
+        OPEN_NOW, invitations__care_home=care_home, invitations__status=Invitation.Status.INVITED
     )
+    if commissioner is not None:
+        tenders = tenders.filter(request__commissioner=commissioner)
+    if lot is not None:
+        tenders = tenders.filter(request__lot=lot)
+    tenders = list(tenders.select_related("request").order_by("pk"))
     if not tenders:
         return 0
     now = database_now()

@@ -162,4 +162,20 @@ def celery_worker(transactional_db):
         yield app
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """A transactional test's flush empties every table, the lots and specialisms the migrations
+    made included; put them back so each transactional test starts from what migrate leaves."""
+    marker = request.node.get_closest_marker("django_db")
+    marked = marker is not None and marker.kwargs.get("transaction", False)
+    if not (marked or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    if marker is not None and marker.kwargs.get("serialized_rollback"):
+        return
+    from .factories import ensure_reference_data
+
+    request.getfixturevalue("transactional_db")
+    ensure_reference_data()
+
+
 __all__ = ["TEST_PASSWORD"]

@@ -18,19 +18,14 @@ from bidding.services import bid_submit, database_now, tender_close_and_evaluate
 from core.errors import ConflictError
 from lots.models import LotRules
 
-from .factories import PlacementRequestFactory, admitted_home, ensure_reference_data
+from .factories import PlacementRequestFactory, admitted_home
 
 BIDDERS = 50
 
 
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_fifty_bids_across_the_deadline_are_each_accepted_before_it_or_refused(
-    reference_data, council_a, broker_a, provider_a, provider_user_a
+    council_a, broker_a, provider_a, provider_user_a
 ):
     LotRules.objects.filter(commissioner=council_a, lot__number=1).update(min_window_hours=0)
     homes = [admitted_home(council_a, provider=provider_a, name=f"Home {n:02d}") for n in range(BIDDERS)]

@@ -15,7 +15,7 @@ from lots.models import Lot
 from placements.models import Placement
 from quality.models import RatingValue
 
-from .factories import admitted_home, ensure_reference_data
+from .factories import admitted_home
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -27,11 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.fixture
@@ -72,7 +67,6 @@ def bid_through_portal(page, live_server, *, fee: str, start):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_broker_and_providers_tender_and_award_through_the_pages(
-    reference_data,
     live_server,
     browser_page,
     council_a,

@@ -14,15 +14,10 @@ from lots.models import LotRules
 from placements.models import Placement, PlacementRequest
 from quality.models import RatingValue
 
-from .factories import ProviderOrganisationFactory, UserFactory, admitted_home, ensure_reference_data
+from .factories import ProviderOrganisationFactory, UserFactory, admitted_home
 
 READ_WRITE_COUNCIL = ["read", "placement-requests"]
 READ_WRITE_PROVIDER = ["read", "bids"]
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 def allow_short_windows(council) -> None:
@@ -53,7 +48,7 @@ def wait_for(predicate, *, timeout: float = 30.0) -> None:
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_whole_journey_through_the_api_with_the_worker_closing_the_window(
-    reference_data, celery_worker, council_a, broker_a, provider_a, provider_b, provider_user_a, provider_user_b, api_as
+    celery_worker, council_a, broker_a, provider_a, provider_b, provider_user_a, provider_user_b, api_as
 ):
     allow_short_windows(council_a)
     provider_c = ProviderOrganisationFactory(name="Chase Care Ltd", slug="provider-c")

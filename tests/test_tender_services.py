@@ -37,16 +37,10 @@ from .factories import (
     SpecialismFactory,
     UserFactory,
     admitted_home,
-    ensure_reference_data,
     lot,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.fixture
@@ -365,7 +359,7 @@ def test_close_and_evaluate_twice_gives_one_evaluation_and_one_set_of_notificati
 
 
 @pytest.mark.django_db(transaction=True)
-def test_close_and_evaluate_in_two_workers_at_once_gives_one_result(reference_data, broker_a, placement_request, homes):
+def test_close_and_evaluate_in_two_workers_at_once_gives_one_result(broker_a, placement_request, homes):
     tender, _ = _tender_with_three_bids(broker_a, placement_request, homes)
     start = threading.Barrier(4)
     errors = []
@@ -467,7 +461,7 @@ def test_out_of_county_home_makes_an_out_of_county_placement(council_a, broker_a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_brokers_awarding_at_once_make_one_award(reference_data, council_a, broker_a, placement_request, homes):
+def test_two_brokers_awarding_at_once_make_one_award(council_a, broker_a, placement_request, homes):
     second_broker = UserFactory(organisation=council_a, role="broker", email="second-broker@a.example")
     tender, bids = _tender_with_three_bids(broker_a, placement_request, homes)
     tender_close_and_evaluate(tender_id=tender.pk)

@@ -49,3 +49,29 @@ def test_withdrawing_twice_withdraws_nothing_more(broker_a):
 
     assert invitations_withdraw_for_care_home(care_home=home, actor=broker_a, reason="Suspended") == 1
     assert invitations_withdraw_for_care_home(care_home=home, actor=None, reason="Suspended") == 0
+
+
+def test_withdrawal_can_be_narrowed_to_one_commissioner_and_lot(broker_a, council_a, council_b):
+    from .factories import PlacementRequestFactory, lot
+
+    home = CareHomeFactory()
+    lot_1 = InvitationFactory(
+        care_home=home, tender=TenderFactory(request=PlacementRequestFactory(commissioner=council_a))
+    )
+    lot_2 = InvitationFactory(
+        care_home=home, tender=TenderFactory(request=PlacementRequestFactory(commissioner=council_a, lot=lot(2)))
+    )
+    other_body = InvitationFactory(
+        care_home=home, tender=TenderFactory(request=PlacementRequestFactory(commissioner=council_b))
+    )
+
+    count = invitations_withdraw_for_care_home(
+        care_home=home, actor=broker_a, reason="Safeguarding", commissioner=council_a, lot=lot(1)
+    )
+
+    assert count == 1
+    statuses = {
+        name: Invitation.objects.get(pk=invitation.pk).status
+        for name, invitation in (("lot_1", lot_1), ("lot_2", lot_2), ("other_body", other_body))
+    }
+    assert statuses == {"lot_1": "withdrawn", "lot_2": "invited", "other_body": "invited"}
