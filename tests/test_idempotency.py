@@ -96,7 +96,7 @@ def test_api_token_is_not_kept_for_replay_and_the_retry_creates_nothing(as_user,
     assert first.json()["token"].encode() not in bytes(stored.response_body)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_create_one_object(api_as, council_a):
     caller = api_as(council_a, scopes=["read", "webhooks"])
     threads_count = 6
@@ -180,7 +180,7 @@ def test_a_case_system_retrying_a_placement_request_creates_one(api_as, council_
     assert PlacementRequest.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_of_a_placement_request_create_one(api_as, council_a):
     from placements.models import PlacementRequest
 

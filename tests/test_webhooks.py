@@ -61,7 +61,7 @@ def wait_for(predicate, timeout=30.0):
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_receiver_failing_twice_gets_one_signed_delivery_and_the_log_shows_three_attempts(
     celery_worker, settings, council_a, commissioner_a
 ):
@@ -116,7 +116,7 @@ def test_receiver_failing_twice_gets_one_signed_delivery_and_the_log_shows_three
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_delivery_gives_up_after_the_last_attempt_and_can_be_redelivered(
     celery_worker, settings, council_a, commissioner_a, as_user
 ):
