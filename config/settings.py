@@ -244,6 +244,8 @@ X_FRAME_OPTIONS = "DENY"
 # within the window, further attempts are refused until the window passes.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+# Closed placement requests keep the person's case reference and needs this long, then are anonymised.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=2190)
 
 # Integration API: request rates per client, idempotency keys, webhooks, open data.
 API_THROTTLE_RATE_CLIENT = env.str("API_THROTTLE_RATE_CLIENT", default="600/min")

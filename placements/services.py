@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
@@ -11,7 +12,10 @@ from core.errors import ApplicationError
 from lots.selectors import lot_rules_for
 from organisations.permissions import is_broker, require
 
-from .models import PlacementRequest
+from .models import Placement, PlacementRequest
+
+ANONYMISED_PREFIX = "ANON-"
+ANONYMISED_NEEDS = "Removed after the personal data retention period."
 
 
 def _validate_area(*, local_authority: str, latitude, longitude, max_distance_km) -> None:
@@ -86,3 +90,48 @@ def placement_request_create(
         detail={"lot": lot.number, "max_weekly_rate": f"{request.max_weekly_rate:.2f}"},
     )
     return request
+
+
+def closed_requests_past_retention(*, older_than: timedelta):
+    """Requests closed before the cutoff and not yet anonymised: cancelled ones by their last
+    change, placed or awarded ones by the end of their placement."""
+    cutoff = timezone.now() - older_than
+    cancelled = Q(status=PlacementRequest.Status.CANCELLED, updated_at__lt=cutoff)
+    ended = Q(
+        status__in=[PlacementRequest.Status.PLACED, PlacementRequest.Status.AWARDED],
+        placement__end_date__lt=timezone.localdate(cutoff),
+    )
+    return PlacementRequest.objects.filter(cancelled | ended).exclude(case_reference__startswith=ANONYMISED_PREFIX)
+
+
+def closed_requests_anonymise(*, older_than: timedelta, batch_size: int = 200, progress=None) -> int:
+    """Replace the person's case reference and needs on closed requests past retention, and the
+    reference and top-up payer on their placements; fees, dates, home and lot stay for finance.
+    Runs in batches, each in its own transaction; running again finds nothing left to do."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                closed_requests_past_retention(older_than=older_than)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return done
+            for request in batch:
+                anonymous = f"{ANONYMISED_PREFIX}{request.pk}"
+                request.case_reference = anonymous
+                request.needs_summary = ANONYMISED_NEEDS
+                request.cancel_reason = ""
+                request.save(update_fields=["case_reference", "needs_summary", "cancel_reason", "updated_at"])
+                Placement.objects.filter(request=request).update(case_reference=anonymous, top_up_payer="")
+                audit_record(
+                    actor=None,
+                    verb="placements.request.anonymised",
+                    target=request,
+                    organisation=request.commissioner,
+                    reason="Personal data retention period passed.",
+                )
+            done += len(batch)
+        if progress:
+            progress(done)
