@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dashboards",
     "integrations",
     "contracts",
+    "fairness",
     "loadgen",
 ]
 
@@ -98,7 +99,11 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo's web server and worker share one SQLite file: wait for locks, do not fail.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # IMMEDIATE transactions take the write lock up front, so two processes never deadlock
+    # upgrading a read lock; WAL lets readers carry on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organisations.User"
@@ -169,7 +174,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # An unacknowledged task from a worker that died goes back on the queue after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
 CELERY_TASK_ACKS_LATE = True

@@ -89,7 +89,7 @@ def test_demo_serves_sign_in_on_sqlite_and_a_filesystem_broker_and_each_login_re
             assert url_line or server.poll() is None, "demo stopped before printing its URL"
         sign_in_url = re.search(r"(http://\S+/sign-in/)", url_line).group(1)
         base = sign_in_url.removesuffix("/sign-in/")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 page = urllib.request.urlopen(sign_in_url).read().decode()
@@ -106,4 +106,4 @@ def test_demo_serves_sign_in_on_sqlite_and_a_filesystem_broker_and_each_login_re
         assert (tmp_path / "var" / "db.sqlite3").exists()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        server.wait(timeout=90)

@@ -73,7 +73,11 @@ def test_passwords_are_hashed_with_argon2(broker_a):
 
 
 def _production_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "DEBUG", "SECRET_KEY"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SECURE_", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"))
+    }
     env.update(
         DEBUG="false",
         SECRET_KEY="a8Yq-1v9Vd3pK2s7Zr0Lw5Xn6Tb4Hc8Jm1Qe9Uf3Ig7Oy2Ra5Sk0Dl6Gh4Pz",
