@@ -315,10 +315,12 @@ def _suspend(admissions: list[Admission], *, actor, reason: str, automatic: bool
         )
 
 
-def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str) -> int:
+def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str, commissioner=None, lot=None) -> int:
     from bidding.services import invitations_withdraw_for_care_home
 
-    return invitations_withdraw_for_care_home(care_home=care_home, actor=actor, reason=reason)
+    return invitations_withdraw_for_care_home(
+        care_home=care_home, actor=actor, reason=reason, commissioner=commissioner, lot=lot
+    )
 
 
 @transaction.atomic
@@ -353,8 +355,14 @@ def admission_suspend(*, actor, admission: Admission, reason: str) -> Admission:
             f"This home-lot is {admission.get_status_display().lower()} and cannot be suspended.", code="not_live"
         )
     _suspend([admission], actor=actor, reason=reason, automatic=False)
-    if not Admission.objects.filter(care_home=admission.care_home, status=Admission.Status.ADMITTED).exists():
-        _withdraw_from_tenders(care_home=admission.care_home, actor=actor, reason=reason)
+    # Only this body's tenders in this lot: the home stays in the running everywhere else.
+    _withdraw_from_tenders(
+        care_home=admission.care_home,
+        actor=actor,
+        reason=reason,
+        commissioner=admission.commissioner,
+        lot=admission.lot,
+    )
     _notify_suspension([admission], reason=reason, dedupe=f"manual-{admission.pk}-{timezone.now().isoformat()}")
     return admission
 

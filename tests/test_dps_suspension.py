@@ -156,6 +156,30 @@ def test_manual_suspension_needs_a_reason_and_is_recorded(home, admissions, comm
     assert Notification.objects.filter(recipient=provider_user_a, verb="providers.admission.suspended").exists()
 
 
+def test_manual_suspension_of_one_home_lot_withdraws_only_that_bodys_tenders_in_that_lot(
+    home, admissions, council_a, council_b, commissioner_a
+):
+    same_lot = InvitationFactory(
+        care_home=home, tender=TenderFactory(request__commissioner=council_a, request__lot=lot(1))
+    )
+    same_lot_bid = BidFactory(invitation=same_lot)
+    other_lot = InvitationFactory(
+        care_home=home, tender=TenderFactory(request__commissioner=council_a, request__lot=lot(2))
+    )
+    other_body = InvitationFactory(
+        care_home=home, tender=TenderFactory(request__commissioner=council_b, request__lot=lot(1))
+    )
+
+    admission_suspend(actor=commissioner_a, admission=admissions[0], reason="Safeguarding enquiry opened")
+
+    same_lot.refresh_from_db()
+    same_lot_bid.refresh_from_db()
+    assert same_lot.status == Invitation.Status.WITHDRAWN
+    assert same_lot_bid.status == Bid.Status.EXCLUDED
+    assert Invitation.objects.get(pk=other_lot.pk).status == Invitation.Status.INVITED
+    assert Invitation.objects.get(pk=other_body.pk).status == Invitation.Status.INVITED
+
+
 def test_suspension_pages_list_and_reinstate(home, admissions, commissioner_a, as_user):
     rating_record(care_home=home, overall=RatingValue.INADEQUATE)
     client = as_user(commissioner_a)
