@@ -125,6 +125,8 @@ class Award(models.Model):
         max_digits=10, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
     top_up_payer = models.CharField(max_length=200, blank=True)
+    chosen_by_person = models.BooleanField(default=False, help_text="The person chose this home from a shortlist.")
+    top_up_consent = models.BooleanField(default=False, help_text="The top-up payer agreed through the shortlist.")
 
     class Meta:
         constraints = [

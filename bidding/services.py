@@ -20,6 +20,7 @@ from contracts.services import agreement_create_for_placement
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
+from fairness.services import award_made, award_precheck
 from integrations import events as webhook_events
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role
@@ -638,8 +639,12 @@ def tender_award(
     top_up_payer: str = "",
     top_up_weekly_amount: Decimal | None = None,
     start_date: date | None = None,
+    standstill_waiver_reason: str = "",
 ) -> Award:
-    """Award a ranked bid: creates the placement, stamps `sourced_at`, tells every bidder."""
+    """Award a ranked bid: creates the placement, stamps `sourced_at`, tells every bidder.
+
+    The bed hold and any standstill start here; an abnormally low fee needs recorded deliverability.
+    """
     _require_broker_of(actor, tender.request)
     tender_close_and_evaluate(tender_id=tender.pk)
     tender = (
@@ -656,7 +661,8 @@ def tender_award(
         message = "Choose one of this tender's ranked bids."
         raise ApplicationError(message, code="invalid_bid", fields={"bid": message})
     top_ranked = bid.rank == 1
-    reason = reason.strip()
+    terms = award_precheck(tender=tender, bid=bid, reason=reason.strip(), top_up_payer=top_up_payer.strip())
+    reason, top_up_payer = terms.reason, terms.top_up_payer
     if not top_ranked and not reason:
         message = "Give the reason for choosing a bid that did not rank first (for example, the person's choice)."
         raise ApplicationError(message, code="reason_required", fields={"reason": message})
@@ -678,6 +684,8 @@ def tender_award(
                 reason=reason,
                 top_up_weekly_amount=split.top_up,
                 top_up_payer=top_up_payer.strip() if split.top_up else "",
+                chosen_by_person=terms.chosen_by_person,
+                top_up_consent=terms.top_up_consent and bool(split.top_up),
             )
     except IntegrityError as error:
         raise ConflictError("This tender has already been awarded.", code="already_awarded") from error
@@ -700,6 +708,7 @@ def tender_award(
         created_by=actor,
     )
     agreement_create_for_placement(placement=placement, actor=actor)
+    award_made(award=award, placement=placement, standstill_waiver_reason=standstill_waiver_reason)
     tender.status = Tender.Status.AWARDED
     tender.save(update_fields=["status"])
     request.status = PlacementRequest.Status.AWARDED
@@ -719,6 +728,8 @@ def tender_award(
             "weekly_fee": f"{bid.weekly_fee:.2f}",
             "top_up_weekly_amount": f"{split.top_up:.2f}",
             "top_up_payer": award.top_up_payer,
+            "chosen_by_person": award.chosen_by_person,
+            "top_up_consent": award.top_up_consent,
         },
     )
     webhook_events.tender_awarded(award)

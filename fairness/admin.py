@@ -1,0 +1,82 @@
+from django.contrib import admin
+
+from .models import (
+    AbnormalPriceConfirmation,
+    BedHold,
+    Challenge,
+    ClarificationQuestion,
+    LapsedAward,
+    MarketSettings,
+    ShortlistLink,
+    Standstill,
+    StandstillRule,
+)
+
+
+@admin.register(MarketSettings)
+class MarketSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "commissioner",
+        "regime",
+        "late_question_hours",
+        "deadline_extension_hours",
+        "bed_hold_confirm_hours",
+    ]
+    list_filter = ["regime"]
+
+
+@admin.register(StandstillRule)
+class StandstillRuleAdmin(admin.ModelAdmin):
+    list_display = ["commissioner", "lot", "days"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the services, which enforce the rules and audit every change."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShortlistLink)
+class ShortlistLinkAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "recipient", "expires_at", "chosen_bid", "chosen_at"]
+    exclude = ["token_hash"]
+
+
+@admin.register(AbnormalPriceConfirmation)
+class AbnormalPriceConfirmationAdmin(ReadOnlyAdmin):
+    list_display = ["bid", "median_awarded_fee", "recorded_by", "recorded_at"]
+
+
+@admin.register(BedHold)
+class BedHoldAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "bid", "status", "held_until", "confirm_by"]
+    list_filter = ["status"]
+
+
+@admin.register(LapsedAward)
+class LapsedAwardAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "bid", "awarded_at", "lapsed_at", "lapse_reason"]
+
+
+@admin.register(ClarificationQuestion)
+class ClarificationQuestionAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "asked_at", "answered_at", "extended_closes_at"]
+
+
+@admin.register(Standstill)
+class StandstillAdmin(ReadOnlyAdmin):
+    list_display = ["tender", "bid", "status", "ends_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(ReadOnlyAdmin):
+    list_display = ["standstill", "bid", "decision", "raised_at"]
+    list_filter = ["decision"]

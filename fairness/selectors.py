@@ -1,0 +1,74 @@
+"""Scoped reads for the fairness pages: a user sees only their own organisation's tenders and bids."""
+
+from django.http import Http404
+
+from bidding.models import Bid, Invitation, Tender
+
+from .models import ClarificationQuestion, MarketSettings, Regime
+
+
+def broker_tender_get(*, actor, pk: int) -> Tender:
+    tender = (
+        Tender.objects.select_related("request__commissioner", "request__lot")
+        .filter(pk=pk, request__commissioner_id=actor.organisation_id)
+        .first()
+    )
+    if tender is None:
+        raise Http404("No such tender.")
+    return tender
+
+
+def provider_invited_tender_get(*, actor, pk: int) -> Tender:
+    invited = Invitation.objects.filter(tender_id=pk, care_home__provider_id=actor.organisation_id).exists()
+    if not invited:
+        raise Http404("No such tender.")
+    return Tender.objects.select_related("request__commissioner", "request__lot").get(pk=pk)
+
+
+def provider_bid_get(*, actor, pk: int) -> Bid:
+    bid = (
+        Bid.objects.select_related("care_home", "tender__request__commissioner", "tender__request__lot")
+        .filter(pk=pk, provider_id=actor.organisation_id)
+        .first()
+    )
+    if bid is None:
+        raise Http404("No such bid.")
+    return bid
+
+
+def published_clarifications(*, tender: Tender):
+    """Answered questions as every invited provider sees them: without who asked."""
+    return ClarificationQuestion.objects.filter(tender=tender, answered_at__isnull=False).only(
+        "question", "answer", "answered_at", "extended_closes_at", "tender_id"
+    )
+
+
+TERMS = {
+    Regime.PCR_2015_DPS: {
+        "arrangement": "dynamic purchasing system",
+        "arrangement_short": "DPS",
+        "admission": "admission to the dynamic purchasing system",
+        "award_notice": "contract award notice",
+        "legal_basis": "Public Contracts Regulations 2015, regulation 34",
+    },
+    Regime.PA_2023_DYNAMIC_MARKET: {
+        "arrangement": "dynamic market",
+        "arrangement_short": "dynamic market",
+        "admission": "membership of the dynamic market",
+        "award_notice": "contract award notice",
+        "legal_basis": "Procurement Act 2023, sections 34 to 40",
+    },
+}
+
+
+def regime_of(commissioner) -> str:
+    return (
+        MarketSettings.objects.filter(commissioner=commissioner).values_list("regime", flat=True).first()
+        or Regime.PCR_2015_DPS
+    )
+
+
+def regime_terms(commissioner) -> dict:
+    """The names a body's pages, notices and open-data output use for its arrangement."""
+    regime = regime_of(commissioner)
+    return {"regime": regime, "regime_label": Regime(regime).label, **TERMS[regime]}
