@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE["integrations-placement-started-events"] = {
     "task": "integrations.tasks.emit_placement_started_events",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["fairness-standstills-confirm-due"] = {
+    "task": "fairness.tasks.standstills_confirm_due_task",
+    "schedule": 300.0,
+}
 
 LOGGING = {
     "version": 1,
