@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from bidding.models import Tender
+from fairness.selectors import regime_terms_for
 
 OCDS_VERSION = "1.1"
 CURRENCY = "GBP"
@@ -41,6 +42,7 @@ def tenders_for_publication(*, released_from: datetime | None = None, released_t
             "request__placement",
             "award__bid__provider",
             "award__bid__care_home",
+            "request__commissioner__market_settings",
         )
         .annotate(
             bid_count=Count("bids", filter=Q(bids__status="submitted")),
@@ -125,7 +127,7 @@ def release_for(tender: Tender) -> dict:
             }
         ],
         "procurementMethod": "selective",
-        "procurementMethodDetails": "Call-off from the council's Dynamic Purchasing System (DPS)",
+        "procurementMethodDetails": regime_terms_for(buyer)["procurement_method_details"],
         "mainProcurementCategory": "services",
         "awardCriteria": "ratedCriteria",
         "awardCriteriaDetails": f"Quality {tender.quality_weight}%, price {tender.price_weight}%",
