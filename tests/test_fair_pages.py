@@ -13,9 +13,9 @@ from fairness.models import StandstillRule
 from fairness.services import question_answer, question_ask, shortlist_share
 from lots.models import Lot
 
+from . import test_accessibility
 from .factories import PaidPlacementFactory
 from .fairness_world import evaluated, make_world
-from . import test_accessibility
 from .test_accessibility import browser_page_as, wcag_violations
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
