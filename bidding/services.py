@@ -752,6 +752,7 @@ def _notify_outcome(tender: Tender, *, winner: Bid) -> None:
             ),
             template="emails/bid_outcome.txt",
             context={"tender": tender, "bid": bid, "won": won},
-            dedupe_key=f"tender-{tender.pk}-outcome-{bid.pk}",
+            # Per winner: after a lapsed award, a bid told it lost must now hear it won.
+            dedupe_key=f"tender-{tender.pk}-outcome-{bid.pk}-award-{winner.pk}",
             link=link,
         )

@@ -168,7 +168,8 @@ def tender_awarded(award) -> None:
             event=Type.TENDER_AWARDED,
             organisation=organisation,
             payload=payload,
-            dedupe_key=f"tender.awarded:{award.tender_id}",
+            # Keyed by bid too: when a bed hold lapses, the next bid's award is a new event.
+            dedupe_key=f"tender.awarded:{award.tender_id}:{award.bid_id}",
         )
 
 

@@ -11,7 +11,7 @@ from bidding.models import Award, Tender
 from bidding.services import tender_award
 from contracts.models import ServiceAgreement
 from core.errors import ConflictError
-from core.models import AuditEvent
+from core.models import AuditEvent, Notification
 from fairness.models import BedHold, LapsedAward, MarketSettings
 from fairness.services import MoveOnCause, award_move_to_next_bid, bed_hold_confirm
 from placements.models import Placement
@@ -66,6 +66,8 @@ def test_unconfirmed_hold_lets_the_broker_award_the_next_bid_in_one_step_audited
     assert lapsed.bid_id == first.pk and lapsed.lapse_reason == "No answer from the home by phone."
     assert BedHold.objects.get(bid=first).status == BedHold.Status.LAPSED
     assert BedHold.objects.get(bid=second).status == BedHold.Status.AWAITING
+    assert Notification.objects.filter(verb="bidding.bid.won", organisation_id=second.provider_id).exists()
+    assert Notification.objects.filter(verb="fairness.award.lapsed", organisation_id=first.provider_id).exists()
     event = AuditEvent.objects.get(verb="fairness.award.lapsed")
     assert event.actor == broker_a and event.reason == "No answer from the home by phone."
     assert event.detail["cause"] == MoveOnCause.HOLD_NOT_CONFIRMED and event.detail["next_bid"] == second.pk
