@@ -98,3 +98,18 @@ def test_shortlist_is_shared_only_by_the_councils_broker(world, broker_b, commis
         shortlist_share(actor=broker_b, tender=tender, bids=[bids["a"]], recipient="Son")
     with pytest.raises(PermissionDenied):
         shortlist_share(actor=commissioner_a, tender=tender, bids=[bids["a"]], recipient="Son")
+
+
+def test_broker_shares_the_shortlist_from_the_page_and_sees_the_link_once(world, broker_a, as_user, client):
+    tender, bids = evaluated(world, {"a": "850.00", "b": "870.00"})
+    broker = as_user(broker_a)
+    url = reverse("fairness:tender_fairness", args=[tender.pk])
+    response = broker.post(url, {"form": "share", "bids": [bids["a"].pk], "recipient": "Daughter", "valid_hours": 48})
+    assert response.status_code == 302
+    first = broker.get(url).content.decode()
+    start = first.index('id="new-link">') + len('id="new-link">')
+    shared = first[start : first.index("<", start)]
+    assert "/choice/" in shared
+    assert 'id="new-link"' not in broker.get(url).content.decode()
+    page = client.get(shared.split("testserver")[-1])
+    assert page.status_code == 200 and "850.00" in page.content.decode() and "870.00" not in page.content.decode()
