@@ -28,6 +28,8 @@ class Command(BaseCommand):
                 result = placement_history_import(commissioner=body, lines=handle, progress=self.stdout.write)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"Nothing imported: {file} is not UTF-8 text.") from None
         except HistoryImportError as error:
             for row_error in error.errors:
                 self.stderr.write(str(row_error))
