@@ -335,6 +335,12 @@ class AwardInput(serializers.Serializer):
         max_digits=10, decimal_places=2, min_value=Decimal(0), required=False, allow_null=True, default=None
     )
     start_date = serializers.DateField(required=False, allow_null=True, default=None)
+    standstill_waiver_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Urgent placement: waive the lot's standstill period, for this reason.",
+    )
 
 
 class AwardOutput(serializers.ModelSerializer):
@@ -351,6 +357,8 @@ class AwardOutput(serializers.ModelSerializer):
             "reason",
             "top_up_weekly_amount",
             "top_up_payer",
+            "chosen_by_person",
+            "top_up_consent",
             "placement",
         ]
 

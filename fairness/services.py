@@ -5,8 +5,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from statistics import median
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.http import Http404
@@ -194,16 +195,17 @@ def person_choice_for(*, tender: Tender) -> ShortlistLink | None:
 
 def median_awarded_fee(*, commissioner, lot, lookback_days: int) -> Decimal | None:
     """The median weekly fee of the body's recent tender awards on the lot, or None with too few."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY weekly_fee) FROM placements_placement "
-            "WHERE commissioner_id = %s AND lot_id = %s AND source = %s AND sourced_at >= now() - %s",
-            [commissioner.pk, lot.pk, Placement.Source.TENDER, timedelta(days=lookback_days)],
-        )
-        count, median = cursor.fetchone()
-    if count < MIN_FEES_FOR_MEDIAN or median is None:
+    fees = list(
+        Placement.objects.filter(
+            commissioner=commissioner,
+            lot=lot,
+            source=Placement.Source.TENDER,
+            sourced_at__gte=_db_now() - timedelta(days=lookback_days),
+        ).values_list("weekly_fee", flat=True)
+    )
+    if len(fees) < MIN_FEES_FOR_MEDIAN:
         return None
-    return Decimal(str(median)).quantize(Decimal("0.01"))
+    return Decimal(median(fees)).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

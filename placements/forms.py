@@ -89,6 +89,12 @@ class AwardForm(forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Leave blank for the bid's earliest start date.",
     )
+    standstill_waiver_reason = forms.CharField(
+        label="Urgent placement: reason to waive the standstill",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the lot has a standstill period and the person cannot wait for it.",
+    )
 
     def __init__(self, *args, bids=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -231,6 +231,7 @@ def request_award(request, pk: int):
             reason=data["reason"],
             top_up_payer=data["top_up_payer"],
             start_date=data["start_date"],
+            standstill_waiver_reason=data["standstill_waiver_reason"],
         )
 
     return _act(request, placement_request, form, award, "Placement awarded. Every bidder has been told.", "award_form")

@@ -129,3 +129,25 @@ def test_lot_without_a_standstill_rule_confirms_at_award(world, broker_a, counci
     assert not Standstill.objects.exists()
     assert placement_is_confirmed(placement=Placement.objects.get(request=tender.request))
     assert Award.objects.filter(tender=tender).exists()
+
+
+def test_award_api_waives_the_standstill_with_a_reason_and_reports_the_choice(world, api_as, council_a):
+    tender, bids = evaluated(world, {"a": "850.00"})
+    council = api_as(council_a, scopes=["read", "placement-requests"], role="broker")
+    response = council.post(
+        reverse("api-tender-award", args=[tender.pk]),
+        {"bid": bids["a"].pk, "standstill_waiver_reason": "Hospital discharge today."},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["chosen_by_person"] is False
+    assert Standstill.objects.get(tender=tender).status == Standstill.Status.WAIVED
+
+
+def test_award_page_waives_the_standstill_with_a_reason(world, broker_a, as_user):
+    tender, bids = evaluated(world, {"a": "850.00"})
+    response = as_user(broker_a).post(
+        reverse("placements:request_award", args=[tender.request_id]),
+        {"bid": bids["a"].pk, "standstill_waiver_reason": "Urgent: carer taken ill."},
+    )
+    assert response.status_code == 302
+    assert Standstill.objects.get(tender=tender).waiver_reason == "Urgent: carer taken ill."
