@@ -268,7 +268,9 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 # Register a prefix with the Open Contracting Partnership for publication; the default only has its form.
 OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-cplace")
 OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="Care home placements")
-OCDS_LICENSE = env.str("OCDS_LICENSE", default="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+OCDS_LICENSE = env.str(
+    "OCDS_LICENSE", default="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+)
 CELERY_BEAT_SCHEDULE["integrations-purge-idempotency-keys"] = {
     "task": "integrations.tasks.purge_idempotency_keys",
     "schedule": 6 * 3600.0,

@@ -8,7 +8,17 @@ from core.views import healthz
 from organisations import views as org_views
 from organisations.signin import SignInView, SignOutView
 
-APPS = ["providers", "quality", "placements", "bidding", "blockbeds", "dashboards", "integrations", "contracts", "fairness"]
+APPS = [
+    "providers",
+    "quality",
+    "placements",
+    "bidding",
+    "blockbeds",
+    "dashboards",
+    "integrations",
+    "contracts",
+    "fairness",
+]
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -17,7 +17,9 @@ def ping() -> dict:
     return {"pong": True, "database": value == 1}
 
 
-@shared_task(name="core.send_notification", autoretry_for=(OSError, OperationalError), retry_backoff=True, max_retries=8)
+@shared_task(
+    name="core.send_notification", autoretry_for=(OSError, OperationalError), retry_backoff=True, max_retries=8
+)
 def send_notification(notification_id: int) -> bool:
     """E-mail one notification; the row lock and `sent_at` make a retry send it once."""
     with transaction.atomic():

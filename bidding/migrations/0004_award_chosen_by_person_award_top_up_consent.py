@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bidding', '0003_tender_rules_snapshot'),
+        ("bidding", "0003_tender_rules_snapshot"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='award',
-            name='chosen_by_person',
-            field=models.BooleanField(default=False, help_text='The person chose this home from a shortlist.'),
+            model_name="award",
+            name="chosen_by_person",
+            field=models.BooleanField(default=False, help_text="The person chose this home from a shortlist."),
         ),
         migrations.AddField(
-            model_name='award',
-            name='top_up_consent',
-            field=models.BooleanField(default=False, help_text='The top-up payer agreed through the shortlist.'),
+            model_name="award",
+            name="top_up_consent",
+            field=models.BooleanField(default=False, help_text="The top-up payer agreed through the shortlist."),
         ),
     ]
