@@ -277,14 +277,19 @@ def test_bids_are_accepted_while_redis_is_down_and_the_sweeper_closes_when_it_re
 
         restart_redis()
         with worker(broker):
-            # What beat sends every minute once the broker is back.
+            # What beat sends every minute once the broker is back, sent here every few seconds;
+            # the sweeper is idempotent, so repeats are harmless.
             use_broker(broker)
-            tenders_close_overdue_task.delay()
-            wait_for(
-                lambda: Tender.objects.filter(pk=tender.pk, status=Tender.Status.EVALUATED).exists(),
-                timeout=60,
-                what="the sweeper to close and evaluate",
-            )
+            last_sent = 0.0
+
+            def evaluated() -> bool:
+                nonlocal last_sent
+                if time.monotonic() - last_sent > 5:
+                    tenders_close_overdue_task.delay()
+                    last_sent = time.monotonic()
+                return Tender.objects.filter(pk=tender.pk, status=Tender.Status.EVALUATED).exists()
+
+            wait_for(evaluated, timeout=90, what="the sweeper to close and evaluate")
     tender.refresh_from_db()
     assert tender.status == Tender.Status.EVALUATED
     assert tender.bids.filter(rank__isnull=False).count() == 3
