@@ -46,10 +46,6 @@ test: install chromium
 	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
 	  CELERY_RESULT_BACKEND=$${CELERY_RESULT_BACKEND:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
-	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
-	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
-	  CELERY_RESULT_BACKEND=$${CELERY_RESULT_BACKEND:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
-	  $(PY) -m pytest -q -m isolated tests/
 
 # Benchmarks on a generated data set in its own database (BENCH_SCALE=1 for the national size).
 BENCH_SCALE ?= 0.01

@@ -242,9 +242,6 @@ def _port_open(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-# Runs in its own pytest process (make test does this): after the rest of the suite the
-# in-process producer state makes it unreliable, alone it is not.
-@pytest.mark.isolated
 def test_bids_are_accepted_while_redis_is_down_and_the_sweeper_closes_when_it_returns(
     council_a, broker_a, provider_a, provider_user_a, broker_reset
 ):

@@ -10,7 +10,6 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from config.celery import app as celery_app
 from core.errors import ApplicationError
 from core.models import AuditEvent
 from lots.models import Lot, LotRules
@@ -177,8 +176,9 @@ def test_healthz_reports_database_and_broker(client):
 
 
 def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, monkeypatch):
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(celery_app.conf, "broker_write_url", "redis://127.0.0.1:1/0")
+    # Celery reads CELERY_BROKER_WRITE_URL before its configuration; patching the setting itself
+    # would leave the resolved URL pinned as an explicit key after the test.
+    monkeypatch.setenv("CELERY_BROKER_WRITE_URL", "redis://127.0.0.1:1/0")
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
