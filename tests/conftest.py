@@ -8,11 +8,13 @@ from django.test import Client
 from organisations.models import Organisation, Role
 from organisations.services import api_client_create
 
+from .browser import launch
 from .factories import (
     TEST_PASSWORD,
     OrganisationFactory,
     ProviderOrganisationFactory,
     UserFactory,
+    ensure_reference_data,
 )
 
 
@@ -28,25 +30,19 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def reference_data(request):
-    """Transactional tests empty every table when they end, taking with them the lots and
-    specialisms the migrations made; put them back before any later test that uses the database."""
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
-    if not uses_db:
+    """The lots and specialisms that migrations make. A transactional test's flush empties every
+    table, these included, so each test that uses the database gets them back before it starts."""
+    marker = request.node.get_closest_marker("django_db")
+    fixtures = set(request.fixturenames)
+    transactional = (marker is not None and marker.kwargs.get("transaction", False)) or bool(
+        {"transactional_db", "live_server"} & fixtures
+    )
+    if not (marker is not None or transactional or "db" in fixtures):
         return
-    from lots.models import Lot
-    from lots.reference import LOTS
-    from providers.models import Specialism
-    from providers.reference import SPECIALISMS
-
-    if Lot.objects.count() != len(LOTS):
-        for number, name, setting, client_group, dementia in LOTS:
-            Lot.objects.update_or_create(
-                number=number,
-                defaults={"name": name, "setting": setting, "client_group": client_group, "dementia": dementia},
-            )
-    if Specialism.objects.count() < len(SPECIALISMS):
-        for code, name in SPECIALISMS:
-            Specialism.objects.update_or_create(code=code, defaults={"name": name})
+    if marker is not None and marker.kwargs.get("serialized_rollback"):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ensure_reference_data()
 
 
 @pytest.fixture
@@ -150,6 +146,25 @@ def api_as():
     return make
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A page in a context of its own, closed after the test."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker (solo pool, in a thread) consuming from Redis."""
@@ -160,22 +175,6 @@ def celery_worker(transactional_db):
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         yield app
-
-
-@pytest.fixture(autouse=True)
-def _reference_data_in_transactional_tests(request):
-    """A transactional test's flush empties every table, the lots and specialisms the migrations
-    made included; put them back so each transactional test starts from what migrate leaves."""
-    marker = request.node.get_closest_marker("django_db")
-    marked = marker is not None and marker.kwargs.get("transaction", False)
-    if not (marked or {"transactional_db", "live_server"} & set(request.fixturenames)):
-        return
-    if marker is not None and marker.kwargs.get("serialized_rollback"):
-        return
-    from .factories import ensure_reference_data
-
-    request.getfixturevalue("transactional_db")
-    ensure_reference_data()
 
 
 __all__ = ["TEST_PASSWORD"]

@@ -318,6 +318,8 @@ def ensure_reference_data() -> None:
     from lots.reference import LOTS
     from providers.reference import SPECIALISMS
 
+    if Lot.objects.count() == len(LOTS) and Specialism.objects.count() >= len(SPECIALISMS):
+        return
     for number, name, setting, client_group, dementia in LOTS:
         Lot.objects.update_or_create(
             number=number,

@@ -1,30 +1,16 @@
 """Every page each role can open, checked in a real browser with axe-core against WCAG 2.2 A and AA;
 forms show GOV.UK error summaries that link to their fields."""
 
-import os
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import sync_playwright
 
 from dashboards.registry import DASHBOARDS
 
+from .browser import page_as
 from .gates_world import build_world
 from .test_access_matrix import MATRIX, QUERY, ROLES
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 # Council B's people and provider B see the same templates as A's; the A side and the public cover them.
@@ -34,30 +20,9 @@ PAGE_ROLES = ["anon", "broker_a", "commissioner_a", "provider_a"]
 NOT_PAGES = {"schema", "healthz", "contracts:agreement_pdf", "api-docs"}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def browser_page_as(browser, live_server, user):
     """A fresh browser context sharing a Django session with `user` (None: nobody signed in)."""
-    context = browser.new_context()
-    if user is not None:
-        client = Client()
-        client.force_login(user)
-        context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-    return context.new_page()
+    return page_as(browser, live_server, user)
 
 
 def wcag_violations(page) -> list[str]:

@@ -1,29 +1,15 @@
 """In a real browser: the utilisation page and a contract's beds pass axe, and a provider reports a void."""
 
-import os
 from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
 from blockbeds.services import block_bed_fill
 
+from .browser import share_session
 from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory, ensure_reference_data
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -31,29 +17,8 @@ def reference_data(transactional_db):
     ensure_reference_data()
 
 
-@pytest.fixture
-def browser_page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        yield page
-        browser.close()
-
-
 def sign_in(page, live_server, user):
-    """Share a Django session with the browser; the sign-in form has its own tests."""
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    share_session(page.context, live_server, user)
 
 
 def serious_violations(page) -> list[str]:

@@ -1,57 +1,23 @@
 """In a real browser: a broker requests, publishes and awards; providers bid, amend and see the outcome."""
 
-import os
 import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bidding.models import Tender
 from lots.models import Lot
 from placements.models import Placement
 from quality.models import RatingValue
 
+from .browser import share_session
 from .factories import admitted_home
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        yield page
-        browser.close()
 
 
 def sign_in(page, live_server, user):
-    """Share a Django session with the browser; the sign-in form has its own tests."""
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    share_session(page.context, live_server, user)
 
 
 def bid_through_portal(page, live_server, *, fee: str, start):

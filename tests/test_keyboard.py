@@ -1,13 +1,10 @@
 """The broker's journey from request to award and the provider's from invitation to bid, with the
 keyboard alone (Tab, typing, Space and Enter), and error summaries that link to their fields."""
 
-import os
 import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,12 +12,10 @@ from bidding.models import Tender
 from placements.models import Placement
 from quality.models import RatingValue
 
+from .browser import page_as
 from .factories import admitted_home, ensure_reference_data
 from .test_accessibility import wcag_violations
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-pytest_plugins = ["tests.test_accessibility"]
 MAX_TABS = 120
 # Chromium's date fields take month, day and year typed in that order here.
 
@@ -46,19 +41,7 @@ def tab_and_type(page, selector: str, text: str) -> None:
 
 
 def keyboard_page(browser, live_server, user):
-    context = browser.new_context(locale="en-GB")
-    client = Client()
-    client.force_login(user)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context.new_page()
+    return page_as(browser, live_server, user, locale="en-GB")
 
 
 @pytest.fixture
