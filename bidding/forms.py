@@ -1,6 +1,6 @@
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
+
+from core.forms import form_helper
 
 
 class BidForm(forms.Form):
@@ -13,9 +13,7 @@ class BidForm(forms.Form):
 
     def __init__(self, *args, submit_label: str = "Submit bid", **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", submit_label))
+        self.helper = form_helper(submit_label)
 
 
 class WithdrawForm(forms.Form):
@@ -23,6 +21,4 @@ class WithdrawForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Withdraw bid", css_class="govuk-button--warning"))
+        self.helper = form_helper("Withdraw bid", warning=True)

@@ -4,9 +4,10 @@ import re
 from datetime import date
 
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Submit
 from django import forms
 from django.utils import timezone
+
+from core.forms import form_helper
 
 from .selectors import AT_RISK_DAYS, MAX_MONTHS, default_month_range, month_label, months_between
 
@@ -14,10 +15,7 @@ MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _helper(label: str) -> FormHelper:
-    helper = FormHelper()
-    helper.form_method = "get"
-    helper.add_input(Submit("apply", label))
-    return helper
+    return form_helper(label, method="get", name="apply", small_labels=False)
 
 
 class MonthField(forms.CharField):

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +17,7 @@ from organisations.models import ApiClient
 
 from . import ocds
 from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from .permissions import can_manage_webhooks
 from .selectors import (
     webhook_delivery_get,
     webhook_delivery_list,
@@ -31,8 +32,17 @@ NOT_FOUND = OpenApiResponse(description="Unknown, or not your organisation's.")
 CONFLICT = OpenApiResponse(description="The object's state does not allow this.")
 
 
+class ManagesWebhooks(BasePermission):
+    """The same rule as the webhook pages: commissioners, provider users and API clients."""
+
+    message = "Only commissioners, provider users and API clients manage webhooks."
+
+    def has_permission(self, request, view):
+        return can_manage_webhooks(request.user)
+
+
 class _WebhookScope:
-    permission_classes = [IsAuthenticated, HasScope]
+    permission_classes = [IsAuthenticated, HasScope, ManagesWebhooks]
     required_scope = ApiClient.Scope.WEBHOOKS
     read_scope = ApiClient.Scope.WEBHOOKS
 

@@ -1,7 +1,6 @@
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Submit
 from django import forms
 
+from core.forms import form_helper
 from organisations.models import ApiClient
 
 from .models import WebhookEvent
@@ -17,8 +16,7 @@ class ApiClientForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Create API client"))
+        self.helper = form_helper("Create API client", small_labels=False)
 
 
 class WebhookSubscriptionForm(forms.Form):
@@ -28,8 +26,7 @@ class WebhookSubscriptionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Subscribe"))
+        self.helper = form_helper("Subscribe", small_labels=False)
 
 
 class ConfirmForm(forms.Form):
@@ -37,5 +34,4 @@ class ConfirmForm(forms.Form):
 
     def __init__(self, *args, label: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", label))
+        self.helper = form_helper(label, small_labels=False)

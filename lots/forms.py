@@ -1,6 +1,6 @@
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
+
+from core.forms import form_helper
 
 from .models import LotRules
 from .services import EDITABLE_FIELDS
@@ -19,6 +19,4 @@ class LotRulesForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Save lot rules"))
+        self.helper = form_helper("Save lot rules")

@@ -1,16 +1,13 @@
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
 
+from core.forms import form_helper
 from lots.models import Lot
 from providers.models import CareHome, Specialism
 
 
 def _helper(label: str) -> FormHelper:
-    helper = FormHelper()
-    helper.label_size = Size.SMALL
-    helper.add_input(Submit("submit", label))
-    return helper
+    return form_helper(label)
 
 
 class PlacementRequestForm(forms.Form):
@@ -110,9 +107,7 @@ class CancelForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Cancel request", css_class="govuk-button--warning"))
+        self.helper = form_helper("Cancel request", warning=True)
 
 
 class RetenderForm(forms.Form):

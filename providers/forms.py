@@ -3,9 +3,9 @@ the services decide."""
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
 
+from core.forms import form_helper
 from lots.models import Lot
 from organisations.models import Organisation
 from quality.models import RatingValue
@@ -15,11 +15,7 @@ from .models import CareHome, Specialism, Vacancy
 
 
 def _helper(button: str, *, method: str = "post") -> FormHelper:
-    helper = FormHelper()
-    helper.label_size = Size.SMALL
-    helper.form_method = method
-    helper.add_input(Submit("submit", button))
-    return helper
+    return form_helper(button, method=method)
 
 
 def _reason(label: str) -> forms.CharField:

@@ -1,7 +1,7 @@
 from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
+
+from core.forms import form_helper
 
 from .models import KEY_QUESTIONS, RatingValue
 
@@ -18,6 +18,4 @@ class RatingForm(forms.Form):
             self.fields[name] = forms.ChoiceField(
                 label=LABELS.get(name, name.capitalize()), choices=RatingValue.choices, initial=RatingValue.NOT_RATED
             )
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Record rating"))
+        self.helper = form_helper("Record rating")

@@ -3,6 +3,8 @@
 One table: a row per URL pattern (a new pattern without a row fails the test), the answer
 each role gets, and every body searched for council B's person and provider B's sealed fee."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
@@ -108,11 +110,11 @@ MATRIX = {
     "api-tender-bid": ("GET", ['tender', 'bid'], "401 403 403 403 403 200 404 403 403 403 200 403"),
     "api-tender-bids": ("GET", ['tender'], "401 403 403 403 403 200 200 403 403 403 200 403"),
     "api-tender-evaluation": ("GET", ['tender'], "401 409 409 404 404 403 403 409 403 403 403 403"),
-    "api-webhook-deliveries": ("GET", [], "401 200 200 200 200 200 200 403 403 403 403 403"),
-    "api-webhook-delivery": ("GET", ['delivery'], "401 200 200 404 404 404 404 403 403 403 403 403"),
-    "api-webhook-delivery-redeliver": ("POST", ['delivery'], "401 403 409 404 404 404 404 403 403 403 403 403"),
-    "api-webhook-subscription": ("GET", ['webhook'], "401 200 200 404 404 404 404 403 403 403 403 403"),
-    "api-webhook-subscriptions": ("GET", [], "401 200 200 200 200 200 200 403 403 403 403 403"),
+    "api-webhook-deliveries": ("GET", [], "401 403 200 403 200 200 200 403 403 403 403 403"),
+    "api-webhook-delivery": ("GET", ['delivery'], "401 403 200 403 404 404 404 403 403 403 403 403"),
+    "api-webhook-delivery-redeliver": ("POST", ['delivery'], "401 403 409 403 404 404 404 403 403 403 403 403"),
+    "api-webhook-subscription": ("GET", ['webhook'], "401 403 200 403 404 404 404 403 403 403 403 403"),
+    "api-webhook-subscriptions": ("GET", [], "401 403 200 403 200 200 200 403 403 403 403 403"),
     "bidding:invitation_detail": ("GET", ['invitation'], "in  403 403 403 403 200 404 in  in  in  in  in"),
     "bidding:invitation_list": ("GET", [], "in  403 403 403 403 200 200 in  in  in  in  in"),
     "bidding:invitation_withdraw": ("POST", ['invitation'], "in  403 403 403 403 -   404 in  in  in  in  in"),
@@ -190,6 +192,7 @@ MATRIX = {
 }
 # fmt: on
 QUERY = {"api-payment-schedules": "?period=2026-W15"}
+FORM_TAG = re.compile(rb"<form\b[^>]*>")
 
 
 def test_the_matrix_has_a_row_for_every_url_pattern():
@@ -200,7 +203,7 @@ def test_the_matrix_has_a_row_for_every_url_pattern():
 def test_every_role_gets_the_expected_answer_and_nothing_of_another_organisation():
     world = build_world()
     callers = clients(world)
-    wrong, leaks = [], []
+    wrong, leaks, validating = [], [], set()
     for name, (method, args, cells) in MATRIX.items():
         path = reverse(name, args=[world.ids.get(arg, arg) for arg in args]) + QUERY.get(name, "")
         for role, expected in zip(ROLES, cells.split(), strict=True):
@@ -217,8 +220,15 @@ def test_every_role_gets_the_expected_answer_and_nothing_of_another_organisation
             if got != expected:
                 wrong.append(f"{method} {path} as {role}: expected {expected}, got {got}")
             body = body_of(response)
+            if got == "200" and response.get("Content-Type", "").startswith("text/html"):
+                # Forms are checked on the server; the browser's own prompts would come before
+                # the GOV.UK error summary.
+                validating.update(
+                    f"{name}: {tag.decode()[:80]}" for tag in FORM_TAG.findall(body) if b"novalidate" not in tag
+                )
             for kind, markers in LEAK_MARKERS.items():
                 if role not in LEAK_ALLOWED[kind] and any(marker in body for marker in markers):
                     leaks.append(f"{method} {path} as {role} shows council/provider B's {kind}")
     assert not leaks, "\n".join(leaks)
     assert not wrong, "\n".join(wrong)
+    assert not validating, "Forms without novalidate:\n" + "\n".join(sorted(validating))
