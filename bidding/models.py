@@ -1,5 +1,7 @@
 """Tenders for a placement request: invitations, sealed bids, evaluation and the award."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -84,7 +86,7 @@ class Bid(models.Model):
     invitation = models.OneToOneField(Invitation, on_delete=models.PROTECT, related_name="bid")
     care_home = models.ForeignKey("providers.CareHome", on_delete=models.PROTECT, related_name="bids")
     provider = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="bids")
-    weekly_fee = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0.01)])
+    weekly_fee = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     earliest_start = models.DateField()
     needs_confirmed = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
