@@ -104,6 +104,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A session left idle inside a transaction (say its worker was killed while it waited on a
+    # lock) holds its locks until PostgreSQL ends it; 0 switches this off.
+    IDLE_IN_TRANSACTION_SECONDS = env.int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60)
+    if IDLE_IN_TRANSACTION_SECONDS < 0:
+        raise ImproperlyConfigured("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT must be 0 or a number of seconds.")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS * 1000}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organisations.User"

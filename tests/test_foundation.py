@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core.errors import ApplicationError
 from core.models import AuditEvent
@@ -307,3 +307,19 @@ def test_the_worker_emails_a_notification_once(celery_worker, broker_a, mailoutb
     assert [m.subject for m in mailoutbox] == ["Tender closed"]
     notification.refresh_from_db()
     assert notification.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_postgresql_ends_sessions_left_idle_in_a_transaction():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW idle_in_transaction_session_timeout")
+        assert cursor.fetchone()[0] == "10min"
+
+
+def test_the_idle_in_transaction_timeout_refuses_a_negative_value():
+    env = {**os.environ, "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT": "-1"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT" in result.stderr
