@@ -105,8 +105,9 @@ def closed_requests_past_retention(*, older_than: timedelta):
 
 
 def closed_requests_anonymise(*, older_than: timedelta, batch_size: int = 200, progress=None) -> int:
-    """Replace the person's case reference and needs on closed requests past retention, and the
-    reference and top-up payer on their placements; fees, dates, home and lot stay for finance.
+    """Replace the person's case reference and needs on closed requests past retention, the
+    reference and top-up payer on their placements, and every copy elsewhere (see `retention`);
+    fees, dates, home and lot stay for finance.
     Runs in batches, each in its own transaction; running again finds nothing left to do."""
     done = 0
     while True:
@@ -118,6 +119,12 @@ def closed_requests_anonymise(*, older_than: timedelta, batch_size: int = 200, p
             )
             if not batch:
                 return done
+            # Imported here: the retention module reads the apps built on placements.
+            from .retention import personal_details_remove
+
+            personal_details_remove(
+                requests=batch, anonymous={request.pk: f"{ANONYMISED_PREFIX}{request.pk}" for request in batch}
+            )
             for request in batch:
                 anonymous = f"{ANONYMISED_PREFIX}{request.pk}"
                 request.case_reference = anonymous

@@ -6,16 +6,28 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import CharField, JSONField, TextField
+from django.db.models.functions import Cast
 from django.test import override_settings
 from django.utils import timezone
 
+from bidding.services import tender_award
 from core.models import AuditEvent
 from placements.models import Placement, PlacementRequest
 from placements.services import ANONYMISED_NEEDS
 
-from .factories import CareHomeFactory, PaidPlacementFactory, PlacementRequestFactory
+from .factories import (
+    BidFactory,
+    CareHomeFactory,
+    InvitationFactory,
+    PaidPlacementFactory,
+    PlacementRequestFactory,
+    TenderFactory,
+    admitted_home,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +129,56 @@ def test_the_retention_setting_is_the_default_period(requests):
 def test_a_nonsense_period_is_refused():
     with pytest.raises(CommandError):
         call_command("anonymise_closed_requests", days=0, stdout=StringIO())
+
+
+def rows_mentioning(text: str) -> list[str]:
+    """Every text and JSON column of every table, searched for `text`."""
+    found = []
+    for model in apps.get_models():
+        columns = [f for f in model._meta.concrete_fields if isinstance(f, CharField | TextField | JSONField)]
+        for column in columns:
+            searched = model._default_manager.annotate(_as_text=Cast(column.name, TextField()))
+            for pk in searched.filter(_as_text__contains=text).values_list("pk", flat=True):
+                found.append(f"{model._meta.label}.{column.name} (row {pk})")
+    return found
+
+
+@pytest.fixture
+def awarded_long_ago(council_a, broker_a, provider_a, provider_user_a):
+    """A request tendered, awarded with a top-up paid by a relative, placed, and ended long ago."""
+    request = PlacementRequestFactory(
+        commissioner=council_a, created_by=broker_a, case_reference="MOS-771234", status="tendering"
+    )
+    tender = TenderFactory(
+        request=request,
+        opened_at=timezone.now() - timedelta(hours=3),
+        closes_at=timezone.now() - timedelta(hours=1),
+        max_weekly_rate=Decimal("840.00"),
+    )
+    home = admitted_home(council_a, provider=provider_a)
+    bid = BidFactory(invitation=InvitationFactory(tender=tender, care_home=home), weekly_fee=Decimal("900.00"))
+    tender_award(
+        actor=broker_a,
+        tender=tender,
+        bid=bid,
+        top_up_payer="Ms Daughter-Payer",
+        reason="Closest to the family.",
+    )
+    placement = Placement.objects.get(request=request)
+    Placement.objects.filter(pk=placement.pk).update(
+        start_date=timezone.localdate() - timedelta(days=900), end_date=timezone.localdate() - timedelta(days=500)
+    )
+    PlacementRequest.objects.filter(pk=request.pk).update(status="placed")
+    return request
+
+
+def test_no_copy_of_the_case_reference_or_payer_is_left_anywhere(awarded_long_ago):
+    assert rows_mentioning("MOS-771234"), "the journey should have copied the reference somewhere"
+    assert rows_mentioning("Ms Daughter-Payer")
+
+    run()
+
+    left = rows_mentioning("MOS-771234") + rows_mentioning("Ms Daughter-Payer")
+    assert not left, "\n".join(left)
+    placement = Placement.objects.get(request=awarded_long_ago)
+    assert placement.weekly_fee == Decimal("900.00") and placement.top_up_weekly_amount == Decimal("60.00")
