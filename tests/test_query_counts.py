@@ -5,12 +5,16 @@ more bids per tender. The same endpoint is read as the same kind of user of each
 count for the larger one must equal the count for the smaller one.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 
 from bidding.models import Tender
 from loadgen.generator import LoadGenerator, Sizes
@@ -152,6 +156,12 @@ API_CASES = [
     *[(Role.COMMISSIONER, f"/api/v1/dashboards/{name}/") for name in DASHBOARDS],
 ]
 
+# API lists that only signed-in people may use (API clients cannot manage API clients).
+SESSION_API_CASES = [
+    (Role.COMMISSIONER, "/api/v1/api-clients/"),
+    (Role.PROVIDER, "/api/v1/api-clients/"),
+]
+
 PAGE_CASES = [
     (Role.BROKER, "/broker/"),
     (Role.BROKER, "/broker/requests/"),
@@ -184,5 +194,65 @@ def test_api_list_endpoints_run_a_constant_number_of_queries(worlds, django_asse
     _compare(worlds, API_CASES, lambda world, role: world.api[role], django_assert_num_queries)
 
 
+def test_api_lists_for_signed_in_people_run_a_constant_number_of_queries(worlds, django_assert_num_queries):
+    _compare(worlds, SESSION_API_CASES, lambda world, role: world.page_client(role), django_assert_num_queries)
+
+
 def test_list_pages_run_a_constant_number_of_queries(worlds, django_assert_num_queries):
     _compare(worlds, PAGE_CASES, lambda world, role: world.page_client(role), django_assert_num_queries)
+
+
+def _shape(path: str) -> str:
+    """A path with its parameters blanked and its query dropped, to compare cases with routes."""
+    return re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])
+
+
+# Lists that have no case above, and why.
+NOT_COUNTED = {
+    "/api/v1/bench/ping/": "benchmark baseline, only in the benchmark settings",
+}
+
+
+def test_every_paginated_api_list_has_a_query_count_case():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    counted = {_shape(template) for _, template in API_CASES + SESSION_API_CASES}
+    missing = []
+    for path, operations in schema["paths"].items():
+        ok = operations.get("get", {}).get("responses", {}).get("200", {})
+        body = ok.get("content", {}).get("application/json", {}).get("schema", {})
+        is_list = body.get("type") == "array" or "Paginated" in body.get("$ref", "")
+        if is_list and _shape(path) not in counted and path not in NOT_COUNTED:
+            missing.append(path)
+    assert not missing, "Add a query-count case for: " + ", ".join(sorted(missing))
+
+
+def test_every_page_with_a_table_has_a_query_count_case():
+    world = World(13, SMALL, pick_provider=lambda providers: providers[0])
+    counted = {_shape(template) for _, template in PAGE_CASES}
+    missing, tables = [], set()
+    for pattern in _page_routes():
+        for role in (Role.BROKER, Role.COMMISSIONER, Role.PROVIDER):
+            response = world.page_client(role).get(pattern)
+            if response.status_code == 200 and b"<table" in response.content:
+                tables.add(pattern)
+                if pattern not in counted:
+                    missing.append(f"{pattern} as {role}")
+    assert not missing, "Add a query-count case for: " + ", ".join(sorted(missing))
+    assert len(tables) >= 12, f"only {sorted(tables)} show tables: is the data set empty?"
+
+
+def _page_routes() -> list[str]:
+    """Every page that takes no parameters."""
+    routes = []
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern) and "<" not in str(entry.pattern):
+                path = "/" + prefix + str(entry.pattern)
+                if not path.startswith(("/api/", "/admin/")) and "^" not in path:
+                    routes.append(path)
+
+    walk(get_resolver().url_patterns)
+    return sorted(set(routes))
