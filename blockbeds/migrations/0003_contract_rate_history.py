@@ -143,7 +143,20 @@ class Migration(migrations.Migration):
                 blank=True, help_text="The index the rate follows, e.g. CPI (12 months to January).", max_length=120
             ),
         ),
-        migrations.RunPython(copy_rates_into_history, copy_rates_back),
+        migrations.RunPython(copy_rates_into_history, migrations.RunPython.noop),
+        # Going back, the column comes back empty and is filled before it is required again.
+        migrations.AlterField(
+            model_name="blockcontract",
+            name="weekly_rate",
+            field=models.DecimalField(
+                decimal_places=2,
+                help_text="Per bed per week.",
+                max_digits=10,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+            ),
+        ),
+        migrations.RunPython(migrations.RunPython.noop, copy_rates_back),
         migrations.RemoveField(
             model_name="blockcontract",
             name="weekly_rate",
