@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DataError, IntegrityError, transaction
 
 from blockbeds.models import BlockContract, BlockContractRate
+from blockbeds.selectors import utilisation
 from blockbeds.services import block_contract_rate_record
 from contracts.models import FeePeriod, Uplift
 from contracts.payments import payment_schedule_build, period_parse
@@ -364,3 +365,20 @@ def test_the_uplift_page_previews_block_contracts_and_exports_them(as_user, coun
     csv = b"".join(client.get(f"/commissioner/uplifts/{uplift.pk}/?format=csv")).decode().splitlines()
     assert csv[0].endswith("block_contracts,block_old_weekly_total,block_new_weekly_total")
     assert csv[1] == "1,0,0.00,0.00,1,1424.68,1474.54"
+
+
+@pytest.mark.django_db
+def test_void_cost_on_the_utilisation_dashboard_uses_the_rate_of_each_day(council_a, commissioner_a, home_a):
+    contract = _contract(council_a, home_a, rate="700.00", beds=1)
+    block_contract_rate_record(
+        contract=contract,
+        actor=commissioner_a,
+        effective_from=dt.date(2026, 4, 20),
+        weekly_rate=D("770.00"),
+        reason="Agreed at contract review",
+    )
+    result = utilisation(
+        commissioner=council_a, at=dt.date(2026, 4, 6), date_from=dt.date(2026, 4, 6), date_to=dt.date(2026, 5, 3)
+    )
+    # 14 void days at 700.00 and 14 at 770.00: (9800 + 10780) / 7 = 2940.00.
+    assert (result.overall.void_bed_days, result.overall.void_cost) == (28, D("2940.00"))
