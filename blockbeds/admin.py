@@ -3,7 +3,7 @@ commissioner's pages), which keep bed states, placements and the history consist
 
 from django.contrib import admin
 
-from .models import BedEvent, BlockBed, BlockContract, BlockOfferDecline, Occupancy, OutOfService
+from .models import BedEvent, BlockBed, BlockContract, BlockContractRate, BlockOfferDecline, Occupancy, OutOfService
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,13 +29,29 @@ class BlockBedInline(admin.TabularInline):
         return False
 
 
+class BlockContractRateInline(admin.TabularInline):
+    """Rates are changed only through the services (uplifts and recorded new rates)."""
+
+    model = BlockContractRate
+    fields = ["effective_from", "weekly_rate", "reason", "basis", "uplift", "created_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(BlockContract)
 class BlockContractAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "commissioner", "care_home", "contract_type", "number_of_beds", "weekly_rate"]
-    list_filter = ["commissioner", "contract_type"]
+    list_display = ["reference", "commissioner", "care_home", "contract_type", "number_of_beds", "uplift_basis"]
+    list_filter = ["commissioner", "contract_type", "uplift_basis"]
     search_fields = ["reference", "care_home__name"]
     list_select_related = ["commissioner", "care_home"]
-    inlines = [BlockBedInline]
+    inlines = [BlockContractRateInline, BlockBedInline]
 
 
 @admin.register(BlockBed)

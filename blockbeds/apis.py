@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
 from organisations.models import ApiClient
 
-from .models import BlockContract
+from .models import BlockContract, BlockContractRate
 from .selectors import (
     BedState,
     bed_state,
@@ -56,12 +56,24 @@ class PartyOutput(serializers.Serializer):
     name = serializers.CharField()
 
 
+class BlockContractRateOutput(serializers.Serializer):
+    effective_from = serializers.DateField()
+    weekly_rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+    reason = serializers.ChoiceField(choices=BlockContractRate.Reason.choices)
+    basis = serializers.CharField()
+    uplift = serializers.IntegerField(source="uplift_id", allow_null=True)
+
+
 class BlockContractOutput(serializers.ModelSerializer):
     commissioner = PartyOutput()
     provider = PartyOutput()
     care_home = PartyOutput()
     lots = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField(help_text="Bed counts today, from the bed and occupancy records.")
+    weekly_rate = serializers.DecimalField(
+        max_digits=10, decimal_places=2, read_only=True, help_text="Per bed per week, in force today."
+    )
+    rates = BlockContractRateOutput(many=True, source="rate_history", help_text="The dated rate history, oldest first.")
 
     class Meta:
         model = BlockContract
@@ -75,9 +87,12 @@ class BlockContractOutput(serializers.ModelSerializer):
             "lots",
             "number_of_beds",
             "weekly_rate",
+            "rates",
             "start_date",
             "end_date",
+            "uplift_basis",
             "uplift_percentage",
+            "uplift_index",
             "uplift_rule",
             "counts",
         ]

@@ -138,6 +138,9 @@ def seed_block_contracts(stdout=None) -> list[BlockContract]:
             weekly_rate=spec.weekly_rate,
             start_date=start,
             end_date=end,
+            uplift_basis=BlockContract.UpliftBasis.FIXED_ANNUAL
+            if spec.contract_type == T.LONG_TERM
+            else BlockContract.UpliftBasis.NEGOTIATED,
             uplift_percentage=Decimal("4.50") if spec.contract_type == T.LONG_TERM else None,
             uplift_rule=spec.uplift,
         )
@@ -184,8 +187,8 @@ def seed_block_contracts(stdout=None) -> list[BlockContract]:
                 care_home=contract.care_home,
                 lot=lots[lot_number],
                 source=Placement.Source.BLOCK_BED,
-                weekly_fee=contract.weekly_rate,
-                council_weekly_amount=contract.weekly_rate,
+                weekly_fee=contract.rate_on(start),
+                council_weekly_amount=contract.rate_on(start),
                 top_up_weekly_amount=Decimal("0.00"),
                 start_date=start,
                 end_date=end - timedelta(days=1) if end else None,

@@ -8,7 +8,7 @@ from django import forms
 from lots.models import Lot
 from providers.models import CareHome
 
-from .models import BlockContract
+from .models import BlockContract, UpliftBasis
 
 
 def _helper(button: str) -> FormHelper:
@@ -48,14 +48,30 @@ class BlockContractForm(forms.Form):
         required=False,
         help_text="Leave blank if not yet known; you can set it for each bed later.",
     )
+    uplift_basis = forms.ChoiceField(
+        label="How the rate is uplifted",
+        choices=UpliftBasis.choices,
+        widget=forms.RadioSelect,
+        help_text=(
+            "Fixed: the percentage below from each anniversary of the start date. Index-linked: the "
+            "percentage of your index-linked fee uplifts for the contract's lot. As negotiated: only "
+            "when you record a new rate."
+        ),
+    )
     uplift_percentage = forms.DecimalField(
-        label="Yearly uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+        label="Fixed yearly uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    uplift_index = forms.CharField(
+        label="Index the rate follows",
+        required=False,
+        max_length=120,
+        help_text="For example: CPI, 12 months to January.",
     )
     uplift_rule = forms.CharField(
-        label="Uplift rule",
+        label="Other uplift terms",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For example: rate uplifted each April by the council's published inflationary uplift.",
+        help_text="Anything else agreed about uplifts, for the record.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -65,17 +81,51 @@ class BlockContractForm(forms.Form):
 
 
 class BlockContractEditForm(forms.Form):
-    weekly_rate = forms.DecimalField(label="Weekly rate per bed (£)", max_digits=10, decimal_places=2, min_value=0)
     end_date = DateInputField(label="Contract end")
-    uplift_percentage = forms.DecimalField(
-        label="Yearly uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    uplift_basis = forms.ChoiceField(
+        label="How the rate is uplifted",
+        choices=UpliftBasis.choices,
+        widget=forms.RadioSelect,
+        help_text=(
+            "Fixed: the percentage below from each anniversary of the start date. Index-linked: the "
+            "percentage of your index-linked fee uplifts for the contract's lot. As negotiated: only "
+            "when you record a new rate."
+        ),
     )
-    uplift_rule = forms.CharField(label="Uplift rule", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    uplift_percentage = forms.DecimalField(
+        label="Fixed yearly uplift (%)", required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    uplift_index = forms.CharField(
+        label="Index the rate follows",
+        required=False,
+        max_length=120,
+        help_text="For example: CPI, 12 months to January.",
+    )
+    uplift_rule = forms.CharField(
+        label="Other uplift terms",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Anything else agreed about uplifts, for the record.",
+    )
     reason = _reason("Reason for the change")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = _helper("Save changes")
+
+
+class BlockRateForm(forms.Form):
+    effective_from = DateInputField(label="New rate from", help_text="The first day paid at the new rate.")
+    weekly_rate = forms.DecimalField(label="New weekly rate per bed (£)", max_digits=10, decimal_places=2, min_value=0)
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example, the negotiation it settles. The provider sees it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Record new rate")
 
 
 class LiveDateForm(forms.Form):

@@ -111,7 +111,31 @@ def contracts_with_rows(queryset):
             ),
         ),
         "lots",
+        "rates",
     )
+
+
+def rate_segments(contract: BlockContract, start: date, end: date) -> list[tuple[date, date, Decimal]]:
+    """(first day, last day, weekly rate) for each rate in force within [start, end], both ends
+    inclusive; reads prefetched `rates`. Days before the first rate row take the first rate."""
+    history = contract.rate_history()
+    segments = []
+    for index, rate in enumerate(history):
+        rate_start = rate.effective_from if index else date.min
+        rate_end = history[index + 1].effective_from - ONE_DAY if index + 1 < len(history) else date.max
+        first, last = max(start, rate_start), min(end, rate_end)
+        if first <= last:
+            segments.append((first, last, rate.weekly_rate))
+    return segments
+
+
+def _cost_of_spans(contract: BlockContract, spans) -> Decimal:
+    """Bed-days in half-open spans at the rate of each day, / 7, rounded to the penny once."""
+    weekly_days = Decimal(0)
+    for start, end in spans:
+        for first, last, rate in rate_segments(contract, start, end - ONE_DAY):
+            weekly_days += rate * ((last - first).days + 1)
+    return (weekly_days / 7).quantize(PENNY, ROUND_HALF_UP)
 
 
 # Bed state from rows ------------------------------------------------------------------------
@@ -300,8 +324,8 @@ def _add_spans_to_periods(periods: list[Period], spans, attribute: str) -> None:
 def utilisation(*, commissioner, at: date, date_from: date, date_to: date, contracts=None) -> Utilisation:
     """Counts as at `at`, and bed-days, void cost and monthly occupancy over [date_from, date_to].
 
-    Void cost is each void bed-day at the contract's weekly rate / 7, rounded to the penny per
-    contract. A contract serving several lots counts under each of those lots, so the lot
+    Void cost is each void bed-day at the contract's weekly rate in force that day / 7, rounded
+    to the penny per contract. A contract serving several lots counts under each of those lots, so the lot
     rows can add up to more than the total.
     """
     if date_to < date_from:
@@ -314,16 +338,18 @@ def utilisation(*, commissioner, at: date, date_from: date, date_to: date, contr
     by_lot: dict[int, LotUtilisation] = {}
     for contract in contracts_with_rows(queryset.select_related("care_home", "provider")):
         counts = Counts()
+        void_spans = []
         for bed in contract.beds.all():
             bed.contract = contract
             counts.add_state(bed_state(bed, at))
             filled, void = bed_live_spans(bed, date_from, date_to)
             counts.filled_bed_days += _days(filled)
             counts.void_bed_days += _days(void)
+            void_spans += void
             _add_spans_to_periods(result.periods, filled, "filled_bed_days")
             _add_spans_to_periods(result.periods, filled + void, "live_bed_days")
         counts.live_bed_days = counts.filled_bed_days + counts.void_bed_days
-        counts.void_cost = (contract.weekly_rate * counts.void_bed_days / 7).quantize(PENNY, ROUND_HALF_UP)
+        counts.void_cost = _cost_of_spans(contract, void_spans)
         result.contracts.append(ContractUtilisation(contract=contract, counts=counts))
         result.overall.add(counts)
         for lot in contract.lots.all():
@@ -366,7 +392,7 @@ def void_live_beds(*, commissioner_ids, at: date) -> list[BlockBed]:
         .exclude(Exists(busy) | Exists(out) | Exists(suspended))
         .exclude(contract__care_home__current_rating__overall=RatingValue.INADEQUATE)
         .select_related("contract", "contract__care_home", "contract__provider")
-        .prefetch_related("contract__lots", "contract__care_home__specialisms")
+        .prefetch_related("contract__lots", "contract__care_home__specialisms", "contract__rates")
     )
 
 

@@ -7,17 +7,29 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from contracts.models import ServiceAgreement
 from contracts.services import agreement_create_for_placement, agreement_revise
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
+from core.notifications import notify_organisation
+from organisations.models import Role
 from organisations.permissions import is_broker, is_commissioner, is_council_user, is_provider_user, require
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission
 
-from .models import BedEvent, BlockBed, BlockContract, BlockOfferDecline, Occupancy, OutOfService
+from .models import (
+    BedEvent,
+    BlockBed,
+    BlockContract,
+    BlockContractRate,
+    BlockOfferDecline,
+    Occupancy,
+    OutOfService,
+    UpliftBasis,
+)
 from .selectors import block_offer_summaries, fitting_void_beds
 
 
@@ -61,12 +73,17 @@ def block_contract_create(
     start_date: date,
     end_date: date,
     live_from: date | None = None,
+    uplift_basis: str = UpliftBasis.NEGOTIATED,
     uplift_percentage: Decimal | None = None,
+    uplift_index: str = "",
     uplift_rule: str = "",
 ) -> BlockContract:
-    """A contract for the actor's commissioning body, with one bed row per contracted bed."""
+    """A contract for the actor's commissioning body, with one bed row per contracted bed and
+    its weekly rate as the first row of its rate history."""
     require(is_commissioner(actor), "Only commissioners manage block contracts.")
-    errors = {}
+    errors = _uplift_terms_errors(uplift_basis, uplift_percentage, uplift_index)
+    if weekly_rate < 0:
+        errors["weekly_rate"] = "Enter a weekly rate of 0 or more."
     if end_date < start_date:
         errors["end_date"] = "The contract must end on or after its start date."
     if live_from is not None and not (start_date <= live_from <= end_date):
@@ -86,14 +103,22 @@ def block_contract_create(
         reference=reference,
         contract_type=contract_type,
         number_of_beds=number_of_beds,
-        weekly_rate=weekly_rate,
         start_date=start_date,
         end_date=end_date,
-        uplift_percentage=uplift_percentage,
+        uplift_basis=uplift_basis,
+        uplift_percentage=uplift_percentage if uplift_basis == UpliftBasis.FIXED_ANNUAL else None,
+        uplift_index=uplift_index if uplift_basis == UpliftBasis.INDEX_LINKED else "",
         uplift_rule=uplift_rule,
         created_by=actor,
     )
     contract.lots.set(lots)
+    BlockContractRate.objects.create(
+        contract=contract,
+        effective_from=start_date,
+        weekly_rate=weekly_rate,
+        reason=BlockContractRate.Reason.INITIAL,
+        created_by=actor,
+    )
     beds = BlockBed.objects.bulk_create(
         BlockBed(contract=contract, label=f"{number:03d}", live_from=live_from)
         for number in range(1, number_of_beds + 1)
@@ -117,17 +142,32 @@ def block_contract_create(
             "start_date": start_date.isoformat(),
             "end_date": end_date.isoformat(),
             "lots": sorted(lot.number for lot in lots),
+            "uplift_basis": uplift_basis,
         },
     )
     return contract
 
 
-CONTRACT_EDITABLE_FIELDS = ("weekly_rate", "end_date", "uplift_percentage", "uplift_rule")
+def _uplift_terms_errors(basis: str, percentage: Decimal | None, index: str) -> dict:
+    errors = {}
+    if basis not in UpliftBasis.values:
+        errors["uplift_basis"] = "Choose how the rate is uplifted."
+    elif basis == UpliftBasis.FIXED_ANNUAL and (percentage is None or percentage <= 0):
+        errors["uplift_percentage"] = "Enter the yearly uplift percentage, more than 0."
+    elif basis == UpliftBasis.INDEX_LINKED and not (index or "").strip():
+        errors["uplift_index"] = "Name the index the rate follows."
+    return errors
+
+
+CONTRACT_EDITABLE_FIELDS = ("end_date", "uplift_basis", "uplift_percentage", "uplift_index", "uplift_rule")
 
 
 @transaction.atomic
 def block_contract_update(*, contract: BlockContract, actor, reason: str, **changes) -> BlockContract:
-    """Change the rate, end date or uplift terms; the reason and both values are audited."""
+    """Change the end date or uplift terms; the reason and both values are audited.
+
+    The weekly rate is not edited here: a new rate is a dated row (`block_contract_rate_record`).
+    """
     require(_is_commissioner_of(actor, contract), "Only the contract's commissioner can change it.")
     unknown = set(changes) - set(CONTRACT_EDITABLE_FIELDS)
     if unknown:
@@ -141,6 +181,19 @@ def block_contract_update(*, contract: BlockContract, actor, reason: str, **chan
             "The contract must end on or after its start date.",
             fields={"end_date": "The contract must end on or after its start date."},
         )
+    basis = changes.get("uplift_basis", contract.uplift_basis)
+    if basis != UpliftBasis.FIXED_ANNUAL:
+        changes["uplift_percentage"] = None
+    if basis != UpliftBasis.INDEX_LINKED:
+        changes["uplift_index"] = ""
+    errors = _uplift_terms_errors(
+        basis,
+        changes.get("uplift_percentage", contract.uplift_percentage),
+        changes.get("uplift_index", contract.uplift_index),
+    )
+    if errors:
+        raise ApplicationError("The uplift terms are not complete.", fields=errors)
+    changes = {name: value for name, value in changes.items() if getattr(contract, name) != value}
     before = {name: str(getattr(contract, name)) for name in changes}
     for name, value in changes.items():
         setattr(contract, name, value)
@@ -154,6 +207,62 @@ def block_contract_update(*, contract: BlockContract, actor, reason: str, **chan
         detail={"before": before, "after": {name: str(getattr(contract, name)) for name in changes}},
     )
     return contract
+
+
+@transaction.atomic
+def block_contract_rate_record(
+    *, contract: BlockContract, actor, effective_from: date, weekly_rate: Decimal, reason: str
+) -> BlockContractRate:
+    """A new weekly rate the commissioner has agreed for one contract, from a date.
+
+    It must start inside the contract and after the contract's latest rate, so rates already
+    used for payments are never rewritten. The provider is told.
+    """
+    require(_is_commissioner_of(actor, contract), "Only the contract's commissioner can change its rate.")
+    contract = BlockContract.objects.select_for_update().select_related("provider", "commissioner").get(pk=contract.pk)
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "Give the reason for the new rate."
+    if weekly_rate is None or weekly_rate < 0 or weekly_rate != weekly_rate.quantize(Decimal("0.01")):
+        errors["weekly_rate"] = "Enter a weekly rate in pounds and pence, 0 or more."
+    latest = contract.rates.order_by("-effective_from").first()
+    if not (contract.start_date <= effective_from <= contract.end_date):
+        errors["effective_from"] = f"Choose a date from {contract.start_date:%d/%m/%Y} to {contract.end_date:%d/%m/%Y}."
+    elif latest is not None and effective_from <= latest.effective_from:
+        errors["effective_from"] = f"Choose a date after {latest.effective_from:%d/%m/%Y}, when the latest rate starts."
+    if errors:
+        raise ApplicationError("The new rate cannot be recorded.", code="block_rate_invalid", fields=errors)
+    rate = BlockContractRate.objects.create(
+        contract=contract,
+        effective_from=effective_from,
+        weekly_rate=weekly_rate,
+        reason=BlockContractRate.Reason.NEGOTIATED,
+        basis=reason.strip(),
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="blockbeds.contract.rate_changed",
+        target=contract,
+        organisation=contract.commissioner,
+        reason=reason,
+        detail={
+            "effective_from": effective_from.isoformat(),
+            "before": str(latest.weekly_rate) if latest else None,
+            "after": str(weekly_rate),
+        },
+    )
+    notify_organisation(
+        organisation=contract.provider,
+        roles=[Role.PROVIDER],
+        verb="blockbeds.contract.rate_changed",
+        subject=f"New weekly rate for block contract {contract.reference}",
+        template="blockbeds/emails/rate_changed.txt",
+        context={"contract": contract, "rate": rate, "before": latest.weekly_rate if latest else None},
+        dedupe_key=f"blockbeds.rate.{rate.pk}",
+        link=reverse("blockbeds:contract_detail", args=[contract.pk]),
+    )
+    return rate
 
 
 # Bed states ---------------------------------------------------------------------------------
@@ -306,6 +415,7 @@ def block_bed_fill(*, bed: BlockBed, request: PlacementRequest, actor, start_dat
     _refuse_unless_fillable(bed=bed, request=request, start_date=start_date)
     contract = bed.contract
     home = contract.care_home
+    rate = contract.rate_on(start_date)
     now = timezone.now()
     placement = Placement.objects.create(
         commissioner_id=request.commissioner_id,
@@ -314,8 +424,8 @@ def block_bed_fill(*, bed: BlockBed, request: PlacementRequest, actor, start_dat
         care_home=home,
         lot_id=request.lot_id,
         source=Placement.Source.BLOCK_BED,
-        weekly_fee=contract.weekly_rate,
-        council_weekly_amount=contract.weekly_rate,
+        weekly_fee=rate,
+        council_weekly_amount=rate,
         top_up_weekly_amount=Decimal("0.00"),
         start_date=start_date,
         in_county=home.local_authority.lower() == request.commissioner.local_authority.lower(),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("block-contracts/utilisation/", views.utilisation_page, name="utilisation"),
     path("block-contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("block-contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
+    path("block-contracts/<int:pk>/rates/new/", views.contract_rate_new, name="contract_rate_new"),
     path("block-beds/<int:pk>/", views.bed_detail, name="bed_detail"),
     path("block-beds/<int:pk>/live/", views.bed_live, name="bed_live"),
     path("block-beds/<int:pk>/out-of-service/", views.bed_out_of_service, name="bed_out_of_service"),

@@ -22,6 +22,7 @@ from . import services
 from .forms import (
     BlockContractEditForm,
     BlockContractForm,
+    BlockRateForm,
     DeclineOfferForm,
     EndStayForm,
     FillForm,
@@ -125,6 +126,16 @@ def contract_detail(request, pk: int):
         bed.contract = contract
         beds.append((bed, bed_state(bed, today), current_occupancy(bed, today)))
     counts = counts_by_contract([contract], today)[contract.pk]
+    rates = list(contract.rates.select_related("uplift").order_by("effective_from"))
+    if request.GET.get("format") == "csv" and request.GET.get("table") == "rates":
+        return csv_response(
+            f"block-contract-{contract.reference}-rates.csv",
+            ["effective_from", "weekly_rate", "reason", "uplift", "basis"],
+            (
+                [r.effective_from, r.weekly_rate, r.get_reason_display(), r.uplift.name if r.uplift else "", r.basis]
+                for r in rates
+            ),
+        )
     if request.GET.get("format") == "csv":
         return csv_response(
             f"block-contract-{contract.reference}.csv",
@@ -146,6 +157,7 @@ def contract_detail(request, pk: int):
         "blockbeds/contract_detail.html",
         {
             "contract": contract,
+            "rates": rates,
             "beds": beds,
             "counts": counts,
             "today": today,
@@ -159,6 +171,7 @@ def contract_detail(request, pk: int):
 def contract_edit(request, pk: int):
     contract = block_contract_get(actor=request.user, pk=pk)
     initial = {name: getattr(contract, name) for name in services.CONTRACT_EDITABLE_FIELDS}
+    initial["uplift_percentage"] = initial["uplift_percentage"] or None
     form = BlockContractEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -175,6 +188,27 @@ def contract_edit(request, pk: int):
             return done
     return render(
         request, "blockbeds/form.html", {"form": form, "title": f"Change block contract {contract.reference}"}
+    )
+
+
+@role_required(Role.COMMISSIONER)
+def contract_rate_new(request, pk: int):
+    contract = block_contract_get(actor=request.user, pk=pk)
+    form = BlockRateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _run(
+            form,
+            request,
+            lambda: services.block_contract_rate_record(contract=contract, actor=request.user, **form.cleaned_data),
+            f"New weekly rate recorded for block contract {contract.reference}.",
+            reverse("blockbeds:contract_detail", args=[contract.pk]),
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "blockbeds/form.html",
+        {"form": form, "title": f"Record a new rate for block contract {contract.reference}", "contract": contract},
     )
 
 

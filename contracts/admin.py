@@ -55,6 +55,14 @@ class UpliftRuleInline(admin.TabularInline):
 
 @admin.register(Uplift)
 class UpliftAdmin(ReadOnlyAdmin):
-    list_display = ["name", "commissioner", "basis", "effective_from", "status", "placements_uplifted"]
+    list_display = [
+        "name",
+        "commissioner",
+        "basis",
+        "effective_from",
+        "status",
+        "placements_uplifted",
+        "block_contracts_uplifted",
+    ]
     list_filter = ["status", "basis", "commissioner"]
     inlines = [UpliftRuleInline]

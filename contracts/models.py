@@ -178,6 +178,7 @@ class Uplift(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     placements_uplifted = models.PositiveIntegerField(default=0)
+    block_contracts_uplifted = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-effective_from", "-id"]

@@ -6,8 +6,9 @@ out separately for the council's part and the third-party top-up, each rounded t
 (half up) once per line. The gross of a line is its council amount plus its top-up amount,
 and every total is the plain sum of its lines, so totals always reconcile to the penny.
 
-Block beds are paid at the contract's weekly rate for every day the bed is live (from its
-live date, within the contract's dates), filled or void. Placements filling block beds are
+Block beds are paid for every day the bed is live (from its live date, within the contract's
+dates), filled or void, at the contract's weekly rate in force that day: a rate change inside
+the period gives the bed one line per rate. Placements filling block beds are
 therefore not paid again as placements.
 """
 
@@ -20,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 
 from blockbeds.models import BlockBed, BlockContract, Occupancy
+from blockbeds.selectors import rate_segments
 from core.errors import ApplicationError
 from placements.models import Placement
 
@@ -185,6 +187,8 @@ def _days_filled(bed: BlockBed, start: dt.date, end: dt.date) -> int:
 
 
 def _block_bed_lines(period: Period, contracts) -> list[ScheduleLine]:
+    """One line per live bed per rate in force within the period, so a rate change inside the
+    period splits the bed's days pro rata; the filled/void note covers each line's own days."""
     lines = []
     for contract in contracts:
         lots = ", ".join(str(lot.number) for lot in contract.lots.all())
@@ -195,26 +199,27 @@ def _block_bed_lines(period: Period, contracts) -> list[ScheduleLine]:
             end = min(period.end, contract.end_date)
             if start > end:
                 continue
-            filled = _days_filled(bed, start, end)
-            days = (end - start).days + 1
-            note = "Void" if filled == 0 else ("Filled" if filled >= days else f"Filled {filled} of {days} days")
-            lines.append(
-                ScheduleLine(
-                    kind=ScheduleLine.BLOCK_BED,
-                    commissioner=contract.commissioner,
-                    provider=contract.provider,
-                    care_home=contract.care_home,
-                    reference=f"{contract.reference}/{bed.label}",
-                    lot=lots,
-                    start=start,
-                    end=end,
-                    weekly_fee=contract.weekly_rate,
-                    council_weekly=contract.weekly_rate,
-                    top_up_weekly=ZERO,
-                    note=note,
-                    bed_id=bed.pk,
+            for first, last, rate in rate_segments(contract, start, end):
+                filled = _days_filled(bed, first, last)
+                days = (last - first).days + 1
+                note = "Void" if filled == 0 else ("Filled" if filled >= days else f"Filled {filled} of {days} days")
+                lines.append(
+                    ScheduleLine(
+                        kind=ScheduleLine.BLOCK_BED,
+                        commissioner=contract.commissioner,
+                        provider=contract.provider,
+                        care_home=contract.care_home,
+                        reference=f"{contract.reference}/{bed.label}",
+                        lot=lots,
+                        start=first,
+                        end=last,
+                        weekly_fee=rate,
+                        council_weekly=rate,
+                        top_up_weekly=ZERO,
+                        note=note,
+                        bed_id=bed.pk,
+                    )
                 )
-            )
     return lines
 
 
@@ -234,6 +239,7 @@ def payment_schedule_build(
         .select_related("commissioner", "provider", "care_home")
         .prefetch_related(
             "lots",
+            "rates",
             Prefetch(
                 "beds",
                 queryset=BlockBed.objects.order_by("label").prefetch_related(

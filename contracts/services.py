@@ -11,6 +11,7 @@ from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from blockbeds.models import BlockContract, BlockContractRate, UpliftBasis
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent
@@ -349,18 +350,46 @@ class UpliftChange:
 
 
 @dataclass
+class BlockRateChange:
+    """A block contract's new weekly rate per bed under an uplift, from `effective_from`."""
+
+    contract: BlockContract
+    lot: Lot
+    effective_from: dt.date
+    old: Decimal
+    new: Decimal
+    basis: str
+
+    @property
+    def old_weekly_cost(self) -> Decimal:
+        return self.old * self.contract.number_of_beds
+
+    @property
+    def new_weekly_cost(self) -> Decimal:
+        return self.new * self.contract.number_of_beds
+
+
+@dataclass
 class LotTotals:
     lot: Lot
     count: int = 0
     old_weekly_total: Decimal = Decimal("0.00")
     new_weekly_total: Decimal = Decimal("0.00")
+    block_count: int = 0
+    block_old_weekly_total: Decimal = Decimal("0.00")
+    block_new_weekly_total: Decimal = Decimal("0.00")
 
 
 @dataclass
 class UpliftPreview:
+    """Placements: their weekly fees. Block contracts: the weekly cost of all their beds."""
+
     count: int = 0
     old_weekly_total: Decimal = Decimal("0.00")
     new_weekly_total: Decimal = Decimal("0.00")
+    block_count: int = 0
+    block_old_weekly_total: Decimal = Decimal("0.00")
+    block_new_weekly_total: Decimal = Decimal("0.00")
     lots: list[LotTotals] = field(default_factory=list)
 
 
@@ -412,8 +441,77 @@ def _uplift_changes(uplift: Uplift, queryset=None) -> Iterator[UpliftChange]:
             yield change
 
 
+# Block contracts follow their own uplift rules: see `blockbeds.models.UpliftBasis`.
+
+
+def _anniversary_on_or_after(start: dt.date, day: dt.date) -> dt.date:
+    """The first anniversary of `start` on or after `day` (29 February falls on 28 February)."""
+    for year in (day.year, day.year + 1):
+        try:
+            anniversary = start.replace(year=year)
+        except ValueError:
+            anniversary = dt.date(year, 2, 28)
+        if anniversary >= day:
+            return anniversary
+    raise AssertionError("unreachable: next year's anniversary is after the day")
+
+
+def _block_candidates(uplift: Uplift):
+    """The body's block contracts an uplift may change: running on or after its effective
+    date, with a rule other than "as negotiated"."""
+    return (
+        BlockContract.objects.filter(commissioner_id=uplift.commissioner_id, end_date__gte=uplift.effective_from)
+        .exclude(uplift_basis=UpliftBasis.NEGOTIATED)
+        .select_related("provider", "care_home")
+        .prefetch_related("lots", "rates")
+        .order_by("pk")
+    )
+
+
+def _block_change_for(contract: BlockContract, uplift: Uplift, rules: list[UpliftRule]) -> BlockRateChange | None:
+    """Fixed annual: the contract's own percentage from its next anniversary on or after the
+    uplift's date. Index-linked: an index-linked uplift's percentage for the contract's lot
+    (its lowest-numbered lot with a percentage rule), from the uplift's date. A new weekly rate
+    rule is for spot fees and does not apply to block rates. A contract whose rate already
+    changes on or after that date has had its uplift and is left alone."""
+    lots = sorted(contract.lots.all(), key=lambda lot: lot.number)
+    if not lots:
+        return None
+    if contract.uplift_basis == UpliftBasis.FIXED_ANNUAL:
+        day = _anniversary_on_or_after(contract.start_date, uplift.effective_from)
+        percentage, lot = contract.uplift_percentage, lots[0]
+        basis = f"{percentage}% on the anniversary of the contract"
+    elif contract.uplift_basis == UpliftBasis.INDEX_LINKED and uplift.basis == Uplift.Basis.INDEX_LINKED:
+        day = uplift.effective_from
+        matched = [(lot, _rule_for(rules, lot)) for lot in lots]
+        lot, rule = next(((lot, r) for lot, r in matched if r is not None and r.percentage is not None), (None, None))
+        if rule is None:
+            return None
+        percentage = rule.percentage
+        basis = f"{percentage}% index-linked ({contract.uplift_index})"
+    else:
+        return None
+    if not percentage or not (contract.start_date < day <= contract.end_date):
+        return None
+    history = contract.rate_history()
+    if not history or history[-1].effective_from >= day:
+        return None
+    old = contract.rate_on(day)
+    increase = _round(old * percentage / 100)
+    if increase <= 0:
+        return None
+    return BlockRateChange(contract, lot, day, old, old + increase, basis)
+
+
+def _block_changes(uplift: Uplift, contracts) -> list[BlockRateChange]:
+    rules = list(uplift.rules.all())
+    return [c for c in (_block_change_for(contract, uplift, rules) for contract in contracts) if c is not None]
+
+
 def uplift_preview(*, uplift: Uplift) -> UpliftPreview:
-    """How many placements the uplift changes, and the weekly cost before and after, per lot."""
+    """How many placements and block contracts the uplift changes, and the weekly cost before
+    and after, per lot. A block contract counts under the lot its rule was read from (its
+    lowest-numbered lot for a fixed annual uplift), with the cost of all its beds."""
     preview = UpliftPreview()
     lots: dict[int, LotTotals] = {}
     for change in _uplift_changes(uplift):
@@ -423,6 +521,12 @@ def uplift_preview(*, uplift: Uplift) -> UpliftPreview:
             summary.count += 1
             summary.old_weekly_total += change.old
             summary.new_weekly_total += change.new
+    for change in _block_changes(uplift, _block_candidates(uplift)):
+        totals = lots.setdefault(change.lot.pk, LotTotals(change.lot))
+        for summary in (preview, totals):
+            summary.block_count += 1
+            summary.block_old_weekly_total += change.old_weekly_cost
+            summary.block_new_weekly_total += change.new_weekly_cost
     preview.lots = sorted(lots.values(), key=lambda t: t.lot.number)
     return preview
 
@@ -490,18 +594,67 @@ def _uplift_apply_locked(uplift: Uplift, batch_size: int) -> None:
         count += len(changes)
         for change in changes:
             per_provider[change.placement.care_home.provider_id] += 1
+    block_per_provider: dict[int, int] = defaultdict(int)
+    block_ids = list(_block_candidates(uplift).values_list("pk", flat=True))
+    block_count = 0
+    for batch in _batches(block_ids, batch_size):
+        locked = _block_candidates(uplift).select_for_update(of=("self",)).filter(pk__in=batch)
+        changes = _block_changes(uplift, locked)
+        _apply_block_changes(uplift, changes, actor)
+        block_count += len(changes)
+        for change in changes:
+            block_per_provider[change.contract.provider_id] += 1
     uplift.status = Uplift.Status.APPLIED
     uplift.applied_at = timezone.now()
     uplift.placements_uplifted = count
-    uplift.save(update_fields=["status", "applied_at", "placements_uplifted"])
+    uplift.block_contracts_uplifted = block_count
+    uplift.save(update_fields=["status", "applied_at", "placements_uplifted", "block_contracts_uplifted"])
     audit_record(
         actor=actor,
         verb="contracts.uplift.applied",
         target=uplift,
         organisation=uplift.commissioner,
-        detail={"placements": count, "effective_from": str(uplift.effective_from)},
+        detail={
+            "placements": count,
+            "block_contracts": block_count,
+            "effective_from": str(uplift.effective_from),
+        },
     )
-    _notify_uplift(uplift, per_provider)
+    _notify_uplift(uplift, per_provider, block_per_provider)
+
+
+def _apply_block_changes(uplift: Uplift, changes: list[BlockRateChange], actor) -> None:
+    """New rate rows (the unique (uplift, contract) row backs up the claim on the uplift) and
+    an audit event per contract."""
+    BlockContractRate.objects.bulk_create(
+        BlockContractRate(
+            contract=c.contract,
+            effective_from=c.effective_from,
+            weekly_rate=c.new,
+            reason=BlockContractRate.Reason.UPLIFT,
+            basis=c.basis,
+            uplift=uplift,
+            created_by=actor,
+        )
+        for c in changes
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            organisation=uplift.commissioner,
+            verb="blockbeds.contract.rate_uplifted",
+            target_type=BlockContract._meta.label_lower,
+            target_id=str(c.contract.pk),
+            detail={
+                "uplift": uplift.pk,
+                "effective_from": str(c.effective_from),
+                "before": str(c.old),
+                "after": str(c.new),
+                "basis": c.basis,
+            },
+        )
+        for c in changes
+    )
 
 
 def _apply_changes(uplift: Uplift, changes: list[UpliftChange], actor) -> None:
@@ -560,17 +713,21 @@ def _agreements_revise_for_uplift(uplift: Uplift, placements: list[Placement], a
     )
 
 
-def _notify_uplift(uplift: Uplift, per_provider: dict[int, int]) -> None:
+def _notify_uplift(uplift: Uplift, per_provider: dict[int, int], block_per_provider: dict[int, int]) -> None:
     from organisations.models import Organisation
 
-    for provider in Organisation.objects.filter(pk__in=per_provider):
+    for provider in Organisation.objects.filter(pk__in={*per_provider, *block_per_provider}):
         notify_organisation(
             organisation=provider,
             roles=[Role.PROVIDER],
             verb="contracts.uplift.applied",
             subject=f"Fee uplift from {uplift.effective_from:%d %B %Y}: {uplift.commissioner.name}",
             template="contracts/emails/uplift_applied.txt",
-            context={"uplift": uplift, "placements": per_provider[provider.pk]},
+            context={
+                "uplift": uplift,
+                "placements": per_provider.get(provider.pk, 0),
+                "block_contracts": block_per_provider.get(provider.pk, 0),
+            },
             dedupe_key=f"contracts.uplift.{uplift.pk}.applied",
-            link=reverse("contracts:agreements"),
+            link=reverse("contracts:agreements" if per_provider.get(provider.pk) else "blockbeds:contract_list"),
         )

@@ -143,7 +143,16 @@ def uplifts(request):
     if request.GET.get("format") == "csv":
         return csv_response(
             "fee-uplifts.csv",
-            ["name", "basis", "effective_from", "rules", "status", "placements_uplifted", "applied_at"],
+            [
+                "name",
+                "basis",
+                "effective_from",
+                "rules",
+                "status",
+                "placements_uplifted",
+                "block_contracts_uplifted",
+                "applied_at",
+            ],
             (
                 [
                     u.name,
@@ -152,6 +161,7 @@ def uplifts(request):
                     "; ".join(str(r) for r in u.rules.all()),
                     u.get_status_display(),
                     u.placements_uplifted,
+                    u.block_contracts_uplifted,
                     timezone.localtime(u.applied_at).isoformat() if u.applied_at else "",
                 ]
                 for u in rows
@@ -187,8 +197,27 @@ def uplift_detail(request, pk: int):
     if preview is not None and request.GET.get("format") == "csv":
         return csv_response(
             f"uplift-{uplift.pk}-preview.csv",
-            ["lot", "placements", "old_weekly_total", "new_weekly_total"],
-            [[t.lot.number, t.count, t.old_weekly_total, t.new_weekly_total] for t in preview.lots],
+            [
+                "lot",
+                "placements",
+                "old_weekly_total",
+                "new_weekly_total",
+                "block_contracts",
+                "block_old_weekly_total",
+                "block_new_weekly_total",
+            ],
+            [
+                [
+                    t.lot.number,
+                    t.count,
+                    t.old_weekly_total,
+                    t.new_weekly_total,
+                    t.block_count,
+                    t.block_old_weekly_total,
+                    t.block_new_weekly_total,
+                ]
+                for t in preview.lots
+            ],
         )
     return render(
         request,

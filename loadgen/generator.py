@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from bidding.models import Award, Bid, Invitation, Tender
-from blockbeds.models import BlockBed, BlockContract
+from blockbeds.models import BlockBed, BlockContract, BlockContractRate
 from lots.models import Lot, LotRules
 from lots.reference import DEFAULT_GUIDE_FEES
 from organisations.models import Organisation, Role, User
@@ -452,21 +452,25 @@ class LoadGenerator:
 
     def _block_contracts(self) -> None:
         contracts = []
+        rates = []
         lots_for = []
         for council in self.councils:
             homes = council.homes_by_lot.get(1) or council.homes
             for number in range(max(1, len(council.homes) // 40)):
                 home = self.homes[self.random.choice(homes) - self.homes[0].pk]
                 start = self.today - timedelta(days=self.random.randrange(30, 700))
+                # Drawn in this order so that a seed produces the same data as before rates had a history.
+                contract_type = self._pick([("long_term", 6), ("respite", 2), ("winter_pressure", 2)])
+                number_of_beds = self.random.randint(2, 10)
+                rates.append(self._fee(6 if home.nursing else 1, 0.05))
                 contracts.append(
                     BlockContract(
                         commissioner_id=council.pk,
                         provider_id=home.provider_id,
                         care_home_id=home.pk,
                         reference=f"BLK-{self.seed}-{council.pk}-{number}",
-                        contract_type=self._pick([("long_term", 6), ("respite", 2), ("winter_pressure", 2)]),
-                        number_of_beds=self.random.randint(2, 10),
-                        weekly_rate=self._fee(6 if home.nursing else 1, 0.05),
+                        contract_type=contract_type,
+                        number_of_beds=number_of_beds,
                         start_date=start,
                         end_date=start + timedelta(days=self.random.choice([365, 730, 1095])),
                         created_by_id=council.commissioner_id,
@@ -474,6 +478,13 @@ class LoadGenerator:
                 )
                 lots_for.append(self.lots[6 if home.nursing else 1].pk)
         BlockContract.objects.bulk_create(contracts, batch_size=2000)
+        BlockContractRate.objects.bulk_create(
+            [
+                BlockContractRate(contract_id=c.pk, effective_from=c.start_date, weekly_rate=rate, reason="initial")
+                for c, rate in zip(contracts, rates, strict=True)
+            ],
+            batch_size=2000,
+        )
         through = BlockContract.lots.through
         through.objects.bulk_create(
             [through(blockcontract_id=c.pk, lot_id=lot) for c, lot in zip(contracts, lots_for, strict=True)]

@@ -163,9 +163,16 @@ class BlockContractFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"BLK-{n:04d}")
     contract_type = "long_term"
     number_of_beds = 1
-    weekly_rate = Decimal("700.00")
     start_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
     end_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
+
+    @factory.post_generation
+    def weekly_rate(obj, create, extracted, **kwargs):
+        """The first row of the rate history, from the start date (700.00 unless given)."""
+        if create:
+            obj.rates.create(
+                effective_from=obj.start_date, weekly_rate=extracted or Decimal("700.00"), reason="initial"
+            )
 
     @factory.post_generation
     def lot_numbers(obj, create, extracted, **kwargs):

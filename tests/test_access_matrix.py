@@ -125,6 +125,7 @@ MATRIX = {
     "blockbeds:contract_create": ("GET", [], "in  403 200 403 200 403 403 in  in  in  in  in"),
     "blockbeds:contract_detail": ("GET", ['contract'], "in  200 200 404 404 200 404 in  in  in  in  in"),
     "blockbeds:contract_edit": ("GET", ['contract'], "in  403 200 403 404 403 403 in  in  in  in  in"),
+    "blockbeds:contract_rate_new": ("GET", ['contract'], "in  403 200 403 404 403 403 in  in  in  in  in"),
     "blockbeds:contract_list": ("GET", [], "in  200 200 200 200 200 200 in  in  in  in  in"),
     "blockbeds:occupancy_end": ("GET", ['occupancy'], "in  200 403 404 403 200 404 in  in  in  in  in"),
     "blockbeds:offer_decline": ("GET", ['offer_request'], "in  200 403 404 403 403 403 in  in  in  in  in"),

@@ -63,6 +63,13 @@ def request_a(council_a, broker_a):
 
 @pytest.mark.django_db
 class TestFill:
+    def test_a_fill_takes_the_rate_in_force_on_its_start_date(self, contract, bed, request_a, broker_a):
+        contract.rates.create(
+            effective_from=TODAY() + timedelta(days=1), weekly_rate=Decimal("760.00"), reason="negotiated"
+        )
+        occupancy = block_bed_fill(bed=bed, request=request_a, actor=broker_a, start_date=TODAY() + timedelta(days=1))
+        assert occupancy.placement.weekly_fee == Decimal("760.00")
+
     def test_placing_in_a_void_bed_creates_the_placement_at_the_contract_rate_and_stamps_sourced_at(
         self, bed, request_a, broker_a
     ):

@@ -130,6 +130,7 @@ class TestCommissionerPages:
                 **date_fields("start_date", start),
                 **date_fields("end_date", start + timedelta(days=180)),
                 **date_fields("live_from", start + timedelta(days=3)),
+                "uplift_basis": "fixed_annual",
                 "uplift_percentage": "3.5",
                 "uplift_rule": "Each April",
             },
@@ -137,6 +138,10 @@ class TestCommissionerPages:
         assert response.status_code == 302, response.content.decode()
         contract = BlockContract.objects.get(reference="WP-2026-01")
         assert contract.provider_id == provider_a.pk
+        assert contract.uplift_basis == "fixed_annual" and contract.uplift_percentage == Decimal("3.50")
+        assert list(contract.rates.values_list("effective_from", "weekly_rate", "reason")) == [
+            (start, Decimal("812.40"), "initial")
+        ]
         assert contract.beds.count() == 4
         assert set(contract.beds.values_list("live_from", flat=True)) == {start + timedelta(days=3)}
         assert AuditEvent.objects.filter(verb="blockbeds.contract.created", target_id=str(contract.pk)).exists()
@@ -144,21 +149,61 @@ class TestCommissionerPages:
     def test_a_broker_cannot_create_contracts(self, as_user, broker_a):
         assert as_user(broker_a).get("/block-contracts/new/").status_code == 403
 
-    def test_changing_the_rate_needs_a_reason_and_is_audited(self, as_user, commissioner_a, contract_a):
+    def test_changing_the_uplift_terms_needs_a_reason_and_is_audited(self, as_user, commissioner_a, contract_a):
         client = as_user(commissioner_a)
         form = {
-            "weekly_rate": "750.00",
             **date_fields("end_date", contract_a.end_date),
+            "uplift_basis": "index_linked",
             "uplift_percentage": "",
+            "uplift_index": "CPI, 12 months to January",
             "uplift_rule": "",
         }
         assert client.post(f"/block-contracts/{contract_a.pk}/edit/", {**form, "reason": ""}).status_code == 200
-        response = client.post(f"/block-contracts/{contract_a.pk}/edit/", {**form, "reason": "April uplift"})
+        missing_index = client.post(
+            f"/block-contracts/{contract_a.pk}/edit/", {**form, "uplift_index": "", "reason": "Renegotiated"}
+        )
+        assert missing_index.status_code == 200
+        assert "Name the index the rate follows." in missing_index.content.decode()
+        response = client.post(f"/block-contracts/{contract_a.pk}/edit/", {**form, "reason": "Renegotiated"})
         assert response.status_code == 302
         contract_a.refresh_from_db()
-        assert contract_a.weekly_rate == Decimal("750.00")
+        assert contract_a.uplift_basis == "index_linked"
+        assert contract_a.weekly_rate == Decimal("700.00")
         event = AuditEvent.objects.get(verb="blockbeds.contract.updated")
-        assert event.detail == {"before": {"weekly_rate": "700.00"}, "after": {"weekly_rate": "750.00"}}
+        assert event.detail == {
+            "before": {"uplift_basis": "negotiated", "uplift_index": ""},
+            "after": {"uplift_basis": "index_linked", "uplift_index": "CPI, 12 months to January"},
+        }
+
+    def test_a_new_rate_is_a_dated_row_that_needs_a_reason(self, as_user, commissioner_a, contract_a):
+        client = as_user(commissioner_a)
+        url = f"/block-contracts/{contract_a.pk}/rates/new/"
+        form = {**date_fields("effective_from", TODAY() + timedelta(days=7)), "weekly_rate": "745.10"}
+        refused = client.post(url, {**form, "reason": ""})
+        assert refused.status_code == 200 and "govuk-error-summary" in refused.content.decode()
+        assert client.post(url, {**form, "reason": "Agreed at contract review"}).status_code == 302
+        assert list(contract_a.rates.values_list("effective_from", "weekly_rate", "reason")) == [
+            (contract_a.start_date, Decimal("700.00"), "initial"),
+            (TODAY() + timedelta(days=7), Decimal("745.10"), "negotiated"),
+        ]
+        page = client.get(f"/block-contracts/{contract_a.pk}/").content.decode()
+        assert "£745.10" in page and "Agreed at contract review" in page
+        rates_csv = b"".join(client.get(f"/block-contracts/{contract_a.pk}/?format=csv&table=rates")).decode()
+        assert "745.10" in rates_csv and rates_csv.startswith("effective_from,weekly_rate")
+
+    def test_the_provider_sees_its_own_contract_rates_only(self, as_user, api_as, provider_a, provider_user_a):
+        own = BlockContractFactory(care_home=CareHomeFactory(provider=provider_user_a.organisation), beds=1)
+        other = BlockContractFactory(weekly_rate=Decimal("999.99"), beds=1)
+        client = as_user(provider_user_a)
+        assert "£700.00" in client.get(f"/block-contracts/{own.pk}/").content.decode()
+        assert client.get(f"/block-contracts/{other.pk}/").status_code == 404
+        assert client.get(f"/block-contracts/{other.pk}/?format=csv&table=rates").status_code == 404
+        assert client.get(f"/block-contracts/{own.pk}/rates/new/").status_code == 403
+        listed = api_as(provider_a, scopes=["read"]).get("/api/v1/block-contracts/").json()
+        results = listed["results"] if isinstance(listed, dict) else listed
+        assert [c["id"] for c in results] == [own.pk]
+        assert results[0]["rates"][0]["weekly_rate"] == "700.00"
+        assert "999.99" not in str(listed)
 
     def test_utilisation_page_shows_figures_an_accessible_chart_and_csv(self, as_user, commissioner_a, contract_a):
         client = as_user(commissioner_a)

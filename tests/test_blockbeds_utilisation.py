@@ -200,5 +200,6 @@ def test_bed_state_reads_the_rows(january):
 
 
 def test_utilisation_reads_a_fixed_number_of_queries(january, council_a, django_assert_max_num_queries):
-    with django_assert_max_num_queries(5):
+    # Contracts, then their beds, occupancies, out-of-service periods, lots and dated rates.
+    with django_assert_max_num_queries(6):
         run(council_a)

@@ -31,6 +31,7 @@ def test_tiny_scale_makes_the_scaled_counts_and_prints_progress(loaded):
     assert Bid.objects.filter(tender__status=Tender.Status.NO_BIDS).count() == 0
     assert Bid.objects.count() > 100 * 3
     assert BlockContract.objects.exists() and BlockBed.objects.exists()
+    assert not BlockContract.objects.filter(rates__isnull=True).exists(), "every block contract has a rate"
     assert Vacancy.objects.exists()
     assert LotRules.objects.count() == 10 * Organisation.objects.filter(kind="council").count()
     assert "care homes: 15" in loaded

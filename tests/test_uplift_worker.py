@@ -17,7 +17,7 @@ from contracts.models import FeePeriod, ServiceAgreement, Uplift
 from contracts.services import agreement_create_for_placement, uplift_apply, uplift_create, uplift_queue
 from placements.models import Placement
 
-from .factories import CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
+from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
 
 D = Decimal
 APRIL = dt.date(2026, 4, 6)
@@ -62,6 +62,15 @@ def test_a_queued_uplift_is_applied_by_the_worker(
     celery_worker, council_a, commissioner_a, broker_a, provider_a, provider_user_a
 ):
     uplift, _ = _uplift_with_placements(commissioner_a, broker_a, council_a, provider_a)
+    block = BlockContractFactory(
+        commissioner=council_a,
+        care_home=CareHomeFactory(provider=provider_a),
+        weekly_rate=D("750.00"),
+        uplift_basis="index_linked",
+        uplift_index="CPI",
+        start_date=dt.date(2025, 1, 1),
+        beds=1,
+    )
 
     uplift_queue(uplift=uplift, actor=commissioner_a)
 
@@ -72,6 +81,12 @@ def test_a_queued_uplift_is_applied_by_the_worker(
         D("834.08"),
         D("835.12"),
     ]
+    # The block contract is uplifted in the same task: 750.00 + 4% = 780.00 from the uplift's date.
+    assert list(block.rates.order_by("effective_from").values_list("effective_from", "weekly_rate")) == [
+        (dt.date(2025, 1, 1), D("750.00")),
+        (APRIL, D("780.00")),
+    ]
+    assert Uplift.objects.get(pk=uplift.pk).block_contracts_uplifted == 1
 
 
 def _test_database_dsn() -> str:
