@@ -2,9 +2,9 @@
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
 
+from core.forms import form_helper
 from lots.models import Lot
 from providers.models import CareHome
 
@@ -12,10 +12,7 @@ from .models import BlockContract, UpliftBasis
 
 
 def _helper(button: str) -> FormHelper:
-    helper = FormHelper()
-    helper.label_size = Size.SMALL
-    helper.add_input(Submit("submit", button))
-    return helper
+    return form_helper(button)
 
 
 def _reason(label: str, required: bool = True) -> forms.CharField:

@@ -1,10 +1,9 @@
 from decimal import Decimal
 
 from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
 
+from core.forms import form_helper
 from lots.models import ClientGroup, Lot
 
 from .models import Uplift
@@ -47,9 +46,7 @@ class UpliftForm(forms.Form):
                 min_value=Decimal("0.01"),
                 help_text="Fees below this rate rise to it.",
             )
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Save and preview"))
+        self.helper = form_helper("Save and preview")
 
     def clean(self):
         cleaned = super().clean()
@@ -81,10 +78,7 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "get"
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Show schedule"))
+        self.helper = form_helper("Show schedule", method="get")
 
 
 class FeeChangeForm(forms.Form):
@@ -99,9 +93,7 @@ class FeeChangeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Record fee change"))
+        self.helper = form_helper("Record fee change")
 
 
 class PlacementEndForm(forms.Form):
@@ -110,6 +102,4 @@ class PlacementEndForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Record the end"))
+        self.helper = form_helper("Record the end")

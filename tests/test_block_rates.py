@@ -17,7 +17,7 @@ from contracts.services import uplift_apply, uplift_create, uplift_preview, upli
 from core.errors import ApplicationError
 from core.models import AuditEvent, Notification
 
-from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
+from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, lot
 
 D = Decimal
 # Monday 6 April 2026; the four-week period 2026-W15/4 runs to Sunday 3 May (28 days).
@@ -210,11 +210,6 @@ class TestUpliftRules:
         notices = Notification.objects.filter(verb="contracts.uplift.applied")
         assert [n.recipient_id for n in notices] == [provider_user_a.pk]
         assert "1 of your block contracts have a new weekly rate" in notices[0].body
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,12 +9,7 @@ from django.utils import timezone
 from blockbeds.services import block_bed_fill
 
 from .browser import share_session
-from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory, ensure_reference_data
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
+from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory
 
 
 def sign_in(page, live_server, user):

@@ -31,7 +31,6 @@ from .factories import (
     BlockContractFactory,
     BlockRequestFactory,
     CareHomeFactory,
-    ensure_reference_data,
 )
 
 TODAY = timezone.localdate
@@ -309,11 +308,6 @@ def test_the_database_refuses_two_overlapping_occupancies_of_one_bed(bed, counci
         Occupancy.objects.create(
             bed=bed, placement=placement("C"), start_date=date(2026, 4, 1), end_date=date(2026, 4, 2)
         )
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ from contracts.services import (
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent, Notification
 
-from .factories import CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
+from .factories import CareHomeFactory, PaidPlacementFactory, lot
 
 D = Decimal
 
@@ -64,11 +64,6 @@ def test_agreement_is_generated_once_per_placement_with_parties_and_fee_split(pl
     assert list(placement.fee_periods.values_list("effective_from", "weekly_fee")) == [
         (dt.date(2026, 3, 2), D("905.50"))
     ]
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,16 +17,11 @@ from contracts.models import FeePeriod, ServiceAgreement, Uplift
 from contracts.services import agreement_create_for_placement, uplift_apply, uplift_create, uplift_queue
 from placements.models import Placement
 
-from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
+from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, lot
 
 D = Decimal
 APRIL = dt.date(2026, 4, 6)
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 def _wait_for(predicate, what: str, seconds: float = 60):

@@ -21,7 +21,7 @@ from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent, Notification
 from placements.models import Placement
 
-from .factories import CareHomeFactory, PaidPlacementFactory, ensure_reference_data, lot
+from .factories import CareHomeFactory, PaidPlacementFactory, lot
 
 D = Decimal
 APRIL = dt.date(2026, 4, 6)
@@ -187,11 +187,6 @@ def test_the_database_refuses_a_second_fee_period_from_the_same_uplift(council_a
             reason=FeePeriod.Reason.UPLIFT,
             uplift=uplift,
         )
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    ensure_reference_data()
 
 
 @pytest.mark.django_db(transaction=True)
