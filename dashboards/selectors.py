@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 from django.utils import timezone
 
 from bidding.models import Award, Bid, Tender
+from contracts.models import FeePeriod
 from lots.models import ClientGroup, Lot, LotRules, Setting
 from organisations.models import COMMISSIONING_ROLES, Organisation, Role
 from placements.models import Placement, PlacementRequest
@@ -358,8 +359,21 @@ class MeanWeeklyCost:
             yield [month_label(month), *(as_text(c.mean) or "" for c in [*cells, total])]
 
 
+def _fee_on_last_day_in(month: date, last: date):
+    """The weekly fee in force on a placement's last day in the month (the month's last day, or
+    the day the placement ended): from its fee history once it has one, else its agreed fee."""
+    day = Least(Value(last), Coalesce(OuterRef("end_date"), Value(last)))
+    in_force = (
+        FeePeriod.objects.filter(placement_id=OuterRef("pk"), effective_from__lte=day)
+        .order_by("-effective_from")
+        .values("weekly_fee")[:1]
+    )
+    return Coalesce(Subquery(in_force), F("weekly_fee"))
+
+
 def mean_weekly_cost(*, commissioner: Organisation, month_from: date, month_to: date) -> MeanWeeklyCost:
-    """Mean gross weekly fee of the placements active at any time in each month.
+    """Mean gross weekly fee of the placements active at any time in each month, each at the fee
+    in force on its last day in that month, so uplifts and fee changes count from their date.
 
     One grouped query with a pair of filtered aggregates per month. Imported history without
     a known fee is stored with a zero fee and left out of the means.
@@ -367,9 +381,10 @@ def mean_weekly_cost(*, commissioner: Organisation, month_from: date, month_to: 
     months = months_between(month_from, month_to)
     aggregates = {}
     for index, month in enumerate(months):
-        active = _active_in(month, next_month(month) - timedelta(days=1))
+        last = next_month(month) - timedelta(days=1)
+        active = _active_in(month, last)
         aggregates[f"n{index}"] = Count("id", filter=active)
-        aggregates[f"fees{index}"] = Sum("weekly_fee", filter=active)
+        aggregates[f"fees{index}"] = Sum(_fee_on_last_day_in(month, last), filter=active)
     grouped = {
         entry["lot__client_group"]: entry
         for entry in Placement.objects.filter(commissioner=commissioner, weekly_fee__gt=0)

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from bidding.models import Award, Bid, Tender
+from contracts.services import fee_change_record
 from lots.models import LotRules
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission
@@ -93,6 +94,30 @@ def test_mean_weekly_cost_averages_placements_active_in_each_month(council_a, co
     learning = [month["client_groups"][2] for month in body["months"]]
     assert [lg["mean_weekly_cost"] for lg in learning] == ["1700.00", None, None]
     assert body["months"][0]["total"] == {"placements": 2, "mean_weekly_cost": "1250.00"}
+
+
+@pytest.mark.django_db
+def test_mean_weekly_cost_counts_each_fee_change_from_the_month_it_takes_effect(
+    council_a, broker_a, commissioner_a, as_user
+):
+    first = make_placement(council_a, 1, "800.00", date(2023, 1, 10))
+    second = make_placement(council_a, 1, "1000.00", date(2023, 1, 2), date(2023, 3, 10))
+    Placement.objects.bulk_create([first, second])
+    # From 1 March the first costs 880; the second's change on 20 March comes after it ended.
+    fee_change_record(
+        placement=first, actor=broker_a, effective_from=date(2023, 3, 1), council_weekly_amount=Decimal("880.00")
+    )
+    fee_change_record(
+        placement=second, actor=broker_a, effective_from=date(2023, 2, 15), council_weekly_amount=Decimal("1100.00")
+    )
+
+    body = api(as_user(commissioner_a), "/api/v1/dashboards/mean-weekly-cost/?from=2023-01&to=2023-04")
+
+    older = [month["client_groups"][0] for month in body["months"]]
+    # January 800 and 1000; February 800 and 1100; March 880 and 1100 (its last day, the 10th);
+    # April 880 alone.
+    assert [o["mean_weekly_cost"] for o in older] == ["900.00", "950.00", "990.00", "880.00"]
+    assert [o["placements"] for o in older] == [2, 2, 2, 1]
 
 
 @pytest.mark.django_db
