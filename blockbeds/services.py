@@ -240,6 +240,10 @@ def block_contract_rate_record(
         basis=reason.strip(),
         created_by=actor,
     )
+    # Imported here: contracts builds on blockbeds.
+    from contracts.services import block_placement_fees_follow
+
+    block_placement_fees_follow(contract=contract, effective_from=effective_from, weekly_rate=weekly_rate, actor=actor)
     audit_record(
         actor=actor,
         verb="blockbeds.contract.rate_changed",

@@ -638,6 +638,10 @@ def _apply_block_changes(uplift: Uplift, changes: list[BlockRateChange], actor) 
         )
         for c in changes
     )
+    for c in changes:
+        block_placement_fees_follow(
+            contract=c.contract, effective_from=c.effective_from, weekly_rate=c.new, actor=actor, uplift=uplift
+        )
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor,
@@ -655,6 +659,79 @@ def _apply_block_changes(uplift: Uplift, changes: list[BlockRateChange], actor) 
         )
         for c in changes
     )
+
+
+def block_placement_fees_follow(
+    *, contract: BlockContract, effective_from: dt.date, weekly_rate: Decimal, actor, uplift: Uplift | None = None
+) -> list[Placement]:
+    """A block contract's new rate reaches the placements in its beds: each placement that
+    started before the date and is still in its bed then gets a fee period from that date and
+    a new agreement version. Payments do not change (block beds are paid by the bed); the fee
+    history is what the dashboards read. Runs inside the caller's transaction."""
+    in_bed = (
+        Placement.objects.filter(block_occupancy__bed__contract=contract, start_date__lt=effective_from)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=effective_from))
+        .filter(Q(block_occupancy__end_date__isnull=True) | Q(block_occupancy__end_date__gte=effective_from))
+        .annotate(latest_fee_from=Max("fee_periods__effective_from"))
+        .filter(Q(latest_fee_from__isnull=True) | Q(latest_fee_from__lt=effective_from))
+    )
+    ids = list(in_bed.values_list("pk", flat=True))
+    placements = list(
+        Placement.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("lot", "care_home__provider", "commissioner")
+        .order_by("pk")
+    )
+    if not placements:
+        return []
+    with_history = set(
+        FeePeriod.objects.filter(placement__in=placements).values_list("placement_id", flat=True).distinct()
+    )
+    FeePeriod.objects.bulk_create(_initial_period(p, actor) for p in placements if p.pk not in with_history)
+    reason = FeePeriod.Reason.UPLIFT if uplift else FeePeriod.Reason.FEE_CHANGE
+    befores = {p.pk: p.weekly_fee for p in placements}
+    FeePeriod.objects.bulk_create(
+        FeePeriod(
+            placement=p,
+            effective_from=effective_from,
+            weekly_fee=weekly_rate + p.top_up_weekly_amount,
+            council_weekly_amount=weekly_rate,
+            top_up_weekly_amount=p.top_up_weekly_amount,
+            reason=reason,
+            uplift=uplift,
+            note=f"Block contract {contract.reference} rate from {effective_from:%d/%m/%Y}",
+            created_by=actor,
+        )
+        for p in placements
+    )
+    for p in placements:
+        p.council_weekly_amount = weekly_rate
+        p.weekly_fee = weekly_rate + p.top_up_weekly_amount
+    Placement.objects.bulk_update(placements, ["weekly_fee", "council_weekly_amount"])
+    _agreements_revise_from(
+        placements,
+        actor,
+        effective_from=effective_from,
+        reason=ServiceAgreement.Reason.UPLIFT if uplift else ServiceAgreement.Reason.FEE_CHANGE,
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            organisation=contract.commissioner,
+            verb="contracts.fee.uplifted" if uplift else "contracts.fee.changed",
+            target_type=Placement._meta.label_lower,
+            target_id=str(p.pk),
+            detail={
+                "uplift": uplift.pk if uplift else None,
+                "block_contract": contract.pk,
+                "effective_from": str(effective_from),
+                "before": str(befores[p.pk]),
+                "after": str(p.weekly_fee),
+            },
+        )
+        for p in placements
+    )
+    return placements
 
 
 def _apply_changes(uplift: Uplift, changes: list[UpliftChange], actor) -> None:
@@ -679,7 +756,9 @@ def _apply_changes(uplift: Uplift, changes: list[UpliftChange], actor) -> None:
     for c in changes:
         c.placement.weekly_fee, c.placement.council_weekly_amount = c.new, c.council
     Placement.objects.bulk_update(placements, ["weekly_fee", "council_weekly_amount"])
-    _agreements_revise_for_uplift(uplift, placements, actor)
+    _agreements_revise_from(
+        placements, actor, effective_from=uplift.effective_from, reason=ServiceAgreement.Reason.UPLIFT
+    )
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor,
@@ -693,7 +772,8 @@ def _apply_changes(uplift: Uplift, changes: list[UpliftChange], actor) -> None:
     )
 
 
-def _agreements_revise_for_uplift(uplift: Uplift, placements: list[Placement], actor) -> None:
+def _agreements_revise_from(placements: list[Placement], actor, *, effective_from: dt.date, reason: str) -> None:
+    """A new version of each placement's current agreement, with its fee from `effective_from`."""
     current = list(ServiceAgreement.objects.select_for_update().filter(placement__in=placements, is_current=True))
     if not current:
         return
@@ -705,9 +785,9 @@ def _agreements_revise_for_uplift(uplift: Uplift, placements: list[Placement], a
         ServiceAgreement(
             placement=by_id[a.placement_id],
             version=a.version + 1,
-            reason=ServiceAgreement.Reason.UPLIFT,
+            reason=reason,
             created_by=actor,
-            **_agreement_terms(by_id[a.placement_id], uplift.effective_from),
+            **_agreement_terms(by_id[a.placement_id], effective_from),
         )
         for a in current
     )

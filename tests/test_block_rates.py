@@ -10,14 +10,15 @@ from django.db import DataError, IntegrityError, transaction
 
 from blockbeds.models import BlockContract, BlockContractRate
 from blockbeds.selectors import utilisation
-from blockbeds.services import block_contract_rate_record
+from blockbeds.services import block_bed_fill, block_contract_rate_record
 from contracts.models import FeePeriod, Uplift
 from contracts.payments import payment_schedule_build, period_parse
 from contracts.services import uplift_apply, uplift_create, uplift_preview, uplift_queue
 from core.errors import ApplicationError
 from core.models import AuditEvent, Notification
+from placements.models import PlacementRequest
 
-from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, lot
+from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory, PaidPlacementFactory, lot
 
 D = Decimal
 # Monday 6 April 2026; the four-week period 2026-W15/4 runs to Sunday 3 May (28 days).
@@ -377,3 +378,45 @@ def test_void_cost_on_the_utilisation_dashboard_uses_the_rate_of_each_day(counci
     )
     # 14 void days at 700.00 and 14 at 770.00: (9800 + 10780) / 7 = 2940.00.
     assert (result.overall.void_bed_days, result.overall.void_cost) == (28, D("2940.00"))
+
+
+@pytest.mark.django_db
+def test_placements_in_block_beds_follow_the_contract_rate_in_their_fee_history(
+    council_a, broker_a, commissioner_a, home_a, as_user
+):
+    contract = _index_linked(council_a, home_a, rate="800.00")
+    beds = list(contract.beds.order_by("pk"))
+    before = block_bed_fill(
+        bed=beds[0],
+        request=BlockRequestFactory(commissioner=council_a, created_by=broker_a, lot=lot(1)),
+        actor=broker_a,
+        start_date=dt.date(2026, 1, 5),
+    ).placement
+    PlacementRequest.objects.filter(pk=before.request_id).update(status="placed")
+    uplift = _apply(_uplift(commissioner_a, [{"lot": lot(1), "percentage": D("4")}]), commissioner_a)
+    # 800.00 + 4% = 832.00 from 6 April, for the person already in the bed.
+    before.refresh_from_db()
+    assert before.weekly_fee == D("832.00") and before.council_weekly_amount == D("832.00")
+    assert list(before.fee_periods.values_list("effective_from", "weekly_fee", "reason", "uplift")) == [
+        (dt.date(2026, 1, 5), D("800.00"), "initial", None),
+        (APRIL, D("832.00"), "uplift", uplift.pk),
+    ]
+    assert before.agreements.get(is_current=True).reason == "uplift"
+    # A negotiated rate later on reaches it the same way; applying the uplift again does not.
+    block_contract_rate_record(
+        contract=contract,
+        actor=commissioner_a,
+        effective_from=dt.date(2026, 6, 1),
+        weekly_rate=D("850.00"),
+        reason="Agreed after the review of care needs.",
+    )
+    uplift_apply(uplift_id=uplift.pk)
+    assert list(before.fee_periods.values_list("weekly_fee", flat=True)) == [D("800.00"), D("832.00"), D("850.00")]
+    # Block beds stay paid by the bed, never also by the placement.
+    schedule = payment_schedule_build(period=period_parse(PERIOD), commissioner_id=council_a.pk)
+    lines = [line for remittance in schedule.remittances for line in remittance.lines]
+    assert {line.kind for line in lines} == {"block_bed"}
+    # Table 3 reads the history: March at 800, April and May at 832, June at 850.
+    body = as_user(commissioner_a).get("/api/v1/dashboards/mean-weekly-cost/?from=2026-03&to=2026-06").json()
+    older = [month["client_groups"][0]["mean_weekly_cost"] for month in body["months"]]
+    assert older == ["800.00", "832.00", "832.00", "850.00"]
