@@ -435,7 +435,7 @@ class LapsedAwardOutput(serializers.ModelSerializer):
 
     class Meta:
         model = LapsedAward
-        fields = ["bid", "care_home_name", "awarded_at", "weekly_fee", "lapsed_at", "lapse_reason"]
+        fields = ["bid", "care_home_name", "awarded_at", "weekly_fee", "lapsed_at", "lapse_reason", "placement"]
 
 
 class AwardSummaryOutput(serializers.Serializer):

@@ -20,6 +20,7 @@ from core.notifications import notify_organisation
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require
 from placements.models import Placement, PlacementRequest
+from placements.services import placement_cancel_lapsed
 
 from .models import (
     AbnormalPriceConfirmation,
@@ -196,12 +197,14 @@ def person_choice_for(*, tender: Tender) -> ShortlistLink | None:
 def median_awarded_fee(*, commissioner, lot, lookback_days: int) -> Decimal | None:
     """The median weekly fee of the body's recent tender awards on the lot, or None with too few."""
     fees = list(
-        Placement.objects.filter(
+        Placement.objects.live()
+        .filter(
             commissioner=commissioner,
             lot=lot,
             source=Placement.Source.TENDER,
             sourced_at__gte=_db_now() - timedelta(days=lookback_days),
-        ).values_list("weekly_fee", flat=True)
+        )
+        .values_list("weekly_fee", flat=True)
     )
     if len(fees) < MIN_FEES_FOR_MEDIAN:
         return None
@@ -435,7 +438,7 @@ def award_move_to_next_bid(*, actor, tender: Tender, cause: str, reason: str, to
     following = next_ranked_bid(tender=tender)
     if following is None:
         raise ConflictError("There is no further ranked bid: tender the request again.", code="no_next_bid")
-    LapsedAward.objects.create(
+    lapsed = LapsedAward.objects.create(
         tender=tender,
         bid=award.bid,
         awarded_by=award.awarded_by,
@@ -454,10 +457,10 @@ def award_move_to_next_bid(*, actor, tender: Tender, cause: str, reason: str, to
         "next_bid": following.pk,
         "next_care_home_name": following.care_home.name,
     }
-    # The lapsed placement never began: its agreement and opening fee period go with it.
-    placement.agreements.all().delete()
-    placement.fee_periods.all().delete()
-    placement.delete()
+    # The lapsed placement never began: it is kept, cancelled, and lets go of the request.
+    placement = placement_cancel_lapsed(actor=actor, placement=placement, reason=reason)
+    lapsed.placement = placement
+    lapsed.save(update_fields=["placement"])
     award.delete()
     hold.status = BedHold.Status.LAPSED
     hold.lapsed_at = now
