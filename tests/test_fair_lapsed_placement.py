@@ -16,7 +16,7 @@ from dashboards.selectors import mean_weekly_cost, placements_by_client_group, t
 from fairness.models import BedHold, LapsedAward
 from fairness.services import MoveOnCause, award_move_to_next_bid
 from placements.models import Placement
-from placements.services import placement_cancel_lapsed
+from placements.services import ANONYMISED_PREFIX, closed_requests_anonymise, placement_cancel_lapsed
 
 from .fairness_world import evaluated, make_world
 
@@ -97,3 +97,15 @@ def test_cancelling_needs_a_reason_and_happens_once(world, broker_a):
     with pytest.raises(ApplicationError):
         placement_cancel_lapsed(actor=broker_a, placement=current, reason="  ")
     assert Placement.objects.get(pk=current.pk).cancelled_at is None
+
+
+def test_retention_anonymises_the_lapsed_placement_with_its_request(world, broker_a):
+    tender, _first, _second, lapsed = lapse_first_award(world, broker_a)
+    long_ago = timezone.localdate() - timedelta(days=400)
+    Placement.objects.filter(request=tender.request).update(start_date=long_ago, end_date=long_ago + timedelta(days=9))
+
+    assert closed_requests_anonymise(older_than=timedelta(days=30)) == 1
+
+    expected = f"{ANONYMISED_PREFIX}{tender.request_id}"
+    assert Placement.objects.get(pk=lapsed.pk).case_reference == expected
+    assert Placement.objects.get(request=tender.request).case_reference == expected
