@@ -5,7 +5,9 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bidding.models import Award, Tender
@@ -19,7 +21,7 @@ from fairness.models import (
     Standstill,
     StandstillRule,
 )
-from fairness.services import MoveOnCause, question_ask, shortlist_choose
+from fairness.services import MoveOnCause, question_answer, question_ask, shortlist_choose, shortlist_share
 from lots.models import Lot
 
 from .factories import PaidPlacementFactory, ProviderOrganisationFactory
@@ -346,3 +348,38 @@ def test_open_tender_outcome_shows_no_scores_and_no_other_bid(world, api_as, cou
     status = council.get(f"/api/v1/tenders/{tender.pk}/award-status/")
     assert status.status_code == 200 and status.json()["award"] is None
     assert b"812.34" not in status.content and b"823.45" not in status.content
+
+
+def queries(caller, path) -> int:
+    caller.get(path)  # the first call of a client also looks up its credentials
+    with CaptureQueriesContext(connection) as captured:
+        assert caller.get(path).status_code == 200
+    return len(captured)
+
+
+def test_question_list_runs_the_same_queries_whatever_its_length(world, broker_a, council, api_as):
+    _homes, users, tender = world
+    url = f"/api/v1/tenders/{tender.pk}/questions/"
+    reader = provider(api_as, world, "b")
+
+    def ask_and_answer(key):
+        asked = question_ask(actor=users[key], tender=tender, question=f"A question from {key}?")
+        question_answer(actor=broker_a, question=asked, answer="An answer.")
+
+    ask_and_answer("a")
+    few = (queries(council, url), queries(reader, url))
+    for key in ("a", "b", "c") * 2:
+        ask_and_answer(key)
+    assert len(reader.get(url).json()["results"]) == 7
+    assert (queries(council, url), queries(reader, url)) == few
+
+
+def test_shortlist_list_runs_the_same_queries_whatever_its_length(world, broker_a, council):
+    tender, bids = evaluated(world, {"a": "850.00", "b": "870.00"})
+    url = f"/api/v1/tenders/{tender.pk}/shortlists/"
+    shortlist_share(actor=broker_a, tender=tender, bids=list(bids.values()), recipient="The person")
+    few = queries(council, url)
+    for _ in range(4):
+        shortlist_share(actor=broker_a, tender=tender, bids=list(bids.values()), recipient="The person's son")
+    assert len(council.get(url).json()["results"]) == 5
+    assert queries(council, url) == few
