@@ -518,14 +518,14 @@ class DecisionInput(serializers.Serializer):
 
 
 @extend_schema(
-    summary="Decide a challenge (brokers)",
+    summary="Decide a challenge (brokers and commissioners)",
     description="Dismissed: the standstill carries on. Upheld: the award is set aside.",
     tags=TAGS,
     request=DecisionInput,
     responses={200: ChallengeOutput, **PROBLEMS, **STATE},
 )
 class ChallengeDecisionApi(APIView):
-    permission_classes = [IsBroker, HasScope]
+    permission_classes = [IsCouncilUser, HasScope]
     required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
 
     def post(self, request, pk: int, challenge_pk: int):

@@ -18,7 +18,7 @@ from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
 from organisations.models import Organisation, Role
-from organisations.permissions import is_broker, is_provider_user, require
+from organisations.permissions import is_broker, is_council_user, is_provider_user, require
 from placements.models import Placement, PlacementRequest
 from placements.services import placement_cancel_lapsed
 
@@ -46,6 +46,12 @@ def _require_broker_of(actor, tender: Tender) -> None:
     if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
         raise Http404("No such tender.")
     require(is_broker(actor), "Only brokers can do this.")
+
+
+def _require_council_of(actor, tender: Tender) -> None:
+    if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
+        raise Http404("No such tender.")
+    require(is_council_user(actor), "Only the commissioning body can do this.")
 
 
 def _db_now() -> datetime:
@@ -655,9 +661,13 @@ def challenge_raise(*, actor, bid: Bid, grounds: str) -> Challenge:
 
 @transaction.atomic
 def challenge_decide(*, actor, challenge: Challenge, decision: str, reason: str) -> Challenge:
-    """Dismissed: the standstill carries on (or confirms if over). Upheld: the award is set aside."""
+    """Dismissed: the standstill carries on (or confirms if over). Upheld: the award is set aside.
+
+    A broker or a commissioner of the commissioning body may decide: challenges often go to
+    someone senior to the broker who made the award.
+    """
     tender = Tender.objects.select_related("request__commissioner").get(pk=challenge.standstill.tender_id)
-    _require_broker_of(actor, tender)
+    _require_council_of(actor, tender)
     challenge = Challenge.objects.select_for_update().select_related("bid__provider").get(pk=challenge.pk)
     standstill = Standstill.objects.select_for_update().get(pk=challenge.standstill_id)
     if challenge.decision != Challenge.Decision.PENDING:

@@ -111,7 +111,7 @@ MATRIX = {
     "api-tender-bid-bed-hold-confirm": ("POST", ['tender', 'bid'], "401 403 403 403 403 404 404 403 403 403 403 404"),
     "api-tender-bid-challenge": ("POST", ['tender', 'bid'], "401 403 403 403 403 400 404 403 403 403 403 400"),
     "api-tender-bid-outcome": ("GET", ['tender', 'bid'], "401 403 403 403 403 200 404 403 403 403 200 403"),
-    "api-tender-challenge-decision": ("POST", ['tender', 1], "401 404 403 404 403 403 403 403 404 403 403 403"),
+    "api-tender-challenge-decision": ("POST", ['tender', 1], "401 404 404 404 404 403 403 403 404 403 403 403"),
     "api-tender-choice": ("GET", ['tender'], "401 200 200 404 404 403 403 200 403 403 403 403"),
     "api-tender-move-to-next-bid": ("POST", ['tender'], "401 400 403 404 403 403 403 403 400 403 403 403"),
     "api-tender-question-answer": ("POST", ['tender', 1], "401 404 403 404 403 403 403 403 404 403 403 403"),

@@ -289,8 +289,8 @@ def standstill_world(world, council_a):
     return world
 
 
-def test_unsuccessful_provider_sees_scores_challenges_and_the_broker_decides(
-    standstill_world, broker_a, council, commissioner, api_as
+def test_unsuccessful_provider_sees_scores_challenges_and_the_commissioner_decides(
+    standstill_world, broker_a, council, commissioner, api_as, council_b
 ):
     tender, bids = evaluated(standstill_world, {"a": "850.00", "b": "870.00"})
     first, second = ranked(bids)
@@ -323,13 +323,15 @@ def test_unsuccessful_provider_sees_scores_challenges_and_the_broker_decides(
 
     decide = f"/api/v1/tenders/{tender.pk}/challenges/{raised.json()['id']}/decision/"
     assert fields_of(council.post(decide, {"decision": "pending", "reason": ""})) == {"decision", "reason"}
-    assert commissioner.post(decide, {"decision": "dismissed", "reason": "Scored correctly."}).status_code == 403
     assert loser_api.post(decide, {"decision": "upheld", "reason": "x"}).status_code == 403
-    decided = council.post(decide, {"decision": "dismissed", "reason": "Scored on the rating at the close."})
+    assert api_as(council_b, scopes=COUNCIL).post(decide, {"decision": "upheld", "reason": "x"}).status_code == 404
+    decided = commissioner.post(decide, {"decision": "dismissed", "reason": "Scored on the rating at the close."})
     assert decided.status_code == 200 and decided.json()["decision"] == "dismissed"
-    assert Challenge.objects.get().decided_by.api_client is not None
+    assert Challenge.objects.get().decided_by == commissioner.api_client.user
     assert Standstill.objects.get(bid=first).status == Standstill.Status.RUNNING
     assert council.post(decide, {"decision": "upheld", "reason": "x"}).status_code == 409
+    broker_decides = council.post(decide, {"decision": "upheld", "reason": "x"})
+    assert broker_decides.json()["code"] == "decided"
     mine = loser_api.get(f"/api/v1/tenders/{tender.pk}/bids/{second.pk}/outcome/").json()
     assert mine["challenge"]["decision"] == "dismissed" and mine["may_challenge"] is False
 
