@@ -228,7 +228,8 @@ def payment_schedule_build(
 ) -> PaymentSchedule:
     """The schedule for a period, for one commissioning body, one provider, or both."""
     placements = (
-        Placement.objects.filter(care_home__isnull=False, start_date__lte=period.end)
+        Placement.objects.live()
+        .filter(care_home__isnull=False, start_date__lte=period.end)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=period.start))
         .exclude(source=Placement.Source.BLOCK_BED)
         .select_related("commissioner", "care_home__provider", "lot")

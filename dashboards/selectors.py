@@ -192,7 +192,8 @@ def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) 
     """Placements sourced per month (Europe/London) and lot, and how many by their target date."""
     lots = list(Lot.objects.order_by("number"))
     grouped = (
-        Placement.objects.filter(
+        Placement.objects.live()
+        .filter(
             commissioner=commissioner,
             sourced_at__gte=london_midnight(month_from),
             sourced_at__lt=london_midnight(next_month(month_to)),
@@ -288,7 +289,8 @@ class PlacementsByClientGroup:
 
 def placements_by_client_group(*, commissioner: Organisation, at: date) -> PlacementsByClientGroup:
     grouped = (
-        Placement.objects.filter(_active_on(at), commissioner=commissioner)
+        Placement.objects.live()
+        .filter(_active_on(at), commissioner=commissioner)
         .values("lot__client_group", "in_county")
         .annotate(n=Count("id"))
         .order_by()
@@ -387,7 +389,8 @@ def mean_weekly_cost(*, commissioner: Organisation, month_from: date, month_to: 
         aggregates[f"fees{index}"] = Sum(_fee_on_last_day_in(month, last), filter=active)
     grouped = {
         entry["lot__client_group"]: entry
-        for entry in Placement.objects.filter(commissioner=commissioner, weekly_fee__gt=0)
+        for entry in Placement.objects.live()
+        .filter(commissioner=commissioner, weekly_fee__gt=0)
         .filter(_active_in(month_from, next_month(month_to) - timedelta(days=1)))
         .values("lot__client_group")
         .annotate(**aggregates)

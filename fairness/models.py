@@ -140,7 +140,7 @@ class LapsedAward(models.Model):
     """An award the broker moved on from (bed not held, move-in did not happen).
 
     The live award row is removed so the one-award-per-tender rule keeps holding; this keeps
-    what was decided and why.
+    what was decided and why, and the award's placement, kept and cancelled.
     """
 
     tender = models.ForeignKey("bidding.Tender", on_delete=models.PROTECT, related_name="lapsed_awards")
@@ -152,6 +152,9 @@ class LapsedAward(models.Model):
     lapsed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     lapsed_at = models.DateTimeField(auto_now_add=True)
     lapse_reason = models.TextField()
+    placement = models.OneToOneField(
+        "placements.Placement", null=True, blank=True, on_delete=models.PROTECT, related_name="lapsed_award"
+    )
 
     class Meta:
         ordering = ["-lapsed_at", "-id"]

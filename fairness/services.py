@@ -18,8 +18,9 @@ from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
 from organisations.models import Organisation, Role
-from organisations.permissions import is_broker, is_provider_user, require
+from organisations.permissions import is_broker, is_council_user, is_provider_user, require
 from placements.models import Placement, PlacementRequest
+from placements.services import placement_cancel_lapsed
 
 from .models import (
     AbnormalPriceConfirmation,
@@ -45,6 +46,12 @@ def _require_broker_of(actor, tender: Tender) -> None:
     if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
         raise Http404("No such tender.")
     require(is_broker(actor), "Only brokers can do this.")
+
+
+def _require_council_of(actor, tender: Tender) -> None:
+    if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
+        raise Http404("No such tender.")
+    require(is_council_user(actor), "Only the commissioning body can do this.")
 
 
 def _db_now() -> datetime:
@@ -196,12 +203,14 @@ def person_choice_for(*, tender: Tender) -> ShortlistLink | None:
 def median_awarded_fee(*, commissioner, lot, lookback_days: int) -> Decimal | None:
     """The median weekly fee of the body's recent tender awards on the lot, or None with too few."""
     fees = list(
-        Placement.objects.filter(
+        Placement.objects.live()
+        .filter(
             commissioner=commissioner,
             lot=lot,
             source=Placement.Source.TENDER,
             sourced_at__gte=_db_now() - timedelta(days=lookback_days),
-        ).values_list("weekly_fee", flat=True)
+        )
+        .values_list("weekly_fee", flat=True)
     )
     if len(fees) < MIN_FEES_FOR_MEDIAN:
         return None
@@ -435,7 +444,7 @@ def award_move_to_next_bid(*, actor, tender: Tender, cause: str, reason: str, to
     following = next_ranked_bid(tender=tender)
     if following is None:
         raise ConflictError("There is no further ranked bid: tender the request again.", code="no_next_bid")
-    LapsedAward.objects.create(
+    lapsed = LapsedAward.objects.create(
         tender=tender,
         bid=award.bid,
         awarded_by=award.awarded_by,
@@ -454,10 +463,10 @@ def award_move_to_next_bid(*, actor, tender: Tender, cause: str, reason: str, to
         "next_bid": following.pk,
         "next_care_home_name": following.care_home.name,
     }
-    # The lapsed placement never began: its agreement and opening fee period go with it.
-    placement.agreements.all().delete()
-    placement.fee_periods.all().delete()
-    placement.delete()
+    # The lapsed placement never began: it is kept, cancelled, and lets go of the request.
+    placement = placement_cancel_lapsed(actor=actor, placement=placement, reason=reason)
+    lapsed.placement = placement
+    lapsed.save(update_fields=["placement"])
     award.delete()
     hold.status = BedHold.Status.LAPSED
     hold.lapsed_at = now
@@ -652,9 +661,13 @@ def challenge_raise(*, actor, bid: Bid, grounds: str) -> Challenge:
 
 @transaction.atomic
 def challenge_decide(*, actor, challenge: Challenge, decision: str, reason: str) -> Challenge:
-    """Dismissed: the standstill carries on (or confirms if over). Upheld: the award is set aside."""
+    """Dismissed: the standstill carries on (or confirms if over). Upheld: the award is set aside.
+
+    A broker or a commissioner of the commissioning body may decide: challenges often go to
+    someone senior to the broker who made the award.
+    """
     tender = Tender.objects.select_related("request__commissioner").get(pk=challenge.standstill.tender_id)
-    _require_broker_of(actor, tender)
+    _require_council_of(actor, tender)
     challenge = Challenge.objects.select_for_update().select_related("bid__provider").get(pk=challenge.pk)
     standstill = Standstill.objects.select_for_update().get(pk=challenge.standstill_id)
     if challenge.decision != Challenge.Decision.PENDING:

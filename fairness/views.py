@@ -163,7 +163,9 @@ def _broker_context(request, tender: Tender, bound: dict) -> dict:
         "question_rows": question_rows,
         "challenge_rows": challenge_rows,
         "move_on_form": (bound.get("move_on") or forms.MoveOnForm()) if award else None,
-        "lapsed": list(LapsedAward.objects.filter(tender=tender).select_related("bid__care_home")),
+        "lapsed": list(
+            LapsedAward.objects.filter(tender=tender).select_related("bid__care_home", "placement__cancelled_by")
+        ),
         "new_link": request.session.pop(f"shortlist-link-{tender.pk}", ""),
     }
 

@@ -280,7 +280,8 @@ def placement_started_events_emit(*, today, lookback_days: int = 7) -> int:
     from .events import placement_started
 
     placements = list(
-        Placement.objects.filter(start_date__lte=today, start_date__gte=today - timedelta(days=lookback_days))
+        Placement.objects.live()
+        .filter(start_date__lte=today, start_date__gte=today - timedelta(days=lookback_days))
         .exclude(source=Placement.Source.IMPORTED)
         .select_related("commissioner", "care_home__provider", "lot")
     )

@@ -226,6 +226,8 @@ class PlacementOutput(serializers.ModelSerializer):
             "requested_at",
             "target_date",
             "sourced_at",
+            "cancelled_at",
+            "cancel_reason",
         ]
 
 

@@ -67,6 +67,13 @@ class PlacementRequest(models.Model):
         return f"Request {self.pk} ({self.case_reference}, lot {self.lot_id})"
 
 
+class PlacementQuerySet(models.QuerySet):
+    def live(self):
+        """Placements that went ahead: one whose award lapsed before the move-in is kept, cancelled,
+        and counts neither as sourced nor as paid."""
+        return self.filter(cancelled_at__isnull=True)
+
+
 class Placement(models.Model):
     """A person placed in a care home: from a tender's award, a block bed, or imported history.
 
@@ -112,6 +119,21 @@ class Placement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    lapsed_request = models.ForeignKey(
+        PlacementRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lapsed_placements",
+        help_text="The request this placement met until its award lapsed; the next award's placement has it now.",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancel_reason = models.TextField(blank=True)
+
+    objects = PlacementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-sourced_at", "-id"]
@@ -127,6 +149,9 @@ class Placement(models.Model):
             models.CheckConstraint(
                 condition=Q(weekly_fee=models.F("council_weekly_amount") + models.F("top_up_weekly_amount")),
                 name="placement_fee_split_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancelled_at__isnull=True) | ~Q(cancel_reason=""), name="placement_cancel_has_reason"
             ),
         ]
 

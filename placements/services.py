@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ConflictError
 from lots.selectors import lot_rules_for
 from organisations.permissions import is_broker, require
 
@@ -131,7 +131,9 @@ def closed_requests_anonymise(*, older_than: timedelta, batch_size: int = 200, p
                 request.needs_summary = ANONYMISED_NEEDS
                 request.cancel_reason = ""
                 request.save(update_fields=["case_reference", "needs_summary", "cancel_reason", "updated_at"])
-                Placement.objects.filter(request=request).update(case_reference=anonymous, top_up_payer="")
+                Placement.objects.filter(Q(request=request) | Q(lapsed_request=request)).update(
+                    case_reference=anonymous, top_up_payer=""
+                )
                 audit_record(
                     actor=None,
                     verb="placements.request.anonymised",
@@ -142,3 +144,39 @@ def closed_requests_anonymise(*, older_than: timedelta, batch_size: int = 200, p
             done += len(batch)
         if progress:
             progress(done)
+
+
+@transaction.atomic
+def placement_cancel_lapsed(*, actor, placement: Placement, reason: str) -> Placement:
+    """Keep the placement of an award that lapsed before the move-in, cancelled with the reason.
+
+    It lets go of its request so the next award's placement can take it, remembering the request
+    in `lapsed_request`; its agreement, if any, gets an ended version through the contracts service.
+    """
+    from contracts.services import placement_end_record
+
+    require(is_broker(actor) and actor.organisation_id == placement.commissioner_id, "Only brokers can do this.")
+    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    if placement.cancelled_at is not None:
+        raise ConflictError("This placement has already been cancelled.", code="cancelled")
+    if not reason.strip():
+        raise ApplicationError("Give the reason for cancelling.", fields={"reason": "Enter a reason."})
+    placement.lapsed_request_id = placement.request_id
+    placement.request = None
+    placement.cancelled_at = timezone.now()
+    placement.cancelled_by = actor
+    placement.cancel_reason = reason.strip()
+    placement.save(update_fields=["lapsed_request", "request", "cancelled_at", "cancelled_by", "cancel_reason"])
+    if placement.agreements.exists():
+        placement = placement_end_record(
+            placement=placement, actor=actor, end_date=placement.start_date, reason=placement.cancel_reason
+        )
+    audit_record(
+        actor=actor,
+        verb="placements.placement.cancelled",
+        target=placement,
+        organisation=placement.commissioner,
+        reason=placement.cancel_reason,
+        detail={"request": placement.lapsed_request_id, "care_home": placement.care_home_id},
+    )
+    return placement

@@ -61,7 +61,7 @@ def test_unconfirmed_hold_lets_the_broker_award_the_next_bid_in_one_step_audited
     placement = Placement.objects.get(request=tender.request)
     assert placement.care_home_id == second.care_home_id and placement.pk != old_placement.pk
     assert ServiceAgreement.objects.filter(placement=placement, is_current=True).exists()
-    assert not Placement.objects.filter(pk=old_placement.pk).exists()
+    assert Placement.objects.get(pk=old_placement.pk).cancelled_at is not None
     lapsed = LapsedAward.objects.get(tender=tender)
     assert lapsed.bid_id == first.pk and lapsed.lapse_reason == "No answer from the home by phone."
     assert BedHold.objects.get(bid=first).status == BedHold.Status.LAPSED

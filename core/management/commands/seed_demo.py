@@ -5,6 +5,7 @@ from blockbeds.demo import seed_block_contracts
 from contracts.demo import seed_contracts
 from core.demo import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
 from dashboards.demo import seed_placement_history
+from fairness.demo import seed_fairness
 from organisations.models import User
 from providers.demo import seed_dps_membership
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         seed_contracts(stdout=self.stdout)
         self.stdout.write("Creating placement requests and tenders in every state...")
         seed_tenders(stdout=self.stdout)
+        self.stdout.write("Creating clarification questions, a shortlist, a bed hold and a challenged standstill...")
+        shortlist_url = seed_fairness(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
@@ -35,3 +38,5 @@ class Command(BaseCommand):
             seen.add(login.role)
             self.stdout.write(f"  {login.role:<13} {login.email:<42} {login.organisation}")
         self.stdout.write(f"  {'back office':<13} {'admin@example.org':<42} /admin/")
+        if shortlist_url:
+            self.stdout.write(f"The person's shortlist (no sign-in, valid 14 days): {shortlist_url}")
