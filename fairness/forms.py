@@ -1,15 +1,12 @@
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Size, Submit
 from django import forms
 
+from core.forms import form_helper
 from fairness.services import MoveOnCause
 
 
 def _helper(label: str, action: str, *, warning: bool = False) -> FormHelper:
-    helper = FormHelper()
-    helper.label_size = Size.SMALL
-    helper.add_input(Submit("action", label, css_class="govuk-button--warning" if warning else ""))
-    return helper
+    return form_helper(label, name="action", warning=warning)
 
 
 class ActionForm(forms.Form):
@@ -39,9 +36,7 @@ class ChoiceForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bid"].choices = choices
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Record my choice"))
+        self.helper = form_helper("Record my choice")
 
 
 class ShareForm(ActionForm):
@@ -102,9 +97,7 @@ class QuestionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Ask question"))
+        self.helper = form_helper("Ask question")
 
 
 class ChallengeForm(forms.Form):
@@ -112,13 +105,10 @@ class ChallengeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.label_size = Size.SMALL
-        self.helper.add_input(Submit("submit", "Raise challenge"))
+        self.helper = form_helper("Raise challenge")
 
 
 class BedHoldForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Confirm the bed is held"))
+        self.helper = form_helper("Confirm the bed is held", small_labels=False)

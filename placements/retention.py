@@ -54,8 +54,9 @@ def personal_details_remove(*, requests: list[PlacementRequest], anonymous: dict
     tenders = list(Tender.objects.filter(request_id__in=request_ids).values_list("pk", flat=True))
     awards = Award.objects.filter(tender_id__in=tenders)
     links = ShortlistLink.objects.filter(tender_id__in=tenders)
-    placements = Placement.objects.filter(request_id__in=request_ids)
-    agreements = ServiceAgreement.objects.filter(placement__request_id__in=request_ids)
+    # A placement kept after its award lapsed remembers its request in `lapsed_request`.
+    placements = Placement.objects.filter(Q(request_id__in=request_ids) | Q(lapsed_request_id__in=request_ids))
+    agreements = ServiceAgreement.objects.filter(placement__in=placements)
 
     replacements = {request.case_reference: anonymous[request.pk] for request in requests}
     names = [
@@ -75,7 +76,9 @@ def personal_details_remove(*, requests: list[PlacementRequest], anonymous: dict
     awards.exclude(top_up_payer="").update(top_up_payer=REMOVED)
     agreements.exclude(top_up_payer="").update(top_up_payer=REMOVED)
     for request in requests:
-        agreements.filter(placement__request_id=request.pk).update(case_reference=anonymous[request.pk])
+        agreements.filter(Q(placement__request_id=request.pk) | Q(placement__lapsed_request_id=request.pk)).update(
+            case_reference=anonymous[request.pk]
+        )
     links.exclude(recipient="").update(recipient=REMOVED)
     links.exclude(chosen_by_name="").update(chosen_by_name=REMOVED)
     links.exclude(top_up_payer="").update(top_up_payer=REMOVED)

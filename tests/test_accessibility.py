@@ -20,11 +20,6 @@ PAGE_ROLES = ["anon", "broker_a", "commissioner_a", "provider_a"]
 NOT_PAGES = {"schema", "healthz", "contracts:agreement_pdf", "api-docs"}
 
 
-def browser_page_as(browser, live_server, user):
-    """A fresh browser context sharing a Django session with `user` (None: nobody signed in)."""
-    return page_as(browser, live_server, user)
-
-
 def wcag_violations(page) -> list[str]:
     results = Axe().run(page, options=AXE_OPTIONS)
     return [
@@ -54,7 +49,7 @@ def test_every_page_of_every_role_has_no_wcag_violations(live_server, browser):
     world = build_world()
     checked, problems = 0, []
     for role in PAGE_ROLES:
-        page = browser_page_as(browser, live_server, world.users.get(role))
+        page = page_as(browser, live_server, world.users.get(role))
         for path in pages_for(role, world):
             response = page.goto(f"{live_server.url}{path}")
             assert response.status == 200, f"{path} as {role}: {response.status}"

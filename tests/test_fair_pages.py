@@ -1,6 +1,5 @@
 """The fairness pages in a real browser: axe finds no WCAG 2.2 AA violation with every form showing."""
 
-import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,14 +12,10 @@ from fairness.models import StandstillRule
 from fairness.services import question_answer, question_ask, shortlist_share
 from lots.models import Lot
 
-from . import test_accessibility
+from .browser import page_as
 from .factories import PaidPlacementFactory
 from .fairness_world import evaluated, make_world
-from .test_accessibility import browser_page_as, wcag_violations
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-browser = test_accessibility.browser
+from .test_accessibility import wcag_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +51,7 @@ def test_fairness_pages_have_no_wcag_violations(
     failures = []
 
     def check(user, path):
-        page = browser_page_as(browser, live_server, user)
+        page = page_as(browser, live_server, user)
         page.goto(live_server.url + path)
         found = wcag_violations(page)
         if found:
