@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, Value
 from django.db.models.functions import Now
@@ -249,9 +250,30 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
 
 
 def schedule_tender_close(tender_id: int, closes_at: datetime) -> None:
+    """Queue the close for the deadline if it is near; `tenders_queue_closes` queues later ones
+    as they come near. A message the worker holds back for longer than the broker's visibility
+    timeout would be handed out again every timeout, so none is held for long."""
     from .tasks import tender_close_task
 
-    tender_close_task.apply_async((tender_id,), eta=closes_at)
+    if closes_at - timezone.now() <= timedelta(seconds=settings.TENDER_CLOSE_QUEUE_AHEAD_SECONDS):
+        tender_close_task.apply_async((tender_id,), eta=closes_at)
+
+
+def tenders_queue_closes() -> int:
+    """Queue the close of every open tender whose deadline falls within the queueing horizon
+    (beat runs this more often than the horizon, so a tender may be queued twice: closing is
+    idempotent, and the sweeper closes any whose message was lost)."""
+    from .tasks import tender_close_task
+
+    horizon = timezone.now() + timedelta(seconds=settings.TENDER_CLOSE_QUEUE_AHEAD_SECONDS)
+    due = list(
+        Tender.objects.filter(status=Tender.Status.OPEN, closes_at__gt=Now(), closes_at__lte=horizon).values_list(
+            "pk", "closes_at"
+        )
+    )
+    for tender_id, closes_at in due:
+        tender_close_task.apply_async((tender_id,), eta=closes_at)
+    return len(due)
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from .services import tender_close_and_evaluate, tenders_close_overdue
+from .services import tender_close_and_evaluate, tenders_close_overdue, tenders_queue_closes
 
 RETRY = {
     "acks_late": True,
@@ -22,3 +22,8 @@ def tender_close_task(tender_id: int) -> None:
 @shared_task(**RETRY)
 def tenders_close_overdue_task() -> int:
     return tenders_close_overdue()
+
+
+@shared_task(**RETRY)
+def tenders_queue_closes_task() -> int:
+    return tenders_queue_closes()

@@ -193,10 +193,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A tender's close is queued for its deadline once the deadline is this near (beat looks every
+# TENDER_CLOSE_QUEUE_EVERY_SECONDS); the worker holds it until then, which must stay well inside
+# the broker's visibility timeout or the message is handed out again.
+TENDER_CLOSE_QUEUE_AHEAD_SECONDS = env.int("TENDER_CLOSE_QUEUE_AHEAD_SECONDS", default=900)
+TENDER_CLOSE_QUEUE_EVERY_SECONDS = TENDER_CLOSE_QUEUE_AHEAD_SECONDS // 3
+if not 60 <= TENDER_CLOSE_QUEUE_AHEAD_SECONDS <= CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) // 2:
+    raise ImproperlyConfigured(
+        "TENDER_CLOSE_QUEUE_AHEAD_SECONDS must be at least 60 and at most half of CELERY_VISIBILITY_TIMEOUT."
+    )
 CELERY_BEAT_SCHEDULE: dict = {
     "tenders-close-overdue": {
         "task": "bidding.tasks.tenders_close_overdue_task",
         "schedule": 60.0,
+    },
+    "tenders-queue-closes": {
+        "task": "bidding.tasks.tenders_queue_closes_task",
+        "schedule": float(TENDER_CLOSE_QUEUE_EVERY_SECONDS),
     },
     "cqc-nightly-refresh": {
         "task": "quality.tasks.cqc_refresh_dps_homes",
