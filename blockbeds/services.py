@@ -223,7 +223,12 @@ def block_contract_rate_record(
     errors = {}
     if not reason.strip():
         errors["reason"] = "Give the reason for the new rate."
-    if weekly_rate is None or weekly_rate < 0 or weekly_rate != weekly_rate.quantize(Decimal("0.01")):
+    if (
+        weekly_rate is None
+        or not weekly_rate.is_finite()
+        or not Decimal(0) <= weekly_rate < Decimal("100000000")
+        or weekly_rate != weekly_rate.quantize(Decimal("0.01"))
+    ):
         errors["weekly_rate"] = "Enter a weekly rate in pounds and pence, 0 or more."
     latest = contract.rates.order_by("-effective_from").first()
     if not (contract.start_date <= effective_from <= contract.end_date):

@@ -196,12 +196,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A tender's close is queued for its deadline once the deadline is this near (beat looks every
 # TENDER_CLOSE_QUEUE_EVERY_SECONDS); the worker holds it until then, which must stay well inside
 # the broker's visibility timeout or the message is handed out again.
-TENDER_CLOSE_QUEUE_AHEAD_SECONDS = env.int("TENDER_CLOSE_QUEUE_AHEAD_SECONDS", default=900)
-TENDER_CLOSE_QUEUE_EVERY_SECONDS = TENDER_CLOSE_QUEUE_AHEAD_SECONDS // 3
-if not 60 <= TENDER_CLOSE_QUEUE_AHEAD_SECONDS <= CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) // 2:
+TENDER_CLOSE_QUEUE_AHEAD_SECONDS = min(
+    env.int("TENDER_CLOSE_QUEUE_AHEAD_SECONDS", default=900),
+    CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600) // 2,
+)
+if TENDER_CLOSE_QUEUE_AHEAD_SECONDS < 1:
     raise ImproperlyConfigured(
-        "TENDER_CLOSE_QUEUE_AHEAD_SECONDS must be at least 60 and at most half of CELERY_VISIBILITY_TIMEOUT."
+        "TENDER_CLOSE_QUEUE_AHEAD_SECONDS must be 1 or more, and CELERY_VISIBILITY_TIMEOUT 2 or more."
     )
+TENDER_CLOSE_QUEUE_EVERY_SECONDS = max(TENDER_CLOSE_QUEUE_AHEAD_SECONDS // 3, 1)
 CELERY_BEAT_SCHEDULE: dict = {
     "tenders-close-overdue": {
         "task": "bidding.tasks.tenders_close_overdue_task",

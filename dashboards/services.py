@@ -133,10 +133,13 @@ def _parse(line: int, record: dict) -> _Row:
         except InvalidOperation:
             problems.append(f"weekly_fee '{values['weekly_fee']}' is not an amount in pounds")
         else:
-            if not weekly_fee.is_finite() or weekly_fee < 0 or weekly_fee != weekly_fee.quantize(Decimal("0.01")):
+            # Size before pence: quantizing a huge number is itself an error.
+            if not weekly_fee.is_finite() or weekly_fee < 0:
                 problems.append(f"weekly_fee '{values['weekly_fee']}' is not an amount in pounds and pence")
             elif weekly_fee >= Decimal("100000000"):
                 problems.append(f"weekly_fee '{values['weekly_fee']}' is too large")
+            elif weekly_fee != weekly_fee.quantize(Decimal("0.01")):
+                problems.append(f"weekly_fee '{values['weekly_fee']}' is not an amount in pounds and pence")
     in_county = None
     if values["in_county"]:
         answer = values["in_county"].lower()

@@ -214,3 +214,17 @@ def test_commissioner_option_is_needed_only_when_there_are_several_bodies(tmp_pa
         call_command("import_placements", str(path), stdout=io.StringIO())
     with pytest.raises(CommandError, match="No commissioning body"):
         call_command("import_placements", str(path), "--commissioner", "nowhere", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fee", ["1E+30", "9e999", "-5", "12.345"])
+def test_a_fee_too_large_or_not_in_pence_is_a_row_error_not_a_crash(tmp_path, council_a, fee):
+    parts = history_row(1).split(",")
+    path = write_file(tmp_path / "history.csv", [",".join([*parts[:6], fee, *parts[7:]])])
+    err = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_placements", str(path), "--commissioner", council_a.slug, stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue().startswith(f"line 2: weekly_fee '{fee}' is ")
+    assert Placement.objects.count() == 0
