@@ -93,6 +93,10 @@ def _date(raw, *, record_id: str) -> date | None:
     text = str(raw or "").strip()
     if not text:
         return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        pass
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return datetime.strptime(text[:10], fmt).date()

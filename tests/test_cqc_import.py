@@ -399,3 +399,100 @@ def test_nightly_refresh_is_on_the_beat_schedule(settings):
 
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
+
+
+# The import works in batches: a few statements per batch, whatever its size.
+
+
+def import_records(records, **options):
+    from quality.services import cqc_locations_import
+
+    return cqc_locations_import(records=iter(records), **options)
+
+
+def renamed(records, suffix):
+    return [{**record, "locationId": record["locationId"] + suffix} for record in records]
+
+
+def test_a_batch_takes_the_same_number_of_queries_whatever_its_size(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        import_records(CARE_HOMES[:10])
+    with CaptureQueriesContext(connection) as large:
+        import_records(renamed(CARE_HOMES[:150], "-b"))
+    assert CareHome.objects.count() == 160
+    assert len(large.captured_queries) == len(small.captured_queries)
+    with CaptureQueriesContext(connection) as small_again:
+        import_records(CARE_HOMES[:10])
+    with django_assert_num_queries(len(small_again.captured_queries)):
+        report = import_records(renamed(CARE_HOMES[:150], "-b"))
+    assert report.counts["unchanged"] == 150
+
+
+def test_one_audit_event_per_batch_lists_what_changed():
+    from core.models import AuditEvent
+
+    report = import_records(CARE_HOMES[:5], batch_size=2)
+
+    assert report.counts["created"] == 5
+    events = list(AuditEvent.objects.filter(verb="quality.cqc.batch_imported").order_by("pk"))
+    assert [len(event.detail["created"]) for event in events] == [2, 2, 1]
+    first = CARE_HOMES[0]
+    assert events[0].detail["ratings"][first["locationId"]]["overall"] == first["currentRatings"]["overall"]["rating"]
+    import_records(CARE_HOMES[:5], batch_size=2)
+    assert AuditEvent.objects.filter(verb="quality.cqc.batch_imported").count() == 3
+
+
+def test_the_same_home_twice_in_one_file_ends_as_the_later_record():
+    later = {**CARE_HOMES[0], "name": "Renamed House", "numberOfBeds": 61}
+
+    report = import_records([CARE_HOMES[0], CARE_HOMES[1], later])
+
+    home = CareHome.objects.get(cqc_location_id=later["locationId"])
+    assert (home.name, home.registered_beds) == ("Renamed House", 61)
+    assert report.counts["created"] == 2 and report.counts["updated"] == 1
+    assert home.ratings.count() == 1
+
+
+def test_a_batch_the_database_refuses_is_imported_home_by_home():
+    """A provider name too long for the table fails the whole batch; only its home is left out."""
+    bad = {**CARE_HOMES[2], "providerId": "1-NEWPROVIDER", "providerName": "P" * 250}
+
+    report = import_records([*CARE_HOMES[:2], bad, *CARE_HOMES[3:5]])
+
+    assert report.counts["created"] == 4
+    assert [error.record_id for error in report.errors] == [bad["locationId"]]
+    assert "could not be saved" in report.errors[0].reason
+    assert not CareHome.objects.filter(cqc_location_id=bad["locationId"]).exists()
+    assert Rating.objects.count() == 4
+
+
+def test_an_older_report_never_replaces_a_newer_rating_and_a_newer_one_adds_history():
+    record = CARE_HOMES[0]
+    import_records([record])
+    home = CareHome.objects.get(cqc_location_id=record["locationId"])
+    first = home.current_rating
+    older = {**record, "currentRatings": {"overall": {"rating": "Inadequate", "reportDate": "2001-01-01"}}}
+    newer = {**record, "currentRatings": {"overall": {"rating": "Requires improvement", "reportDate": "2030-01-01"}}}
+
+    assert import_records([older]).counts["unchanged"] == 1
+    home.refresh_from_db()
+    assert home.current_rating == first
+    assert import_records([newer]).counts["updated"] == 1
+    home.refresh_from_db()
+    assert home.current_rating.overall == RatingValue.REQUIRES_IMPROVEMENT
+    assert list(home.ratings.order_by("pk")) == [first, home.current_rating]
+
+
+def test_changed_specialisms_are_replaced_and_count_as_an_update():
+    record = CARE_HOMES[0]
+    import_records([record])
+    changed = {**record, "specialisms": [{"name": "Dementia"}]}
+
+    report = import_records([changed])
+
+    home = CareHome.objects.get(cqc_location_id=record["locationId"])
+    assert list(home.specialisms.values_list("name", flat=True)) == ["Dementia"]
+    assert report.counts["updated"] == 1

@@ -128,9 +128,23 @@ def test_import_of_an_inadequate_rating_suspends(tmp_path, home, admissions):
     path = tmp_path / "locations.json"
     path.write_text(json.dumps([record]))
 
+    invitation = InvitationFactory(
+        care_home=home, tender=TenderFactory(request__commissioner=admissions[0].commissioner)
+    )
+
     call_command("import_cqc", "--locations", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
     assert statuses(home) == {Admission.Status.SUSPENDED}
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.WITHDRAWN
+    assert AuditEvent.objects.filter(verb="providers.admission.suspended").count() == 3
+    assert Notification.objects.filter(verb="providers.admission.suspended").exists()
+    home.refresh_from_db()
+    assert home.current_rating.overall == RatingValue.INADEQUATE
+    assert home.ratings.count() == 2
+    # The same report again changes nothing and suspends nobody twice.
+    call_command("import_cqc", "--locations", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    assert AdmissionEvent.objects.filter(admission__care_home=home, to_status="suspended").count() == 3
 
 
 def test_manual_rating_entry_of_inadequate_suspends(home, admissions, commissioner_a):
