@@ -62,6 +62,8 @@ class CareHome(models.Model):
                 name="carehome_offers_a_setting",
             ),
         ]
+        # Distance searches narrow to a latitude/longitude box first.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="carehome_coordinates")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.postcode})"

@@ -4,14 +4,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
 
-from .geo import annotate_distance_km
+from .geo import annotate_distance_km, bounding_box
 from .models import Admission, AdmissionEvent, CareHome, Vacancy
 
 
@@ -126,7 +126,11 @@ def care_home_search_base(*, actor) -> QuerySet[CareHome]:
             "specialisms",
             Prefetch(
                 "admissions",
-                queryset=_admissions_seen_by(actor).select_related("lot", "commissioner").order_by("lot__number"),
+                # The lot number and body as values: no lot or organisation objects to build per row.
+                queryset=_admissions_seen_by(actor)
+                .only("care_home_id", "status")
+                .annotate(lot_number=F("lot__number"), commissioner_slug=F("commissioner__slug"))
+                .order_by("lot__number"),
                 to_attr="visible_admissions",
             ),
         )
@@ -150,7 +154,11 @@ def filter_vacancy(homes: QuerySet, *, has_vacancy: bool) -> QuerySet:
 
 
 def order_by_distance(homes: QuerySet, *, latitude: float, longitude: float, within_km: float | None) -> QuerySet:
-    homes = annotate_distance_km(homes.exclude(latitude=None).exclude(longitude=None), latitude, longitude)
+    homes = homes.exclude(latitude=None).exclude(longitude=None)
+    if within_km is not None:
+        # The box (on the coordinates index) first, so the distance is worked out for nearby homes only.
+        homes = homes.filter(**bounding_box(latitude, longitude, within_km))
+    homes = annotate_distance_km(homes, latitude, longitude)
     if within_km is not None:
         homes = homes.filter(distance_km__lte=within_km)
     return homes.order_by("distance_km", "name", "pk")

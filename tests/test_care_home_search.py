@@ -231,3 +231,48 @@ def test_search_page_queries_do_not_grow_with_results(homes, broker_a, as_user, 
     client = as_user(broker_a)
     with django_assert_max_num_queries(14):
         client.get("/care-homes/search/", {"near": "52.8065,-2.1166"})
+
+
+def test_a_search_shorter_than_a_page_is_counted_without_a_count_query(homes, broker_a, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    caller = api_as(broker_a.organisation)
+    caller.get("/api/v1/care-homes/?page_size=1")
+    with CaptureQueriesContext(connection) as short:
+        body = caller.get("/api/v1/care-homes/?near=52.8065,-2.1166&within_km=15").json()
+    assert (body["count"], body["next"]) == (2, None)
+    assert not [q for q in short.captured_queries if "COUNT(" in q["sql"]]
+    # A full first page still counts, and the next page carries on where it stopped.
+    body = caller.get("/api/v1/care-homes/?near=52.8065,-2.1166&page_size=3").json()
+    assert body["count"] == 4 and body["next"] and len(body["results"]) == 3
+    second = caller.get("/api/v1/care-homes/?near=52.8065,-2.1166&page_size=3&page=2").json()
+    assert [home["name"] for home in second["results"]] == ["Derby House"]
+
+
+@pytest.mark.parametrize("latitude", [0.0, 52.8, 70.0])
+def test_homes_just_inside_the_radius_are_found_in_every_direction(broker_a, api_as, latitude):
+    """The coordinate box in front of the distance never cuts off a home inside the circle."""
+    radius = 25.0
+    angle = math.degrees(radius * 0.999 / 6371.0088)
+    longitude = -2.0
+    # Due east and west, the circle's widest longitude lies a little nearer the pole than the centre.
+    widest = math.degrees(math.asin(math.sin(math.radians(angle)) / math.cos(math.radians(latitude))))
+    points = {
+        "north": (latitude + angle, longitude),
+        "south": (latitude - angle, longitude),
+        "east": (latitude, longitude + angle / math.cos(math.radians(latitude))),
+        "widest": (
+            math.degrees(math.asin(math.sin(math.radians(latitude)) / math.cos(math.radians(angle)))),
+            longitude + widest,
+        ),
+        "outside": (latitude + angle * 1.05, longitude),
+    }
+    for name, (lat, lng) in points.items():
+        CareHomeFactory(name=name, latitude=lat, longitude=lng)
+    expected = {name for name, point in points.items() if haversine_km((latitude, longitude), point) <= radius}
+
+    response = api_as(broker_a.organisation).get(f"/api/v1/care-homes/?near={latitude},{longitude}&within_km={radius}")
+
+    assert set(names(response)) == expected
+    assert {"north", "south", "widest"} <= expected and "outside" not in expected
