@@ -406,17 +406,29 @@ def _distance_km(request: PlacementRequest, home: CareHome) -> float | None:
     return math.acos(min(max(cosine, -1.0), 1.0)) * EARTH_RADIUS_KM
 
 
-def _fits(request: PlacementRequest, bed: BlockBed, wanted: set[int], distance: float | None) -> bool:
-    contract = bed.contract
-    home = contract.care_home
-    if contract.commissioner_id != request.commissioner_id:
-        return False
-    if request.lot_id not in {lot.pk for lot in contract.lots.all()}:
-        return False
-    if not wanted <= {specialism.pk for specialism in home.specialisms.all()}:
-        return False
+@dataclass
+class _Candidate:
+    """A void bed with what matching needs worked out once, not once per request."""
+
+    bed: BlockBed
+    lots: set[int]
+    specialisms: set[int]
+    local_authority: str
+
+
+def _candidate(bed: BlockBed) -> _Candidate:
+    home = bed.contract.care_home
+    return _Candidate(
+        bed=bed,
+        lots={lot.pk for lot in bed.contract.lots.all()},
+        specialisms={specialism.pk for specialism in home.specialisms.all()},
+        local_authority=home.local_authority.lower(),
+    )
+
+
+def _in_area(request: PlacementRequest, candidate: _Candidate, distance: float | None) -> bool:
     has_area = bool(request.local_authority) or request.max_distance_km is not None
-    in_authority = bool(request.local_authority) and home.local_authority.lower() == request.local_authority.lower()
+    in_authority = bool(request.local_authority) and candidate.local_authority == request.local_authority.lower()
     in_reach = (
         distance is not None and request.max_distance_km is not None and distance <= float(request.max_distance_km)
     )
@@ -435,15 +447,21 @@ def block_offers(*, requests, at: date | None = None) -> dict[int, list[BlockBed
     requests = list(requests)
     if not requests:
         return {}
-    candidates = void_live_beds(commissioner_ids={r.commissioner_id for r in requests}, at=at or timezone.localdate())
+    beds = void_live_beds(commissioner_ids={r.commissioner_id for r in requests}, at=at or timezone.localdate())
+    candidates = [_candidate(bed) for bed in beds]
     offers: dict[int, list[BlockBed]] = {}
     for request in requests:
         fitting = []
         if candidates:
             wanted = {specialism.pk for specialism in request.specialisms.all()}
-            for bed in candidates:
+            for candidate in candidates:
+                bed = candidate.bed
+                if bed.contract.commissioner_id != request.commissioner_id or request.lot_id not in candidate.lots:
+                    continue
+                if not wanted <= candidate.specialisms:
+                    continue
                 distance = _distance_km(request, bed.contract.care_home)
-                if _fits(request, bed, wanted, distance):
+                if _in_area(request, candidate, distance):
                     offered = copy.copy(bed)
                     offered.distance_km = distance
                     fitting.append(offered)
