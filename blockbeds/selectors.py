@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
@@ -406,29 +407,47 @@ def _distance_km(request: PlacementRequest, home: CareHome) -> float | None:
     return math.acos(min(max(cosine, -1.0), 1.0)) * EARTH_RADIUS_KM
 
 
-@dataclass
-class _Candidate:
-    """A void bed with what matching needs worked out once, not once per request."""
+# The beds that may fit each request, apart from its area: first the void beds live on the day
+# of the requests' bodies' running contracts, in registered homes that the body has not suspended
+# and CQC has not rated Inadequate (the rules of `void_live_beds`); then, per request, those whose
+# contract serves its lot and whose home offers every specialism it asks for. The two steps are
+# planned apart, which keeps planning this many tables cheap.
+FITTING_BEDS_SQL = """
+WITH asked AS MATERIALIZED (
+  SELECT id, commissioner_id, lot_id FROM placements_placementrequest WHERE id = ANY(%(requests)s)
+), void AS MATERIALIZED (
+  SELECT b.id, b.contract_id, c.commissioner_id, c.care_home_id
+  FROM blockbeds_blockbed b
+  JOIN blockbeds_blockcontract c ON c.id = b.contract_id
+  JOIN providers_carehome h ON h.id = c.care_home_id
+  WHERE c.commissioner_id IN (SELECT commissioner_id FROM asked)
+    AND c.start_date <= %(at)s AND c.end_date >= %(at)s
+    AND b.live_from <= %(at)s
+    AND h.registration_status = %(registered)s
+    AND NOT EXISTS (SELECT 1 FROM quality_rating q WHERE q.id = h.current_rating_id AND q.overall = %(inadequate)s)
+    AND NOT EXISTS (SELECT 1 FROM blockbeds_occupancy o
+                    WHERE o.bed_id = b.id AND (o.end_date IS NULL OR o.end_date > %(at)s))
+    AND NOT EXISTS (SELECT 1 FROM blockbeds_outofservice s
+                    WHERE s.bed_id = b.id AND (s.end_date IS NULL OR s.end_date > %(at)s))
+    AND NOT EXISTS (SELECT 1 FROM providers_admission a
+                    WHERE a.commissioner_id = c.commissioner_id AND a.care_home_id = c.care_home_id
+                      AND a.status = %(suspended)s)
+)
+SELECT r.id, void.id
+FROM asked r JOIN void ON void.commissioner_id = r.commissioner_id
+WHERE EXISTS (SELECT 1 FROM blockbeds_blockcontract_lots cl
+              WHERE cl.blockcontract_id = void.contract_id AND cl.lot_id = r.lot_id)
+  AND NOT EXISTS (SELECT 1 FROM placements_placementrequest_specialisms rs
+                  WHERE rs.placementrequest_id = r.id
+                    AND NOT EXISTS (SELECT 1 FROM providers_carehome_specialisms hs
+                                    WHERE hs.carehome_id = void.care_home_id AND hs.specialism_id = rs.specialism_id))
+"""
 
-    bed: BlockBed
-    lots: set[int]
-    specialisms: set[int]
-    local_authority: str
 
-
-def _candidate(bed: BlockBed) -> _Candidate:
-    home = bed.contract.care_home
-    return _Candidate(
-        bed=bed,
-        lots={lot.pk for lot in bed.contract.lots.all()},
-        specialisms={specialism.pk for specialism in home.specialisms.all()},
-        local_authority=home.local_authority.lower(),
-    )
-
-
-def _in_area(request: PlacementRequest, candidate: _Candidate, distance: float | None) -> bool:
+def _in_area(request: PlacementRequest, home: CareHome, distance: float | None) -> bool:
+    """In the request's local authority, or within its distance of its location, as tenders count it."""
     has_area = bool(request.local_authority) or request.max_distance_km is not None
-    in_authority = bool(request.local_authority) and candidate.local_authority == request.local_authority.lower()
+    in_authority = bool(request.local_authority) and home.local_authority.lower() == request.local_authority.lower()
     in_reach = (
         distance is not None and request.max_distance_km is not None and distance <= float(request.max_distance_km)
     )
@@ -441,30 +460,41 @@ def block_offers(*, requests, at: date | None = None) -> dict[int, list[BlockBed
     A bed fits when its contract serves the request's lot, its home offers every specialism
     asked for and is in the request's area (in its local authority, or within its distance
     of its location, as tenders count it), and the home may take new placements. Beds carry
-    `distance_km` from the request's location. One pass over the commissioners' void beds
-    serves a whole page of requests in a fixed number of queries.
+    `distance_km` from the request's location. Two queries serve a whole page of requests:
+    the matching in the database, then the matched beds.
     """
     requests = list(requests)
     if not requests:
         return {}
-    beds = void_live_beds(commissioner_ids={r.commissioner_id for r in requests}, at=at or timezone.localdate())
-    candidates = [_candidate(bed) for bed in beds]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            FITTING_BEDS_SQL,
+            {
+                "requests": [r.pk for r in requests],
+                "at": at or timezone.localdate(),
+                "registered": CareHome.RegistrationStatus.REGISTERED,
+                "inadequate": RatingValue.INADEQUATE,
+                "suspended": Admission.Status.SUSPENDED,
+            },
+        )
+        pairs = cursor.fetchall()
+    beds = {}
+    if pairs:
+        beds = BlockBed.objects.select_related("contract", "contract__care_home", "contract__provider").in_bulk(
+            {bed_id for _, bed_id in pairs}
+        )
+    matched = defaultdict(list)
+    for request_id, bed_id in pairs:
+        matched[request_id].append(beds[bed_id])
     offers: dict[int, list[BlockBed]] = {}
     for request in requests:
         fitting = []
-        if candidates:
-            wanted = {specialism.pk for specialism in request.specialisms.all()}
-            for candidate in candidates:
-                bed = candidate.bed
-                if bed.contract.commissioner_id != request.commissioner_id or request.lot_id not in candidate.lots:
-                    continue
-                if not wanted <= candidate.specialisms:
-                    continue
-                distance = _distance_km(request, bed.contract.care_home)
-                if _in_area(request, candidate, distance):
-                    offered = copy.copy(bed)
-                    offered.distance_km = distance
-                    fitting.append(offered)
+        for bed in matched[request.pk]:
+            distance = _distance_km(request, bed.contract.care_home)
+            if _in_area(request, bed.contract.care_home, distance):
+                offered = copy.copy(bed)
+                offered.distance_km = distance
+                fitting.append(offered)
         fitting.sort(
             key=lambda b: (
                 b.distance_km is None,
