@@ -91,16 +91,16 @@ def test_a_filter_no_index_serves_is_reported(council):
     assert _sequential_scans([unindexed.replace("= Family member", "= 'Family member'")]) != []
 
 
-# The market view's tender filter (closed tenders in the range) matches nearly every tender of the
-# generated set, so on this small set the planner may rightly walk the whole tender table in some
-# test orders; its index use is a matter for the benchmark at scale, not for this set.
-PLANNED_DASHBOARDS = [name for name in DASHBOARDS if name != "market"]
+# The months each dashboard is read for. Over the whole generated period the market view's filter
+# (closed tenders in the range) matches nearly every tender, and the planner may then rightly walk
+# the whole tender table; over one quarter the range is selective, as it is at national size.
+MONTHS = {"block-utilisation": "", "market": "?from=2026-07&to=2026-09"}
 
 
-@pytest.mark.parametrize("name", PLANNED_DASHBOARDS)
+@pytest.mark.parametrize("name", DASHBOARDS)
 def test_dashboard_filters_use_indexes(council, name):
     client = _client(council, Role.COMMISSIONER)
-    query = "" if name == "block-utilisation" else "?from=2025-01&to=2026-06"
+    query = MONTHS.get(name, "?from=2025-01&to=2026-06")
     assert _scanned_large_tables(f"/api/v1/dashboards/{name}/{query}", client) == []
 
 
