@@ -18,7 +18,13 @@ from quality.models import KEY_QUESTIONS, Rating
 
 from .filters import CareHomeFilter
 from .models import Admission, CareHome, Vacancy
-from .selectors import care_home_get, care_home_search_base, vacancies_for_home, vacancy_stale_before
+from .selectors import (
+    care_home_get,
+    care_home_search_base,
+    vacancies_for_home,
+    vacancy_stale_before,
+    with_listed_relations,
+)
 from .services import VacancyInput, vacancies_replace
 
 PROBLEMS = {
@@ -46,9 +52,9 @@ class AdmissionOutput(serializers.ModelSerializer):
 class CareHomeOutput(serializers.ModelSerializer):
     provider = serializers.CharField(source="provider.name")
     setting = serializers.CharField(source="setting_label")
-    specialisms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    specialisms = serializers.ListField(child=serializers.CharField(), source="specialism_codes", read_only=True)
     rating = RatingOutput(source="current_rating", allow_null=True)
-    admissions = AdmissionOutput(source="visible_admissions", many=True)
+    admissions = AdmissionOutput(source="admission_rows", many=True)
     beds_free = serializers.IntegerField()
     vacancies_confirmed_at = serializers.DateTimeField(allow_null=True)
     vacancies_stale = serializers.SerializerMethodField()
@@ -150,8 +156,9 @@ class CareHomeListApi(_StaleContextMixin, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return CareHome.objects.none()
-        # Only the columns the output shows: fewer to read, convert and build homes from.
-        return care_home_search_base(actor=self.request.user).only(*LISTED_COLUMNS)
+        # Only the columns the output shows, and its specialisms and admissions in the same query.
+        homes = care_home_search_base(actor=self.request.user).only(*LISTED_COLUMNS)
+        return with_listed_relations(homes, actor=self.request.user)
 
 
 @extend_schema(summary="One care home", tags=["care homes"], responses={200: CareHomeOutput, **PROBLEMS})
@@ -159,7 +166,8 @@ class CareHomeDetailApi(_StaleContextMixin, APIView):
     permission_classes = [IsAnyRole, HasScope]
 
     def get(self, request, pk: int):
-        home = care_home_get(actor=request.user, pk=pk)
+        homes = with_listed_relations(care_home_search_base(actor=request.user), actor=request.user)
+        home = get_object_or_404(homes, pk=pk)
         return Response(CareHomeOutput(home, context=self.get_serializer_context()).data)
 
     def get_serializer_context(self):

@@ -4,15 +4,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
 from django.http import Http404
 from django.utils import timezone
 
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
 
 from .geo import annotate_distance_km, bounding_box
-from .models import Admission, AdmissionEvent, CareHome, Vacancy
+from .models import Admission, AdmissionEvent, CareHome, Specialism, Vacancy
 
 
 def vacancy_stale_before():
@@ -135,6 +136,22 @@ def care_home_search_base(*, actor) -> QuerySet[CareHome]:
             ),
         )
         .order_by("name", "pk")
+    )
+
+
+def with_listed_relations(homes: QuerySet, *, actor) -> QuerySet:
+    """Homes with their specialism codes and the admissions `actor` may see as arrays read in the
+    same query (`specialism_codes`; `admission_rows` of commissioner, lot and status), for lists
+    that show them without a query per relation."""
+    admissions = (
+        _admissions_seen_by(actor)
+        .filter(care_home=OuterRef("pk"))
+        .order_by("lot__number", "pk")
+        .values(row=JSONObject(commissioner_slug="commissioner__slug", lot_number="lot__number", status="status"))
+    )
+    codes = Specialism.objects.filter(care_homes=OuterRef("pk")).order_by("name").values("code")
+    return homes.prefetch_related(None).annotate(
+        specialism_codes=ArraySubquery(codes), admission_rows=ArraySubquery(admissions)
     )
 
 

@@ -12,7 +12,7 @@ from .factories import AdmissionFactory, CareHomeFactory, VacancyFactory, lot
 
 pytestmark = pytest.mark.django_db
 
-QUERIES_PER_PAGE = 5
+QUERIES_PER_PAGE = 3
 
 STAFFORD = (52.8065, -2.1166)
 # Known places; their distances from Stafford town centre are worked out below, in Python.
@@ -119,7 +119,7 @@ def test_api_list_queries_do_not_grow_with_page_size(homes, broker_a, api_as, dj
         VacancyFactory(care_home=home)
     caller = api_as(broker_a.organisation)
     caller.get("/api/v1/care-homes/?page_size=1")  # records the client's first use, which is written once
-    # The API client, the count, the page, then one query each for specialisms and admissions.
+    # The API client, the count, then the page with each home's specialisms and admissions.
     for size in (2, 30):
         with django_assert_num_queries(QUERIES_PER_PAGE):
             response = caller.get(f"/api/v1/care-homes/?near=52.8,-2.1&page_size={size}")
@@ -276,3 +276,12 @@ def test_homes_just_inside_the_radius_are_found_in_every_direction(broker_a, api
 
     assert set(names(response)) == expected
     assert {"north", "south", "widest"} <= expected and "outside" not in expected
+
+
+def test_list_and_detail_show_specialism_codes_and_own_admissions(homes, broker_a, api_as):
+    caller = api_as(broker_a.organisation)
+    derby = caller.get("/api/v1/care-homes/?local_authority=derby").json()["results"][0]
+    assert derby["specialisms"] == ["dementia"]
+    assert [(a["lot"], a["status"]) for a in derby["admissions"]] == [(1, "admitted")]
+    detail = caller.get(f"/api/v1/care-homes/{homes['Derby'].pk}/").json()
+    assert (detail["specialisms"], detail["admissions"]) == (derby["specialisms"], derby["admissions"])
