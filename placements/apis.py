@@ -3,6 +3,9 @@
 from decimal import Decimal
 
 import django_filters
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, OuterRef
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -21,7 +24,7 @@ from organisations.models import ApiClient
 from providers.models import CareHome, Specialism
 
 from .models import Placement, PlacementRequest
-from .selectors import placement_list, placement_request_get, placement_request_list
+from .selectors import placement_list, placement_request_list
 from .services import placement_request_create
 
 PROBLEMS = {
@@ -41,10 +44,11 @@ class TenderSummaryOutput(serializers.Serializer):
 
 
 class PlacementRequestOutput(serializers.ModelSerializer):
-    lot = serializers.IntegerField(source="lot.number")
-    specialisms = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    # These read what `_listed` and `_with_tenders_and_offers` give each request: a page's worth
+    # in a few queries, with no lot, home or specialism objects to build.
+    lot = serializers.IntegerField(source="lot_number")
+    specialisms = serializers.ListField(child=serializers.CharField(), source="specialism_codes", read_only=True)
     preferred_home = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    # Both read from what `_with_tenders_and_offers` put on each request: a page's worth in a few queries.
     tenders = TenderSummaryOutput(source="tender_summaries", many=True, read_only=True)
     block_offer = BlockOfferOutput(source="block_offer_summary", read_only=True)
 
@@ -103,6 +107,16 @@ class PlacementRequestFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
+def _listed(requests):
+    """Requests with their lot number and specialism codes read in the same query."""
+    codes = Specialism.objects.filter(placement_requests=OuterRef("pk")).order_by("name").values("code")
+    return (
+        requests.select_related(None)
+        .prefetch_related(None)
+        .annotate(lot_number=F("lot__number"), specialism_codes=ArraySubquery(codes))
+    )
+
+
 def _with_tenders_and_offers(actor, requests: list[PlacementRequest]) -> list[PlacementRequest]:
     """Give each request its tenders and its block-bed offer, for the whole list at once."""
     grouped: dict = {}
@@ -124,7 +138,7 @@ class PlacementRequestListCreateApi(ListAPIView):
     filterset_class = PlacementRequestFilter
 
     def get_queryset(self):
-        return placement_request_list(actor=self.request.user)
+        return _listed(placement_request_list(actor=self.request.user))
 
     def list(self, request, *args, **kwargs):
         page = _with_tenders_and_offers(
@@ -151,6 +165,7 @@ class PlacementRequestListCreateApi(ListAPIView):
         data = PlacementRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = placement_request_create(actor=request.user, **data.validated_data)
+        created = _listed(placement_request_list(actor=request.user)).get(pk=created.pk)
         _with_tenders_and_offers(request.user, [created])
         return Response(PlacementRequestOutput(created).data, status=status.HTTP_201_CREATED)
 
@@ -162,7 +177,9 @@ class PlacementRequestDetailApi(APIView):
     permission_classes = [IsCouncilUser, HasScope]
 
     def get(self, request, pk: int):
-        placement_request = placement_request_get(actor=request.user, pk=pk)
+        placement_request = _listed(placement_request_list(actor=request.user)).filter(pk=pk).first()
+        if placement_request is None:
+            raise Http404("No such placement request.")
         _with_tenders_and_offers(request.user, [placement_request])
         return Response(PlacementRequestOutput(placement_request).data)
 
