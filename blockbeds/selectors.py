@@ -414,7 +414,7 @@ def _distance_km(request: PlacementRequest, home: CareHome) -> float | None:
 # planned apart, which keeps planning this many tables cheap.
 FITTING_BEDS_SQL = """
 WITH asked AS MATERIALIZED (
-  SELECT id, commissioner_id, lot_id FROM placements_placementrequest WHERE id = ANY(%(requests)s)
+  SELECT id, commissioner_id, lot_id FROM placements_placementrequest WHERE id IN ({requests})
 ), void AS MATERIALIZED (
   SELECT b.id, b.contract_id, c.commissioner_id, c.care_home_id
   FROM blockbeds_blockbed b
@@ -467,10 +467,11 @@ def block_offers(*, requests, at: date | None = None) -> dict[int, list[BlockBed
     if not requests:
         return {}
     with connection.cursor() as cursor:
+        ids = {f"request_{number}": r.pk for number, r in enumerate(requests)}
         cursor.execute(
-            FITTING_BEDS_SQL,
+            FITTING_BEDS_SQL.format(requests=", ".join(f"%({name})s" for name in ids)),
             {
-                "requests": [r.pk for r in requests],
+                **ids,
                 "at": at or timezone.localdate(),
                 "registered": CareHome.RegistrationStatus.REGISTERED,
                 "inadequate": RatingValue.INADEQUATE,

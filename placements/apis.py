@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import django_filters
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef
+from django.db import connection
+from django.db.models import F, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,6 +22,7 @@ from blockbeds.selectors import block_offer_summaries
 from lots.models import Lot
 from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
 from organisations.models import ApiClient
+from providers.apis import SpecialismCodesField
 from providers.models import CareHome, Specialism
 
 from .models import Placement, PlacementRequest
@@ -47,7 +49,7 @@ class PlacementRequestOutput(serializers.ModelSerializer):
     # These read what `_listed` and `_with_tenders_and_offers` give each request: a page's worth
     # in a few queries, with no lot, home or specialism objects to build.
     lot = serializers.IntegerField(source="lot_number")
-    specialisms = serializers.ListField(child=serializers.CharField(), source="specialism_codes", read_only=True)
+    specialisms = SpecialismCodesField(source="specialism_codes", read_only=True)
     preferred_home = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     tenders = TenderSummaryOutput(source="tender_summaries", many=True, read_only=True)
     block_offer = BlockOfferOutput(source="block_offer_summary", read_only=True)
@@ -109,12 +111,12 @@ class PlacementRequestFilter(django_filters.FilterSet):
 
 def _listed(requests):
     """Requests with their lot number and specialism codes read in the same query."""
+    requests = requests.select_related(None).prefetch_related(None).annotate(lot_number=F("lot__number"))
+    if connection.vendor != "postgresql":
+        # SQLite (the demo) has no array subqueries: the specialisms come by prefetch, as objects.
+        return requests.prefetch_related(Prefetch("specialisms", to_attr="specialism_codes"))
     codes = Specialism.objects.filter(placement_requests=OuterRef("pk")).order_by("name").values("code")
-    return (
-        requests.select_related(None)
-        .prefetch_related(None)
-        .annotate(lot_number=F("lot__number"), specialism_codes=ArraySubquery(codes))
-    )
+    return requests.annotate(specialism_codes=ArraySubquery(codes))
 
 
 def _with_tenders_and_offers(actor, requests: list[PlacementRequest]) -> list[PlacementRequest]:

@@ -49,10 +49,19 @@ class AdmissionOutput(serializers.ModelSerializer):
         fields = ["commissioner", "lot", "status"]
 
 
+class SpecialismCodesField(serializers.ListField):
+    """Specialism codes, read as strings (PostgreSQL arrays) or from specialism objects (SQLite)."""
+
+    child = serializers.CharField()
+
+    def to_representation(self, data):
+        return [item if isinstance(item, str) else item.code for item in data]
+
+
 class CareHomeOutput(serializers.ModelSerializer):
     provider = serializers.CharField(source="provider.name")
     setting = serializers.CharField(source="setting_label")
-    specialisms = serializers.ListField(child=serializers.CharField(), source="specialism_codes", read_only=True)
+    specialisms = SpecialismCodesField(source="specialism_codes", read_only=True)
     rating = RatingOutput(source="current_rating", allow_null=True)
     admissions = AdmissionOutput(source="admission_rows", many=True)
     beds_free = serializers.IntegerField()
