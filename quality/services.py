@@ -252,7 +252,8 @@ def cqc_locations_import(
             if isinstance(record, CqcRecordError):
                 raise record
             location = location_from_api(record)
-            _check_lengths(location)
+            if location.is_care_home:
+                _check_lengths(location)
         except CqcRecordError as error:
             report.errors.append(error)
         except ValueError as error:

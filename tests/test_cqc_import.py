@@ -496,3 +496,11 @@ def test_changed_specialisms_are_replaced_and_count_as_an_update():
     home = CareHome.objects.get(cqc_location_id=record["locationId"])
     assert list(home.specialisms.values_list("name", flat=True)) == ["Dementia"]
     assert report.counts["updated"] == 1
+
+
+def test_a_location_that_is_not_a_care_home_is_skipped_whatever_its_values():
+    other = {**RECORDS[0], "careHome": "N", "postalCode": "P" * 30}
+
+    report = import_records([other, CARE_HOMES[1]])
+
+    assert (report.counts["skipped"], report.counts["created"], report.errors) == (1, 1, [])
