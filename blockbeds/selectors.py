@@ -481,8 +481,10 @@ def block_offers(*, requests, at: date | None = None) -> dict[int, list[BlockBed
         pairs = cursor.fetchall()
     beds = {}
     if pairs:
-        beds = BlockBed.objects.select_related("contract", "contract__care_home", "contract__provider").in_bulk(
-            {bed_id for _, bed_id in pairs}
+        beds = (
+            BlockBed.objects.select_related("contract", "contract__care_home", "contract__provider")
+            .prefetch_related("contract__rates")
+            .in_bulk({bed_id for _, bed_id in pairs})
         )
     matched = defaultdict(list)
     for request_id, bed_id in pairs:
