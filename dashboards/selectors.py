@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 from django.utils import timezone
@@ -23,6 +24,8 @@ from organisations.models import COMMISSIONING_ROLES, Organisation, Role
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission, CareHome
 from quality.models import RatingValue
+
+from .models import TimelinessMonth
 
 LONDON = ZoneInfo("Europe/London")
 ONE_DECIMAL = Decimal("0.1")
@@ -188,10 +191,9 @@ class Timeliness:
         yield ["total", *flat([*self.lot_totals, self.total])]
 
 
-def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) -> Timeliness:
-    """Placements sourced per month (Europe/London) and lot, and how many by their target date."""
-    lots = list(Lot.objects.order_by("number"))
-    grouped = (
+def timeliness_live_counts(*, commissioner: Organisation, month_from: date, month_to: date):
+    """Sourced and within-target counts per month and lot, aggregated from the placements."""
+    return (
         Placement.objects.live()
         .filter(
             commissioner=commissioner,
@@ -206,6 +208,26 @@ def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) 
         .annotate(sourced=Count("id"), within_target=Count("id", filter=Q(sourced_day__lte=F("target_date"))))
         .order_by()
     )
+
+
+def timeliness_summary_counts(*, commissioner: Organisation, month_from: date, month_to: date):
+    """The same counts from the summary the database keeps (PostgreSQL: see `TimelinessMonth`)."""
+    return (
+        TimelinessMonth.objects.filter(
+            commissioner=commissioner, month__gte=month_from, month__lte=month_to, sourced__gt=0
+        )
+        .values("month", "lot__number", "sourced", "within_target")
+        .order_by()
+    )
+
+
+def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) -> Timeliness:
+    """Placements sourced per month (Europe/London) and lot, and how many by their target date."""
+    lots = list(Lot.objects.order_by("number"))
+    if connection.vendor == "postgresql":
+        grouped = timeliness_summary_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
+    else:
+        grouped = timeliness_live_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
     counts = {}
     for entry in grouped:
         month = entry["month"]

@@ -1,0 +1,133 @@
+"""The timeliness summary (`TimelinessMonth`) equals the live aggregate over placements after
+every kind of write, including concurrent ones, because the database keeps it in step."""
+
+import threading
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from dashboards.models import TimelinessMonth
+from dashboards.selectors import timeliness_live_counts, timeliness_summary_counts
+from placements.models import Placement
+
+from .factories import PaidPlacementFactory, lot
+
+FIRST, LAST = date(2000, 1, 1), date(2099, 12, 1)
+LONDON = ZoneInfo("Europe/London")
+
+
+def figures(counts) -> dict:
+    """{(month, lot number): (sourced, within target)} for the months with placements."""
+    return {
+        (_month(entry["month"]), entry["lot__number"]): (entry["sourced"], entry["within_target"])
+        for entry in counts
+        if entry["sourced"]
+    }
+
+
+def _month(value) -> date:
+    return value.astimezone(LONDON).date() if isinstance(value, datetime) else value
+
+
+def live(commissioner) -> dict:
+    return figures(timeliness_live_counts(commissioner=commissioner, month_from=FIRST, month_to=LAST))
+
+
+def summary(commissioner) -> dict:
+    return figures(timeliness_summary_counts(commissioner=commissioner, month_from=FIRST, month_to=LAST))
+
+
+def placed(commissioner, sourced_at: datetime, target: date, lot_number: int = 1, **extra) -> Placement:
+    return PaidPlacementFactory(
+        commissioner=commissioner,
+        lot=lot(lot_number),
+        sourced_at=sourced_at,
+        target_date=target,
+        start_date=target,
+        **extra,
+    )
+
+
+@pytest.mark.django_db
+def test_every_kind_of_write_keeps_the_summary_equal_to_the_live_figures(council_a, council_b):
+    # 23:30 UTC on 31 March 2024 is 00:30 on 1 April in London: an April placement, late for a
+    # 31 March target.
+    boundary = placed(council_a, datetime(2024, 3, 31, 23, 30, tzinfo=UTC), date(2024, 3, 31))
+    early = placed(council_a, datetime(2024, 3, 10, 9, tzinfo=UTC), date(2024, 3, 12), lot_number=2)
+    placed(council_b, datetime(2024, 3, 10, 9, tzinfo=UTC), date(2024, 3, 12))
+    Placement.objects.bulk_create(
+        [
+            Placement(
+                commissioner=council_a,
+                case_reference=f"BULK-{n}",
+                lot=lot(3),
+                source=Placement.Source.IMPORTED,
+                sourced_at=datetime(2024, 5, 1 + n, 12, tzinfo=UTC),
+                target_date=date(2024, 5, 3),
+                start_date=date(2024, 5, 3),
+                weekly_fee=0,
+                council_weekly_amount=0,
+                in_county=True,
+            )
+            for n in range(5)
+        ]
+    )
+    assert summary(council_a) == live(council_a)
+    assert summary(council_a)[(date(2024, 4, 1), 1)] == (1, 0)
+    assert summary(council_a)[(date(2024, 5, 1), 3)] == (5, 3)
+
+    # Moved across a month, to another lot, another body; fees changed; cancelled; deleted.
+    Placement.objects.filter(pk=boundary.pk).update(sourced_at=datetime(2024, 3, 30, 9, tzinfo=UTC))
+    Placement.objects.filter(pk=early.pk).update(lot=lot(4), target_date=date(2024, 3, 1))
+    Placement.objects.filter(lot=lot(3), sourced_at__day=1).update(commissioner=council_b)
+    Placement.objects.filter(commissioner=council_a).update(weekly_fee=900, council_weekly_amount=900)
+    Placement.objects.filter(lot=lot(3), sourced_at__day=2).update(
+        cancelled_at=timezone.now(), cancel_reason="The award lapsed before the move-in."
+    )
+    Placement.objects.filter(lot=lot(3), sourced_at__day=3).delete()
+
+    for body in (council_a, council_b):
+        assert summary(body) == live(body)
+    assert summary(council_a)[(date(2024, 3, 1), 1)] == (1, 1)
+    assert summary(council_a)[(date(2024, 3, 1), 4)] == (1, 0)
+    assert summary(council_a)[(date(2024, 5, 1), 3)] == (2, 0)
+    assert summary(council_b)[(date(2024, 5, 1), 3)] == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_placements_in_one_month_and_lot_are_all_counted(council_a):
+    sourced_at = datetime(2025, 6, 10, 9, tzinfo=UTC)
+    start = threading.Barrier(12)
+    failures = []
+
+    def place():
+        try:
+            start.wait(timeout=30)
+            placed(council_a, sourced_at, date(2025, 6, 20))
+        except Exception as error:  # collected and reported by the test
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not failures
+    assert TimelinessMonth.objects.get(commissioner=council_a, month=date(2025, 6, 1), lot=lot(1)).sourced == 12
+    assert summary(council_a) == live(council_a) == {(date(2025, 6, 1), 1): (12, 12)}
+
+
+@pytest.mark.django_db
+def test_the_dashboard_reads_the_summary(council_a, commissioner_a, as_user):
+    placed(council_a, datetime(2024, 3, 10, 9, tzinfo=UTC), date(2024, 3, 12))
+    TimelinessMonth.objects.filter(commissioner=council_a).update(sourced=7, within_target=3)
+
+    body = as_user(commissioner_a).get("/api/v1/dashboards/timeliness/?from=2024-03&to=2024-03").json()
+
+    assert body["total"]["sourced"] == 7 and body["total"]["within_target"] == 3
