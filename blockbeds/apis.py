@@ -1,17 +1,19 @@
 """API: block contracts with their beds' states, and the block-bed utilisation dashboard."""
 
 from datetime import date
+from decimal import Decimal
 
 import django_filters
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
+from organisations.api_permissions import HasScope, IsAnyRole, IsCommissioner, IsCouncilUser
 from organisations.models import ApiClient
 
 from .models import BlockContract, BlockContractRate
@@ -25,6 +27,7 @@ from .selectors import (
     open_out_of_service,
     utilisation,
 )
+from .services import block_contract_rate_record
 from .views import default_range
 
 PROBLEM = OpenApiResponse(
@@ -315,3 +318,29 @@ class BlockUtilisationApi(APIView):
 
 
 _PUBLIC_NAMES = {"date_from": "from", "date_to": "to"}
+
+
+class BlockContractRateInput(serializers.Serializer):
+    effective_from = serializers.DateField(help_text="After the contract's latest rate and inside the contract.")
+    weekly_rate = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
+    reason = serializers.CharField(max_length=1000, help_text="Why the rate changes, e.g. the review it follows.")
+
+
+@extend_schema(
+    summary="Record a negotiated weekly rate for a block contract from a date",
+    description="The commissioner's own contracts only. Placements already in its beds follow the new rate "
+    "in their fee history and agreements; the provider is told.",
+    tags=["block beds"],
+    request=BlockContractRateInput,
+    responses={201: BlockContractRateOutput, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+)
+class BlockContractRateCreateApi(APIView):
+    permission_classes = [IsCommissioner, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
+
+    def post(self, request, pk: int):
+        contract = get_object_or_404(block_contract_list(actor=request.user), pk=pk)
+        data = BlockContractRateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        rate = block_contract_rate_record(contract=contract, actor=request.user, **data.validated_data)
+        return Response(BlockContractRateOutput(rate).data, status=status.HTTP_201_CREATED)

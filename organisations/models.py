@@ -137,6 +137,7 @@ class ApiClient(models.Model):
         DASHBOARDS = "dashboards", "Dashboards"
         WEBHOOKS = "webhooks", "Webhooks"
         VACANCIES = "vacancies", "Vacancies"
+        CONTRACTS = "contracts", "Contracts"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_clients")
     name = models.CharField(max_length=120)

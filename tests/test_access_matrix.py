@@ -82,6 +82,7 @@ MATRIX = {
     "api-api-client-revoke": ("POST", ['api_client'], "401 403 -   403 404 404 404 403 403 403 403 403"),
     "api-api-clients": ("GET", [], "401 403 200 403 200 200 200 403 403 403 403 403"),
     "api-block-contract": ("GET", ['contract'], "401 200 200 404 404 200 404 200 403 403 200 403"),
+    "api-block-contract-rates": ("POST", ['contract'], "401 403 400 403 404 403 403 403 403 403 403 403"),
     "api-block-contracts": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
     "api-block-utilisation": ("GET", [], "401 200 200 200 200 403 403 403 403 200 403 403"),
     "api-care-home": ("GET", ['home'], "401 200 200 200 200 200 404 200 403 403 200 403"),

@@ -420,3 +420,31 @@ def test_placements_in_block_beds_follow_the_contract_rate_in_their_fee_history(
     body = as_user(commissioner_a).get("/api/v1/dashboards/mean-weekly-cost/?from=2026-03&to=2026-06").json()
     older = [month["client_groups"][0]["mean_weekly_cost"] for month in body["months"]]
     assert older == ["800.00", "832.00", "832.00", "850.00"]
+
+
+@pytest.mark.django_db
+def test_a_council_system_records_a_negotiated_rate_over_the_api(
+    council_a, commissioner_a, commissioner_b, provider_user_a, home_a, api_as, as_user
+):
+    contract = _contract(council_a, home_a, rate="750.00")
+    url = f"/api/v1/block-contracts/{contract.pk}/rates/"
+    body = {"effective_from": "2026-06-01", "weekly_rate": "790.00", "reason": "Agreed at the annual review."}
+    system = api_as(council_a, scopes=["read", "contracts"], role="commissioner")
+
+    response = system.post(url, body)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["weekly_rate"] == "790.00" and response.json()["reason"] == "negotiated"
+    assert _rates(contract)[-1] == (dt.date(2026, 6, 1), D("790.00"), "negotiated")
+    assert AuditEvent.objects.filter(verb="blockbeds.contract.rate_changed", target_id=str(contract.pk)).exists()
+    # Not after the latest rate: a field error, nothing written.
+    again = system.post(url, {**body, "weekly_rate": "800.00"})
+    assert again.status_code == 400 and "effective_from" in again.json()["errors"]
+    assert len(_rates(contract)) == 2
+    bad = system.post(url, {"effective_from": "someday", "weekly_rate": "-1"})
+    assert bad.status_code == 400 and {"effective_from", "weekly_rate", "reason"} <= set(bad.json()["errors"])
+    # Without the scope, as a provider, or as another council: refused.
+    assert api_as(council_a, scopes=["read"], role="commissioner").post(url, body).status_code == 403
+    assert as_user(provider_user_a).post(url, body, content_type="application/json").status_code == 403
+    assert as_user(commissioner_b).post(url, body, content_type="application/json").status_code == 404
+    assert len(_rates(contract)) == 2
