@@ -1,7 +1,6 @@
 """Forms for block contracts and beds. They parse input; the services decide."""
 
 from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
 from django import forms
 
 from core.forms import form_helper
@@ -9,10 +8,6 @@ from lots.models import Lot
 from providers.models import CareHome
 
 from .models import BlockContract, UpliftBasis
-
-
-def _helper(button: str) -> FormHelper:
-    return form_helper(button)
 
 
 def _reason(label: str, required: bool = True) -> forms.CharField:
@@ -74,7 +69,7 @@ class BlockContractForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["care_home"].label_from_instance = lambda home: f"{home.name}, {home.town} ({home.provider.name})"
-        self.helper = _helper("Create block contract")
+        self.helper = form_helper("Create block contract")
 
 
 class BlockContractEditForm(forms.Form):
@@ -108,7 +103,7 @@ class BlockContractEditForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Save changes")
+        self.helper = form_helper("Save changes")
 
 
 class BlockRateForm(forms.Form):
@@ -122,7 +117,7 @@ class BlockRateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Record new rate")
+        self.helper = form_helper("Record new rate")
 
 
 class LiveDateForm(forms.Form):
@@ -131,7 +126,7 @@ class LiveDateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Set live date")
+        self.helper = form_helper("Set live date")
 
 
 class OutOfServiceForm(forms.Form):
@@ -140,7 +135,7 @@ class OutOfServiceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Take bed out of service")
+        self.helper = form_helper("Take bed out of service")
 
 
 class ReturnToServiceForm(forms.Form):
@@ -149,7 +144,7 @@ class ReturnToServiceForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Return bed to service")
+        self.helper = form_helper("Return bed to service")
 
 
 class EndStayForm(forms.Form):
@@ -158,7 +153,7 @@ class EndStayForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Report the bed void")
+        self.helper = form_helper("Report the bed void")
 
 
 class FillForm(forms.Form):
@@ -166,7 +161,7 @@ class FillForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Place in this bed")
+        self.helper = form_helper("Place in this bed")
 
 
 class DeclineOfferForm(forms.Form):
@@ -178,7 +173,7 @@ class DeclineOfferForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Decline block beds")
+        self.helper = form_helper("Decline block beds")
 
 
 class UtilisationRangeForm(forms.Form):

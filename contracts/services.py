@@ -684,29 +684,70 @@ def block_placement_fees_follow(
     )
     if not placements:
         return []
+    changes = [
+        UpliftChange(p, p.weekly_fee, weekly_rate + p.top_up_weekly_amount, weekly_rate, p.top_up_weekly_amount)
+        for p in placements
+    ]
+    _fee_changes_record(
+        changes,
+        actor=actor,
+        organisation=contract.commissioner,
+        effective_from=effective_from,
+        uplift=uplift,
+        note=f"Block contract {contract.reference} rate from {effective_from:%d/%m/%Y}",
+        detail={
+            "uplift": uplift.pk if uplift else None,
+            "block_contract": contract.pk,
+            "effective_from": str(effective_from),
+        },
+    )
+    return placements
+
+
+def _apply_changes(uplift: Uplift, changes: list[UpliftChange], actor) -> None:
+    _fee_changes_record(
+        changes,
+        actor=actor,
+        organisation=uplift.commissioner,
+        effective_from=uplift.effective_from,
+        uplift=uplift,
+        detail={"uplift": uplift.pk},
+    )
+
+
+def _fee_changes_record(
+    changes: list[UpliftChange],
+    *,
+    actor,
+    organisation,
+    effective_from: dt.date,
+    uplift: Uplift | None,
+    detail: dict,
+    note: str = "",
+) -> None:
+    """Each change as a fee period from `effective_from` (after the agreed fee's own period, kept
+    once), the placement's fee, a new agreement version and an audit event with `detail`."""
+    placements = [c.placement for c in changes]
     with_history = set(
         FeePeriod.objects.filter(placement__in=placements).values_list("placement_id", flat=True).distinct()
     )
     FeePeriod.objects.bulk_create(_initial_period(p, actor) for p in placements if p.pk not in with_history)
-    reason = FeePeriod.Reason.UPLIFT if uplift else FeePeriod.Reason.FEE_CHANGE
-    befores = {p.pk: p.weekly_fee for p in placements}
     FeePeriod.objects.bulk_create(
         FeePeriod(
-            placement=p,
+            placement=c.placement,
             effective_from=effective_from,
-            weekly_fee=weekly_rate + p.top_up_weekly_amount,
-            council_weekly_amount=weekly_rate,
-            top_up_weekly_amount=p.top_up_weekly_amount,
-            reason=reason,
+            weekly_fee=c.new,
+            council_weekly_amount=c.council,
+            top_up_weekly_amount=c.top_up,
+            reason=FeePeriod.Reason.UPLIFT if uplift else FeePeriod.Reason.FEE_CHANGE,
             uplift=uplift,
-            note=f"Block contract {contract.reference} rate from {effective_from:%d/%m/%Y}",
+            note=note,
             created_by=actor,
         )
-        for p in placements
+        for c in changes
     )
-    for p in placements:
-        p.council_weekly_amount = weekly_rate
-        p.weekly_fee = weekly_rate + p.top_up_weekly_amount
+    for c in changes:
+        c.placement.weekly_fee, c.placement.council_weekly_amount = c.new, c.council
     Placement.objects.bulk_update(placements, ["weekly_fee", "council_weekly_amount"])
     _agreements_revise_from(
         placements,
@@ -717,56 +758,11 @@ def block_placement_fees_follow(
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor,
-            organisation=contract.commissioner,
+            organisation=organisation,
             verb="contracts.fee.uplifted" if uplift else "contracts.fee.changed",
             target_type=Placement._meta.label_lower,
-            target_id=str(p.pk),
-            detail={
-                "uplift": uplift.pk if uplift else None,
-                "block_contract": contract.pk,
-                "effective_from": str(effective_from),
-                "before": str(befores[p.pk]),
-                "after": str(p.weekly_fee),
-            },
-        )
-        for p in placements
-    )
-    return placements
-
-
-def _apply_changes(uplift: Uplift, changes: list[UpliftChange], actor) -> None:
-    placements = [c.placement for c in changes]
-    with_history = set(
-        FeePeriod.objects.filter(placement__in=placements).values_list("placement_id", flat=True).distinct()
-    )
-    FeePeriod.objects.bulk_create(_initial_period(p, actor) for p in placements if p.pk not in with_history)
-    FeePeriod.objects.bulk_create(
-        FeePeriod(
-            placement=c.placement,
-            effective_from=uplift.effective_from,
-            weekly_fee=c.new,
-            council_weekly_amount=c.council,
-            top_up_weekly_amount=c.top_up,
-            reason=FeePeriod.Reason.UPLIFT,
-            uplift=uplift,
-            created_by=actor,
-        )
-        for c in changes
-    )
-    for c in changes:
-        c.placement.weekly_fee, c.placement.council_weekly_amount = c.new, c.council
-    Placement.objects.bulk_update(placements, ["weekly_fee", "council_weekly_amount"])
-    _agreements_revise_from(
-        placements, actor, effective_from=uplift.effective_from, reason=ServiceAgreement.Reason.UPLIFT
-    )
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            organisation=uplift.commissioner,
-            verb="contracts.fee.uplifted",
-            target_type=Placement._meta.label_lower,
             target_id=str(c.placement.pk),
-            detail={"uplift": uplift.pk, "before": str(c.old), "after": str(c.new)},
+            detail={**detail, "before": str(c.old), "after": str(c.new)},
         )
         for c in changes
     )

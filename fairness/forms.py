@@ -1,12 +1,7 @@
-from crispy_forms_gds.helper import FormHelper
 from django import forms
 
 from core.forms import form_helper
 from fairness.services import MoveOnCause
-
-
-def _helper(label: str, action: str, *, warning: bool = False) -> FormHelper:
-    return form_helper(label, name="action", warning=warning)
 
 
 class ActionForm(forms.Form):
@@ -19,7 +14,7 @@ class ActionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["form"] = forms.CharField(widget=forms.HiddenInput, initial=self.action_name)
-        self.helper = _helper(self.button, self.action_name, warning=self.warning)
+        self.helper = form_helper(self.button, name="action", warning=self.warning)
 
 
 class ChoiceForm(forms.Form):

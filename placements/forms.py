@@ -1,13 +1,8 @@
-from crispy_forms_gds.helper import FormHelper
 from django import forms
 
 from core.forms import form_helper
 from lots.models import Lot
 from providers.models import CareHome, Specialism
-
-
-def _helper(label: str) -> FormHelper:
-    return form_helper(label)
 
 
 class PlacementRequestForm(forms.Form):
@@ -52,7 +47,7 @@ class PlacementRequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Save request")
+        self.helper = form_helper("Save request")
 
 
 class PublishForm(forms.Form):
@@ -65,7 +60,7 @@ class PublishForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Publish to tender")
+        self.helper = form_helper("Publish to tender")
 
 
 class AwardForm(forms.Form):
@@ -99,7 +94,7 @@ class AwardForm(forms.Form):
             (bid.pk, f"{bid.rank}. {bid.care_home.name}: £{bid.weekly_fee} a week, score {bid.total_score}")
             for bid in bids
         ]
-        self.helper = _helper("Award placement")
+        self.helper = form_helper("Award placement")
 
 
 class CancelForm(forms.Form):
@@ -120,4 +115,4 @@ class RetenderForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Tender again")
+        self.helper = form_helper("Tender again")

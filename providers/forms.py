@@ -2,7 +2,6 @@
 the services decide."""
 
 from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
 from django import forms
 
 from core.forms import form_helper
@@ -12,10 +11,6 @@ from quality.models import RatingValue
 
 from .filters import parse_point
 from .models import CareHome, Specialism, Vacancy
-
-
-def _helper(button: str, *, method: str = "post") -> FormHelper:
-    return form_helper(button, method=method)
 
 
 def _reason(label: str) -> forms.CharField:
@@ -39,7 +34,7 @@ class CareHomeAddForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Add care home")
+        self.helper = form_helper("Add care home")
 
 
 class ApplicationForm(forms.Form):
@@ -64,7 +59,7 @@ class ApplicationForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Apply")
+        self.helper = form_helper("Apply")
 
 
 class DecisionForm(forms.Form):
@@ -77,7 +72,7 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Record decision")
+        self.helper = form_helper("Record decision")
 
 
 class ReasonForm(forms.Form):
@@ -85,7 +80,7 @@ class ReasonForm(forms.Form):
 
     def __init__(self, *args, button: str = "Confirm", **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(button)
+        self.helper = form_helper(button)
 
 
 class VacancyForm(forms.Form):
@@ -112,7 +107,7 @@ class WindowForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Add window")
+        self.helper = form_helper("Add window")
 
 
 class CareHomeSearchForm(forms.Form):
@@ -137,7 +132,7 @@ class CareHomeSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Search", method="get")
+        self.helper = form_helper("Search", method="get")
 
     def clean_near(self):
         value = self.cleaned_data["near"].strip()
@@ -158,4 +153,4 @@ class ProviderInviteForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("Send invitation")
+        self.helper = form_helper("Send invitation")
