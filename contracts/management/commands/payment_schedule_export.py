@@ -1,10 +1,10 @@
 """Write a payment schedule as the finance CSV (the layout is in the README)."""
 
-import csv
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.csv_export import csv_writer
 from core.errors import ApplicationError
 from organisations.models import Organisation
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         schedule = payment_schedule_build(period=period, commissioner_id=organisation.pk)
         output = open(options["output"], "w", newline="") if options["output"] else sys.stdout  # noqa: SIM115
         try:
-            writer = csv.writer(output)
+            writer = csv_writer(output)
             writer.writerow(CSV_HEADER)
             writer.writerows(csv_rows(schedule))
         finally:

@@ -1,10 +1,10 @@
 """Write a dashboard to stdout as CSV or JSON, for scheduled reporting."""
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.csv_export import csv_writer
 from dashboards.registry import DASHBOARDS, dashboard_run
 
 from ._common import commissioning_body
@@ -36,6 +36,6 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(report.as_json(), indent=2))
             return
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = csv_writer(self.stdout, lineterminator="\n")
         writer.writerow(report.csv_header())
         writer.writerows(report.csv_rows())
