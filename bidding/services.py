@@ -17,20 +17,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
-from contracts.services import agreement_create_for_placement
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
+from core.events import domain_event_send
 from core.notifications import notify_organisation
-from fairness.services import award_made, award_precheck
-from integrations import events as webhook_events
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require
 from placements.models import Placement, PlacementRequest
+from placements.signals import placement_created
 from providers.geo import annotate_distance_km
 from providers.models import Admission, CareHome
 from quality.models import RatingValue
 
+from . import signals
+from .hooks import award_checks_run
 from .models import Award, Bid, Invitation, Tender
 from .scoring import BidForScoring, ScoringRules, score_bids
 
@@ -187,7 +188,8 @@ def _closes_at(*, requested, now: datetime, rules) -> datetime:
     return requested
 
 
-def _local(moment: datetime) -> str:
+def local_time_text(moment: datetime) -> str:
+    """A moment as people read it in notices and messages: "3 March 2026 at 14:00", UK time."""
     return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M")
 
 
@@ -238,14 +240,15 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         notify_organisation(
             organisation=provider,
             verb="bidding.tender.invited",
-            subject=f"Invitation to bid: lot {request.lot.number} placement, closes {_local(closes_at)}",
+            subject=f"Invitation to bid: lot {request.lot.number} placement, closes {local_time_text(closes_at)}",
             template="emails/tender_invitation.txt",
-            context={"tender": tender, "request": request, "closes_at_local": _local(closes_at)},
+            context={"tender": tender, "request": request, "closes_at_local": local_time_text(closes_at)},
             dedupe_key=f"tender-{tender.pk}-invited",
             link=reverse("bidding:invitation_list"),
         )
-    webhook_events.placement_request_published(tender)
-    transaction.on_commit(lambda: schedule_tender_close(tender.pk, closes_at))
+    domain_event_send("placement_request.published", tender=tender)
+    # Robust: with the broker down the tender is still published; the sweepers queue or make its close.
+    transaction.on_commit(lambda: schedule_tender_close(tender.pk, closes_at), robust=True)
     return tender
 
 
@@ -369,13 +372,18 @@ def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest
 # --- Bids: decided against the database clock with the tender row locked ---------------------
 
 
-def _lock_open_tender(tender_id: int) -> tuple[Tender, datetime]:
-    """Lock the tender row, then read the clock: the deadline check and the write share a transaction."""
+def tender_lock_open(tender_id: int) -> tuple[Tender, datetime]:
+    """Lock the tender row, then read the clock: the deadline check and the write share a transaction.
+
+    For every write that must land while the tender is open (bids, clarification questions);
+    call it inside the writing transaction.
+    """
     tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=tender_id)
     now = database_now()
     if tender.status != Tender.Status.OPEN or tender.closes_at <= now:
         raise ConflictError(
-            f"This tender closed on {_local(tender.closes_at)}: bids can no longer be submitted, amended or withdrawn.",
+            f"This tender closed on {local_time_text(tender.closes_at)}: "
+            "bids can no longer be submitted, amended or withdrawn.",
             code="tender_closed",
         )
     return tender, now
@@ -426,7 +434,7 @@ def bid_submit(
     notes: str = "",
 ) -> Bid:
     _require_provider_home(actor, care_home)
-    tender, now = _lock_open_tender(tender.pk)
+    tender, now = tender_lock_open(tender.pk)
     invitation = Invitation.objects.filter(tender=tender, care_home=care_home).first()
     if invitation is None:
         raise Http404("No such tender.")
@@ -470,7 +478,7 @@ def _own_bid_locked(actor, bid: Bid) -> tuple[Bid, Tender, datetime]:
     require(is_provider_user(actor), "Only care providers can change bids.")
     if bid.provider_id != actor.organisation_id:
         raise Http404("No such bid.")
-    tender, now = _lock_open_tender(bid.tender_id)
+    tender, now = tender_lock_open(bid.tender_id)
     bid = Bid.objects.select_for_update().select_related("care_home").get(pk=bid.pk)
     if bid.status != Bid.Status.SUBMITTED:
         raise ConflictError(f"This bid is {bid.get_status_display().lower()} and cannot be changed.", code="not_live")
@@ -551,7 +559,7 @@ def tender_close(*, tender_id: int) -> bool:
             organisation=tender.request.commissioner,
             detail={"tender": tender.pk, "bids": bids},
         )
-        webhook_events.tender_closed(tender)
+        domain_event_send("tender.closed", tender=tender)
         if not bids:
             _brokers_notify(
                 tender,
@@ -607,7 +615,7 @@ def tender_evaluate(*, tender_id: int) -> bool:
             organisation=tender.request.commissioner,
             detail={"tender": tender.pk, "ranked": len(bids)},
         )
-        webhook_events.tender_evaluated(tender)
+        domain_event_send("tender.evaluated", tender=tender)
         _brokers_notify(
             tender,
             verb="bidding.tender.evaluated",
@@ -673,7 +681,9 @@ def tender_award(
         Tender.objects.select_for_update().select_related("request__commissioner", "request__lot").get(pk=tender.pk)
     )
     if tender.status == Tender.Status.OPEN:
-        raise ConflictError(f"Bids can be awarded after the tender closes on {_local(tender.closes_at)}.", code="open")
+        raise ConflictError(
+            f"Bids can be awarded after the tender closes on {local_time_text(tender.closes_at)}.", code="open"
+        )
     if tender.status != Tender.Status.EVALUATED:
         raise ConflictError(
             f"This tender is {tender.get_status_display().lower()}: it cannot be awarded.", code="state"
@@ -683,7 +693,7 @@ def tender_award(
         message = "Choose one of this tender's ranked bids."
         raise ApplicationError(message, code="invalid_bid", fields={"bid": message})
     top_ranked = bid.rank == 1
-    terms = award_precheck(tender=tender, bid=bid, reason=reason.strip(), top_up_payer=top_up_payer.strip())
+    terms = award_checks_run(tender=tender, bid=bid, reason=reason.strip(), top_up_payer=top_up_payer.strip())
     reason, top_up_payer = terms.reason, terms.top_up_payer
     if not top_ranked and not reason:
         message = "Give the reason for choosing a bid that did not rank first (for example, the person's choice)."
@@ -729,8 +739,10 @@ def tender_award(
         sourced_at=award.awarded_at,
         created_by=actor,
     )
-    agreement_create_for_placement(placement=placement, actor=actor)
-    award_made(award=award, placement=placement, standstill_waiver_reason=standstill_waiver_reason)
+    placement_created.send(sender=Placement, placement=placement, actor=actor)
+    signals.award_made.send(
+        sender=Award, award=award, placement=placement, standstill_waiver_reason=standstill_waiver_reason
+    )
     tender.status = Tender.Status.AWARDED
     tender.save(update_fields=["status"])
     request.status = PlacementRequest.Status.AWARDED
@@ -754,7 +766,7 @@ def tender_award(
             "top_up_consent": award.top_up_consent,
         },
     )
-    webhook_events.tender_awarded(award)
+    domain_event_send("tender.awarded", award=award)
     _notify_outcome(tender, winner=bid)
     return award
 

@@ -10,14 +10,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from contracts.models import ServiceAgreement
-from contracts.services import agreement_create_for_placement, agreement_revise
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
 from organisations.models import Role
 from organisations.permissions import is_broker, is_commissioner, is_council_user, is_provider_user, require
 from placements.models import Placement, PlacementRequest
+from placements.signals import placement_created, placement_ended
 from providers.models import Admission
 
 from .models import (
@@ -31,6 +30,7 @@ from .models import (
     UpliftBasis,
 )
 from .selectors import block_offer_summaries, fitting_void_beds
+from .signals import block_rate_changed
 
 
 def _is_commissioner_of(actor, contract: BlockContract) -> bool:
@@ -245,10 +245,9 @@ def block_contract_rate_record(
         basis=reason.strip(),
         created_by=actor,
     )
-    # Imported here: contracts builds on blockbeds.
-    from contracts.services import block_placement_fees_follow
-
-    block_placement_fees_follow(contract=contract, effective_from=effective_from, weekly_rate=weekly_rate, actor=actor)
+    block_rate_changed.send(
+        sender=BlockContract, contract=contract, effective_from=effective_from, weekly_rate=weekly_rate, actor=actor
+    )
     audit_record(
         actor=actor,
         verb="blockbeds.contract.rate_changed",
@@ -448,7 +447,7 @@ def block_bed_fill(*, bed: BlockBed, request: PlacementRequest, actor, start_dat
             occupancy = Occupancy.objects.create(bed=bed, placement=placement, start_date=start_date)
     except IntegrityError as exc:
         raise ConflictError("The bed is no longer void: someone has been placed in it.", code="bed_filled") from exc
-    agreement_create_for_placement(placement=placement, actor=actor)
+    placement_created.send(sender=Placement, placement=placement, actor=actor)
     request.status = PlacementRequest.Status.PLACED
     request.sourced_at = now
     request.save(update_fields=["status", "sourced_at", "updated_at"])
@@ -494,7 +493,7 @@ def occupancy_end(*, occupancy: Occupancy, actor, end_date: date, reason: str) -
     # A placement's end date is its last day; the stay's end is the first free day.
     placement.end_date = end_date - timedelta(days=1)
     placement.save(update_fields=["end_date"])
-    agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.ENDED)
+    placement_ended.send(sender=Placement, placement=placement, actor=actor)
     _event(bed=bed, kind=BedEvent.Kind.VOID, actor=actor, effective_date=end_date, reason=reason, occupancy=occupancy)
     audit_record(
         actor=actor,

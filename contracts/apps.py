@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = "Contracts and payments"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the receivers)

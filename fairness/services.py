@@ -13,7 +13,16 @@ from django.db.models.functions import Now
 from django.http import Http404
 from django.urls import reverse
 
+from bidding.hooks import AwardTerms
 from bidding.models import Award, Bid, Invitation, Tender
+from bidding.services import (
+    database_now,
+    fee_split,
+    local_time_text,
+    schedule_tender_close,
+    tender_award,
+    tender_lock_open,
+)
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
@@ -55,8 +64,6 @@ def _require_council_of(actor, tender: Tender) -> None:
 
 
 def _db_now() -> datetime:
-    from bidding.services import database_now
-
     return database_now()
 
 
@@ -129,8 +136,6 @@ def shortlist_choose(
     *, token: str, bid_id: int, chosen_by_name: str, top_up_payer: str = "", top_up_consent: bool = False
 ) -> ShortlistLink:
     """The person (or their representative) records the home they choose and any top-up consent."""
-    from bidding.services import fee_split
-
     link = shortlist_link_open(token=token)
     link = ShortlistLink.objects.select_for_update().get(pk=link.pk)
     tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=link.tender_id)
@@ -275,14 +280,6 @@ def abnormal_price_confirm(*, actor, bid: Bid, provider_statement: str) -> Abnor
 # --- Hooks called by the award -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AwardTerms:
-    reason: str
-    top_up_payer: str
-    chosen_by_person: bool
-    top_up_consent: bool
-
-
 def award_precheck(*, tender: Tender, bid: Bid, reason: str, top_up_payer: str) -> AwardTerms:
     """Refuse an abnormally low bid without recorded deliverability; carry the person's choice."""
     if (
@@ -423,8 +420,6 @@ def next_ranked_bid(*, tender: Tender) -> Bid | None:
 @transaction.atomic
 def award_move_to_next_bid(*, actor, tender: Tender, cause: str, reason: str, top_up_payer: str = "") -> Award:
     """Lapse the current award and award the next ranked bid, without tendering again."""
-    from bidding.services import tender_award
-
     _require_broker_of(actor, tender)
     tender = (
         Tender.objects.select_for_update().select_related("request__commissioner", "request__lot").get(pk=tender.pk)
@@ -510,15 +505,13 @@ def award_move_to_next_bid(*, actor, tender: Tender, cause: str, reason: str, to
 
 @transaction.atomic
 def question_ask(*, actor, tender: Tender, question: str) -> ClarificationQuestion:
-    from bidding.services import _lock_open_tender
-
     require(is_provider_user(actor), "Only invited providers can ask questions.")
     invited = Invitation.objects.filter(
         tender_id=tender.pk, care_home__provider_id=actor.organisation_id, status=Invitation.Status.INVITED
     ).exists()
     if not invited:
         raise Http404("No such tender.")
-    tender, now = _lock_open_tender(tender.pk)
+    tender, now = tender_lock_open(tender.pk)
     if not question.strip():
         raise ApplicationError("Enter your question.", fields={"question": "Enter your question."})
     asked = ClarificationQuestion.objects.create(
@@ -551,11 +544,9 @@ def question_answer(*, actor, question: ClarificationQuestion, answer: str) -> C
     The deadline moves under the tender row lock, against the database clock, so a bid racing
     the extension gets the same answer the close task will.
     """
-    from bidding.services import _local, _lock_open_tender, schedule_tender_close
-
     tender = Tender.objects.select_related("request__commissioner").get(pk=question.tender_id)
     _require_broker_of(actor, tender)
-    tender, now = _lock_open_tender(tender.pk)
+    tender, now = tender_lock_open(tender.pk)
     question = ClarificationQuestion.objects.select_for_update().get(pk=question.pk)
     if question.answered_at is not None:
         raise ConflictError("This question has already been answered.", code="already_answered")
@@ -586,7 +577,7 @@ def question_answer(*, actor, question: ClarificationQuestion, answer: str) -> C
                     "to": extended.isoformat(),
                 },
             )
-            transaction.on_commit(lambda: schedule_tender_close(tender.pk, extended))
+            transaction.on_commit(lambda: schedule_tender_close(tender.pk, extended), robust=True)
     question.save(update_fields=["answer", "answered_by", "answered_at", "extended_closes_at"])
     audit_record(
         actor=actor,
@@ -600,7 +591,7 @@ def question_answer(*, actor, question: ClarificationQuestion, answer: str) -> C
     ).distinct()
     subject = f"Clarification published on tender {tender.pk}"
     if question.extended_closes_at:
-        subject += f": deadline extended to {_local(question.extended_closes_at)}"
+        subject += f": deadline extended to {local_time_text(question.extended_closes_at)}"
     for provider in providers:
         notify_organisation(
             organisation=provider,

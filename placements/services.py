@@ -13,6 +13,7 @@ from lots.selectors import lot_rules_for
 from organisations.permissions import is_broker, require
 
 from .models import Placement, PlacementRequest
+from .signals import placement_cancelled
 
 ANONYMISED_PREFIX = "ANON-"
 ANONYMISED_NEEDS = "Removed after the personal data retention period."
@@ -151,10 +152,9 @@ def placement_cancel_lapsed(*, actor, placement: Placement, reason: str) -> Plac
     """Keep the placement of an award that lapsed before the move-in, cancelled with the reason.
 
     It lets go of its request so the next award's placement can take it, remembering the request
-    in `lapsed_request`; its agreement, if any, gets an ended version through the contracts service.
+    in `lapsed_request`; receivers of `placement_cancelled` close what they hold for it (contracts
+    records the end on its agreement, if any).
     """
-    from contracts.services import placement_end_record
-
     require(is_broker(actor) and actor.organisation_id == placement.commissioner_id, "Only brokers can do this.")
     placement = Placement.objects.select_for_update().get(pk=placement.pk)
     if placement.cancelled_at is not None:
@@ -167,10 +167,8 @@ def placement_cancel_lapsed(*, actor, placement: Placement, reason: str) -> Plac
     placement.cancelled_by = actor
     placement.cancel_reason = reason.strip()
     placement.save(update_fields=["lapsed_request", "request", "cancelled_at", "cancelled_by", "cancel_reason"])
-    if placement.agreements.exists():
-        placement = placement_end_record(
-            placement=placement, actor=actor, end_date=placement.start_date, reason=placement.cancel_reason
-        )
+    placement_cancelled.send(sender=Placement, placement=placement, actor=actor)
+    placement.refresh_from_db()
     audit_record(
         actor=actor,
         verb="placements.placement.cancelled",
