@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class BiddingConfig(AppConfig):
     name = "bidding"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (registers bidding's part in other apps' work)

@@ -1,8 +1,17 @@
-"""Contracts keeps each placement's service agreement in step with what lower apps do."""
+"""Contracts keeps each placement's service agreement in step with what lower apps do, and lets go of
+the agreements' personal details when placements' retention period passes."""
 
+from django.db.models import Q
 from django.dispatch import receiver
 
 from blockbeds.signals import block_rate_changed
+from placements.retention import (
+    REMOVED,
+    PersonalDataHolder,
+    RetentionScope,
+    audit_targets,
+    personal_data_holder_register,
+)
 from placements.signals import placement_cancelled, placement_created, placement_ended
 
 from . import services
@@ -32,3 +41,26 @@ def placement_fees_follow_block_rate(sender, *, contract, effective_from, weekly
     services.block_placement_fees_follow(
         contract=contract, effective_from=effective_from, weekly_rate=weekly_rate, actor=actor
     )
+
+
+def _agreements(scope: RetentionScope):
+    return ServiceAgreement.objects.filter(placement__in=scope.placements)
+
+
+def _agreements_clear(scope: RetentionScope) -> None:
+    agreements = _agreements(scope)
+    agreements.exclude(top_up_payer="").update(top_up_payer=REMOVED)
+    for request in scope.requests:
+        agreements.filter(Q(placement__request_id=request.pk) | Q(placement__lapsed_request_id=request.pk)).update(
+            case_reference=scope.anonymous[request.pk]
+        )
+
+
+personal_data_holder_register(
+    "contracts",
+    PersonalDataHolder(
+        names=lambda scope: _agreements(scope).values_list("top_up_payer", flat=True),
+        clear=_agreements_clear,
+        audit_targets=lambda scope: audit_targets(ServiceAgreement, _agreements(scope).values_list("pk", flat=True)),
+    ),
+)

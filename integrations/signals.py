@@ -1,10 +1,14 @@
-"""Turning other apps' domain events into webhook events, exactly as the services once called them."""
+"""Turning other apps' domain events into webhook events, exactly as the services once called them;
+and rewriting the payloads that mention a person when placements' retention period passes."""
 
+from django.db.models import Q
 from django.dispatch import receiver
 
 from core.events import domain_event
+from placements.retention import PersonalDataHolder, RetentionScope, personal_data_holder_register, text_rewrite
 
 from . import events
+from .models import WebhookEvent
 
 HANDLERS = {
     "placement_request.published": events.placement_request_published,
@@ -21,3 +25,16 @@ def webhook_event_for_domain_event(sender, *, signal, name: str, **objects) -> N
     handler = HANDLERS.get(name)
     if handler is not None:
         handler(**objects)
+
+
+def _payloads_rewrite(scope: RetentionScope, replacements: dict[str, str]) -> None:
+    ids = scope.request_ids
+    events_about = WebhookEvent.objects.filter(
+        Q(payload__placement_request__id__in=ids)
+        | Q(payload__tender__placement_request_id__in=ids)
+        | Q(payload__placement__placement_request_id__in=ids)
+    )
+    text_rewrite(events_about, ["payload"], replacements)
+
+
+personal_data_holder_register("integrations", PersonalDataHolder(rewrite=_payloads_rewrite))
