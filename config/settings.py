@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "integrations.middleware.IdempotencyKeyMiddleware",
     "integrations.middleware.ApiETagMiddleware",
     "integrations.middleware.ApiNotFoundMiddleware",
+    # PostgreSQL or Redis unreachable: a 503 in the interface's terms (problem details or a page).
+    "core.middleware.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -40,3 +40,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]
+
+# Problem details under /api/, a GOV.UK page elsewhere; 503 when PostgreSQL or Redis was unreachable.
+handler500 = "core.middleware.server_error"

@@ -1,4 +1,8 @@
-"""API conventions shared by every endpoint: errors as problem details, cursor pages."""
+"""API conventions shared by every endpoint: errors as problem details, cursor pages.
+
+Every error the API answers is `application/problem+json`, its own unexpected 500 and an
+outage of PostgreSQL or Redis (503 with Retry-After) included.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -8,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ApplicationError
+from .outages import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, log_unavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -32,8 +37,33 @@ def problem_response(status_code: int, title: str, detail: str, code: str) -> Js
     return JsonResponse(body, status=status_code, content_type=PROBLEM_JSON)
 
 
+def service_unavailable_response() -> JsonResponse:
+    """503 for a request that failed because PostgreSQL or Redis did not answer: worth retrying."""
+    response = problem_response(
+        503,
+        "Service Unavailable",
+        f"The service is unavailable for a moment. Try again in {RETRY_AFTER_SECONDS} seconds.",
+        "service_unavailable",
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error_response() -> JsonResponse:
+    return problem_response(
+        500, "Internal Server Error", "Something went wrong on our side. It has been logged.", "server_error"
+    )
+
+
 def exception_handler(exc, context):
-    """Turn service refusals and DRF errors into RFC 9457 problem details."""
+    """Turn service refusals, DRF errors and outages into RFC 9457 problem details.
+
+    Any other exception is left to Django (None), which logs it with its traceback and answers
+    with `core.middleware.server_error`: a 500 in problem details.
+    """
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        log_unavailable(exc, context["request"])
+        return service_unavailable_response()
     if isinstance(exc, ApplicationError):
         title = "Conflict" if exc.status == status.HTTP_409_CONFLICT else "Invalid request"
         return _problem(exc.status, title, exc.message, exc.code, exc.fields)

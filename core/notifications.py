@@ -43,7 +43,9 @@ def notify_users(
         )
         if was_created:
             created.append(notification)
-            transaction.on_commit(lambda pk=notification.pk: send_notification.delay(pk))
+            # Robust: a broker outage must not fail the committed work that notifies; the unsent
+            # row (sent_at empty) and the logged error say which notification was not queued.
+            transaction.on_commit(lambda pk=notification.pk: send_notification.delay(pk), robust=True)
     return created
 
 

@@ -133,7 +133,9 @@ def webhook_event_record(*, event: str, organisation, payload: dict, dedupe_key:
             for subscription in subscriptions
         )
         for delivery in deliveries:
-            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk))
+            # Robust: a broker outage must not fail the committed work that emits the event; the
+            # delivery stays pending, as the deliveries list shows, and the logged error names it.
+            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk), robust=True)
     return record
 
 
