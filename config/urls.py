@@ -2,9 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from core.views import healthz
+from integrations.openapi import ApiDocsView
 from organisations import views as org_views
 from organisations.signin import SignInView, SignOutView
 
@@ -22,7 +23,7 @@ APPS = [
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
     path("", include("lots.api_urls")),
     *(path("", include(f"{app}.api_urls")) for app in APPS),
 ]

@@ -1,8 +1,11 @@
 """OpenAPI post-processing: the behaviour every endpoint shares, described once.
 
 Errors are problem details (RFC 9457); every endpoint may refuse a caller (401/403) or
-throttle it (429 with Retry-After); every POST takes an Idempotency-Key.
+throttle it (429 with Retry-After); every POST takes an Idempotency-Key. Also the
+documentation page that shows the schema.
 """
+
+from drf_spectacular.views import SpectacularSwaggerView
 
 from core.api import PROBLEM_JSON
 
@@ -151,3 +154,16 @@ def postprocess_problem_responses(result, generator, request, public):
                 if not any(p.get("name") == "Idempotency-Key" for p in parameters):
                     parameters.append(IDEMPOTENCY_PARAMETER)
     return result
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """Swagger UI for the schema, isolated from other windows like every other page.
+
+    drf-spectacular relaxes the opener policy for OAuth2 sign-in pop-ups; the API signs in with
+    bearer tokens or the session, so the page keeps the service's same-origin policy.
+    """
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        del response.headers["Cross-Origin-Opener-Policy"]
+        return response
