@@ -13,6 +13,7 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.dates import date_filter_check, validate_filter_date
 from organisations.api_permissions import HasScope, IsAnyRole, IsCommissioner, IsCouncilUser
 from organisations.models import ApiClient
 
@@ -189,7 +190,9 @@ class BlockOfferOutput(serializers.Serializer):
 class BlockContractFilter(django_filters.FilterSet):
     lot = django_filters.NumberFilter(field_name="lots__number", label="Lot number")
     care_home = django_filters.NumberFilter(field_name="care_home_id")
-    active_on = django_filters.DateFilter(method="filter_active_on", label="Contracts running on this date")
+    active_on = django_filters.DateFilter(
+        method="filter_active_on", label="Contracts running on this date", validators=[validate_filter_date]
+    )
 
     class Meta:
         model = BlockContract
@@ -228,9 +231,9 @@ class BlockContractDetailApi(RetrieveAPIView):
 
 
 class UtilisationQuery(serializers.Serializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
-    at = serializers.DateField(required=False)
+    date_from = serializers.DateField(required=False, validators=[validate_filter_date])
+    date_to = serializers.DateField(required=False, validators=[validate_filter_date])
+    at = serializers.DateField(required=False, validators=[validate_filter_date])
 
     def validate(self, attrs):
         start, end = attrs.get("date_from"), attrs.get("date_to")
@@ -306,14 +309,10 @@ class BlockUtilisationApi(APIView):
         default_from, default_to = default_range(today)
         date_from: date = query.validated_data.get("date_from", default_from)
         date_to: date = query.validated_data.get("date_to", default_to)
-        if date_to < date_from:
-            raise serializers.ValidationError({"to": ["The end of the range must be on or after its start."]})
-        result = utilisation(
-            commissioner=request.user.organisation,
-            at=query.validated_data.get("at", today),
-            date_from=date_from,
-            date_to=date_to,
-        )
+        at: date = query.validated_data.get("at", today)
+        # Checked with the defaults filled in: `from` alone once reached back centuries to today.
+        date_filter_check({"from": date_from, "to": date_to, "at": at}, range_of=("from", "to"))
+        result = utilisation(commissioner=request.user.organisation, at=at, date_from=date_from, date_to=date_to)
         return Response(UtilisationOutput(result).data)
 
 

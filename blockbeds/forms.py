@@ -3,6 +3,8 @@
 from crispy_forms_gds.fields import DateInputField
 from django import forms
 
+from core.dates import date_filter_check, validate_filter_date
+from core.errors import ApplicationError, apply_to_form
 from core.forms import form_helper
 from lots.models import Lot
 from providers.models import CareHome
@@ -179,15 +181,17 @@ class DeclineOfferForm(forms.Form):
 class UtilisationRangeForm(forms.Form):
     """The date range of the utilisation page, read from the query string."""
 
-    date_from = forms.DateField(label="From", input_formats=["%Y-%m-%d"])
-    date_to = forms.DateField(label="To", input_formats=["%Y-%m-%d"])
+    date_from = forms.DateField(label="From", input_formats=["%Y-%m-%d"], validators=[validate_filter_date])
+    date_to = forms.DateField(label="To", input_formats=["%Y-%m-%d"], validators=[validate_filter_date])
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end:
-            if end < start:
-                self.add_error("date_to", "The end of the range must be on or after its start.")
-            elif (end - start).days > 3 * 366:
+        try:
+            date_filter_check({"date_from": start, "date_to": end}, range_of=("date_from", "date_to"))
+        except ApplicationError as error:
+            apply_to_form(self, error)
+        else:
+            if start and end and (end - start).days > 3 * 366:
                 self.add_error("date_to", "Choose a range of three years or less.")
         return cleaned

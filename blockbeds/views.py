@@ -435,10 +435,12 @@ def utilisation_page(request):
     today = timezone.localdate()
     start, end = default_range(today)
     form = UtilisationRangeForm(request.GET or {"date_from": start.isoformat(), "date_to": end.isoformat()})
-    if form.is_valid():
+    valid = form.is_valid()
+    if valid:
         start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
     result = utilisation(commissioner=request.user.organisation, at=today, date_from=start, date_to=end)
-    if request.GET.get("format") == "csv":
+    # A refused range shows the page's default figures with the errors, never a download of them.
+    if valid and request.GET.get("format") == "csv":
         if request.GET.get("table") == "months":
             return csv_response(
                 f"block-occupancy-{start}-{end}.csv",
@@ -460,6 +462,7 @@ def utilisation_page(request):
         request,
         "blockbeds/utilisation.html",
         {"form": form, "result": result, "chart": _chart(result.periods), "date_from": start, "date_to": end},
+        status=200 if valid else 400,
     )
 
 

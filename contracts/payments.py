@@ -22,6 +22,7 @@ from django.db.models import Prefetch, Q
 
 from blockbeds.models import BlockBed, BlockContract, Occupancy
 from blockbeds.selectors import rate_segments
+from core.dates import date_filter_check
 from core.errors import ApplicationError
 from placements.models import Placement
 
@@ -60,6 +61,7 @@ def period_parse(value: str) -> Period:
             "That week does not exist.", code="invalid_period", fields={"period": "Enter a real ISO week."}
         ) from exc
     end = start + dt.timedelta(days=7 * weeks - 1)
+    date_filter_check({"period": start})
     return Period(start, end, match.group(0))
 
 

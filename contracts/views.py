@@ -251,6 +251,10 @@ def payment_schedule(request):
     if not form.is_bound:
         form = PeriodForm(initial={"period": period.label})
     schedule = payment_schedule_for(actor=request.user, period=period)
-    if request.GET.get("format") == "csv":
+    # A refused period shows this week's schedule with the error, never a download of it.
+    refused = bool(form.errors)
+    if request.GET.get("format") == "csv" and not refused:
         return csv_response(f"payment-schedule-{period.start:%Y-%m-%d}.csv", CSV_HEADER, csv_rows(schedule))
-    return render(request, "contracts/payment_schedule.html", {"form": form, "schedule": schedule})
+    return render(
+        request, "contracts/payment_schedule.html", {"form": form, "schedule": schedule}, status=400 if refused else 200
+    )

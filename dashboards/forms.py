@@ -1,15 +1,17 @@
 """Dashboard filters. The same forms read page query strings, API query strings and command options."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from crispy_forms_gds.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
+from core.dates import date_filter_check, validate_filter_date
+from core.errors import ApplicationError, apply_to_form
 from core.forms import form_helper
 
-from .selectors import AT_RISK_DAYS, MAX_MONTHS, default_month_range, month_label, months_between
+from .selectors import AT_RISK_DAYS, default_month_range, month_label, next_month
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -30,7 +32,10 @@ class MonthField(forms.CharField):
         match = MONTH.match(value.strip())
         if not match or not 1 <= int(match[2]) <= 12:
             raise forms.ValidationError("Enter a month as year and month, for example 2023-10.")
-        return date(int(match[1]), int(match[2]), 1)
+        # Year 0000 has no date in Python: it is refused like any other year out of bounds.
+        month = date(max(int(match[1]), 1), int(match[2]), 1)
+        validate_filter_date(month)
+        return month
 
 
 class MonthRangeForm(forms.Form):
@@ -54,10 +59,13 @@ class MonthRangeForm(forms.Form):
         )
         if "from" in self.errors or "to" in self.errors:
             return cleaned
-        if month_from > month_to:
-            self.add_error("to", "The last month must be the same as or after the first month.")
-        elif len(months_between(month_from, month_to)) > MAX_MONTHS:
-            self.add_error("to", f"Choose at most {MAX_MONTHS} months.")
+        try:
+            # The last month counts to its last day: 2015-01 to 2024-12 is ten years.
+            date_filter_check(
+                {"from": month_from, "to": next_month(month_to) - timedelta(days=1)}, range_of=("from", "to")
+            )
+        except ApplicationError as error:
+            apply_to_form(self, error)
         cleaned["month_from"], cleaned["month_to"] = month_from, month_to
         return cleaned
 
@@ -71,6 +79,7 @@ class AtDateForm(forms.Form):
         required=False,
         help_text="A date as year-month-day, for example 2024-01-31. Today when left empty.",
         input_formats=["%Y-%m-%d"],
+        validators=[validate_filter_date],
         widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-10"}),
     )
 

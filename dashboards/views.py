@@ -41,4 +41,5 @@ def dashboard_page(request, name: str):
     }
     if report is not None and dashboard.name == "timeliness":
         context["chart"] = timeliness_chart(report)
-    return render(request, dashboard.template, context)
+    # A filter that cannot be used is the request's fault: the page shows why, with a 400.
+    return render(request, dashboard.template, context, status=400 if report is None else 200)

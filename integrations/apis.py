@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.dates import date_filter_check
 from organisations.api_permissions import HasScope
 from organisations.models import ApiClient
 
@@ -233,6 +234,7 @@ class OcdsQuery(serializers.Serializer):
                 attrs[name] = parse_moment(value, field=name) if value else None
             except (ValueError, OverflowError) as error:
                 raise serializers.ValidationError({name: ["Enter an ISO 8601 date or date-time."]}) from error
+        date_filter_check({"from": attrs["from"], "to": attrs["to"]}, range_of=("from", "to"))
         return attrs
 
 

@@ -224,7 +224,7 @@ class TestCommissionerPages:
 
     def test_utilisation_page_refuses_a_backwards_range(self, as_user, commissioner_a):
         page = as_user(commissioner_a).get("/block-contracts/utilisation/?date_from=2026-05-01&date_to=2026-04-01")
-        assert page.status_code == 200
+        assert page.status_code == 400
         assert "The end of the range must be on or after its start." in page.content.decode()
 
     def test_contract_list_has_csv(self, as_user, broker_a, contract_a):
