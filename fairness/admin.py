@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import SealedValuesAdmin
+
 from .models import (
     AbnormalPriceConfirmation,
     BedHold,
@@ -30,8 +32,10 @@ class StandstillRuleAdmin(admin.ModelAdmin):
     list_display = ["commissioner", "lot", "days"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by the services, which enforce the rules and audit every change."""
+class ReadOnlyAdmin(SealedValuesAdmin, admin.ModelAdmin):
+    """Written only by the services, which enforce the rules and audit every change.
+
+    Most of these rows point at a bid, so none of them filters or sorts by a sealed bid field."""
 
     def has_add_permission(self, request):
         return False

@@ -2,7 +2,13 @@
 
 from django.contrib import admin
 
+from core.admin import SealedValuesAdmin, seal_fields
+
 from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+# A stored response can be a provider's own bid, amount included, and the request hash is a hash of
+# the bid as sent: a guessed amount could be checked against it. Neither is ever shown or filtered on.
+seal_fields(IdempotencyKey, ["request_hash", "response_body"])
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,7 +54,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
+class IdempotencyKeyAdmin(SealedValuesAdmin, ReadOnlyAdmin):
     list_display = ["key", "user", "method", "path", "state", "response_status", "created_at"]
     list_filter = ["state"]
     exclude = ["response_body"]

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core.admin import SealedValuesAdmin
+
 from .models import ApiClient, Organisation, User
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SealedValuesAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "slug", "cqc_provider_id", "local_authority", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "slug", "cqc_provider_id"]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import SealedValuesAdmin
+
 from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Specialism, Vacancy
 
 
@@ -9,7 +11,7 @@ class SpecialismAdmin(admin.ModelAdmin):
 
 
 @admin.register(CareHome)
-class CareHomeAdmin(admin.ModelAdmin):
+class CareHomeAdmin(SealedValuesAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "cqc_location_id",
