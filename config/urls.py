@@ -4,10 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from core.views import healthz
+from bidding import request_urls as bidding_request_urls
 from integrations.openapi import ApiDocsView
 from organisations import views as org_views
 from organisations.signin import SignInView, SignOutView
+from placements import urls as placements_urls
+from placements import views as placement_views
+
+from .views import healthz
 
 APPS = [
     "providers",
@@ -20,6 +24,10 @@ APPS = [
     "contracts",
     "fairness",
 ]
+PAGE_APPS = [app for app in APPS if app != "placements"]
+
+# The placement request's page is bidding's (its tenders and bids) but keeps its `placements:` names.
+placement_pages = ([*placements_urls.urlpatterns, *bidding_request_urls.urlpatterns], "placements")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -33,11 +41,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sign-in/", SignInView.as_view(), name="login"),
     path("sign-out/", SignOutView.as_view(), name="logout"),
-    path("broker/", org_views.broker_home, name="broker_home"),
+    path("broker/", placement_views.broker_home, name="broker_home"),
     path("commissioner/", org_views.commissioner_home, name="commissioner_home"),
     path("provider/", org_views.provider_home, name="provider_home"),
     path("commissioner/lots/", include("lots.urls")),
-    *(path("", include(f"{app}.urls")) for app in APPS),
+    path("", include(placement_pages)),
+    *(path("", include(f"{app}.urls")) for app in PAGE_APPS),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

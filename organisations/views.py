@@ -23,14 +23,6 @@ def home(request):
     return render(request, "home/no_role.html")
 
 
-@role_required(Role.BROKER)
-def broker_home(request):
-    from placements.selectors import placement_request_queue
-
-    queue = placement_request_queue(actor=request.user)
-    return render(request, "home/broker.html", {"organisation": request.user.organisation, "queue": queue})
-
-
 @role_required(Role.COMMISSIONER)
 def commissioner_home(request):
     return render(request, "home/commissioner.html", {"organisation": request.user.organisation})

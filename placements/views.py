@@ -1,64 +1,20 @@
-"""Brokers' pages: requests, their tender, the ranked bids, the award. Commissioners read them."""
+"""Brokers' pages: the request list and a new request, and the broker's home page with the queue.
+The request's own page, with its tender and bids, is bidding's (`bidding.request_views`)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_POST
 
-from bidding.models import Tender
-from bidding.selectors import other_bids, ranked_bids, tender_is_open, tender_list, tender_state_label
-from bidding.services import (
-    placement_request_cancel,
-    placement_request_retender,
-    tender_award,
-    tender_close_and_evaluate,
-    tender_publish,
-)
-from core.audit import audit_timeline
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 
-from .forms import AwardForm, CancelForm, PlacementRequestForm, PublishForm, RetenderForm
+from .forms import PlacementRequestForm
 from .models import PlacementRequest
-from .selectors import placement_request_get, placement_request_list
+from .selectors import placement_request_list, placement_request_queue
 from .services import placement_request_create
 
-FORM_ACTIONS = {
-    "publish_form": "placements:request_publish",
-    "retender_form": "placements:request_retender",
-    "award_form": "placements:request_award",
-    "cancel_form": "placements:request_cancel",
-}
-TIMELINE_LABELS = {
-    "placements.request.created": "Request created",
-    "placements.request.retendered": "Area or rate changed to tender again",
-    "placements.request.cancelled": "Request cancelled",
-    "bidding.tender.published": "Published to tender",
-    "bidding.invitation.withdrawn": "Invitation withdrawn",
-    "bidding.bid.submitted": "Bid received",
-    "bidding.bid.amended": "Bid amended",
-    "bidding.bid.withdrawn": "Bid withdrawn",
-    "bidding.bid.excluded": "Bid excluded",
-    "bidding.tender.closed": "Tender closed",
-    "bidding.tender.closed_no_bids": "Tender closed with no bids",
-    "bidding.tender.evaluated": "Bids scored and ranked",
-    "bidding.tender.awarded": "Awarded",
-}
 REQUEST_CSV_HEADER = ["id", "case_reference", "lot", "status", "requested_at", "target_date", "sourced_at"]
-RANKED_CSV_HEADER = [
-    "rank",
-    "care_home",
-    "provider",
-    "rating",
-    "weekly_fee",
-    "quality_score",
-    "price_score",
-    "total_score",
-    "above_max_rate",
-    "earliest_start",
-]
 
 
 @role_required(Role.BROKER, Role.COMMISSIONER)
@@ -94,159 +50,7 @@ def request_create(request):
     return render(request, "placements/request_form.html", {"form": form})
 
 
-def _latest_tender(user, placement_request):
-    return tender_list(actor=user).filter(request=placement_request).order_by("-opened_at", "-pk").first()
-
-
-def _detail_context(request, placement_request, **forms):
-    user = request.user
-    tender = _latest_tender(user, placement_request)
-    if tender is not None and tender.status == Tender.Status.OPEN and not tender_is_open(tender):
-        # The deadline has passed but no worker has closed it yet: close and evaluate now
-        # (idempotent), so the page never waits on a worker to show the ranking.
-        tender_close_and_evaluate(tender_id=tender.pk)
-        tender = _latest_tender(user, placement_request)
-    ranked = list(ranked_bids(actor=user, tender=tender)) if tender else []
-    is_broker = user.role == Role.BROKER
-    context = {
-        "placement_request": placement_request,
-        "tender": tender,
-        "tender_state": tender_state_label(tender) if tender else "",
-        "tenders": tender_list(actor=user).filter(request=placement_request).order_by("-opened_at", "-pk"),
-        "ranked": ranked,
-        "not_ranked": list(other_bids(tender=tender)) if tender and not tender_is_open(tender) else [],
-        "timeline": [
-            (event, TIMELINE_LABELS.get(event.verb, event.verb)) for event in audit_timeline(target=placement_request)
-        ],
-        "is_broker": is_broker,
-        "award": getattr(tender, "award", None) if tender and tender.status == Tender.Status.AWARDED else None,
-    }
-    live = placement_request.status in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING)
-    if is_broker and live:
-        can_publish = tender is None or tender.status == Tender.Status.CANCELLED
-        if can_publish:
-            context["publish_form"] = forms.get("publish_form") or PublishForm()
-        if tender and tender.status == Tender.Status.NO_BIDS:
-            context["retender_form"] = forms.get("retender_form") or RetenderForm(
-                initial={
-                    "max_weekly_rate": placement_request.max_weekly_rate,
-                    "local_authority": placement_request.local_authority,
-                    "max_distance_km": placement_request.max_distance_km,
-                }
-            )
-        if tender and tender.status == Tender.Status.EVALUATED:
-            context["award_form"] = forms.get("award_form") or AwardForm(bids=ranked)
-        context["cancel_form"] = forms.get("cancel_form") or CancelForm()
-    for name, url_name in FORM_ACTIONS.items():
-        if name in context:
-            context[name].helper.form_action = reverse(url_name, args=[placement_request.pk])
-    return context
-
-
-@role_required(Role.BROKER, Role.COMMISSIONER)
-def request_detail(request, pk: int):
-    placement_request = placement_request_get(actor=request.user, pk=pk)
-    context = _detail_context(request, placement_request)
-    if request.GET.get("format") == "csv":
-        rows = (
-            [
-                bid.rank,
-                bid.care_home.name,
-                bid.provider.name,
-                bid.working.get("rating", ""),
-                bid.weekly_fee,
-                bid.quality_score,
-                bid.price_score,
-                bid.total_score,
-                "yes" if bid.above_max_rate else "no",
-                bid.earliest_start,
-            ]
-            for bid in context["ranked"]
-        )
-        return csv_response(f"tender-{pk}-ranking.csv", RANKED_CSV_HEADER, rows)
-    return render(request, "placements/request_detail.html", context)
-
-
-def _act(request, placement_request, form, action, success: str, form_name: str):
-    if form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ApplicationError as error:
-            apply_to_form(form, error)
-            context = _detail_context(request, placement_request, **{form_name: form})
-            context["page_error"] = error.message
-            return render(request, "placements/request_detail.html", context, status=error.status)
-        messages.success(request, success)
-        return redirect("placements:request_detail", pk=placement_request.pk)
-    context = _detail_context(request, placement_request, **{form_name: form})
-    return render(request, "placements/request_detail.html", context, status=400)
-
-
-@require_POST
 @role_required(Role.BROKER)
-def request_publish(request, pk: int):
-    placement_request = placement_request_get(actor=request.user, pk=pk)
-    form = PublishForm(request.POST)
-    return _act(
-        request,
-        placement_request,
-        form,
-        lambda data: tender_publish(actor=request.user, request=placement_request, closes_at=data["closes_at"]),
-        "Published to tender. Eligible homes have been invited.",
-        "publish_form",
-    )
-
-
-@require_POST
-@role_required(Role.BROKER)
-def request_retender(request, pk: int):
-    placement_request = placement_request_get(actor=request.user, pk=pk)
-    form = RetenderForm(request.POST)
-    return _act(
-        request,
-        placement_request,
-        form,
-        lambda data: placement_request_retender(actor=request.user, request=placement_request, **data),
-        "Tendered again with the new area and rate.",
-        "retender_form",
-    )
-
-
-@require_POST
-@role_required(Role.BROKER)
-def request_award(request, pk: int):
-    placement_request = placement_request_get(actor=request.user, pk=pk)
-    tender = _latest_tender(request.user, placement_request)
-    bids = list(ranked_bids(actor=request.user, tender=tender)) if tender else []
-    form = AwardForm(request.POST, bids=bids)
-
-    def award(data):
-        if tender is None:
-            raise ApplicationError("There is no tender to award.")
-        bid = next(b for b in bids if b.pk == data["bid"])
-        tender_award(
-            actor=request.user,
-            tender=tender,
-            bid=bid,
-            reason=data["reason"],
-            top_up_payer=data["top_up_payer"],
-            start_date=data["start_date"],
-            standstill_waiver_reason=data["standstill_waiver_reason"],
-        )
-
-    return _act(request, placement_request, form, award, "Placement awarded. Every bidder has been told.", "award_form")
-
-
-@require_POST
-@role_required(Role.BROKER)
-def request_cancel(request, pk: int):
-    placement_request = placement_request_get(actor=request.user, pk=pk)
-    form = CancelForm(request.POST)
-    return _act(
-        request,
-        placement_request,
-        form,
-        lambda data: placement_request_cancel(actor=request.user, request=placement_request, reason=data["reason"]),
-        "Request cancelled.",
-        "cancel_form",
-    )
+def broker_home(request):
+    queue = placement_request_queue(actor=request.user)
+    return render(request, "home/broker.html", {"organisation": request.user.organisation, "queue": queue})

@@ -66,8 +66,8 @@ def test_demo_commissioner_sees_the_figures_on_the_utilisation_page(seeded, clie
 
 
 def test_the_demo_broker_sees_block_beds_offered_first(seeded):
-    from blockbeds.demo import BLOCK_OFFER_CASE
     from blockbeds.services import block_offer_pending
+    from demo.blockbeds import BLOCK_OFFER_CASE
     from placements.models import PlacementRequest
 
     request = PlacementRequest.objects.get(case_reference=BLOCK_OFFER_CASE)

@@ -69,7 +69,7 @@ PAGE_EXPORTS = {
         ("commissioner_a", f"/dashboards/{name}/", name in ("at-risk", "market")) for name in sorted(DASHBOARDS)
     ],
     ("placements.views", "request_list"): [("broker_a", "/broker/requests/", True)],
-    ("placements.views", "request_detail"): [("broker_a", "/broker/requests/{request}/", True)],
+    ("bidding.request_views", "request_detail"): [("broker_a", "/broker/requests/{request}/", True)],
     ("contracts.views", "agreements"): [("broker_a", "/agreements/", True)],
     ("contracts.views", "uplifts"): [("commissioner_a", "/commissioner/uplifts/", True)],
     ("contracts.views", "uplift_detail"): [("commissioner_a", "/commissioner/uplifts/{uplift}/", False)],

@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.demo import seed_organisations
-from dashboards.demo import seed_placement_history
 from dashboards.selectors import default_month_range, timeliness
+from demo.dashboards import seed_placement_history
+from demo.organisations import seed_organisations
 from organisations.models import Organisation
 from placements.models import Placement
 

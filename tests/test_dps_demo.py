@@ -2,8 +2,8 @@
 
 import pytest
 
-from core.demo import COUNCIL_SLUG, seed_organisations
-from providers.demo import seed_dps_membership
+from demo.organisations import COUNCIL_SLUG, seed_organisations
+from demo.providers import seed_dps_membership
 from providers.models import Admission, ApplicationWindow, Vacancy
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from bidding.models import Tender
-from fairness.demo import PREFIX
+from demo.fairness import PREFIX
 from fairness.models import BedHold, Challenge, ClarificationQuestion, ShortlistLink, Standstill
 from placements.models import PlacementRequest
 

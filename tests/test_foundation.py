@@ -242,7 +242,7 @@ def test_create_api_client_prints_a_token_that_authenticates(council_a, capsys, 
 def test_seed_demo_is_idempotent_and_its_logins_reach_their_homes(client, capsys):
     call_command("seed_demo")
     call_command("seed_demo")
-    from core.demo import DEMO_PASSWORD
+    from demo.organisations import DEMO_PASSWORD
     from providers.models import CareHome
 
     assert CareHome.objects.count() == 40

@@ -10,7 +10,7 @@ from django.utils import timezone
 from libcoveocds.api import ocds_json_output
 from libcoveocds.config import LibCoveOCDSConfig
 
-from core.demo import COUNCIL_SLUG
+from demo.organisations import COUNCIL_SLUG
 from organisations.models import Organisation, Role, User
 from providers.models import CareHome
 

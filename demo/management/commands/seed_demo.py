@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand
 
-from bidding.demo import seed_tenders
-from blockbeds.demo import seed_block_contracts
-from contracts.demo import seed_contracts
-from core.demo import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
-from dashboards.demo import seed_placement_history
-from fairness.demo import seed_fairness
+from demo.bidding import seed_tenders
+from demo.blockbeds import seed_block_contracts
+from demo.contracts import seed_contracts
+from demo.dashboards import seed_placement_history
+from demo.fairness import seed_fairness
+from demo.organisations import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
+from demo.providers import seed_dps_membership
 from organisations.models import User
-from providers.demo import seed_dps_membership
 
 
 class Command(BaseCommand):

@@ -15,13 +15,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.demo import COUNCIL_SLUG
+from dashboards.selectors import LONDON, months_between
+from demo.organisations import COUNCIL_SLUG
 from lots.models import LotRules
 from organisations.models import Organisation
 from placements.models import Placement
 from providers.models import Admission, CareHome
-
-from .selectors import LONDON, months_between
 
 REFERENCE_PREFIX = "SCC-HIST-"
 MONTHS = 18

@@ -15,17 +15,16 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.demo import COUNCIL_SLUG
+from blockbeds.models import BedEvent, BlockBed, BlockContract, Occupancy, OutOfService
+from blockbeds.selectors import void_live_beds
+from blockbeds.services import block_contract_create
+from demo.organisations import COUNCIL_SLUG
 from lots.models import Lot
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role, User
 from placements.models import Placement
 from placements.services import placement_request_create
 from providers.models import Admission, CareHome
-
-from .models import BedEvent, BlockBed, BlockContract, Occupancy, OutOfService
-from .selectors import void_live_beds
-from .services import block_contract_create
 
 REFERENCE_PREFIX = "SCC-BLK-"
 BLOCK_OFFER_CASE = "LAS-BLOCK-FIRST"

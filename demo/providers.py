@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from lots.models import Lot, LotRules
 from organisations.models import Organisation, Role, User
-
-from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
+from providers.models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
 
 FRAMEWORK_LOT = 9
 

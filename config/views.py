@@ -1,11 +1,12 @@
-"""Service-wide pages: health."""
+"""Service-wide pages: health. Here rather than in core because it checks the Celery app, which is
+config's."""
 
 import logging
 
 from django.db import connection
 from django.http import JsonResponse
 
-from config.celery import app as celery_app
+from .celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 

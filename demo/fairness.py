@@ -13,18 +13,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from bidding.demo import STAFFORD, _bid_all, _close_in
 from bidding.models import Bid, Tender
 from bidding.services import tender_award, tender_close_and_evaluate, tender_publish
 from blockbeds.services import block_offer_decline, block_offer_pending
-from core.demo import COUNCIL_SLUG
+from demo.bidding import STAFFORD, _bid_all, _close_in
+from demo.organisations import COUNCIL_SLUG
+from fairness.models import BedHold, StandstillRule
+from fairness.services import challenge_raise, question_answer, question_ask, shortlist_share
 from lots.models import Lot
 from organisations.models import Organisation, Role, User
 from placements.models import PlacementRequest
 from placements.services import placement_request_create
-
-from .models import BedHold, StandstillRule
-from .services import challenge_raise, question_answer, question_ask, shortlist_share
 
 PREFIX = "DEMO-F-"
 SHORTLIST_CASE = f"{PREFIX}02"

@@ -10,15 +10,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from blockbeds.services import block_offer_decline, block_offer_pending
-from core.demo import COUNCIL_SLUG
-from lots.models import Lot
-from organisations.models import Organisation, Role, User
-from placements.models import PlacementRequest
-from placements.services import placement_request_create
-
-from .models import Bid, Tender
-from .services import (
+from bidding.models import Bid, Tender
+from bidding.services import (
     bid_submit,
     placement_request_cancel,
     schedule_tender_close,
@@ -26,6 +19,12 @@ from .services import (
     tender_close_and_evaluate,
     tender_publish,
 )
+from blockbeds.services import block_offer_decline, block_offer_pending
+from demo.organisations import COUNCIL_SLUG
+from lots.models import Lot
+from organisations.models import Organisation, Role, User
+from placements.models import PlacementRequest
+from placements.services import placement_request_create
 
 PREFIX = "DEMO-T-"
 STAFFORD = (52.8065, -2.1166)

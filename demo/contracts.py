@@ -10,12 +10,11 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from core.demo import COUNCIL_SLUG
+from contracts.models import ServiceAgreement, Uplift, UpliftRule
+from contracts.services import agreement_create_for_placement
+from demo.organisations import COUNCIL_SLUG
 from organisations.models import Organisation
 from placements.models import Placement
-
-from .models import ServiceAgreement, Uplift, UpliftRule
-from .services import agreement_create_for_placement
 
 DEMO_AGREEMENTS = 40
 
