@@ -165,6 +165,22 @@ def browser_page(browser):
     context.close()
 
 
+@pytest.fixture(autouse=True)
+def browser_problems(request):
+    """Fails a test whose browser pages logged an error, threw, or broke the Content Security
+    Policy. Autouse, so it is set up before the test's pages and checked after they close; a
+    test that provokes a problem on purpose takes it from the list with `.take()`."""
+    if "browser" not in request.fixturenames:
+        yield None
+        return
+    problems = request.getfixturevalue("browser").problems
+    problems.take()
+    yield problems
+    seen = problems.take()
+    if seen:
+        pytest.fail("The browser met problems:\n" + "\n".join(seen), pytrace=False)
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker (solo pool, in a thread) consuming from Redis."""
