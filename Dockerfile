@@ -16,4 +16,6 @@ COPY --from=assets /app/static/build static/build
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 USER nobody
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# A worker is restarted after 10 s on one request: a little longer than DATABASE_STATEMENT_TIMEOUT
+# (5 s), so a slow statement is cancelled and answered before its worker is killed.
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "10"]

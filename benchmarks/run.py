@@ -84,10 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
 
+    from core.db import use_task_statement_timeout
     from loadgen.generator import Sizes
 
     from .cases import BENCHMARKS, Context
 
+    # Loading a national-size data set is a long job, like a management command.
+    use_task_statement_timeout()
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("generate_load_data", scale=options.scale, seed=options.seed)

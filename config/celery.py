@@ -2,10 +2,20 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("carehomes")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.celeryd_init.connect
+def _task_statement_timeout(**kwargs):
+    """Tasks run long statements on purpose (imports, uplifts, exports): the worker takes the task
+    statement timeout, not the web one. Sent by `celery worker` before its pool starts, so every
+    pool process inherits it."""
+    from core.db import use_task_statement_timeout
+
+    use_task_statement_timeout()

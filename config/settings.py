@@ -60,8 +60,6 @@ INSTALLED_APPS = [
     "contracts",
     "fairness",
     "loadgen",
-    # Demo data for every app (`manage.py seed_demo`); on top of the layers, it may use any app.
-    "demo",
 ]
 
 MIDDLEWARE = [
@@ -112,6 +110,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
     )
+# Statement timeouts (seconds; 0 switches one off). A web request's statements are cut off after
+# DATABASE_STATEMENT_TIMEOUT, so one costly query cannot hold a web worker for long; gunicorn's
+# --timeout (Dockerfile, docker-compose.yml) is a little longer, and the request is answered 503
+# (core.outages). Long jobs run statements for longer on purpose: the Celery worker
+# (config/celery.py) and every management command but runserver (manage.py) switch their
+# connections to DATABASE_TASK_STATEMENT_TIMEOUT before they open one
+# (core.db.use_task_statement_timeout). The web timeout is the default, so a process nobody
+# switched stays bounded.
+DATABASE_STATEMENT_TIMEOUT = env.int("DATABASE_STATEMENT_TIMEOUT", default=5)
+DATABASE_TASK_STATEMENT_TIMEOUT = env.int("DATABASE_TASK_STATEMENT_TIMEOUT", default=600)
+if DATABASE_STATEMENT_TIMEOUT < 0:
+    raise ImproperlyConfigured("DATABASE_STATEMENT_TIMEOUT must be 0 or a number of seconds.")
+if DATABASE_TASK_STATEMENT_TIMEOUT < 0:
+    raise ImproperlyConfigured("DATABASE_TASK_STATEMENT_TIMEOUT must be 0 or a number of seconds.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A session left idle inside a transaction (say its worker was killed while it waited on a
     # lock) holds its locks until PostgreSQL ends it; 0 switches this off.
@@ -120,6 +132,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT must be 0 or a number of seconds.")
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS * 1000}"
+        f" -c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
