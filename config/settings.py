@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "contracts",
     "fairness",
     "loadgen",
+    # Demo data for every app (`manage.py seed_demo`); on top of the layers, it may use any app.
+    "demo",
 ]
 
 MIDDLEWARE = [
