@@ -1,8 +1,17 @@
 from django.urls import path
 
-from . import apis
+from . import apis, request_apis
 
 urlpatterns = [
+    path("placement-requests/", request_apis.PlacementRequestListCreateApi.as_view(), name="api-placement-requests"),
+    path(
+        "placement-requests/<int:pk>/", request_apis.PlacementRequestDetailApi.as_view(), name="api-placement-request"
+    ),
+    path(
+        "placement-requests/<int:pk>/publish/",
+        request_apis.PlacementRequestPublishApi.as_view(),
+        name="api-placement-request-publish",
+    ),
     path("tenders/<int:pk>/", apis.TenderDetailApi.as_view(), name="api-tender"),
     path("tenders/<int:pk>/bids/", apis.TenderBidsApi.as_view(), name="api-tender-bids"),
     path("tenders/<int:pk>/bids/<int:bid_pk>/", apis.BidDetailApi.as_view(), name="api-tender-bid"),

@@ -16,6 +16,7 @@ from core.errors import ConflictError
 from organisations.api_permissions import HasScope, IsAnyRole, IsBroker, IsCouncilUser, IsProviderUser
 from organisations.models import ApiClient
 from organisations.permissions import is_council_user
+from placements.apis import PlacementOutput
 from providers.models import CareHome, Specialism
 
 from .models import Award, Bid, Tender
@@ -363,8 +364,6 @@ class AwardOutput(serializers.ModelSerializer):
         ]
 
     def get_placement(self, award) -> dict:
-        from placements.apis import PlacementOutput
-
         return PlacementOutput(award.tender.request.placement).data
 
 
