@@ -5,6 +5,7 @@ nothing but Python installed; production and the test suite point DATABASE_URL,
 CELERY_BROKER_URL and REDIS_URL at PostgreSQL and Redis.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -336,10 +337,36 @@ PERMISSIONS_POLICY = {
 }
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Sign-in throttling: after this many failures for one e-mail address or one client address
-# within the window, further attempts are refused until the window passes.
+# Sign-in throttling (organisations/signin.py). An account (the e-mail address typed) may fail
+# LOGIN_FAILURE_LIMIT times in a row; then it waits LOGIN_LOCKOUT_SECONDS, twice as long after each
+# further failure, up to LOGIN_LOCKOUT_MAX_SECONDS, until someone signs in to it. A client address is
+# blocked only after LOGIN_ADDRESS_FAILURE_LIMIT failures within LOGIN_ADDRESS_WINDOW_SECONDS, far more
+# than one person makes, because a whole council may sign in from behind one proxy.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=3600)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
+LOGIN_ADDRESS_WINDOW_SECONDS = env.int("LOGIN_ADDRESS_WINDOW_SECONDS", default=900)
+for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_LOCKOUT_SECONDS", "LOGIN_LOCKOUT_MAX_SECONDS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of 1 or more.")
+if LOGIN_ADDRESS_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("LOGIN_ADDRESS_FAILURE_LIMIT must be a whole number of 1 or more.")
+
+# Client addresses (sign-in throttling, the API's rate limits, audit). Only a request that arrives
+# from one of these proxies (IP addresses or CIDR ranges, comma-separated) has its client's address
+# read from X-Forwarded-For; from anywhere else that header is ignored, since anyone can send it.
+# Empty (the default): the connecting address is the client's.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or a CIDR range.") from None
+
+# Links sent by e-mail to set a password (invitations) or reset one work once, and stop working
+# after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 # Closed placement requests keep the person's case reference and needs this long, then are anonymised.
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=2190)
 

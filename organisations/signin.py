@@ -1,6 +1,25 @@
-"""Signing in: throttled, and every success, failure and sign-out audited."""
+"""Signing in: throttled fairly, and every success, failure and sign-out audited.
+
+Two budgets, kept in the shared cache:
+
+- Each account (the e-mail address typed, whether or not it has an account) may fail
+  LOGIN_FAILURE_LIMIT times in a row. Then it waits LOGIN_LOCKOUT_SECONDS, twice as long after
+  each further failure, up to LOGIN_LOCKOUT_MAX_SECONDS. Signing in or resetting the password
+  clears it.
+- Each client address may fail LOGIN_ADDRESS_FAILURE_LIMIT times within LOGIN_ADDRESS_WINDOW_SECONDS
+  before it is blocked for the rest of the window. The limit is far higher than one person reaches,
+  because a whole council may sign in from behind one proxy: one person's mistakes lock out only
+  their own account, never their colleagues'.
+
+The client address is the connecting one, or the one X-Forwarded-For gives when the request comes
+from a proxy listed in TRUSTED_PROXIES; `client_address` is the one place that decides it.
+"""
 
 import hashlib
+import ipaddress
+import math
+import time
+from functools import lru_cache
 
 from django import forms
 from django.conf import settings
@@ -13,41 +32,157 @@ from core.models import AuditEvent
 
 from .models import User
 
+# Cap on the doublings, so a long-hammered account cannot overflow the arithmetic.
+MAX_DOUBLINGS = 30
+ACCOUNT_MEMORY_SECONDS = 24 * 3600
 
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request else ""
+
+@lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(proxy.strip(), strict=False) for proxy in proxies)
 
 
-def _keys(email: str, address: str) -> list[str]:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    return [f"signin-failures:email:{digest}", f"signin-failures:addr:{address}"]
+def _ip(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def client_address(request) -> str:
+    """The address of the person (or system) making the request.
+
+    X-Forwarded-For is read only when the connection comes from a trusted proxy: anyone else can
+    write anything in it. Proxies append the address they saw, so the header is read from the
+    right, past our own proxies, to the first address that is not one of them.
+    """
+    if request is None:
+        return ""
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = _networks(tuple(settings.TRUSTED_PROXIES))
+
+    def is_trusted(address) -> bool:
+        return address is not None and any(address in network for network in trusted)
+
+    if not trusted or not is_trusted(_ip(remote)):
+        return remote
+    client = remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None:
+            break
+        client = str(address)
+        if not is_trusted(address):
+            break
+    return client
+
+
+def _account_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def account_lockout_seconds(failures: int) -> int:
+    """How long an account waits after this many failures in a row: none below the limit, then
+    the base delay doubling with each further failure, up to the cap."""
+    limit = settings.LOGIN_FAILURE_LIMIT
+    if failures < limit:
+        return 0
+    doublings = min(failures - limit, MAX_DOUBLINGS)
+    return min(settings.LOGIN_LOCKOUT_SECONDS * 2**doublings, settings.LOGIN_LOCKOUT_MAX_SECONDS)
+
+
+def _count(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The count expired between add and incr: this failure starts a new one.
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def _lock(key: str, seconds: int) -> None:
+    cache.set(key, time.time() + seconds, timeout=math.ceil(seconds) + 1)
+
+
+def _seconds_left(key: str) -> float:
+    until = cache.get(key)
+    return max(0.0, until - time.time()) if until else 0.0
+
+
+def signin_wait(*, email: str, address: str) -> tuple[str, float]:
+    """Which budget is spent ('address' or 'account') and how many seconds are left, or ('', 0)."""
+    for scope, key in (("address", f"signin:address-lock:{address}"), ("account", _account_lock(email))):
+        left = _seconds_left(key)
+        if left > 0:
+            return scope, left
+    return "", 0.0
+
+
+def _account_lock(email: str) -> str:
+    return f"signin:account-lock:{_account_key(email)}"
+
+
+def _account_failures(email: str) -> str:
+    return f"signin:account-failures:{_account_key(email)}"
+
+
+def signin_failure_record(*, email: str, address: str) -> None:
+    """Count a failed attempt against the account and the address, locking either when spent."""
+    failures = _count(_account_failures(email), ACCOUNT_MEMORY_SECONDS)
+    wait = account_lockout_seconds(failures)
+    if wait:
+        _lock(_account_lock(email), wait)
+    window = settings.LOGIN_ADDRESS_WINDOW_SECONDS
+    spent = _count(f"signin:address-failures:{address}", window) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    if spent and _seconds_left(f"signin:address-lock:{address}") == 0:
+        _lock(f"signin:address-lock:{address}", window)
+
+
+def signin_account_clear(*, email: str) -> None:
+    """A successful sign-in or a new password starts the account's count again."""
+    cache.delete_many([_account_failures(email), _account_lock(email)])
+
+
+def wait_text(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 60:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    hours = math.ceil(minutes / 60)
+    return "1 hour" if hours == 1 else f"{hours} hours"
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "throttled": "Too many failed attempts to sign in. Wait %(minutes)s minutes, then try again.",
+        "throttled_account": "There have been too many failed attempts to sign in with this e-mail address. "
+        "Try again in %(wait)s.",
+        "throttled_address": "There have been too many failed attempts to sign in from your network. "
+        "Try again in %(wait)s.",
     }
 
     def clean(self):
         email = self.data.get("username", "")
-        keys = _keys(email, _client_address(self.request))
-        limit = settings.LOGIN_FAILURE_LIMIT
-        if any((cache.get(key) or 0) >= limit for key in keys):
+        address = client_address(self.request)
+        scope, left = signin_wait(email=email, address=address)
+        if scope:
             self._record_failure(email, throttled=True)
-            raise forms.ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60},
-            )
+            raise self._throttled(scope, left)
         try:
             return super().clean()
         except forms.ValidationError:
-            for key in keys:
-                cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-                cache.incr(key)
+            signin_failure_record(email=email, address=address)
             self._record_failure(email, throttled=False)
+            scope, left = signin_wait(email=email, address=address)
+            if scope:
+                raise self._throttled(scope, left) from None
             raise
+
+    def _throttled(self, scope: str, seconds: float) -> forms.ValidationError:
+        return forms.ValidationError(
+            self.error_messages[f"throttled_{scope}"], code=f"throttled_{scope}", params={"wait": wait_text(seconds)}
+        )
 
     def _record_failure(self, email: str, *, throttled: bool) -> None:
         user = User.objects.filter(email=email.strip().lower()).first()
@@ -57,7 +192,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             verb="organisations.user.sign_in_throttled" if throttled else "organisations.user.sign_in_failed",
             target_type="organisations.user",
             target_id=str(user.pk) if user else "unknown",
-            detail={"email": email[:254], "address": _client_address(self.request)},
+            detail={"email": email[:254], "address": client_address(self.request)},
         )
 
 
@@ -68,12 +203,13 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
+        signin_account_clear(email=form.data.get("username", ""))
         audit_record(
             actor=user,
             verb="organisations.user.signed_in",
             target=user,
             organisation=user.organisation,
-            detail={"address": _client_address(self.request)},
+            detail={"address": client_address(self.request)},
         )
         return response
 

@@ -45,18 +45,18 @@ def test_repeated_failures_throttle_sign_in_even_with_the_right_password(client,
         assert client.post("/sign-in/", {"username": broker_a.email, "password": "wrong"}).status_code == 200
     response = client.post("/sign-in/", {"username": broker_a.email, "password": TEST_PASSWORD})
     assert response.status_code == 200
-    assert b"Too many failed attempts to sign in" in response.content
+    assert b"too many failed attempts to sign in with this e-mail address" in response.content
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(verb="organisations.user.sign_in_throttled").count() == 1
 
 
 def test_throttling_counts_per_address_too(broker_a, commissioner_a, settings):
-    settings.LOGIN_FAILURE_LIMIT = 2
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 2
     client = Client(REMOTE_ADDR="203.0.113.9")
     client.post("/sign-in/", {"username": "someone@example.org", "password": "x"})
     client.post("/sign-in/", {"username": "other@example.org", "password": "x"})
     response = client.post("/sign-in/", {"username": commissioner_a.email, "password": TEST_PASSWORD})
-    assert b"Too many failed attempts" in response.content
+    assert b"too many failed attempts to sign in from your network" in response.content
     other_place = Client(REMOTE_ADDR="198.51.100.7")
     response = other_place.post("/sign-in/", {"username": commissioner_a.email, "password": TEST_PASSWORD})
     assert response.status_code == 302
