@@ -8,7 +8,6 @@ from rest_framework.throttling import SimpleRateThrottle
 from core.outages import CACHE_ERRORS
 from organisations.models import ApiClient
 from organisations.signin import client_address
-from organisations.signin import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +52,6 @@ class ApiRateThrottle(SimpleRateThrottle):
         if request.user and request.user.is_authenticated:
             return settings.API_THROTTLE_RATE_USER
         return settings.API_THROTTLE_RATE_ANON
-
-    def get_ident(self, request):
-        # DRF's own reading trusts X-Forwarded-For from anyone; the service's one rule applies instead.
-        return client_address(request)
 
     def get_ident(self, request):
         # DRF's own reading trusts X-Forwarded-For from anyone; the service's one rule applies instead.
