@@ -14,10 +14,10 @@ from lots.models import Lot
 from organisations.api_permissions import HasScope, IsAnyRole
 from organisations.models import ApiClient
 from organisations.permissions import is_provider_user
-from quality.models import KEY_QUESTIONS, Rating
 
 from .filters import CareHomeFilter
 from .models import Admission, CareHome, Vacancy
+from .ratings import KEY_QUESTIONS
 from .selectors import (
     care_home_get,
     care_home_search_base,
@@ -36,7 +36,8 @@ PROBLEMS = {
 
 class RatingOutput(serializers.ModelSerializer):
     class Meta:
-        model = Rating
+        # quality's Rating, reached through the foreign key as the model itself names it.
+        model = CareHome._meta.get_field("current_rating").related_model
         fields = ["overall", *KEY_QUESTIONS, "report_date", "source"]
 
 

@@ -6,10 +6,9 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from quality.models import RatingValue
-
 from . import selectors
 from .models import CareHome, Specialism
+from .ratings import RatingValue
 
 
 def parse_point(value: str) -> tuple[float, float]:

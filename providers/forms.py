@@ -7,10 +7,10 @@ from django import forms
 from core.forms import form_helper
 from lots.models import Lot
 from organisations.models import Organisation
-from quality.models import RatingValue
 
 from .filters import parse_point
 from .models import CareHome, Specialism, Vacancy
+from .ratings import RatingValue
 
 
 def _reason(label: str) -> forms.CharField:

@@ -2,16 +2,9 @@
 
 from django.db import models
 
-
-class RatingValue(models.TextChoices):
-    OUTSTANDING = "Outstanding", "Outstanding"
-    GOOD = "Good", "Good"
-    REQUIRES_IMPROVEMENT = "Requires improvement", "Requires improvement"
-    INADEQUATE = "Inadequate", "Inadequate"
-    NOT_RATED = "Not yet rated", "Not yet rated"
-
-
-KEY_QUESTIONS = ("safe", "effective", "caring", "responsive", "well_led")
+# The scale is providers' (it shows and searches homes by it); named here too for quality's callers.
+from providers.ratings import KEY_QUESTIONS as KEY_QUESTIONS
+from providers.ratings import RatingValue as RatingValue
 
 
 def _rating_field(label: str) -> models.CharField:
