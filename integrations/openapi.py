@@ -5,6 +5,7 @@ throttle it (429 with Retry-After); every POST takes an Idempotency-Key. Also th
 documentation page that shows the schema.
 """
 
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerView
 
 from core.api import PROBLEM_JSON
@@ -163,6 +164,7 @@ class ApiDocsView(SpectacularSwaggerView):
     bearer tokens or the session, so the page keeps the service's same-origin policy.
     """
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         del response.headers["Cross-Origin-Opener-Policy"]
