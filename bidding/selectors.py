@@ -6,10 +6,9 @@ its own bids. "Closed" is judged against the database clock, so a tender whose d
 passed reads as closed even before a worker has closed it.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404
 
+from core.errors import ForbiddenError, NotFoundError
 from organisations.permissions import is_council_user, is_provider_user
 
 from .models import Bid, Invitation, Tender
@@ -29,7 +28,7 @@ def tender_list(*, actor):
 def tender_get(*, actor, pk) -> Tender:
     tender = tender_list(actor=actor).filter(pk=pk).first()
     if tender is None:
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     return tender
 
 
@@ -58,7 +57,7 @@ def bid_amounts_visible(*, actor, tender: Tender) -> bool:
 def ranked_bids(*, actor, tender: Tender):
     """The evaluated, ranked bids, for the commissioning body once the tender is evaluated."""
     if not is_council_user(actor) or actor.organisation_id != tender.request.commissioner_id:
-        raise PermissionDenied("Only the commissioning body sees the ranked bids.")
+        raise ForbiddenError("Only the commissioning body sees the ranked bids.")
     if tender.status not in (Tender.Status.EVALUATED, Tender.Status.AWARDED):
         return Bid.objects.none()
     return (
@@ -81,7 +80,7 @@ def bid_list(*, actor):
 def bid_get(*, actor, tender: Tender, pk) -> Bid:
     bid = bid_list(actor=actor).filter(tender=tender, pk=pk).first()
     if bid is None:
-        raise Http404("No such bid.")
+        raise NotFoundError("No such bid.")
     return bid
 
 
@@ -101,7 +100,7 @@ def invitation_list(*, actor):
 def invitation_get(*, actor, pk) -> Invitation:
     invitation = invitation_list(actor=actor).filter(pk=pk).first()
     if invitation is None:
-        raise Http404("No such invitation.")
+        raise NotFoundError("No such invitation.")
     return invitation
 
 

@@ -12,13 +12,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, Value
 from django.db.models.functions import Now
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.events import domain_event_send
 from core.notifications import notify_organisation
 from lots.selectors import lot_rules_for
@@ -170,7 +169,7 @@ def eligible_care_homes(*, request) -> Eligibility:
 
 def _require_broker_of(actor, request) -> None:
     if not (actor.is_authenticated and actor.organisation_id == request.commissioner_id):
-        raise Http404("No such placement request.")
+        raise NotFoundError("No such placement request.")
     require(is_broker(actor), "Only brokers can tender and award placements.")
 
 
@@ -438,7 +437,7 @@ def bid_submit(
     tender, now = tender_lock_open(tender.pk)
     invitation = Invitation.objects.filter(tender=tender, care_home=care_home).first()
     if invitation is None:
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     if invitation.status != Invitation.Status.INVITED:
         message = f"This home's invitation was withdrawn: {invitation.withdrawn_reason}"
         raise ApplicationError(message, code="invitation_withdrawn", fields={"care_home": message})
@@ -478,7 +477,7 @@ def _audit_bid(actor, bid: Bid, tender: Tender, verb: str, reason: str = "") -> 
 def _own_bid_locked(actor, bid: Bid) -> tuple[Bid, Tender, datetime]:
     require(is_provider_user(actor), "Only care providers can change bids.")
     if bid.provider_id != actor.organisation_id:
-        raise Http404("No such bid.")
+        raise NotFoundError("No such bid.")
     tender, now = tender_lock_open(bid.tender_id)
     bid = Bid.objects.select_for_update().select_related("care_home").get(pk=bid.pk)
     if bid.status != Bid.Status.SUBMITTED:

@@ -17,9 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.http import Http404
 from django.utils import timezone
 
+from core.errors import NotFoundError
 from placements.models import PlacementRequest
 from providers.geo import EARTH_RADIUS_KM
 from providers.models import Admission, CareHome
@@ -71,7 +71,7 @@ def block_contract_list(*, actor):
 def block_contract_get(*, actor, pk) -> BlockContract:
     contract = block_contract_list(actor=actor).filter(pk=pk).first()
     if contract is None:
-        raise Http404("No such block contract.")
+        raise NotFoundError("No such block contract.")
     return contract
 
 
@@ -81,7 +81,7 @@ def block_bed_get(*, actor, pk) -> BlockBed:
         BlockBed.objects.filter(pk=pk, contract__in=contracts).select_related("contract", "contract__care_home").first()
     )
     if bed is None:
-        raise Http404("No such block bed.")
+        raise NotFoundError("No such block bed.")
     return bed
 
 
@@ -93,7 +93,7 @@ def occupancy_get(*, actor, pk) -> Occupancy:
         .first()
     )
     if occupancy is None:
-        raise Http404("No such occupancy.")
+        raise NotFoundError("No such occupancy.")
     return occupancy
 
 

@@ -4,14 +4,13 @@ taking beds out of service, and the broker's answer to a block-bed offer."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.notifications import notify_organisation
 from organisations.models import Role
 from organisations.permissions import is_broker, is_commissioner, is_council_user, is_provider_user, require
@@ -377,7 +376,7 @@ def block_bed_return_to_service(*, bed: BlockBed, actor, end_date: date, reason:
 def _refuse_unless_fillable(*, bed: BlockBed, request: PlacementRequest, start_date: date) -> None:
     contract = bed.contract
     if request.commissioner_id != contract.commissioner_id:
-        raise PermissionDenied("This bed is not under your contract.")
+        raise ForbiddenError("This bed is not under your contract.")
     if request.status != PlacementRequest.Status.NEW:
         raise ConflictError(
             f"The request is {request.get_status_display().lower()}; only a new request can be placed in a block bed.",

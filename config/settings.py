@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "integrations.middleware.ApiNotFoundMiddleware",
     # PostgreSQL or Redis unreachable: a 503 in the interface's terms (problem details or a page).
     "core.middleware.ServiceUnavailableMiddleware",
+    # A service's NotFoundError or ForbiddenError: the 404 or 403 page.
+    "core.middleware.AccessErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

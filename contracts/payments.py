@@ -17,13 +17,12 @@ import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
 
 from blockbeds.models import BlockBed, BlockContract, Occupancy
 from blockbeds.selectors import rate_segments
 from core.dates import date_filter_check
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ForbiddenError
 from placements.models import Placement
 
 from .selectors import fee_history
@@ -339,4 +338,4 @@ def payment_schedule_for(*, actor, period: Period) -> PaymentSchedule:
             return payment_schedule_build(period=period, commissioner_id=actor.organisation_id)
         if actor.is_provider_user:
             return payment_schedule_build(period=period, provider_id=actor.organisation_id)
-    raise PermissionDenied("Your role cannot see payment schedules.")
+    raise ForbiddenError("Your role cannot see payment schedules.")

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 
+from core.errors import NotFoundError
 from placements.models import Placement
 
 from .models import FeePeriod, ServiceAgreement, Uplift
@@ -125,7 +125,7 @@ def agreement_list(*, actor) -> QuerySet[ServiceAgreement]:
 def agreement_get(*, actor, pk: int) -> ServiceAgreement:
     agreement = agreement_list(actor=actor).filter(pk=pk).first()
     if agreement is None:
-        raise Http404("No such agreement.")
+        raise NotFoundError("No such agreement.")
     return agreement
 
 
@@ -142,5 +142,5 @@ def uplift_list(*, actor) -> QuerySet[Uplift]:
 def uplift_get(*, actor, pk: int) -> Uplift:
     uplift = uplift_list(actor=actor).filter(pk=pk).first()
     if uplift is None:
-        raise Http404("No such uplift.")
+        raise NotFoundError("No such uplift.")
     return uplift

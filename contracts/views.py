@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.audit import audit_timeline
 from core.csv_export import csv_response
-from core.errors import ApplicationError, apply_to_form
+from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 
@@ -101,6 +101,8 @@ def agreement_accept_view(request, pk: int):
     agreement = agreement_get(actor=request.user, pk=pk)
     try:
         agreement_accept(agreement=agreement, actor=request.user)
+    except ACCESS_ERRORS:
+        raise
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -232,6 +234,8 @@ def uplift_apply_view(request, pk: int):
     uplift = uplift_get(actor=request.user, pk=pk)
     try:
         uplift_queue(uplift=uplift, actor=request.user)
+    except ACCESS_ERRORS:
+        raise
     except ApplicationError as error:
         messages.error(request, error.message)
     else:

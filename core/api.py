@@ -11,7 +11,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ApplicationError
+from .errors import ApplicationError, ForbiddenError, NotFoundError
 from .outages import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, log_unavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -64,13 +64,14 @@ def exception_handler(exc, context):
     if isinstance(exc, UNAVAILABLE_ERRORS):
         log_unavailable(exc, context["request"])
         return service_unavailable_response()
-    if isinstance(exc, ApplicationError):
+    # A refusal of access answers like Django's own 404 and 403, without the service's wording.
+    if isinstance(exc, (NotFoundError, Http404)):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, (ForbiddenError, PermissionDenied)):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, ApplicationError):
         title = "Conflict" if exc.status == status.HTTP_409_CONFLICT else "Invalid request"
         return _problem(exc.status, title, exc.message, exc.code, exc.fields)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -10,11 +10,13 @@ the signed-in person, which need the database that may be the very thing that is
 
 import sys
 
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.template import loader
 
 from .api import server_error_response, service_unavailable_response
 from .context_processors import service
+from .errors import ForbiddenError, NotFoundError
 from .outages import RETRY_AFTER_SECONDS, UNAVAILABLE_ERRORS, log_unavailable
 
 API_PREFIX = "/api/"
@@ -57,6 +59,27 @@ class ServiceUnavailableMiddleware:
             return None
         log_unavailable(exception, request)
         return unavailable_response(request)
+
+
+class AccessErrorMiddleware:
+    """A page whose service refuses access answers as Django's own 404 and 403 pages do.
+
+    Services raise `NotFoundError` and `ForbiddenError`; re-raised as Django's exceptions they reach
+    the 404 and 403 handlers with the same message. API views answer them in `core.api`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotFoundError):
+            raise Http404(exception.message) from exception
+        if isinstance(exception, ForbiddenError):
+            raise PermissionDenied(exception.message) from exception
+        return None
 
 
 def server_error(request) -> HttpResponse:

@@ -1,8 +1,7 @@
 """Scoped reads for the fairness pages: a user sees only their own organisation's tenders and bids."""
 
-from django.http import Http404
-
 from bidding.models import Bid, Invitation, Tender
+from core.errors import NotFoundError
 
 from .models import ClarificationQuestion, MarketSettings, Regime
 
@@ -14,14 +13,14 @@ def broker_tender_get(*, actor, pk: int) -> Tender:
         .first()
     )
     if tender is None:
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     return tender
 
 
 def provider_invited_tender_get(*, actor, pk: int) -> Tender:
     invited = Invitation.objects.filter(tender_id=pk, care_home__provider_id=actor.organisation_id).exists()
     if not invited:
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     return Tender.objects.select_related("request__commissioner", "request__lot").get(pk=pk)
 
 
@@ -32,7 +31,7 @@ def provider_bid_get(*, actor, pk: int) -> Bid:
         .first()
     )
     if bid is None:
-        raise Http404("No such bid.")
+        raise NotFoundError("No such bid.")
     return bid
 
 

@@ -10,7 +10,6 @@ from statistics import median
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Now
-from django.http import Http404
 from django.urls import reverse
 
 from bidding.hooks import AwardTerms
@@ -24,7 +23,7 @@ from bidding.services import (
     tender_lock_open,
 )
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.notifications import notify_organisation
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_council_user, is_provider_user, require
@@ -53,13 +52,13 @@ def market_settings_for(commissioner) -> MarketSettings:
 
 def _require_broker_of(actor, tender: Tender) -> None:
     if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     require(is_broker(actor), "Only brokers can do this.")
 
 
 def _require_council_of(actor, tender: Tender) -> None:
     if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     require(is_council_user(actor), "Only the commissioning body can do this.")
 
 
@@ -125,7 +124,7 @@ def shortlist_link_open(*, token: str) -> ShortlistLink:
         .first()
     )
     if link is None:
-        raise Http404("No such link.")
+        raise NotFoundError("No such link.")
     if link.revoked_at is not None or link.expires_at <= _db_now():
         raise ConflictError("This link has expired. Ask your broker for a new one.", code="link_expired")
     return link
@@ -362,7 +361,7 @@ def bed_hold_confirm(*, actor, hold: BedHold) -> BedHold:
     require(is_provider_user(actor), "Only the care home's provider can confirm a bed hold.")
     hold = BedHold.objects.select_for_update().select_related("bid__care_home", "tender__request").get(pk=hold.pk)
     if hold.bid.provider_id != actor.organisation_id:
-        raise Http404("No such bed hold.")
+        raise NotFoundError("No such bed hold.")
     if hold.status != BedHold.Status.AWAITING:
         raise ConflictError(f"This bed hold is {hold.get_status_display().lower()}.", code="state")
     hold.status = BedHold.Status.HELD
@@ -510,7 +509,7 @@ def question_ask(*, actor, tender: Tender, question: str) -> ClarificationQuesti
         tender_id=tender.pk, care_home__provider_id=actor.organisation_id, status=Invitation.Status.INVITED
     ).exists()
     if not invited:
-        raise Http404("No such tender.")
+        raise NotFoundError("No such tender.")
     tender, now = tender_lock_open(tender.pk)
     if not question.strip():
         raise ApplicationError("Enter your question.", fields={"question": "Enter your question."})
@@ -612,7 +611,7 @@ def question_answer(*, actor, question: ClarificationQuestion, answer: str) -> C
 def challenge_raise(*, actor, bid: Bid, grounds: str) -> Challenge:
     require(is_provider_user(actor), "Only an unsuccessful provider can challenge an award.")
     if bid.provider_id != actor.organisation_id:
-        raise Http404("No such bid.")
+        raise NotFoundError("No such bid.")
     standstill = Standstill.objects.select_for_update().filter(tender_id=bid.tender_id).order_by("-starts_at").first()
     if standstill is None or standstill.bid_id == bid.pk:
         raise ConflictError("There is no standstill in which this bid can challenge the award.", code="no_standstill")

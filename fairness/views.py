@@ -7,7 +7,7 @@ from django.urls import reverse
 from bidding.models import Award, Bid, Tender
 from bidding.selectors import tender_is_open
 from bidding.services import fee_split
-from core.errors import ApplicationError, ConflictError, apply_to_form
+from core.errors import ACCESS_ERRORS, ApplicationError, ConflictError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 
@@ -316,6 +316,8 @@ def provider_award(request, pk: int):
                 return redirect("fairness:provider_award", pk=bid.pk)
             else:
                 raise ConflictError("There is nothing to do on this bid now.", code="state")
+        except ACCESS_ERRORS:
+            raise
         except ApplicationError as error:
             if challenge_form is not None and challenge_form.is_bound:
                 apply_to_form(challenge_form, error)

@@ -1,6 +1,6 @@
 """Reads of an organisation's webhook subscriptions and deliveries, scoped to the user."""
 
-from django.http import Http404
+from core.errors import NotFoundError
 
 from .models import WebhookDelivery, WebhookSubscription
 
@@ -14,7 +14,7 @@ def webhook_subscription_list(*, actor):
 def webhook_subscription_get(*, actor, pk: int) -> WebhookSubscription:
     subscription = webhook_subscription_list(actor=actor).filter(pk=pk).first()
     if subscription is None:
-        raise Http404("No such webhook subscription.")
+        raise NotFoundError("No such webhook subscription.")
     return subscription
 
 
@@ -30,5 +30,5 @@ def webhook_delivery_list(*, actor, subscription: WebhookSubscription | None = N
 def webhook_delivery_get(*, actor, pk: int) -> WebhookDelivery:
     delivery = webhook_delivery_list(actor=actor).prefetch_related("attempts").filter(pk=pk).first()
     if delivery is None:
-        raise Http404("No such webhook delivery.")
+        raise NotFoundError("No such webhook delivery.")
     return delivery

@@ -11,14 +11,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError
 
 from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .permissions import can_manage_webhooks
@@ -67,7 +66,7 @@ def webhook_subscription_create(
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe the actor's organisation; returns the subscription and its secret (shown once)."""
     if not can_manage_webhooks(actor):
-        raise PermissionDenied("Only commissioners, provider users and API clients manage webhooks.")
+        raise ForbiddenError("Only commissioners, provider users and API clients manage webhooks.")
     _check_url(url)
     events = _check_events(events)
     secret = f"whsec_{secrets.token_urlsafe(32)}"
@@ -92,7 +91,7 @@ def webhook_subscription_create(
 @transaction.atomic
 def webhook_subscription_disable(*, actor, subscription: WebhookSubscription) -> WebhookSubscription:
     if not can_manage_webhooks(actor) or subscription.organisation_id != actor.organisation_id:
-        raise PermissionDenied("You cannot change this subscription.")
+        raise ForbiddenError("You cannot change this subscription.")
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
     if subscription.disabled_at is not None:
         raise ConflictError("This subscription is already switched off.", code="already_disabled")
@@ -248,7 +247,7 @@ def webhook_delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDe
     from .tasks import deliver_webhook
 
     if not can_manage_webhooks(actor) or delivery.subscription.organisation_id != actor.organisation_id:
-        raise PermissionDenied("You cannot redeliver this webhook.")
+        raise ForbiddenError("You cannot redeliver this webhook.")
     claimed = WebhookDelivery.objects.filter(
         pk=delivery.pk, status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED]
     ).update(status=WebhookDelivery.Status.PENDING, attempts_left=1, manual=True, next_attempt_at=None)

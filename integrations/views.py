@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.csv_export import csv_response
-from core.errors import ApplicationError, apply_to_form
+from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 from organisations.selectors import api_client_get, api_client_list
@@ -69,6 +69,8 @@ def api_client_revoke_page(request, pk: int):
     if request.method == "POST":
         try:
             api_client_revoke(client=client, actor=request.user)
+        except ACCESS_ERRORS:
+            raise
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
@@ -132,6 +134,8 @@ def webhook_disable_page(request, pk: int):
     subscription = webhook_subscription_get(actor=request.user, pk=pk)
     try:
         webhook_subscription_disable(actor=request.user, subscription=subscription)
+    except ACCESS_ERRORS:
+        raise
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
@@ -145,6 +149,8 @@ def webhook_delivery_page(request, pk: int):
     if request.method == "POST":
         try:
             webhook_delivery_redeliver(actor=request.user, delivery=delivery)
+        except ACCESS_ERRORS:
+            raise
         except ApplicationError as error:
             messages.error(request, error.message)
         else:

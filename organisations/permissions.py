@@ -1,6 +1,6 @@
 """Small predicates about who may do what; services and views both call them."""
 
-from django.core.exceptions import PermissionDenied
+from core.errors import ForbiddenError
 
 from .models import Role
 
@@ -34,4 +34,4 @@ def can_manage_api_clients(user) -> bool:
 
 def require(allowed: bool, message: str = "You do not have permission to do that.") -> None:
     if not allowed:
-        raise PermissionDenied(message)
+        raise ForbiddenError(message)

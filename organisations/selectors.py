@@ -1,6 +1,6 @@
 """Reads of an organisation's API clients, scoped to the user."""
 
-from django.http import Http404
+from core.errors import NotFoundError
 
 from .models import ApiClient
 
@@ -18,5 +18,5 @@ def api_client_list(*, actor):
 def api_client_get(*, actor, pk: int) -> ApiClient:
     client = api_client_list(actor=actor).filter(pk=pk).first()
     if client is None:
-        raise Http404("No such API client.")
+        raise NotFoundError("No such API client.")
     return client

@@ -2,14 +2,13 @@
 
 import secrets
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError
 
 from .authentication import hash_secret
 from .models import COMMISSIONING_ROLES, ApiClient, Organisation, Role, User
@@ -87,7 +86,7 @@ def api_client_create(
     operator's command line.
     """
     if actor is not None and not (can_manage_api_clients(actor) and actor.organisation_id == organisation.pk):
-        raise PermissionDenied("Only commissioners and provider users register their organisation's systems.")
+        raise ForbiddenError("Only commissioners and provider users register their organisation's systems.")
     unknown = sorted(set(scopes) - set(ApiClient.Scope.values))
     if unknown or not scopes:
         raise ApplicationError(
@@ -129,7 +128,7 @@ def api_client_create(
 def api_client_revoke(*, client: ApiClient, actor=None) -> ApiClient:
     """Revoke at once: the next request with the token is refused (401)."""
     if actor is not None and not (can_manage_api_clients(actor) and actor.organisation_id == client.organisation_id):
-        raise PermissionDenied("You cannot revoke this API client.")
+        raise ForbiddenError("You cannot revoke this API client.")
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
     if client.revoked_at is not None:
         raise ConflictError("This API client is already revoked.", code="already_revoked")

@@ -1,7 +1,6 @@
 """Reads of placement requests and placements, scoped to the reader's organisation."""
 
-from django.http import Http404
-
+from core.errors import NotFoundError
 from organisations.permissions import is_council_user, is_provider_user
 
 from .models import Placement, PlacementRequest
@@ -20,7 +19,7 @@ def placement_request_list(*, actor):
 def placement_request_get(*, actor, pk) -> PlacementRequest:
     request = placement_request_list(actor=actor).filter(pk=pk).first()
     if request is None:
-        raise Http404("No such placement request.")
+        raise NotFoundError("No such placement request.")
     return request
 
 

@@ -8,9 +8,9 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, JSONObject
-from django.http import Http404
 from django.utils import timezone
 
+from core.errors import NotFoundError
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
 
 from .geo import annotate_distance_km, bounding_box
@@ -48,7 +48,7 @@ def care_home_get_for_provider(*, actor, pk: int) -> CareHome:
     try:
         return care_home_list_for_provider(actor=actor).get(pk=pk)
     except CareHome.DoesNotExist:
-        raise Http404("No such care home.") from None
+        raise NotFoundError("No such care home.") from None
 
 
 def admissions_for_provider(*, actor) -> QuerySet[Admission]:
@@ -69,7 +69,7 @@ def admission_get_for_commissioner(*, actor, pk: int) -> Admission:
     try:
         return admissions_for_commissioner(actor=actor).get(pk=pk)
     except Admission.DoesNotExist:
-        raise Http404("No such application.") from None
+        raise NotFoundError("No such application.") from None
 
 
 def application_queue(*, actor) -> QuerySet[Admission]:
@@ -217,4 +217,4 @@ def care_home_get(*, actor, pk: int) -> CareHome:
     try:
         return care_home_search_base(actor=actor).get(pk=pk)
     except CareHome.DoesNotExist:
-        raise Http404("No such care home.") from None
+        raise NotFoundError("No such care home.") from None

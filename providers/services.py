@@ -5,12 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.notifications import notify_organisation
 from integrations import events as webhook_events
 from lots.models import Lot, LotRules
@@ -28,13 +27,13 @@ def _require_own_home(actor, care_home: CareHome) -> None:
     """Providers act only on their own homes; anyone else's home is unknown to them."""
     require(is_provider_user(actor), "Only provider users can manage care homes.")
     if care_home.provider_id != actor.organisation_id:
-        raise Http404("No such care home.")
+        raise NotFoundError("No such care home.")
 
 
 def _require_own_admission(actor, admission: Admission) -> None:
     require(is_commissioner(actor), "Only commissioners decide on admissions.")
     if admission.commissioner_id != actor.organisation_id:
-        raise Http404("No such application.")
+        raise NotFoundError("No such application.")
 
 
 def _transition(admission: Admission, *, to_status: str, actor, reason: str, automatic: bool = False) -> None:

@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from core.csv_export import csv_response
-from core.errors import ApplicationError, apply_to_form
+from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 
@@ -144,6 +144,8 @@ def home_vacancies(request, pk: int):
         ]
         try:
             services.vacancies_replace(actor=request.user, care_home=home, vacancies=items)
+        except ACCESS_ERRORS:
+            raise
         except ApplicationError as error:
             messages.error(request, error.message)
         else:

@@ -117,14 +117,13 @@ def test_one_live_award_per_tender_still_holds_in_the_database(world, broker_a):
 
 
 def test_bed_hold_is_confirmed_only_by_the_homes_provider(world, broker_a, provider_user_a, provider_user_b):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
+    from core.errors import ForbiddenError, NotFoundError
 
     tender, bids = evaluated(world, {"a": "850.00"})
     tender_award(actor=broker_a, tender=tender, bid=bids["a"])
     hold = BedHold.objects.get(bid=bids["a"])
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         bed_hold_confirm(actor=provider_user_b, hold=hold)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         bed_hold_confirm(actor=broker_a, hold=hold)
     assert bed_hold_confirm(actor=provider_user_a, hold=hold).status == BedHold.Status.HELD

@@ -5,7 +5,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.db import DataError, IntegrityError, transaction
 
 from blockbeds.models import BlockContract, BlockContractRate
@@ -14,7 +13,7 @@ from blockbeds.services import block_bed_fill, block_contract_rate_record
 from contracts.models import FeePeriod, Uplift
 from contracts.payments import payment_schedule_build, period_parse
 from contracts.services import uplift_apply, uplift_create, uplift_preview, uplift_queue
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ForbiddenError
 from core.models import AuditEvent, Notification
 from placements.models import PlacementRequest
 
@@ -332,7 +331,7 @@ class TestNegotiatedRate:
     def test_only_the_contracts_commissioner_records_a_rate(self, council_a, commissioner_b, broker_a, home_a):
         contract = _contract(council_a, home_a, rate="700.00")
         for actor in (commissioner_b, broker_a):
-            with pytest.raises(PermissionDenied):
+            with pytest.raises(ForbiddenError):
                 block_contract_rate_record(
                     contract=contract, actor=actor, effective_from=APRIL, weekly_rate=D("800"), reason="x"
                 )

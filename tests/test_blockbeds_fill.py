@@ -5,7 +5,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from blockbeds.services import (
     block_offer_pending,
     occupancy_end,
 )
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.models import AuditEvent
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission
@@ -115,11 +114,11 @@ class TestFill:
 
     def test_another_councils_broker_cannot_fill_the_bed(self, bed, council_b, broker_b):
         theirs = BlockRequestFactory(commissioner=council_b, created_by=broker_b)
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ForbiddenError):
             block_bed_fill(bed=bed, request=theirs, actor=broker_b, start_date=TODAY())
 
     def test_a_commissioner_cannot_fill_a_bed(self, bed, request_a, commissioner_a):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ForbiddenError):
             block_bed_fill(bed=bed, request=request_a, actor=commissioner_a, start_date=TODAY())
 
     def test_ending_a_stay_makes_the_bed_void_from_that_day(self, bed, request_a, broker_a):
@@ -148,7 +147,7 @@ class TestFill:
         self, bed, request_a, broker_a, provider_user_a, provider_user_b
     ):
         occupancy = block_bed_fill(bed=bed, request=request_a, actor=broker_a, start_date=TODAY() - timedelta(days=9))
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ForbiddenError):
             occupancy_end(occupancy=occupancy, actor=provider_user_b, end_date=TODAY(), reason="Died")
         occupancy_end(occupancy=occupancy, actor=provider_user_a, end_date=TODAY(), reason="Died")
         assert AuditEvent.objects.filter(verb="blockbeds.bed.void", actor=provider_user_a, reason="Died").exists()

@@ -90,13 +90,12 @@ def test_choice_must_be_a_shortlisted_home(world, broker_a):
 
 
 def test_shortlist_is_shared_only_by_the_councils_broker(world, broker_b, commissioner_a):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
+    from core.errors import ForbiddenError, NotFoundError
 
     tender, bids = evaluated(world, {"a": "850.00"})
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         shortlist_share(actor=broker_b, tender=tender, bids=[bids["a"]], recipient="Son")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         shortlist_share(actor=commissioner_a, tender=tender, bids=[bids["a"]], recipient="Son")
 
 

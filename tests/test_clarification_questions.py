@@ -100,14 +100,14 @@ def test_questions_are_refused_after_the_close(world, broker_a):
 
 
 def test_only_invited_providers_ask_and_only_the_councils_broker_answers(world, broker_b, provider_user_a):
-    from django.http import Http404
+    from core.errors import NotFoundError
 
     from .factories import ProviderOrganisationFactory, UserFactory
 
     _homes, users, tender = world
     stranger = UserFactory(organisation=ProviderOrganisationFactory(slug="stranger"), role="provider")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         question_ask(actor=stranger, tender=tender, question="May I?")
     question = question_ask(actor=users["a"], tender=tender, question="Ground floor?")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         question_answer(actor=broker_b, question=question, answer="No.")

@@ -6,7 +6,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from pypdf import PdfReader
 
@@ -19,7 +18,7 @@ from contracts.services import (
     fee_change_record,
     placement_end_record,
 )
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.models import AuditEvent, Notification
 
 from .factories import CareHomeFactory, PaidPlacementFactory, lot
@@ -98,7 +97,7 @@ def test_a_placement_without_a_known_home_gets_no_agreement(council_a, broker_a)
 @pytest.mark.django_db
 def test_another_council_cannot_generate_the_agreement(placement, broker_b, provider_user_a):
     for actor in (broker_b, provider_user_a):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ForbiddenError):
             agreement_create_for_placement(placement=placement, actor=actor)
 
 
@@ -152,7 +151,7 @@ def test_the_provider_accepts_the_current_version_recording_time_and_person(
 ):
     agreement = agreement_create_for_placement(placement=placement, actor=broker_a)
     for outsider in (provider_user_b, broker_a):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(ForbiddenError):
             agreement_accept(agreement=agreement, actor=outsider)
 
     accepted = agreement_accept(agreement=agreement, actor=provider_user_a)

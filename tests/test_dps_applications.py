@@ -247,15 +247,14 @@ def test_provider_pages_for_another_providers_home_are_not_found(path, provider_
 
 
 def test_provider_cannot_apply_or_set_vacancies_for_another_providers_home(provider_user_a, home_b, council_a, as_user):
-    from django.http import Http404
-
+    from core.errors import NotFoundError
     from providers.services import VacancyInput, vacancies_replace
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         admission_apply(
             actor=provider_user_a, care_home=home_b, commissioner=council_a, lots=[lot(1)], declarations=declarations()
         )
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         vacancies_replace(
             actor=provider_user_a,
             care_home=home_b,

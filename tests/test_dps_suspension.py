@@ -107,10 +107,10 @@ def test_later_good_rating_leaves_the_home_suspended_until_a_commissioner_reinst
 
 
 def test_commissioner_cannot_reinstate_another_bodys_admission(home, admissions, commissioner_a):
-    from django.http import Http404
+    from core.errors import NotFoundError
 
     rating_record(care_home=home, overall=RatingValue.INADEQUATE)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         admission_reinstate(actor=commissioner_a, admission=admissions[2], reason="Not ours")
 
 

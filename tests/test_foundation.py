@@ -125,9 +125,9 @@ def test_broker_of_council_a_sees_nothing_of_council_b(broker_a, commissioner_b,
 
 def test_commissioner_cannot_edit_another_councils_rules_through_the_service(commissioner_a, council_b):
     rules_b = LotRules.objects.get(commissioner=council_b, lot__number=1)
-    from django.core.exceptions import PermissionDenied
+    from core.errors import ForbiddenError
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         lot_rules_update(rules=rules_b, actor=commissioner_a, target_days=3)
 
 

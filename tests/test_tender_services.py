@@ -5,9 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404
 from django.utils import timezone
 
 from bidding.models import Award, Bid, Invitation, Tender
@@ -24,7 +22,7 @@ from bidding.services import (
     tender_publish,
     tenders_close_overdue,
 )
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.models import AuditEvent, Notification
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission, CareHome
@@ -170,9 +168,9 @@ def test_closing_time_must_respect_the_lots_window(broker_a, placement_request, 
 
 
 def test_only_the_councils_brokers_publish(commissioner_a, broker_b, placement_request, homes):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         tender_publish(actor=commissioner_a, request=placement_request)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         tender_publish(actor=broker_b, request=placement_request)
 
 
@@ -245,9 +243,9 @@ def test_provider_cannot_bid_for_another_providers_home_or_change_its_bid(broker
 
     with pytest.raises(ApplicationError, match="your own care homes"):
         bid_for(other, tender, homes["good_a"], "700")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         bid_amend(actor=other, bid=bid, weekly_fee=Decimal("1"))
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         bid_withdraw(actor=other, bid=bid)
 
 

@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Sum
 
@@ -17,7 +16,7 @@ from contracts.services import (
     uplift_preview,
     uplift_queue,
 )
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.models import AuditEvent, Notification
 from placements.models import Placement
 
@@ -220,10 +219,10 @@ def test_an_uplift_failing_after_its_first_batch_leaves_no_placement_uplifted(
 
 @pytest.mark.django_db
 def test_only_a_commissioner_of_the_body_defines_and_applies_uplifts(commissioner_a, broker_a, commissioner_b):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         _define(broker_a, [{"lot": lot(1), "percentage": D("3")}])
     uplift = _define(commissioner_a, [{"lot": lot(1), "percentage": D("3")}])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ForbiddenError):
         uplift_queue(uplift=uplift, actor=commissioner_b)
 
 
