@@ -13,7 +13,8 @@ COPY . .
 RUN pip install .
 COPY --from=assets /app/node_modules/govuk-frontend node_modules/govuk-frontend
 COPY --from=assets /app/static/build static/build
-RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
+# Settings refuse to load without a database; collecting static files never connects to it.
+RUN SECRET_KEY=build-only DATABASE_URL=postgres://build-only/unused python manage.py collectstatic --no-input
 USER nobody
 EXPOSE 8000
 # A worker is restarted after 10 s on one request: a little longer than DATABASE_STATEMENT_TIMEOUT

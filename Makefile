@@ -1,4 +1,5 @@
-# Two commands: `make demo` (embedded SQLite + filesystem broker) and `make test` (PostgreSQL + Redis).
+# Two commands: `make demo` (an embedded PostgreSQL server under var/ + filesystem broker, on DEMO_PORT)
+# and `make test` (PostgreSQL + Redis).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -27,9 +28,8 @@ install: $(VENV)/.installed static/build/app.css
 
 assets: static/build/app.css
 
+# The script starts the database, migrates and seeds it, then serves until Ctrl+C.
 demo: install
-	DEBUG=true $(PY) manage.py migrate --no-input
-	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true DEMO_PORT=$(DEMO_PORT) scripts/demo.sh
 
 # Browser tests drive Debian's chromium; install it when it is missing.

@@ -1,8 +1,9 @@
 """Settings, read once from the environment (12-factor).
 
-Embedded defaults (SQLite under var/, Kombu's filesystem broker) let the demo run with
-nothing but Python installed; production and the test suite point DATABASE_URL,
-CELERY_BROKER_URL and REDIS_URL at PostgreSQL and Redis.
+PostgreSQL everywhere: DATABASE_URL is required. `make demo` starts an embedded PostgreSQL
+server under var/ and sets it, and uses Kombu's filesystem broker, so the demo needs nothing but
+Python installed; production and the test suite point DATABASE_URL, CELERY_BROKER_URL and
+REDIS_URL at their PostgreSQL and Redis.
 """
 
 import ipaddress
@@ -104,17 +105,26 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo's web server and worker share one SQLite file: wait for locks, do not fail.
-    # IMMEDIATE transactions take the write lock up front, so two processes never deadlock
-    # upgrading a read lock; WAL lets readers carry on while one writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+# One database engine everywhere, the demo included: PostgreSQL, and no default.
+if not env.str("DATABASE_URL", default=""):
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set. For the demo run `make demo`, which starts an embedded PostgreSQL "
+            "server under var/ and sets DATABASE_URL; otherwise set it to a PostgreSQL database."
+        )
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set: production (DEBUG=false) needs it to name a PostgreSQL database, "
+        "for example postgres://user:password@host:5432/carehomes."
     )
+DATABASES = {"default": env.db("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A session left idle inside a transaction (say its worker was killed while it waited on a
+# lock) holds its locks until PostgreSQL ends it; 0 switches this off.
+IDLE_IN_TRANSACTION_SECONDS = env.int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60)
+if IDLE_IN_TRANSACTION_SECONDS < 0:
+    raise ImproperlyConfigured("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT must be 0 or a number of seconds.")
 # Statement timeouts (seconds; 0 switches one off). A web request's statements are cut off after
 # DATABASE_STATEMENT_TIMEOUT, so one costly query cannot hold a web worker for long; gunicorn's
 # --timeout (Dockerfile, docker-compose.yml) is a little longer, and the request is answered 503
@@ -129,16 +139,10 @@ if DATABASE_STATEMENT_TIMEOUT < 0:
     raise ImproperlyConfigured("DATABASE_STATEMENT_TIMEOUT must be 0 or a number of seconds.")
 if DATABASE_TASK_STATEMENT_TIMEOUT < 0:
     raise ImproperlyConfigured("DATABASE_TASK_STATEMENT_TIMEOUT must be 0 or a number of seconds.")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A session left idle inside a transaction (say its worker was killed while it waited on a
-    # lock) holds its locks until PostgreSQL ends it; 0 switches this off.
-    IDLE_IN_TRANSACTION_SECONDS = env.int("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60)
-    if IDLE_IN_TRANSACTION_SECONDS < 0:
-        raise ImproperlyConfigured("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT must be 0 or a number of seconds.")
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS * 1000}"
-        f" -c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
-    )
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_SECONDS * 1000}"
+    f" -c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organisations.User"

@@ -12,6 +12,9 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psycopg
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,20 +36,51 @@ def test_make_test_refuses_to_run_without_postgresql_and_says_how_to_start_it():
     assert "docker compose up -d db redis" in result.stderr
 
 
-def test_make_test_refuses_sqlite():
-    env = dict(os.environ, DATABASE_URL="sqlite:///tmp/x.sqlite3", REDIS_URL="redis://127.0.0.1:6379/0")
-    result = subprocess.run(
-        [sys.executable, "scripts/check_services.py"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+@pytest.mark.parametrize(
+    ("debug", "message"),
+    [
+        ("false", "DATABASE_URL is not set: production (DEBUG=false) needs it to name a PostgreSQL database"),
+        ("true", "DATABASE_URL is not set. For the demo run `make demo`"),
+    ],
+)
+def test_settings_refuse_to_start_without_database_url(debug, message):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DEBUG=debug, SECRET_KEY="a-long-random-production-key-for-this-test", DJANGO_SETTINGS_MODULE="config.settings"
     )
-    assert result.returncode == 1
-    assert "must point at PostgreSQL" in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_settings_refuse_a_database_other_than_postgresql():
+    env = dict(
+        os.environ,
+        DATABASE_URL="sqlite:////tmp/carehomes.sqlite3",
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL database" in result.stderr
 
 
 def _demo_env(tmp_path) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY"}
+        if k
+        not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "SITE_URL"}
     }
     env.update(DEBUG="true", VAR_DIR=str(tmp_path / "var"), DEMO_PORT=str(_free_port()))
     return env
@@ -63,52 +97,145 @@ def _sign_in(base: str, email: str, password: str) -> str:
     return response.geturl()
 
 
-def test_demo_serves_sign_in_on_sqlite_and_a_filesystem_broker_and_each_login_reaches_its_home(tmp_path):
-    env = _demo_env(tmp_path)
-    python = str(ROOT / ".venv/bin/python")
-    subprocess.run([python, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    ).stdout
-    logins = re.findall(r"^\s+(broker|commissioner|provider)\s+(\S+@\S+)", seeded, flags=re.M)
-    assert {role for role, _ in logins} == {"broker", "commissioner", "provider"}
-    password = re.search(r"password for all: (\S+)\)", seeded).group(1)
-    server = subprocess.Popen(
-        ["scripts/demo.sh"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+def _alive(pid: int) -> bool:
     try:
-        url_line = ""
-        while "Open http" not in url_line:
-            url_line = server.stdout.readline()
-            assert url_line or server.poll() is None, "demo stopped before printing its URL"
-        sign_in_url = re.search(r"(http://\S+/sign-in/)", url_line).group(1)
-        base = sign_in_url.removesuffix("/sign-in/")
-        deadline = time.monotonic() + 60
-        while True:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _session_pids(session: int) -> list[int]:
+    """Live processes of a session: the demo script and everything it started, the database's holder included."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
             try:
-                page = urllib.request.urlopen(sign_in_url).read().decode()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the demo server did not answer"
-                time.sleep(0.3)
-        assert "Sign in" in page
+                if os.getsid(int(entry.name)) == session and _alive(int(entry.name)):
+                    pids.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return pids
+
+
+def _restore_ctrl_c():
+    # A terminal's Ctrl+C reaches a shell that does not ignore SIGINT; the test runner's own
+    # process may have been started with it ignored, which its children would inherit.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Demo:
+    """`scripts/demo.sh` run as from a terminal: in its own process group, stopped by Ctrl+C."""
+
+    def __init__(self, env: dict):
+        self.process = subprocess.Popen(
+            ["scripts/demo.sh"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_restore_ctrl_c,
+        )
+        self.output = []
+        line = ""
+        while "Open http" not in line:
+            line = self.process.stdout.readline()
+            assert line or self.process.poll() is None, "demo stopped before printing its URL:\n" + "".join(self.output)
+            self.output.append(line)
+        self.sign_in_url = re.search(r"(http://\S+/sign-in/)", line).group(1)
+        self.base = self.sign_in_url.removesuffix("/sign-in/")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def ctrl_c(self) -> str:
+        os.killpg(self.process.pid, signal.SIGINT)
+        rest, _ = self.process.communicate(timeout=90)
+        return rest
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+        for pid in _session_pids(self.process.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _wait_for_page(url: str) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return urllib.request.urlopen(url).read().decode()
+        except OSError:
+            assert time.monotonic() < deadline, "the demo server did not answer"
+            time.sleep(0.3)
+
+
+def test_demo_runs_on_embedded_postgresql_each_login_reaches_its_home_and_ctrl_c_stops_it_all(tmp_path):
+    env = _demo_env(tmp_path)
+    var = tmp_path / "var"
+    postmaster = None
+    demo = Demo(env)
+    try:
+        assert f"Initialising PostgreSQL in {var / 'postgres'}" in demo.text
+        logins = re.findall(r"^\s+(broker|commissioner|provider)\s+(\S+@\S+)", demo.text, flags=re.M)
+        assert {role for role, _ in logins} == {"broker", "commissioner", "provider"}
+        password = re.search(r"password for all: (\S+)\)", demo.text).group(1)
+        assert f"{demo.base}/choice/" in demo.text, "links the demo prints use the port it serves"
+
+        # The demo's data is in the embedded server whose data folder is under var/.
+        url = (var / "database_url").read_text().strip()
+        assert url.startswith("postgresql://")
+        postmaster = int((var / "postgres" / "postmaster.pid").read_text().split()[0])
+        with psycopg.connect(url) as connection:
+            assert connection.execute("SHOW data_directory").fetchone()[0] == str(var / "postgres")
+            assert connection.execute("SELECT current_database()").fetchone()[0] == "carehomes"
+            emails = {row[0] for row in connection.execute("SELECT email FROM organisations_user")}
+        assert {email for _, email in logins} <= emails
+        checked = subprocess.run(
+            [
+                str(ROOT / ".venv/bin/python"),
+                "manage.py",
+                "shell",
+                "-c",
+                "from django.db import connection as c; print(c.vendor)",
+            ],
+            cwd=ROOT,
+            env=dict(env, DATABASE_URL=url),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert checked.stdout.splitlines()[-1] == "postgresql"
+
+        assert "Sign in" in _wait_for_page(demo.sign_in_url)
         homes = {"broker": "/broker/", "commissioner": "/commissioner/", "provider": "/provider/"}
         for role, email in logins:
-            assert _sign_in(base, email, password).endswith(homes[role])
-        health = urllib.request.urlopen(f"{base}/healthz").read().decode()
+            assert _sign_in(demo.base, email, password).endswith(homes[role])
+        health = urllib.request.urlopen(f"{demo.base}/healthz").read().decode()
         assert '"status": "ok"' in health
-        assert (tmp_path / "var" / "db.sqlite3").exists()
+        assert len(_session_pids(demo.process.pid)) >= 4  # script, database holder, web server, worker
+
+        rest = demo.ctrl_c()
+        assert "PostgreSQL stopped." in rest
+        assert _session_pids(demo.process.pid) == [], "the web server or the worker outlived Ctrl+C"
+        assert not _alive(postmaster), "the database server outlived Ctrl+C"
+        assert not (var / "database_url").exists()
+
+        # A second run reuses the data folder and the demo data.
+        demo = Demo(dict(env, DEMO_PORT=str(_free_port())))
+        assert f"Starting PostgreSQL from {var / 'postgres'}" in demo.text
+        assert re.findall(r"^\s+(broker|commissioner|provider)\s+(\S+@\S+)", demo.text, flags=re.M) == logins
+        _wait_for_page(demo.sign_in_url)
+        assert _sign_in(demo.base, logins[0][1], password).endswith(homes[logins[0][0]])
+        postmaster = int((var / "postgres" / "postmaster.pid").read_text().split()[0])
+        demo.ctrl_c()
+        assert _session_pids(demo.process.pid) == []
+        assert not _alive(postmaster)
     finally:
-        # Ctrl+C lets the worker finish its task; a test on a busy machine does not wait for long.
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=30)
+        demo.kill()
+        if postmaster and _alive(postmaster):
+            os.kill(postmaster, signal.SIGQUIT)
