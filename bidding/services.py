@@ -41,8 +41,6 @@ def database_now() -> datetime:
     `clock_timestamp()` rather than `now()`: PostgreSQL's `now()` is the transaction's start,
     which would let a bid that waited for the tender lock past the deadline slip in.
     """
-    if connection.vendor != "postgresql":
-        return timezone.now()
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp()")
         return cursor.fetchone()[0]

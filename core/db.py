@@ -18,8 +18,6 @@ def use_task_statement_timeout() -> None:
     option = f"-c statement_timeout={settings.DATABASE_TASK_STATEMENT_TIMEOUT * 1000}"
     for alias in connections:
         connection = connections[alias]
-        if connection.vendor != "postgresql":
-            continue
         options = connection.settings_dict.setdefault("OPTIONS", {})
         current = options.get("options", "")
         options["options"] = (

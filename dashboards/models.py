@@ -3,8 +3,7 @@
 `TimelinessMonth` keeps the timeliness figures (Table 2) per body, month and lot, so the dashboard
 reads a few hundred rows instead of aggregating a million placements. A PostgreSQL trigger on the
 placements table keeps it in step with every insert, change and delete in the same transaction,
-whichever service (or import) writes the placement; on SQLite, the demo's database, the dashboard
-aggregates placements directly.
+whichever service (or import) writes the placement.
 """
 
 from django.db import models

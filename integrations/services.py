@@ -120,13 +120,9 @@ def webhook_event_record(*, event: str, organisation, payload: dict, dedupe_key:
         )
         if not created:
             return record
-        # Matched in Python: JSON containment is not available on SQLite (the demo database),
-        # and an organisation has only a handful of subscriptions.
-        subscriptions = [
-            subscription
-            for subscription in WebhookSubscription.objects.filter(organisation=organisation, disabled_at__isnull=True)
-            if event in subscription.events
-        ]
+        subscriptions = WebhookSubscription.objects.filter(
+            organisation=organisation, disabled_at__isnull=True, events__contains=[event]
+        )
         deliveries = WebhookDelivery.objects.bulk_create(
             WebhookDelivery(event=record, subscription=subscription, attempts_left=settings.WEBHOOK_MAX_ATTEMPTS)
             for subscription in subscriptions

@@ -4,8 +4,7 @@ from decimal import Decimal
 
 import django_filters
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
-from django.db.models import F, OuterRef, Prefetch
+from django.db.models import F, OuterRef
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -57,9 +56,6 @@ class PlacementRequestFilter(django_filters.FilterSet):
 def placement_requests_listed(requests):
     """Requests with their lot number and specialism codes read in the same query."""
     requests = requests.select_related(None).prefetch_related(None).annotate(lot_number=F("lot__number"))
-    if connection.vendor != "postgresql":
-        # SQLite (the demo) has no array subqueries: the specialisms come by prefetch, as objects.
-        return requests.prefetch_related(Prefetch("specialisms", to_attr="specialism_codes"))
     codes = Specialism.objects.filter(placement_requests=OuterRef("pk")).order_by("name").values("code")
     return requests.annotate(specialism_codes=ArraySubquery(codes))
 

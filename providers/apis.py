@@ -51,12 +51,9 @@ class AdmissionOutput(serializers.ModelSerializer):
 
 
 class SpecialismCodesField(serializers.ListField):
-    """Specialism codes, read as strings (PostgreSQL arrays) or from specialism objects (SQLite)."""
+    """Specialism codes, read as an array of strings in the same query as the row."""
 
     child = serializers.CharField()
-
-    def to_representation(self, data):
-        return [item if isinstance(item, str) else item.code for item in data]
 
 
 class CareHomeOutput(serializers.ModelSerializer):

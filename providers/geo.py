@@ -24,10 +24,8 @@ class DistanceKm(Func):
     def as_sql(self, compiler, connection, **extra_context):
         (lat, lat_params), (lng, lng_params) = (compiler.compile(e) for e in self.source_expressions)
         latitude, longitude = self.centre
-        # SQLite (the demo) spells GREATEST and LEAST of two values as MAX and MIN.
-        greatest, least = ("MAX", "MIN") if connection.vendor == "sqlite" else ("GREATEST", "LEAST")
         sql = (
-            f"({EARTH_RADIUS_KM} * ACOS({greatest}({least}("
+            f"({EARTH_RADIUS_KM} * ACOS(GREATEST(LEAST("
             f"SIN(RADIANS(%s)) * SIN(RADIANS({lat})) + COS(RADIANS(%s)) * COS(RADIANS({lat}))"
             f" * COS(RADIANS({lng}) - RADIANS(%s)), 1.0), -1.0)))"
         )

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db import connection
 from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
@@ -150,17 +149,6 @@ def with_listed_relations(homes: QuerySet, *, actor) -> QuerySet:
         .order_by("lot__number", "pk")
         .values(row=JSONObject(commissioner_slug="commissioner__slug", lot_number="lot__number", status="status"))
     )
-    if connection.vendor != "postgresql":
-        # SQLite (the demo) has no array subqueries: the same rows come by prefetch, as objects.
-        visible = (
-            _admissions_seen_by(actor)
-            .annotate(lot_number=F("lot__number"), commissioner_slug=F("commissioner__slug"))
-            .order_by("lot__number", "pk")
-        )
-        return homes.prefetch_related(None).prefetch_related(
-            Prefetch("specialisms", to_attr="specialism_codes"),
-            Prefetch("admissions", queryset=visible, to_attr="admission_rows"),
-        )
     codes = Specialism.objects.filter(care_homes=OuterRef("pk")).order_by("name").values("code")
     return homes.prefetch_related(None).annotate(
         specialism_codes=ArraySubquery(codes), admission_rows=ArraySubquery(admissions)

@@ -285,12 +285,11 @@ def _check_lengths(location: CqcLocation) -> None:
 
 def _import_batch(locations: list[CqcLocation], source: str, report: ImportReport) -> None:
     outcomes, errors = None, []
-    if connection.vendor == "postgresql":  # COPY and sequences; the SQLite demo goes home by home
-        try:
-            with transaction.atomic():
-                outcomes, errors = _write_batch(locations, source)
-        except (DatabaseError, ValueError):
-            logger.warning("CQC import: a batch of %d was refused; importing its homes one at a time", len(locations))
+    try:
+        with transaction.atomic():
+            outcomes, errors = _write_batch(locations, source)
+    except (DatabaseError, ValueError):
+        logger.warning("CQC import: a batch of %d was refused; importing its homes one at a time", len(locations))
     if outcomes is None:
         outcomes, errors = [], []
         for location in locations:

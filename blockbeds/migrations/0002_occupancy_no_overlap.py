@@ -1,8 +1,7 @@
 """A bed cannot hold two overlapping occupancies: a PostgreSQL exclusion constraint.
 
-The constraint is added outside the migration state on purpose. SQLite (the demo database)
-cannot express it, and if it were part of the model state SQLite would fail every time it
-rebuilds the table; there the services' own check is the guard.
+The constraint is added in SQL, outside the model state, so the model stays as it was when the
+migration was written; the services check for overlaps as well and give the friendlier message.
 """
 
 from django.db import migrations
@@ -11,8 +10,6 @@ CONSTRAINT_NAME = "occupancy_bed_no_overlap"
 
 
 def add_exclusion(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     # btree_gist lets one GiST index compare the bed id (=) alongside the date range (&&).
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     table = apps.get_model("blockbeds", "Occupancy")._meta.db_table
@@ -23,8 +20,6 @@ def add_exclusion(apps, schema_editor):
 
 
 def remove_exclusion(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     table = apps.get_model("blockbeds", "Occupancy")._meta.db_table
     schema_editor.execute(
         f"ALTER TABLE {schema_editor.quote_name(table)} DROP CONSTRAINT {schema_editor.quote_name(CONSTRAINT_NAME)}"

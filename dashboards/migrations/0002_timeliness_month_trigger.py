@@ -1,5 +1,5 @@
 """The trigger that keeps `TimelinessMonth` in step with placements, and the figures of the
-placements already there. PostgreSQL only: on SQLite the dashboard counts placements directly."""
+placements already there."""
 
 from django.db import migrations
 
@@ -61,13 +61,11 @@ DELETE FROM dashboards_timelinessmonth;
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+    schema_editor.execute(CREATE)
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+    schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):
