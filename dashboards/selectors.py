@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Least, TruncDate, TruncMonth
 from django.utils import timezone
@@ -224,10 +223,7 @@ def timeliness_summary_counts(*, commissioner: Organisation, month_from: date, m
 def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) -> Timeliness:
     """Placements sourced per month (Europe/London) and lot, and how many by their target date."""
     lots = list(Lot.objects.order_by("number"))
-    if connection.vendor == "postgresql":
-        grouped = timeliness_summary_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
-    else:
-        grouped = timeliness_live_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
+    grouped = timeliness_summary_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
     counts = {}
     for entry in grouped:
         month = entry["month"]
