@@ -55,11 +55,15 @@ def with_open_flag(queryset):
 
 
 @transaction.atomic
-def invitations_withdraw_for_care_home(*, care_home, actor, reason: str, commissioner=None, lot=None) -> int:
-    """Take a suspended home out of every tender still open: its invitations and its bids.
+def invitations_withdraw_for_care_home(
+    *, care_home, actor, reason: str, commissioner: Organisation | None, lot=None
+) -> int:
+    """Take a suspended home out of tenders still open: its invitations and its bids.
 
-    `commissioner` and `lot` narrow it to one body's tenders (and one lot), for a suspension
-    of a single home-lot. Returns how many invitations were withdrawn.
+    `commissioner` must be given: a body's own suspension withdraws the home from that body's
+    tenders only (and `lot` narrows it to one lot). None, every body's tenders, is for the
+    CQC's Inadequate rating alone, which holds on every DPS. `reason` says who acted and why,
+    as the provider reads it. Returns how many invitations were withdrawn.
     """
     tenders = Tender.objects.select_for_update().filter(
         OPEN_NOW, invitations__care_home=care_home, invitations__status=Invitation.Status.INVITED

@@ -15,7 +15,7 @@ from integrations import events as webhook_events
 from lots.models import Lot, LotRules
 from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_provider_user, require
-from quality.models import RatingValue
+from quality.models import Rating, RatingValue
 
 from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
 
@@ -262,10 +262,30 @@ def admission_decide(*, actor, admission: Admission, admit: bool, reason: str) -
     return admission
 
 
-def _notify_suspension(admissions: list[Admission], *, reason: str, dedupe: str) -> None:
+def _suspended_by_body(commissioner: Organisation, reason: str) -> str:
+    """A body's own suspension, in the words every notice and withdrawal uses."""
+    return f"Suspended by {commissioner}: {reason.strip()}"
+
+
+def _suspended_for_rating(rating, actor) -> str:
+    """Only the CQC's rating suspends on every body's DPS, so only this text names the CQC: from
+    the CQC's import, or from its report entered by back-office staff, who are named."""
+    if rating.report_date:
+        report = f"in its report published {rating.report_date:%-d %B %Y}"
+    else:
+        report = "in a report the CQC sent without a publication date"
+    entered = ""
+    if rating.source == Rating.Source.MANUAL and getattr(actor, "is_authenticated", False):
+        entered = f" (entered by hand from that report by {actor})"
+    return f"Suspended on every DPS because the CQC rated the home Inadequate overall {report}{entered}."
+
+
+def _notify_suspension(admissions: list[Admission], *, statement: str, dedupe: str) -> None:
+    """Tell each suspending body's commissioners and brokers, and the provider, who acted and why."""
     if not admissions:
         return
     home = admissions[0].care_home
+    since = f"{timezone.localdate():%-d %B %Y}"
     lots_by_body: dict[int, list[Admission]] = {}
     for admission in admissions:
         lots_by_body.setdefault(admission.commissioner_id, []).append(admission)
@@ -278,7 +298,10 @@ def _notify_suspension(admissions: list[Admission], *, reason: str, dedupe: str)
             verb="providers.admission.suspended",
             subject=f"{home.name} suspended from your DPS",
             template="emails/dps_message.txt",
-            context={"message": f"{home.name} is suspended on lots {lots}. Reason: {reason}"},
+            context={
+                "message": f"{home.name} is suspended from new placements on lots {lots} of your DPS "
+                f"from {since}. {statement}"
+            },
             dedupe_key=f"suspended:{dedupe}:{commissioner.pk}",
             link=reverse("providers:suspensions"),
         )
@@ -288,18 +311,25 @@ def _notify_suspension(admissions: list[Admission], *, reason: str, dedupe: str)
             lots=[a.lot.number for a in group],
             dedupe_key=f"{dedupe}:{commissioner.pk}",
         )
+    where = "; ".join(
+        f"{group[0].commissioner}'s DPS, lots {', '.join(str(a.lot.number) for a in group)}"
+        for group in lots_by_body.values()
+    )
+    bodies = {group[0].commissioner.name for group in lots_by_body.values()}
+    by = f" by {next(iter(bodies))}" if len(bodies) == 1 else ""
     notify_organisation(
         organisation=home.provider,
         verb="providers.admission.suspended",
-        subject=f"{home.name} suspended from new placements",
+        subject=f"{home.name} suspended from new placements{by}",
         template="emails/dps_message.txt",
-        context={"message": f"{home.name} is suspended from new placements. Reason: {reason}"},
+        context={"message": f"{home.name} is suspended from new placements on {where} from {since}. {statement}"},
         dedupe_key=f"suspended:{dedupe}:provider",
         link=reverse("providers:my_applications"),
     )
 
 
-def _suspend(admissions: list[Admission], *, actor, reason: str, automatic: bool) -> None:
+def _suspend(admissions: list[Admission], *, actor, reason: str, automatic: bool, by: str, statement: str) -> None:
+    """`reason` is kept as given on the event (which names its actor); the audit detail says who acted."""
     for admission in admissions:
         admission.status_before_suspension = admission.status
         _transition(admission, to_status=Admission.Status.SUSPENDED, actor=actor, reason=reason, automatic=automatic)
@@ -310,11 +340,11 @@ def _suspend(admissions: list[Admission], *, actor, reason: str, automatic: bool
             target=admission,
             organisation=admission.commissioner,
             reason=reason,
-            detail={"automatic": automatic},
+            detail={"automatic": automatic, "suspended_by": by, "statement": statement},
         )
 
 
-def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str, commissioner=None, lot=None) -> int:
+def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str, commissioner, lot=None) -> int:
     from bidding.services import invitations_withdraw_for_care_home
 
     return invitations_withdraw_for_care_home(
@@ -324,23 +354,31 @@ def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str, commissio
 
 @transaction.atomic
 def care_home_suspend_for_rating(*, care_home: CareHome, rating, actor=None) -> list[Admission]:
-    """An Inadequate rating suspends every live admission of the home on every DPS at once."""
+    """An Inadequate CQC rating suspends every live admission of the home on every DPS at once.
+
+    Only `quality.services.rating_record` calls this, after checking the rating is the CQC's:
+    from its import, or entered from its report by staff allowed to.
+    """
     admissions = list(
         Admission.objects.select_for_update(of=("self",))
         .select_related("care_home__provider", "commissioner", "lot")
         .filter(care_home=care_home, status__in=LIVE_STATUSES)
         .order_by("commissioner_id", "lot__number")
     )
-    reason = f"CQC rated the home Inadequate overall (report {rating.report_date or 'date unknown'})."
-    _suspend(admissions, actor=actor, reason=reason, automatic=True)
-    _withdraw_from_tenders(care_home=care_home, actor=actor, reason=reason)
-    _notify_suspension(admissions, reason=reason, dedupe=f"rating-{rating.pk}")
+    statement = _suspended_for_rating(rating, actor)
+    _suspend(admissions, actor=actor, reason=statement, automatic=True, by="CQC rating", statement=statement)
+    # The CQC's rating holds for every body, so the home leaves every body's open tenders.
+    _withdraw_from_tenders(care_home=care_home, actor=actor, reason=statement, commissioner=None)
+    _notify_suspension(admissions, statement=statement, dedupe=f"rating-{rating.pk}")
     return admissions
 
 
 @transaction.atomic
 def admission_suspend(*, actor, admission: Admission, reason: str) -> Admission:
-    """A commissioner's own suspension (e.g. safeguarding) of one home-lot."""
+    """A commissioner's own suspension (e.g. safeguarding) of one home-lot of their body's DPS.
+
+    It touches nothing of any other body: not its admissions, not its tenders.
+    """
     _require_own_admission(actor, admission)
     if not reason.strip():
         raise ApplicationError("Give a reason for the suspension.", code="reason_required", fields={"reason": REQUIRED})
@@ -353,16 +391,20 @@ def admission_suspend(*, actor, admission: Admission, reason: str) -> Admission:
         raise ConflictError(
             f"This home-lot is {admission.get_status_display().lower()} and cannot be suspended.", code="not_live"
         )
-    _suspend([admission], actor=actor, reason=reason, automatic=False)
+    reason = reason.strip()
+    statement = _suspended_by_body(admission.commissioner, reason)
+    _suspend(
+        [admission], actor=actor, reason=reason, automatic=False, by=admission.commissioner.name, statement=statement
+    )
     # Only this body's tenders in this lot: the home stays in the running everywhere else.
     _withdraw_from_tenders(
         care_home=admission.care_home,
         actor=actor,
-        reason=reason,
+        reason=statement,
         commissioner=admission.commissioner,
         lot=admission.lot,
     )
-    _notify_suspension([admission], reason=reason, dedupe=f"manual-{admission.pk}-{timezone.now().isoformat()}")
+    _notify_suspension([admission], statement=statement, dedupe=f"manual-{admission.pk}-{timezone.now().isoformat()}")
     return admission
 
 

@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import Rating
+from .permissions import can_enter_rating
 
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
-    """Read-only: a rating entered here would skip the automatic suspension; use the rating page."""
+    """Read-only. A rating is entered by hand on the home's rating page, whose service checks the
+    person may do it and suspends the home on an Inadequate rating; a row saved here would skip both."""
 
     list_display = [
         "care_home",
@@ -17,9 +21,21 @@ class RatingAdmin(admin.ModelAdmin):
         "well_led",
         "report_date",
         "source",
+        "recorded_by",
     ]
     list_filter = ["overall", "source"]
+    list_select_related = ["care_home", "recorded_by"]
     search_fields = ["care_home__name", "care_home__cqc_location_id"]
+
+    def get_list_display(self, request):
+        if can_enter_rating(request.user):
+            return [*self.list_display, "rating_page"]
+        return self.list_display
+
+    @admin.display(description="Enter a rating")
+    def rating_page(self, obj: Rating) -> str:
+        url = reverse("quality:ratings", args=[obj.care_home_id])
+        return format_html('<a href="{}">Rating page of {}</a>', url, obj.care_home)
 
     def has_add_permission(self, request):
         return False

@@ -9,8 +9,16 @@ LABELS = {"well_led": "Well-led"}
 
 
 class RatingForm(forms.Form):
-    overall = forms.ChoiceField(label="Overall", choices=RatingValue.choices)
-    report_date = DateInputField(label="Date the CQC published the report")
+    # A blank first option: a select with none would show, and submit, "Outstanding" untouched.
+    overall = forms.ChoiceField(
+        label="Overall",
+        choices=[("", "Choose the overall rating"), *RatingValue.choices],
+        error_messages={"required": "Choose the overall rating from the CQC's report."},
+    )
+    report_date = DateInputField(
+        label="Date the CQC published the report",
+        help_text="As printed on the CQC's report, for example 27 3 2026.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ class Rating(models.Model):
     class Source(models.TextChoices):
         CQC_API = "cqc_api", "CQC API"
         CQC_DIRECTORY = "cqc_directory", "CQC care directory"
+        # Back-office staff entering the CQC's published report while the import lags.
         MANUAL = "manual", "Entered by hand"
 
     care_home = models.ForeignKey("providers.CareHome", on_delete=models.CASCADE, related_name="ratings")
@@ -36,6 +37,7 @@ class Rating(models.Model):
     class Meta:
         ordering = ["-report_date", "-recorded_at"]
         indexes = [models.Index(fields=["care_home", "-recorded_at"])]
+        permissions = [("enter_rating", "Can enter a CQC rating by hand, as the CQC published it")]
 
     def __str__(self) -> str:
         return f"{self.care_home}: {self.overall} ({self.report_date or 'no date'})"

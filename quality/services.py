@@ -12,14 +12,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.audit import audit_record
-from core.errors import ApplicationError
+from core.errors import ApplicationError, ForbiddenError, NotFoundError
 from core.models import AuditEvent
 from organisations.models import Organisation
-from organisations.permissions import is_commissioner, require
 from providers.models import CareHome, Specialism
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
 from .models import KEY_QUESTIONS, Rating, RatingValue
+from .permissions import can_enter_rating, can_see_ratings_of
 
 logger = logging.getLogger(__name__)
 
@@ -41,22 +41,57 @@ def _same_rating(current: Rating | None, overall: str, key_questions: dict, repo
     )
 
 
+CQC_SOURCES = (Rating.Source.CQC_API, Rating.Source.CQC_DIRECTORY)
+
+
+def _check_authority(*, actor, care_home: CareHome, source: str, report_date: date | None) -> None:
+    """A rating is the CQC's word: an Inadequate one suspends the home on every body's DPS.
+
+    The CQC's own data arrives only through the imports, which act as nobody. A person may
+    only enter a rating by hand, from the CQC's published report, and only with the permission
+    for it. Anyone else is refused before anything is read or written: a home they have no
+    link to is unknown to them (404), one they do know is not theirs to rate (403).
+    """
+    if source in CQC_SOURCES:
+        if actor is not None:
+            raise ForbiddenError("Only the CQC import records a rating as CQC data; a person enters one by hand.")
+        return
+    if source != Rating.Source.MANUAL:
+        raise ApplicationError(f"Unknown rating source {source!r}.", code="unknown_source")
+    if not can_enter_rating(actor):
+        if not can_see_ratings_of(actor, care_home):
+            raise NotFoundError("No such care home.")
+        raise ForbiddenError("Only back-office staff allowed to enter CQC ratings can record one by hand.")
+    if report_date is None:
+        message = "Enter the date the CQC published the report."
+        raise ApplicationError(message, code="report_date_required", fields={"report_date": message})
+    if report_date > timezone.localdate():
+        message = "The date the CQC published the report must be today or in the past."
+        raise ApplicationError(message, code="report_date_in_future", fields={"report_date": message})
+
+
 def rating_record(
     *,
     care_home: CareHome,
     overall: str,
     key_questions: dict[str, str] | None = None,
     report_date: date | None = None,
-    source: str = Rating.Source.MANUAL,
+    source: str = Rating.Source.CQC_API,
     actor=None,
 ) -> Rating | None:
-    """Add a rating row and make it current; None when it repeats the current one.
+    """Add a rating row and make it current; None when it repeats the current one or is older.
 
-    A change of the overall rating to Inadequate suspends the home's admissions at once.
+    The one way a rating is written, by the imports (no actor, a CQC source) and by back-office
+    staff entering the CQC's report by hand (their actor, the manual source); see `_check_authority`.
+    A change of the overall rating to Inadequate suspends the home's admissions on every DPS at once.
     """
+    _check_authority(actor=actor, care_home=care_home, source=source, report_date=report_date)
     if overall not in RatingValue.values:
         raise ApplicationError(f"Unknown rating {overall!r}.", code="unknown_rating", fields={"overall": "Unknown."})
     key_questions = key_questions or {}
+    unknown = {name: "Unknown." for name, value in key_questions.items() if value not in RatingValue.values}
+    if unknown:
+        raise ApplicationError("Unknown key question rating.", code="unknown_rating", fields=unknown)
     with transaction.atomic():
         home = CareHome.objects.select_for_update().get(pk=care_home.pk)
         # Read after taking the lock: a statement joined to the lock would see the rating row of
@@ -72,7 +107,7 @@ def rating_record(
             overall=overall,
             report_date=report_date,
             source=source,
-            recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            recorded_by=actor,
             **{name: key_questions.get(name, RatingValue.NOT_RATED) for name in KEY_QUESTIONS},
         )
         home.current_rating = rating
@@ -87,6 +122,7 @@ def rating_record(
                 "previous": previous.overall if previous else None,
                 "report_date": report_date.isoformat() if report_date else None,
                 "source": source,
+                "recorded_by": str(actor) if actor is not None else "CQC import",
             },
         )
         became_inadequate = overall == RatingValue.INADEQUATE and (
@@ -97,21 +133,6 @@ def rating_record(
 
             care_home_suspend_for_rating(care_home=home, rating=rating, actor=actor)
     return rating
-
-
-def rating_enter(
-    *, actor, care_home: CareHome, overall: str, key_questions: dict[str, str], report_date: date
-) -> Rating | None:
-    """A commissioner records a rating by hand, e.g. before the CQC data catches up."""
-    require(is_commissioner(actor), "Only commissioners enter ratings by hand.")
-    return rating_record(
-        care_home=care_home,
-        overall=overall,
-        key_questions=key_questions,
-        report_date=report_date,
-        source=Rating.Source.MANUAL,
-        actor=actor,
-    )
 
 
 def _provider_for(location: CqcLocation) -> Organisation:

@@ -320,6 +320,16 @@ def admitted_home(commissioner, *, provider, rating="Good", lot_number: int = 1,
     return home
 
 
+def rating_staff(email: str = "ratings@backoffice.example", *, allowed: bool = True) -> User:
+    """A back-office person with no organisation or role, given `quality.enter_rating` or not."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(organisation=None, role="", is_staff=True, email=email)
+    if allowed:
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="quality", codename="enter_rating"))
+    return User.objects.get(pk=user.pk)
+
+
 def ensure_reference_data() -> None:
     """Put back the lots and specialisms that a transactional test's flush removes (migrations made them)."""
     from lots.reference import LOTS

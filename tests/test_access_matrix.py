@@ -204,7 +204,7 @@ MATRIX = {
     "providers:suspensions": ("GET", [], "in  403 200 403 200 403 403 in  in  in  in  in"),
     "providers:welcome": ("GET", ['MQ', 'bad-token'], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "providers:windows": ("GET", [], "in  403 200 403 200 403 403 in  in  in  in  in"),
-    "quality:ratings": ("GET", ['home'], "in  403 200 403 200 403 403 in  in  in  in  in"),
+    "quality:ratings": ("GET", ['home'], "in  403 200 403 404 403 403 in  in  in  in  in"),
     "schema": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "logout": ("POST", [], "in  in  in  in  in  in  in  in  in  in  in  in"),
 }

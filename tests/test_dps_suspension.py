@@ -12,8 +12,8 @@ from bidding.models import Bid, Invitation
 from core.models import AuditEvent, Notification
 from providers.models import Admission, AdmissionEvent
 from providers.services import admission_reinstate, admission_suspend
-from quality.models import RatingValue
-from quality.services import rating_enter, rating_record
+from quality.models import Rating, RatingValue
+from quality.services import rating_record
 
 from .factories import (
     AdmissionFactory,
@@ -22,6 +22,7 @@ from .factories import (
     InvitationFactory,
     TenderFactory,
     lot,
+    rating_staff,
 )
 
 pytestmark = pytest.mark.django_db
@@ -147,12 +148,18 @@ def test_import_of_an_inadequate_rating_suspends(tmp_path, home, admissions):
     assert AdmissionEvent.objects.filter(admission__care_home=home, to_status="suspended").count() == 3
 
 
-def test_manual_rating_entry_of_inadequate_suspends(home, admissions, commissioner_a):
-    rating_enter(
-        actor=commissioner_a, care_home=home, overall=RatingValue.INADEQUATE, key_questions={}, report_date=date.today()
+def test_rating_entered_by_hand_by_rating_staff_suspends_on_every_body(home, admissions):
+    staff = rating_staff()
+    rating_record(
+        actor=staff,
+        care_home=home,
+        overall=RatingValue.INADEQUATE,
+        key_questions={},
+        report_date=date.today(),
+        source=Rating.Source.MANUAL,
     )
     assert statuses(home) == {Admission.Status.SUSPENDED}
-    assert home.ratings.first().recorded_by == commissioner_a
+    assert home.ratings.first().recorded_by == staff
 
 
 def test_manual_suspension_needs_a_reason_and_is_recorded(home, admissions, commissioner_a, provider_user_a):
@@ -248,14 +255,19 @@ def test_rating_page_entry_of_inadequate_suspends_and_keeps_history(home, admiss
         "report_date_2": today.year,
         **dict.fromkeys(["safe", "effective", "caring", "responsive", "well_led"], "Inadequate"),
     }
-    client = as_user(commissioner_a)
+    # A commissioner reads the history but does not speak for the CQC.
+    assert as_user(commissioner_a).post(f"/commissioner/care-homes/{home.pk}/ratings/", data).status_code == 403
+    assert statuses(home) == {Admission.Status.ADMITTED}
+
+    client = as_user(rating_staff())
     response = client.post(f"/commissioner/care-homes/{home.pk}/ratings/", data)
 
     assert response.status_code == 302
     assert statuses(home) == {Admission.Status.SUSPENDED}
     assert home.ratings.count() == 2
-    page = client.get(f"/commissioner/care-homes/{home.pk}/ratings/").content.decode()
-    assert "Inadequate" in page and "Good" in page
+    for page in (client, as_user(commissioner_a)):
+        history = page.get(f"/commissioner/care-homes/{home.pk}/ratings/").content.decode()
+        assert "Inadequate" in history and "Good" in history
 
 
 def test_providers_cannot_enter_ratings(home, provider_user_a, as_user):

@@ -270,7 +270,10 @@ def test_home_withdrawn_on_suspension_cannot_bid_again(broker_a, placement_reque
     home = homes["good_a"]
     bid_for(provider_user(home), tender, home, "800")
 
-    assert invitations_withdraw_for_care_home(care_home=home, actor=None, reason="Safeguarding concern") == 1
+    withdrawn = invitations_withdraw_for_care_home(
+        care_home=home, actor=None, reason="Safeguarding concern", commissioner=placement_request.commissioner
+    )
+    assert withdrawn == 1
 
     with pytest.raises(ApplicationError) as refused:
         bid_for(provider_user(home), tender, home, "700")

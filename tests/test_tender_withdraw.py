@@ -25,7 +25,9 @@ def test_suspension_withdraws_open_invitations_and_excludes_their_bids(broker_a)
     closed_invitation = InvitationFactory(tender=past_deadline, care_home=home)
     other_home_invitation = InvitationFactory(tender=open_tender)
 
-    count = invitations_withdraw_for_care_home(care_home=home, actor=broker_a, reason="CQC rated Inadequate")
+    count = invitations_withdraw_for_care_home(
+        care_home=home, actor=broker_a, reason="CQC rated Inadequate", commissioner=None
+    )
 
     assert count == 2
     bid.refresh_from_db()
@@ -47,8 +49,15 @@ def test_withdrawing_twice_withdraws_nothing_more(broker_a):
     home = CareHomeFactory()
     InvitationFactory(care_home=home)
 
-    assert invitations_withdraw_for_care_home(care_home=home, actor=broker_a, reason="Suspended") == 1
-    assert invitations_withdraw_for_care_home(care_home=home, actor=None, reason="Suspended") == 0
+    assert (
+        invitations_withdraw_for_care_home(care_home=home, actor=broker_a, reason="Suspended", commissioner=None) == 1
+    )
+    assert invitations_withdraw_for_care_home(care_home=home, actor=None, reason="Suspended", commissioner=None) == 0
+
+
+def test_the_scope_of_a_withdrawal_must_be_stated():
+    with pytest.raises(TypeError):
+        invitations_withdraw_for_care_home(care_home=CareHomeFactory(), actor=None, reason="Suspended")
 
 
 def test_withdrawal_can_be_narrowed_to_one_commissioner_and_lot(broker_a, council_a, council_b):
