@@ -27,10 +27,10 @@ from django.utils import timezone
 from bidding.models import Bid, Invitation, Tender
 from bidding.services import tender_close_and_evaluate
 from dashboards.selectors import LONDON, london_midnight, next_month
-from dashboards.services import placement_history_import
 from lots.models import Lot
 from organisations.models import ApiClient, Organisation, Role, User
 from organisations.services import api_client_create
+from placements.history_import import placement_history_import
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission, CareHome
 from quality.models import KEY_QUESTIONS, Rating, RatingValue

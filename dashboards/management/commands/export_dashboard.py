@@ -6,8 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.csv_export import csv_writer
 from dashboards.registry import DASHBOARDS, dashboard_run
-
-from ._common import commissioning_body
+from organisations.management.bodies import commissioning_body
 
 
 class Command(BaseCommand):

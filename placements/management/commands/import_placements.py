@@ -3,10 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
-from dashboards.services import HistoryImportError, placement_history_import
+from organisations.management.bodies import commissioning_body
 from organisations.models import Organisation
-
-from ._common import commissioning_body
+from placements.history_import import HistoryImportError, placement_history_import
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""What the dashboard commands share: choosing the commissioning body."""
+"""What commands that act for one commissioning body share: choosing the body from `--commissioner`."""
 
 from django.core.management.base import CommandError
 
@@ -8,6 +8,7 @@ COMMISSIONING_KINDS = [Organisation.Kind.COUNCIL, Organisation.Kind.NHS]
 
 
 def commissioning_body(slug: str | None) -> Organisation:
+    """The body with this slug; without one, the only commissioning body there is."""
     bodies = Organisation.objects.filter(kind__in=COMMISSIONING_KINDS)
     if slug:
         try:
