@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from bidding.models import Bid, Invitation, Tender
 from bidding.services import tender_close_and_evaluate
-from dashboards.selectors import LONDON, london_midnight, next_month
+from dashboards.reports.common import LONDON, london_midnight, next_month
 from lots.models import Lot
 from organisations.models import ApiClient, Organisation, Role, User
 from organisations.services import api_client_create

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from organisations.models import ApiClient
 
+from .permissions import dashboard_commissioner
 from .registry import DASHBOARDS, dashboard_run
-from .selectors import dashboard_commissioner
 
 
 class CanReadDashboards(BasePermission):

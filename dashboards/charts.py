@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .selectors import Timeliness, month_label
+from .reports.common import month_label
+from .reports.timeliness import Timeliness
 
 WIDTH, HEIGHT = 760, 360
 LEFT, RIGHT, TOP, BOTTOM = 48, 40, 16, 56

@@ -1,7 +1,7 @@
 """Dashboard filters. The same forms read page query strings, API query strings and command options."""
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from crispy_forms_gds.helper import FormHelper
 from django import forms
@@ -11,7 +11,8 @@ from core.dates import date_filter_check, validate_filter_date
 from core.errors import ApplicationError, apply_to_form
 from core.forms import form_helper
 
-from .selectors import AT_RISK_DAYS, default_month_range, month_label, next_month
+from .reports.at_risk import AT_RISK_DAYS
+from .reports.common import default_month_range, last_day, month_label
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -61,9 +62,7 @@ class MonthRangeForm(forms.Form):
             return cleaned
         try:
             # The last month counts to its last day: 2015-01 to 2024-12 is ten years.
-            date_filter_check(
-                {"from": month_from, "to": next_month(month_to) - timedelta(days=1)}, range_of=("from", "to")
-            )
+            date_filter_check({"from": month_from, "to": last_day(month_to)}, range_of=("from", "to"))
         except ApplicationError as error:
             apply_to_form(self, error)
         cleaned["month_from"], cleaned["month_to"] = month_from, month_to

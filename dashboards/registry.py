@@ -6,67 +6,18 @@ function that computes it for one commissioning body.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 
-from django.utils import timezone
-
-from blockbeds.selectors import utilisation
 from organisations.models import COMMISSIONING_ROLES, Organisation, Role
 
-from . import forms, selectors
-from .selectors import as_text, month_label, next_month
-
-
-@dataclass
-class BlockBedUtilisation:
-    """Block-booked beds: counts as at a day and occupancy of live beds month by month."""
-
-    month_from: date
-    month_to: date
-    result: object
-
-    def as_json(self) -> dict:
-        overall = self.result.overall
-        return {
-            "from": month_label(self.month_from),
-            "to": month_label(self.month_to),
-            "at": self.result.at.isoformat(),
-            "contracted": overall.contracted,
-            "live": overall.live,
-            "filled": overall.filled,
-            "void": overall.void,
-            "occupancy_percent": as_text(overall.occupancy_rate),
-            "void_cost": as_text(overall.void_cost),
-            "months": [
-                {
-                    "month": month_label(period.start),
-                    "live_bed_days": period.live_bed_days,
-                    "filled_bed_days": period.filled_bed_days,
-                    "occupancy_percent": as_text(period.occupancy_rate),
-                }
-                for period in self.result.periods
-            ],
-        }
-
-    def csv_header(self) -> list[str]:
-        return ["month", "live bed-days", "filled bed-days", "void bed-days", "occupancy %"]
-
-    def csv_rows(self):
-        for period in self.result.periods:
-            yield [
-                month_label(period.start),
-                period.live_bed_days,
-                period.filled_bed_days,
-                period.void_bed_days,
-                as_text(period.occupancy_rate) or "",
-            ]
-
-
-def block_bed_utilisation(*, commissioner: Organisation, month_from: date, month_to: date) -> BlockBedUtilisation:
-    last_day = next_month(month_to) - timedelta(days=1)
-    at = min(max(timezone.localdate(), month_from), last_day)
-    result = utilisation(commissioner=commissioner, at=at, date_from=month_from, date_to=last_day)
-    return BlockBedUtilisation(month_from, month_to, result)
+from . import forms
+from .reports.at_risk import at_risk_requests
+from .reports.bids_per_tender import bids_per_tender
+from .reports.block_utilisation import block_bed_utilisation
+from .reports.client_groups import placements_by_client_group
+from .reports.cost import mean_weekly_cost
+from .reports.market import market_view
+from .reports.rating_mix import rating_mix
+from .reports.timeliness import timeliness
 
 
 @dataclass(frozen=True)
@@ -88,7 +39,7 @@ DASHBOARDS = {
             "Timeliness of sourcing",
             "Placements sourced within target timescales, by month and lot.",
             forms.MonthRangeForm,
-            selectors.timeliness,
+            timeliness,
             "dashboards/timeliness.html",
         ),
         Dashboard(
@@ -96,7 +47,7 @@ DASHBOARDS = {
             "Placements by client group",
             "Placements active on a date, in county and out of county.",
             forms.AtDateForm,
-            selectors.placements_by_client_group,
+            placements_by_client_group,
             "dashboards/placements_by_client_group.html",
         ),
         Dashboard(
@@ -104,7 +55,7 @@ DASHBOARDS = {
             "Mean gross weekly cost",
             "Mean gross weekly fee of placements active in each month, by client group.",
             forms.MonthRangeForm,
-            selectors.mean_weekly_cost,
+            mean_weekly_cost,
             "dashboards/mean_weekly_cost.html",
         ),
         Dashboard(
@@ -112,7 +63,7 @@ DASHBOARDS = {
             "CQC ratings of homes on the DPS",
             "Current CQC ratings of admitted homes, residential and nursing.",
             forms.NoFilterForm,
-            selectors.rating_mix,
+            rating_mix,
             "dashboards/rating_mix.html",
         ),
         Dashboard(
@@ -120,7 +71,7 @@ DASHBOARDS = {
             "Bids per tender",
             "Bids received per closed tender and the share of tenders with no bids, by lot.",
             forms.MonthRangeForm,
-            selectors.bids_per_tender,
+            bids_per_tender,
             "dashboards/bids_per_tender.html",
         ),
         Dashboard(
@@ -128,7 +79,7 @@ DASHBOARDS = {
             "Market view",
             "Bid prices and awarded fees by lot and area against the guide fee (closed tenders only).",
             forms.MonthRangeForm,
-            selectors.market_view,
+            market_view,
             "dashboards/market.html",
         ),
         Dashboard(
@@ -136,7 +87,7 @@ DASHBOARDS = {
             "Requests at risk of missing their target",
             "Open requests past or near their target date, with what they are waiting for.",
             forms.AtRiskForm,
-            selectors.at_risk_requests,
+            at_risk_requests,
             "dashboards/at_risk.html",
             roles=tuple(COMMISSIONING_ROLES),
         ),

@@ -9,8 +9,8 @@ from organisations.decorators import role_required
 from organisations.models import COMMISSIONING_ROLES
 
 from .charts import timeliness_chart
+from .permissions import dashboard_commissioner
 from .registry import DASHBOARDS, dashboard_run
-from .selectors import dashboard_commissioner
 
 
 @role_required(*COMMISSIONING_ROLES)

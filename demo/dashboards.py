@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from dashboards.selectors import LONDON, months_between
+from dashboards.reports.common import LONDON, months_between
 from demo.organisations import COUNCIL_SLUG
 from lots.models import LotRules
 from organisations.models import Organisation

@@ -2,7 +2,8 @@
 
 import pytest
 
-from dashboards.selectors import default_month_range, timeliness
+from dashboards.reports.common import default_month_range
+from dashboards.reports.timeliness import timeliness
 from demo.dashboards import seed_placement_history
 from demo.organisations import seed_organisations
 from organisations.models import Organisation

@@ -12,7 +12,9 @@ from contracts.models import ServiceAgreement
 from contracts.payments import Period, payment_schedule_build
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent
-from dashboards.selectors import mean_weekly_cost, placements_by_client_group, timeliness
+from dashboards.reports.client_groups import placements_by_client_group
+from dashboards.reports.cost import mean_weekly_cost
+from dashboards.reports.timeliness import timeliness
 from fairness.models import BedHold, LapsedAward
 from fairness.services import MoveOnCause, award_move_to_next_bid
 from placements.models import Placement

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dashboards.models import TimelinessMonth
-from dashboards.selectors import timeliness_live_counts, timeliness_summary_counts
+from dashboards.reports.timeliness import timeliness_live_counts, timeliness_summary_counts
 from placements.models import Placement
 
 from .factories import PaidPlacementFactory, lot

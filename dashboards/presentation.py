@@ -1,0 +1,355 @@
+"""How each dashboard reads as JSON (the API and the export command) and as CSV (downloads and the
+export command). The figures come from `dashboards.reports`; nothing here queries.
+
+Numbers are written as text so decimals keep their places; a figure that cannot be computed
+(nothing to divide) is null in JSON and an empty cell in CSV.
+"""
+
+from .reports.common import month_label
+
+
+def as_text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _range(report) -> dict:
+    return {"from": month_label(report.month_from), "to": month_label(report.month_to)}
+
+
+# Timeliness ----------------------------------------------------------------------------------
+
+
+def _counts_json(cell) -> dict:
+    return {"sourced": cell.sourced, "within_target": cell.within_target, "percent": as_text(cell.percent)}
+
+
+def _by_lot_json(lots, cells) -> list[dict]:
+    return [{"lot": lot.number, **_counts_json(cell)} for lot, cell in zip(lots, cells, strict=True)]
+
+
+class TimelinessFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            **_range(report),
+            "target_percent": str(report.target_percent),
+            "lots": [{"number": lot.number, "name": lot.name} for lot in report.lots],
+            "months": [
+                {
+                    "month": month_label(row.month),
+                    "lots": _by_lot_json(report.lots, row.cells),
+                    "total": _counts_json(row.total),
+                }
+                for row in report.rows
+            ],
+            "lot_totals": _by_lot_json(report.lots, report.lot_totals),
+            "total": _counts_json(report.total),
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        header = ["month"]
+        for lot in report.lots:
+            header += [f"lot {lot.number} sourced", f"lot {lot.number} within target", f"lot {lot.number} %"]
+        return [*header, "total sourced", "total within target", "total %"]
+
+    @staticmethod
+    def csv_rows(report):
+        def flat(cells):
+            for cell in cells:
+                yield from (cell.sourced, cell.within_target, as_text(cell.percent) or "")
+
+        for row in report.rows:
+            yield [month_label(row.month), *flat([*row.cells, row.total])]
+        yield ["total", *flat([*report.lot_totals, report.total])]
+
+
+# Placements by client group ------------------------------------------------------------------
+
+
+def _client_group_json(row) -> dict:
+    return {
+        "client_group": row.client_group,
+        "label": row.label,
+        "in_county": row.in_county,
+        "out_of_county": row.out_of_county,
+        "total": row.total,
+    }
+
+
+class ClientGroupsFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            "at": report.at.isoformat(),
+            "client_groups": [_client_group_json(row) for row in report.rows],
+            "total": _client_group_json(report.total),
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return ["client group", "in county", "out of county", "total"]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in [*report.rows, report.total]:
+            yield [row.label, row.in_county, row.out_of_county, row.total]
+
+
+# Mean gross weekly cost ----------------------------------------------------------------------
+
+
+def _cost_json(cell) -> dict:
+    return {"placements": cell.placements, "mean_weekly_cost": as_text(cell.mean)}
+
+
+class CostFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            **_range(report),
+            "months": [
+                {
+                    "month": month_label(month),
+                    "client_groups": [
+                        {"client_group": value, "label": label, **_cost_json(cell)}
+                        for (value, label), cell in zip(report.groups, cells, strict=True)
+                    ],
+                    "total": _cost_json(total),
+                }
+                for month, cells, total in report.rows
+            ],
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return ["month", *(label for _, label in report.groups), "all client groups"]
+
+    @staticmethod
+    def csv_rows(report):
+        for month, cells, total in report.rows:
+            yield [month_label(month), *(as_text(c.mean) or "" for c in [*cells, total])]
+
+
+# CQC rating mix ------------------------------------------------------------------------------
+
+
+def _rating_row_json(row, labels) -> dict:
+    return {
+        "setting": row.setting,
+        "label": row.label,
+        "homes": row.homes,
+        "ratings": dict(zip(labels, row.ordered_counts, strict=True)),
+        "rated": row.rated,
+        "outstanding_or_good": row.good_or_outstanding,
+        "percent_outstanding_or_good": as_text(row.share_good_or_outstanding),
+    }
+
+
+class RatingMixFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {"settings": [_rating_row_json(row, report.labels) for row in report.rows]}
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return ["setting", "homes", *report.labels, "% outstanding or good of rated"]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in report.rows:
+            yield [row.label, row.homes, *row.ordered_counts, as_text(row.share_good_or_outstanding) or ""]
+
+
+# Bids per tender -----------------------------------------------------------------------------
+
+
+def _bids_row_json(row) -> dict:
+    return {
+        "lot": row.lot.number,
+        "tenders": row.tenders,
+        "bids": row.bids,
+        "bids_per_tender": as_text(row.bids_per_tender),
+        "no_bid_tenders": row.no_bid_tenders,
+        "no_bid_percent": as_text(row.no_bid_rate),
+    }
+
+
+class BidsFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        total = _bids_row_json(report.total)
+        total.pop("lot")
+        return {**_range(report), "lots": [_bids_row_json(row) for row in report.rows], "total": total}
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return ["lot", "closed tenders", "bids", "bids per tender", "tenders with no bids", "% with no bids"]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in [*report.rows, report.total]:
+            yield [
+                row.lot.number if row.lot.pk else "total",
+                row.tenders,
+                row.bids,
+                as_text(row.bids_per_tender) or "",
+                row.no_bid_tenders,
+                as_text(row.no_bid_rate) or "",
+            ]
+
+
+# Market view ---------------------------------------------------------------------------------
+
+DISTRIBUTION_PARTS = ["count", "min", "lower quartile", "median", "upper quartile", "max"]
+
+
+def _distribution_json(distribution) -> dict:
+    spread = distribution.spread()
+    return {
+        "count": spread.count,
+        "min": as_text(spread.min),
+        "lower_quartile": as_text(spread.lower_quartile),
+        "median": as_text(spread.median),
+        "upper_quartile": as_text(spread.upper_quartile),
+        "max": as_text(spread.max),
+    }
+
+
+def _market_row_json(row) -> dict:
+    return {
+        "lot": row.lot,
+        "area": row.area,
+        "guide_weekly_fee": as_text(row.guide_fee),
+        "bids": _distribution_json(row.bids),
+        "bids_above_guide_fee": row.bids.above(row.guide_fee),
+        "awarded": _distribution_json(row.awards),
+        "awards_above_guide_fee": row.awards.above(row.guide_fee),
+    }
+
+
+def _blank_if_none(values) -> list:
+    return [value if value is not None else "" for value in values]
+
+
+class MarketFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {**_range(report), "rows": [_market_row_json(row) for row in report.rows]}
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return [
+            "lot",
+            "area",
+            "guide weekly fee",
+            *(f"bids {p}" for p in DISTRIBUTION_PARTS),
+            "bids above guide fee",
+            *(f"awarded {p}" for p in DISTRIBUTION_PARTS),
+            "awards above guide fee",
+        ]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in report.rows:
+            data = _market_row_json(row)
+            yield [
+                row.lot,
+                row.area,
+                data["guide_weekly_fee"] or "",
+                *_blank_if_none(data["bids"].values()),
+                data["bids_above_guide_fee"],
+                *_blank_if_none(data["awarded"].values()),
+                data["awards_above_guide_fee"],
+            ]
+
+
+# At-risk requests ----------------------------------------------------------------------------
+
+
+def _at_risk_json(row) -> dict:
+    request = row.request
+    return {
+        "id": request.pk,
+        "case_reference": request.case_reference,
+        "lot": request.lot.number,
+        "status": request.status,
+        "requested_at": request.requested_at.isoformat(),
+        "target_date": request.target_date.isoformat(),
+        "days_to_target": row.days_to_target,
+        "overdue": row.overdue,
+        "reason": row.reason,
+        "latest_tender_closes_at": as_text(
+            request.latest_tender_closes_at and request.latest_tender_closes_at.isoformat()
+        ),
+    }
+
+
+class AtRiskFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            "today": report.today.isoformat(),
+            "within_days": report.within_days,
+            "requests": [_at_risk_json(row) for row in report.rows],
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return ["request", "case reference", "lot", "status", "target date", "days to target", "reason"]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in report.rows:
+            yield [
+                row.request.pk,
+                row.request.case_reference,
+                row.request.lot.number,
+                row.request.get_status_display(),
+                row.request.target_date.isoformat(),
+                row.days_to_target,
+                row.reason,
+            ]
+
+
+# Block bed utilisation -----------------------------------------------------------------------
+
+
+class BlockUtilisationFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        overall = report.result.overall
+        return {
+            **_range(report),
+            "at": report.result.at.isoformat(),
+            "contracted": overall.contracted,
+            "live": overall.live,
+            "filled": overall.filled,
+            "void": overall.void,
+            "occupancy_percent": as_text(overall.occupancy_rate),
+            "void_cost": as_text(overall.void_cost),
+            "months": [
+                {
+                    "month": month_label(period.start),
+                    "live_bed_days": period.live_bed_days,
+                    "filled_bed_days": period.filled_bed_days,
+                    "occupancy_percent": as_text(period.occupancy_rate),
+                }
+                for period in report.result.periods
+            ],
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return ["month", "live bed-days", "filled bed-days", "void bed-days", "occupancy %"]
+
+    @staticmethod
+    def csv_rows(report):
+        for period in report.result.periods:
+            yield [
+                month_label(period.start),
+                period.live_bed_days,
+                period.filled_bed_days,
+                period.void_bed_days,
+                as_text(period.occupancy_rate) or "",
+            ]
