@@ -13,6 +13,7 @@ from lots.models import Lot
 from organisations.models import Organisation, Role, User
 from organisations.services import organisation_create, user_create
 from providers.models import Admission, CareHome, Specialism
+from providers.services import care_home_suspend_for_rating
 from quality.models import Rating, RatingValue
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -227,10 +228,13 @@ def seed_organisations(stdout=None) -> list[Login]:
         )
         home.current_rating = rating
         home.save(update_fields=["current_rating"])
-        status = Admission.Status.SUSPENDED if overall == RatingValue.INADEQUATE else Admission.Status.ADMITTED
         Admission.objects.bulk_create(
-            Admission(commissioner=council, care_home=home, lot=lots[number], status=status) for number in lot_numbers
+            Admission(commissioner=council, care_home=home, lot=lots[number], status=Admission.Status.ADMITTED)
+            for number in lot_numbers
         )
+        if overall == RatingValue.INADEQUATE:
+            # Through the service, so the suspension has its date, its reason and its notices.
+            care_home_suspend_for_rating(care_home=home, rating=rating)
         if stdout and (index + 1) % 10 == 0:
             stdout.write(f"  {index + 1} care homes")
     return logins
