@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from blockbeds.models import BlockContract, BlockContractRate, UpliftBasis
-from core.audit import audit_record
+from core.audit import audit_record, audit_record_many
 from core.errors import ApplicationError, ConflictError
-from core.models import AuditEvent
 from core.notifications import notify_organisation
 from lots.models import Lot
 from organisations.models import Role
@@ -642,22 +641,23 @@ def _apply_block_changes(uplift: Uplift, changes: list[BlockRateChange], actor) 
         block_placement_fees_follow(
             contract=c.contract, effective_from=c.effective_from, weekly_rate=c.new, actor=actor, uplift=uplift
         )
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            organisation=uplift.commissioner,
-            verb="blockbeds.contract.rate_uplifted",
-            target_type=BlockContract._meta.label_lower,
-            target_id=str(c.contract.pk),
-            detail={
-                "uplift": uplift.pk,
-                "effective_from": str(c.effective_from),
-                "before": str(c.old),
-                "after": str(c.new),
-                "basis": c.basis,
-            },
-        )
-        for c in changes
+    audit_record_many(
+        actor=actor,
+        organisation=uplift.commissioner,
+        verb="blockbeds.contract.rate_uplifted",
+        events=(
+            (
+                c.contract,
+                {
+                    "uplift": uplift.pk,
+                    "effective_from": str(c.effective_from),
+                    "before": str(c.old),
+                    "after": str(c.new),
+                    "basis": c.basis,
+                },
+            )
+            for c in changes
+        ),
     )
 
 
@@ -755,16 +755,11 @@ def _fee_changes_record(
         effective_from=effective_from,
         reason=ServiceAgreement.Reason.UPLIFT if uplift else ServiceAgreement.Reason.FEE_CHANGE,
     )
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            organisation=organisation,
-            verb="contracts.fee.uplifted" if uplift else "contracts.fee.changed",
-            target_type=Placement._meta.label_lower,
-            target_id=str(c.placement.pk),
-            detail={**detail, "before": str(c.old), "after": str(c.new)},
-        )
-        for c in changes
+    audit_record_many(
+        actor=actor,
+        organisation=organisation,
+        verb="contracts.fee.uplifted" if uplift else "contracts.fee.changed",
+        events=((c.placement, {**detail, "before": str(c.old), "after": str(c.new)}) for c in changes),
     )
 
 

@@ -28,7 +28,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
 from core.audit import audit_record
-from core.models import AuditEvent
 
 from .models import User
 
@@ -185,13 +184,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         )
 
     def _record_failure(self, email: str, *, throttled: bool) -> None:
-        user = User.objects.filter(email=email.strip().lower()).first()
-        AuditEvent.objects.create(
+        user = User.objects.select_related("organisation").filter(email=email.strip().lower()).first()
+        audit_record(
             actor=None,
-            organisation_id=user.organisation_id if user else None,
+            organisation=user.organisation if user else None,
             verb="organisations.user.sign_in_throttled" if throttled else "organisations.user.sign_in_failed",
-            target_type="organisations.user",
-            target_id=str(user.pk) if user else "unknown",
+            target=user or ("organisations.user", "unknown"),
             detail={"email": email[:254], "address": client_address(self.request)},
         )
 

@@ -13,7 +13,6 @@ from django.utils.text import slugify
 
 from core.audit import audit_record
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
-from core.models import AuditEvent
 from organisations.models import Organisation
 from providers.models import CareHome, Specialism
 
@@ -443,10 +442,10 @@ def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcom
         else:
             outcomes.append(Outcome.UPDATED if location.location_id in changed else Outcome.UNCHANGED)
     if new_ids or changed:
-        AuditEvent.objects.create(
+        audit_record(
+            actor=None,
             verb="quality.cqc.batch_imported",
-            target_type="quality.cqc_import",
-            target_id=source,
+            target=("quality.cqc_import", source),
             detail={
                 "source": source,
                 "created": sorted(new_ids),
