@@ -3,18 +3,9 @@ commissioner's pages), which keep bed states, placements and the history consist
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+
 from .models import BedEvent, BlockBed, BlockContract, BlockContractRate, BlockOfferDecline, Occupancy, OutOfService
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BlockBedInline(admin.TabularInline):
@@ -29,20 +20,13 @@ class BlockBedInline(admin.TabularInline):
         return False
 
 
-class BlockContractRateInline(admin.TabularInline):
+class BlockContractRateInline(ReadOnlyTabularInline):
     """Rates are changed only through the services (uplifts and recorded new rates)."""
 
     model = BlockContractRate
     fields = ["effective_from", "weekly_rate", "reason", "basis", "uplift", "created_by", "created_at"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BlockContract)

@@ -2,18 +2,9 @@
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+
 from .models import FeePeriod, ServiceAgreement, Uplift, UpliftRule
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FeePeriod)
@@ -39,18 +30,9 @@ class ServiceAgreementAdmin(ReadOnlyAdmin):
     raw_id_fields = ["placement", "created_by", "accepted_by"]
 
 
-class UpliftRuleInline(admin.TabularInline):
+class UpliftRuleInline(ReadOnlyTabularInline):
     model = UpliftRule
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Uplift)

@@ -275,16 +275,8 @@ def check_sealed_values_guarded(app_configs=None, site=None, **kwargs):
     return errors
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit trail is never edited."""
-
-    list_display = ["created_at", "verb", "actor", "organisation", "target_type", "target_id"]
-    list_filter = ["verb", "organisation"]
-    search_fields = ["verb", "target_id", "reason"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -292,6 +284,26 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(_ReadOnly, admin.ModelAdmin):
+    """Rows only the services write, since they enforce the rules and audit every change: the back
+    office reads them and adds, changes or deletes none. Put `SealedValuesAdmin` before it when the
+    model carries or reaches a sealed value."""
+
+
+class ReadOnlyTabularInline(_ReadOnly, admin.TabularInline):
+    """The inline form of `ReadOnlyAdmin`."""
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail is never edited."""
+
+    list_display = ["created_at", "verb", "actor", "organisation", "target_type", "target_id"]
+    list_filter = ["verb", "organisation"]
+    search_fields = ["verb", "target_id", "reason"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Notification)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import SealedValuesAdmin
+from core.admin import ReadOnlyAdmin, SealedValuesAdmin
 
 from .models import (
     AbnormalPriceConfirmation,
@@ -32,55 +32,44 @@ class StandstillRuleAdmin(admin.ModelAdmin):
     list_display = ["commissioner", "lot", "days"]
 
 
-class ReadOnlyAdmin(SealedValuesAdmin, admin.ModelAdmin):
-    """Written only by the services, which enforce the rules and audit every change.
-
-    Most of these rows point at a bid, so none of them filters or sorts by a sealed bid field."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class SealedReadOnlyAdmin(SealedValuesAdmin, ReadOnlyAdmin):
+    """Most of these rows point at a bid, so none of them filters or sorts by a sealed bid field."""
 
 
 @admin.register(ShortlistLink)
-class ShortlistLinkAdmin(ReadOnlyAdmin):
+class ShortlistLinkAdmin(SealedReadOnlyAdmin):
     list_display = ["tender", "recipient", "expires_at", "chosen_bid", "chosen_at"]
     exclude = ["token_hash"]
 
 
 @admin.register(AbnormalPriceConfirmation)
-class AbnormalPriceConfirmationAdmin(ReadOnlyAdmin):
+class AbnormalPriceConfirmationAdmin(SealedReadOnlyAdmin):
     list_display = ["bid", "median_awarded_fee", "recorded_by", "recorded_at"]
 
 
 @admin.register(BedHold)
-class BedHoldAdmin(ReadOnlyAdmin):
+class BedHoldAdmin(SealedReadOnlyAdmin):
     list_display = ["tender", "bid", "status", "held_until", "confirm_by"]
     list_filter = ["status"]
 
 
 @admin.register(LapsedAward)
-class LapsedAwardAdmin(ReadOnlyAdmin):
+class LapsedAwardAdmin(SealedReadOnlyAdmin):
     list_display = ["tender", "bid", "awarded_at", "lapsed_at", "lapse_reason"]
 
 
 @admin.register(ClarificationQuestion)
-class ClarificationQuestionAdmin(ReadOnlyAdmin):
+class ClarificationQuestionAdmin(SealedReadOnlyAdmin):
     list_display = ["tender", "asked_at", "answered_at", "extended_closes_at"]
 
 
 @admin.register(Standstill)
-class StandstillAdmin(ReadOnlyAdmin):
+class StandstillAdmin(SealedReadOnlyAdmin):
     list_display = ["tender", "bid", "status", "ends_at"]
     list_filter = ["status"]
 
 
 @admin.register(Challenge)
-class ChallengeAdmin(ReadOnlyAdmin):
+class ChallengeAdmin(SealedReadOnlyAdmin):
     list_display = ["standstill", "bid", "decision", "raised_at"]
     list_filter = ["decision"]

@@ -2,24 +2,13 @@
 
 from django.contrib import admin
 
-from core.admin import SealedValuesAdmin, seal_fields
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, SealedValuesAdmin, seal_fields
 
 from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 # A stored response can be a provider's own bid, amount included, and the request hash is a hash of
 # the bid as sent: a guessed amount could be checked against it. Neither is ever shown or filtered on.
 seal_fields(IdempotencyKey, ["request_hash", "response_body"])
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookSubscription)
@@ -29,14 +18,10 @@ class WebhookSubscriptionAdmin(ReadOnlyAdmin):
     exclude = ["secret"]
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnlyTabularInline):
     model = WebhookAttempt
     extra = 0
-    can_delete = False
     readonly_fields = ["number", "manual", "status_code", "error", "succeeded", "duration_ms", "attempted_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookDelivery)

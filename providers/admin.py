@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import SealedValuesAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, SealedValuesAdmin
 
 from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Specialism, Vacancy
 
@@ -29,19 +29,15 @@ class CareHomeAdmin(SealedValuesAdmin, admin.ModelAdmin):
     readonly_fields = ["current_rating", "cqc_synced_at"]
 
 
-class AdmissionEventInline(admin.TabularInline):
+class AdmissionEventInline(ReadOnlyTabularInline):
     model = AdmissionEvent
     extra = 0
-    can_delete = False
     fields = ["at", "from_status", "to_status", "actor", "automatic", "reason"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Admission)
-class AdmissionAdmin(admin.ModelAdmin):
+class AdmissionAdmin(ReadOnlyAdmin):
     """Read-only: decisions, suspensions and reinstatements go through the commissioner's pages,
     which keep the history and notify people."""
 
@@ -49,15 +45,6 @@ class AdmissionAdmin(admin.ModelAdmin):
     list_filter = ["status", "lot", "commissioner"]
     search_fields = ["care_home__name", "care_home__cqc_location_id"]
     inlines = [AdmissionEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApplicationWindow)

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Rating
 from .permissions import can_enter_rating
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(ReadOnlyAdmin):
     """Read-only. A rating is entered by hand on the home's rating page, whose service checks the
     person may do it and suspends the home on an Inadequate rating; a row saved here would skip both."""
 
@@ -36,12 +38,3 @@ class RatingAdmin(admin.ModelAdmin):
     def rating_page(self, obj: Rating) -> str:
         url = reverse("quality:ratings", args=[obj.care_home_id])
         return format_html('<a href="{}">Rating page of {}</a>', url, obj.care_home)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
