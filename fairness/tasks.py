@@ -1,12 +1,10 @@
 """Confirming standstills whose period ended without a challenge."""
 
-from celery import shared_task
-
-from bidding.tasks import RETRY
+from core.tasks import DATABASE_RETRY, service_task
 
 from .services import standstills_confirm_due
 
 
-@shared_task(**RETRY)
+@service_task("fairness.tasks.standstills_confirm_due_task", retry=DATABASE_RETRY)
 def standstills_confirm_due_task() -> int:
     return standstills_confirm_due()

@@ -1,22 +1,23 @@
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
+
+from core.tasks import service_task
 
 from . import services
 
 
-@shared_task
+@service_task("integrations.tasks.deliver_webhook")
 def deliver_webhook(delivery_id: int) -> None:
     services.webhook_delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task
+@service_task("integrations.tasks.purge_idempotency_keys")
 def purge_idempotency_keys() -> None:
     services.idempotency_keys_purge(older_than=timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS))
 
 
-@shared_task
+@service_task("integrations.tasks.emit_placement_started_events")
 def emit_placement_started_events() -> None:
     services.placement_started_events_emit(today=timezone.localdate())
