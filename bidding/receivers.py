@@ -1,4 +1,7 @@
-"""Bidding's part in other apps' work, connected from `BiddingConfig.ready()`."""
+"""Bidding's part in other apps' work, connected from `BiddingConfig.ready()`: a suspended home
+leaves open tenders, and retention clears the awards' copies of a person's details."""
+
+from django.dispatch import receiver
 
 from placements.retention import (
     REMOVED,
@@ -7,8 +10,17 @@ from placements.retention import (
     audit_targets,
     personal_data_holder_register,
 )
+from providers.signals import care_home_suspended
 
 from .models import Award, Bid, Tender
+from .services import invitations_withdraw_for_care_home
+
+
+@receiver(care_home_suspended, dispatch_uid="bidding.invitations_withdrawn_on_suspension")
+def invitations_withdrawn_on_suspension(sender, *, care_home, actor, reason: str, commissioner, lot, **kwargs) -> None:
+    invitations_withdraw_for_care_home(
+        care_home=care_home, actor=actor, reason=reason, commissioner=commissioner, lot=lot
+    )
 
 
 def _tenders(scope: RetentionScope):

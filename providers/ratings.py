@@ -14,3 +14,12 @@ class RatingValue(models.TextChoices):
 
 
 KEY_QUESTIONS = ("safe", "effective", "caring", "responsive", "well_led")
+
+
+class RatingSource(models.TextChoices):
+    """Where a recorded rating came from."""
+
+    CQC_API = "cqc_api", "CQC API"
+    CQC_DIRECTORY = "cqc_directory", "CQC care directory"
+    # Back-office staff entering the CQC's published report while the import lags.
+    MANUAL = "manual", "Entered by hand"

@@ -10,14 +10,16 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError, NotFoundError
+from core.events import domain_event_send
 from core.notifications import notify_organisation
-from integrations import events as webhook_events
 from lots.models import Lot, LotRules
 from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_provider_user, require
-from quality.models import Rating, RatingValue
+from organisations.services import organisation_create, user_create
 
 from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
+from .ratings import RatingSource, RatingValue
+from .signals import care_home_suspended
 
 LIVE_STATUSES = (Admission.Status.APPLIED, Admission.Status.ADMITTED)
 REQUIRED = "Enter a reason."
@@ -275,7 +277,7 @@ def _suspended_for_rating(rating, actor) -> str:
     else:
         report = "in a report the CQC sent without a publication date"
     entered = ""
-    if rating.source == Rating.Source.MANUAL and getattr(actor, "is_authenticated", False):
+    if rating.source == RatingSource.MANUAL and getattr(actor, "is_authenticated", False):
         entered = f" (entered by hand from that report by {actor})"
     return f"Suspended on every DPS because the CQC rated the home Inadequate overall {report}{entered}."
 
@@ -305,8 +307,9 @@ def _notify_suspension(admissions: list[Admission], *, statement: str, dedupe: s
             dedupe_key=f"suspended:{dedupe}:{commissioner.pk}",
             link=reverse("providers:suspensions"),
         )
-        webhook_events.care_home_suspended(
-            home,
+        domain_event_send(
+            "care_home.suspended",
+            home=home,
             commissioner=commissioner,
             lots=[a.lot.number for a in group],
             dedupe_key=f"{dedupe}:{commissioner.pk}",
@@ -344,11 +347,10 @@ def _suspend(admissions: list[Admission], *, actor, reason: str, automatic: bool
         )
 
 
-def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str, commissioner, lot=None) -> int:
-    from bidding.services import invitations_withdraw_for_care_home
-
-    return invitations_withdraw_for_care_home(
-        care_home=care_home, actor=actor, reason=reason, commissioner=commissioner, lot=lot
+def _withdraw_from_tenders(*, care_home: CareHome, actor, reason: str, commissioner, lot=None) -> None:
+    """Tell bidding (through `care_home_suspended`) to take the home out of the open tenders in scope."""
+    care_home_suspended.send(
+        sender=CareHome, care_home=care_home, actor=actor, reason=reason, commissioner=commissioner, lot=lot
     )
 
 
@@ -435,8 +437,9 @@ def admission_reinstate(*, actor, admission: Admission, reason: str) -> Admissio
         organisation=actor.organisation,
         reason=reason,
     )
-    webhook_events.care_home_reinstated(
-        admission.care_home,
+    domain_event_send(
+        "care_home.reinstated",
+        home=admission.care_home,
         commissioner=actor.organisation,
         lots=[admission.lot.number],
         dedupe_key=f"{admission.pk}:{timezone.now().isoformat()}",
@@ -523,8 +526,6 @@ def provider_invite(*, actor, name: str, cqc_provider_id: str, email: str, full_
     from django.contrib.auth.tokens import default_token_generator
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
-
-    from organisations.services import organisation_create, user_create
 
     require(is_commissioner(actor), "Only commissioners invite providers.")
     cqc_provider_id = cqc_provider_id.strip()

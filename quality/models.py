@@ -4,7 +4,7 @@ from django.db import models
 
 # The scale is providers' (it shows and searches homes by it); named here too for quality's callers.
 from providers.ratings import KEY_QUESTIONS as KEY_QUESTIONS
-from providers.ratings import RatingValue as RatingValue
+from providers.ratings import RatingSource, RatingValue
 
 
 def _rating_field(label: str) -> models.CharField:
@@ -14,11 +14,7 @@ def _rating_field(label: str) -> models.CharField:
 class Rating(models.Model):
     """One published CQC assessment of a home. New ratings add rows; old rows stay."""
 
-    class Source(models.TextChoices):
-        CQC_API = "cqc_api", "CQC API"
-        CQC_DIRECTORY = "cqc_directory", "CQC care directory"
-        # Back-office staff entering the CQC's published report while the import lags.
-        MANUAL = "manual", "Entered by hand"
+    Source = RatingSource
 
     care_home = models.ForeignKey("providers.CareHome", on_delete=models.CASCADE, related_name="ratings")
     overall = _rating_field("Overall")

@@ -15,6 +15,7 @@ from core.audit import audit_record
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
 from organisations.models import Organisation
 from providers.models import CareHome, Specialism
+from providers.services import care_home_suspend_for_rating
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
 from .models import KEY_QUESTIONS, Rating, RatingValue
@@ -128,8 +129,6 @@ def rating_record(
             previous is None or previous.overall != RatingValue.INADEQUATE
         )
         if became_inadequate:
-            from providers.services import care_home_suspend_for_rating
-
             care_home_suspend_for_rating(care_home=home, rating=rating, actor=actor)
     return rating
 
@@ -462,8 +461,6 @@ def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcom
         )
 
     # An Inadequate rating suspends at once; a home created just now has nothing to suspend.
-    from providers.services import care_home_suspend_for_rating
-
     for location, previous in recorded:
         if location.location_id in new_ids or location.rating.overall != RatingValue.INADEQUATE:
             continue
