@@ -16,7 +16,7 @@ from core.audit import audit_record, audit_record_many
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
 from lots.models import Lot
-from organisations.models import Role
+from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
 from placements.models import Placement
 
@@ -785,8 +785,6 @@ def _agreements_revise_from(placements: list[Placement], actor, *, effective_fro
 
 
 def _notify_uplift(uplift: Uplift, per_provider: dict[int, int], block_per_provider: dict[int, int]) -> None:
-    from organisations.models import Organisation
-
     for provider in Organisation.objects.filter(pk__in={*per_provider, *block_per_provider}):
         notify_organisation(
             organisation=provider,

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError, ForbiddenError
+from placements.models import Placement
 
 from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .permissions import can_manage_webhooks
@@ -272,9 +273,7 @@ def placement_started_events_emit(*, today, lookback_days: int = 7) -> int:
     Runs on a schedule: a placement starts on its date whether or not anyone touches it.
     Imported history is not announced; the look-back covers days the scheduler missed.
     """
-    from placements.models import Placement
-
-    from .events import placement_started
+    from .events import placement_started  # events builds on this module
 
     placements = list(
         Placement.objects.live()
