@@ -8,8 +8,8 @@ passed reads as closed even before a worker has closed it.
 
 from django.db.models import Prefetch
 
-from core.errors import ForbiddenError, NotFoundError
-from organisations.permissions import is_council_user, is_provider_user
+from core.errors import NotFoundError
+from organisations.permissions import is_council_member, is_council_user, is_provider_user, require_council_member
 
 from .models import Bid, Invitation, Tender
 from .services import database_now, with_open_flag
@@ -47,17 +47,12 @@ def tender_state_label(tender: Tender) -> str:
 
 def bid_amounts_visible(*, actor, tender: Tender) -> bool:
     """Whether the commissioning body may read this tender's bid amounts (after the close)."""
-    return (
-        is_council_user(actor)
-        and actor.organisation_id == tender.request.commissioner_id
-        and not tender_is_open(tender)
-    )
+    return is_council_member(actor, tender.request.commissioner_id) and not tender_is_open(tender)
 
 
 def ranked_bids(*, actor, tender: Tender):
     """The evaluated, ranked bids, for the commissioning body once the tender is evaluated."""
-    if not is_council_user(actor) or actor.organisation_id != tender.request.commissioner_id:
-        raise ForbiddenError("Only the commissioning body sees the ranked bids.")
+    require_council_member(actor, tender.request.commissioner_id, "Only the commissioning body sees the ranked bids.")
     if tender.status not in (Tender.Status.EVALUATED, Tender.Status.AWARDED):
         return Bid.objects.none()
     return (

@@ -22,7 +22,7 @@ from core.events import domain_event_send
 from core.notifications import notify_organisation
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role
-from organisations.permissions import is_broker, is_provider_user, require
+from organisations.permissions import is_broker, is_provider_user, require, require_member_of
 from placements.models import Placement, PlacementRequest
 from placements.signals import placement_created
 from providers.geo import annotate_distance_km
@@ -170,8 +170,7 @@ def eligible_care_homes(*, request) -> Eligibility:
 
 
 def _require_broker_of(actor, request) -> None:
-    if not (actor.is_authenticated and actor.organisation_id == request.commissioner_id):
-        raise NotFoundError("No such placement request.")
+    require_member_of(actor, request.commissioner_id, not_found="No such placement request.")
     require(is_broker(actor), "Only brokers can tender and award placements.")
 
 

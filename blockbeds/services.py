@@ -13,7 +13,7 @@ from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.notifications import notify_organisation
 from organisations.models import Role
-from organisations.permissions import is_broker, is_commissioner, is_council_user, is_provider_user, require
+from organisations.permissions import is_broker, is_commissioner, is_council_member, is_provider_user, require
 from placements.models import Placement, PlacementRequest
 from placements.signals import placement_created, placement_ended
 from providers.models import Admission
@@ -37,7 +37,7 @@ def _is_commissioner_of(actor, contract: BlockContract) -> bool:
 
 
 def _is_council_user_of(actor, contract: BlockContract) -> bool:
-    return is_council_user(actor) and actor.organisation_id == contract.commissioner_id
+    return is_council_member(actor, contract.commissioner_id)
 
 
 def _is_provider_of(actor, contract: BlockContract) -> bool:

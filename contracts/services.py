@@ -17,7 +17,7 @@ from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
 from lots.models import Lot
 from organisations.models import Organisation, Role
-from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
+from organisations.permissions import is_commissioner, is_provider_user, require, require_council_member_or_system
 from placements.models import Placement
 
 from .models import FeePeriod, ServiceAgreement, Uplift, UpliftRule
@@ -28,13 +28,6 @@ UPLIFT_BATCH_SIZE = 500
 
 def _round(amount: Decimal) -> Decimal:
     return amount.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def _require_council_of(actor, placement: Placement) -> None:
-    """A system call (actor None) is trusted; a person must work for the commissioning body."""
-    if actor is None:
-        return
-    require(is_council_user(actor) and actor.organisation_id == placement.commissioner_id)
 
 
 # Fee history -------------------------------------------------------------------------------
@@ -77,7 +70,7 @@ def fee_change_record(
     note: str = "",
 ) -> FeePeriod:
     """A new weekly fee for a placement from a date; the agreement gets a new version."""
-    _require_council_of(actor, placement)
+    require_council_member_or_system(actor, placement.commissioner_id)
     placement = Placement.objects.select_for_update().get(pk=placement.pk)
     if council_weekly_amount < 0 or top_up_weekly_amount < 0:
         raise ApplicationError("Fee amounts cannot be negative.", fields={"council_weekly_amount": "Enter 0 or more."})
@@ -126,7 +119,7 @@ def _set_latest_fee(placement: Placement, period: FeePeriod) -> None:
 @transaction.atomic
 def placement_end_record(*, placement: Placement, actor, end_date: dt.date, reason: str = "") -> Placement:
     """Record the last day of a placement; the agreement gets a new version saying so."""
-    _require_council_of(actor, placement)
+    require_council_member_or_system(actor, placement.commissioner_id)
     placement = Placement.objects.select_for_update().get(pk=placement.pk)
     if end_date < placement.start_date:
         raise ApplicationError(
@@ -194,7 +187,7 @@ def _notify_agreement(agreement: ServiceAgreement) -> None:
 @transaction.atomic
 def agreement_create_for_placement(*, placement: Placement, actor) -> ServiceAgreement:
     """Generate the placement's service agreement; calling again returns the current version."""
-    _require_council_of(actor, placement)
+    require_council_member_or_system(actor, placement.commissioner_id)
     # The lock makes two simultaneous calls produce one agreement, not a constraint error.
     placement = (
         Placement.objects.select_for_update(of=("self",))

@@ -26,7 +26,13 @@ from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.notifications import notify_organisation
 from organisations.models import Organisation, Role
-from organisations.permissions import is_broker, is_council_user, is_provider_user, require
+from organisations.permissions import (
+    is_broker,
+    is_provider_user,
+    require,
+    require_council_member,
+    require_member_of,
+)
 from placements.models import Placement, PlacementRequest
 from placements.services import placement_cancel_lapsed
 
@@ -51,15 +57,8 @@ def market_settings_for(commissioner) -> MarketSettings:
 
 
 def _require_broker_of(actor, tender: Tender) -> None:
-    if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
-        raise NotFoundError("No such tender.")
+    require_member_of(actor, tender.request.commissioner_id, not_found="No such tender.")
     require(is_broker(actor), "Only brokers can do this.")
-
-
-def _require_council_of(actor, tender: Tender) -> None:
-    if not (actor.is_authenticated and actor.organisation_id == tender.request.commissioner_id):
-        raise NotFoundError("No such tender.")
-    require(is_council_user(actor), "Only the commissioning body can do this.")
 
 
 def _db_now() -> datetime:
@@ -657,7 +656,8 @@ def challenge_decide(*, actor, challenge: Challenge, decision: str, reason: str)
     someone senior to the broker who made the award.
     """
     tender = Tender.objects.select_related("request__commissioner").get(pk=challenge.standstill.tender_id)
-    _require_council_of(actor, tender)
+    require_member_of(actor, tender.request.commissioner_id, not_found="No such tender.")
+    require_council_member(actor, tender.request.commissioner_id, "Only the commissioning body can do this.")
     challenge = Challenge.objects.select_for_update().select_related("bid__provider").get(pk=challenge.pk)
     standstill = Standstill.objects.select_for_update().get(pk=challenge.standstill_id)
     if challenge.decision != Challenge.Decision.PENDING:
