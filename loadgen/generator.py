@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from bidding.models import Award, Bid, Invitation, Tender
 from blockbeds.models import BlockBed, BlockContract, BlockContractRate
+from core.bulk import copy_rows
 from lots.models import Lot, LotRules
 from lots.reference import DEFAULT_GUIDE_FEES
 from organisations.models import Organisation, Role, User
@@ -27,7 +28,7 @@ from placements.models import Placement, PlacementRequest
 from providers.models import Admission, CareHome, Specialism, Vacancy
 from quality.models import KEY_QUESTIONS, Rating, RatingValue
 
-from .bulk import copy_rows, reserve_ids
+from .bulk import reserve_ids
 
 # Region name, centre latitude and longitude, and how far homes spread from a council's centre.
 REGIONS = [

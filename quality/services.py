@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.audit import audit_record
+from core.bulk import copy_rows
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
 from organisations.models import Organisation
 from providers.models import CareHome, Specialism
@@ -385,7 +386,7 @@ def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcom
         zip((location.location_id for location in arriving), _next_ids(CareHome, len(arriving)), strict=True)
     )
     # A new home points at its first rating from the start: the key is checked at commit.
-    _copy_rows(
+    copy_rows(
         CareHome,
         ["id", "cqc_location_id", "provider", "current_rating", "cqc_synced_at", "created_at", "updated_at", *NEW_HOME],
         [
@@ -402,7 +403,7 @@ def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcom
             for location in arriving
         ],
     )
-    _copy_rows(
+    copy_rows(
         Rating,
         ["id", "care_home", "overall", *KEY_QUESTIONS, "report_date", "source", "recorded_at"],
         [
@@ -491,18 +492,6 @@ def _next_ids(model, count: int) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _copy_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """COPY rows into the model's table: the fastest way PostgreSQL takes many new rows."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
-    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _changed_ratings(locations: list[CqcLocation], homes: dict[str, CareHome]) -> list[tuple[CqcLocation, Rating]]:
     rated = [location for location in locations if location.rating is not None]
     current = [homes[location.location_id].current_rating_id for location in rated]
@@ -547,7 +536,7 @@ def _providers_for(locations: list[CqcLocation], now) -> tuple[dict[str, int], l
     ids = dict(zip(missing, _next_ids(Organisation, len(missing)), strict=True))
     defaults = {"local_authority": "", "is_active": True, "created_at": now}
     defaults["timeliness_target_percent"] = Organisation._meta.get_field("timeliness_target_percent").default
-    _copy_rows(
+    copy_rows(
         Organisation,
         ["id", "kind", "name", "slug", "cqc_provider_id", *defaults],
         [
@@ -591,7 +580,7 @@ def _set_specialisms(locations: list[CqcLocation], home_ids: dict[str, int], *, 
         removed += [row_id for pk, row_id in current.items() if pk not in wanted]
     if removed:
         through.objects.filter(pk__in=removed).delete()
-    _copy_rows(through, ["carehome", "specialism"], added)
+    copy_rows(through, ["carehome", "specialism"], added)
     return changed
 
 
