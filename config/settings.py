@@ -84,7 +84,13 @@ MIDDLEWARE = [
     "core.middleware.ServiceUnavailableMiddleware",
     # A service's NotFoundError or ForbiddenError: the 404 or 403 page.
     "core.middleware.AccessErrorMiddleware",
+    # With DEBUG on and TECHNICAL_ERROR_PAGES off (the demo): the styled 404 and 500 pages.
+    "core.error_pages.StyledErrorPagesMiddleware",
 ]
+
+# Error pages: with DEBUG on, Django shows its technical 404 (every URL pattern) and tracebacks.
+# The demo turns this off to show the service's own 404 and 500 pages while keeping DEBUG's conveniences.
+TECHNICAL_ERROR_PAGES = env.bool("TECHNICAL_ERROR_PAGES", default=DEBUG)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

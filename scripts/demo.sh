@@ -9,6 +9,9 @@ VAR="${VAR_DIR:-var}"
 # Seconds the worker gets to finish its task after Ctrl+C before it is killed.
 WORKER_STOP_SECONDS="${DEMO_WORKER_STOP_SECONDS:-5}"
 export DEBUG="${DEBUG:-true}"
+# DEBUG's local conveniences, but the service's own 404 and 500 pages rather than Django's
+# technical ones (which list every URL pattern): people trying the demo see what users would.
+export TECHNICAL_ERROR_PAGES="${TECHNICAL_ERROR_PAGES:-false}"
 # Links in e-mails point at the port the demo serves.
 export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"
 mkdir -p "$VAR"
