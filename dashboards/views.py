@@ -8,7 +8,7 @@ from core.csv_export import csv_response
 from organisations.decorators import role_required
 from organisations.models import COMMISSIONING_ROLES
 
-from .charts import timeliness_chart
+from .charts import dashboard_figure
 from .permissions import dashboard_commissioner
 from .registry import DASHBOARDS, dashboard_run
 
@@ -39,7 +39,7 @@ def dashboard_page(request, name: str):
         "organisation": commissioner,
         "csv_query": query.urlencode(),
     }
-    if report is not None and dashboard.name == "timeliness":
-        context["chart"] = timeliness_chart(report)
+    if report is not None:
+        context["figure"] = dashboard_figure(dashboard.name, report)
     # A filter that cannot be used is the request's fault: the page shows why, with a 400.
     return render(request, dashboard.template, context, status=400 if report is None else 200)

@@ -61,7 +61,8 @@ def test_timeliness_dashboard_filters_and_shows_an_accessible_chart_and_table(
     page.get_by_label("To month").fill("2023-03")
     page.get_by_role("button", name="Show figures").click()
 
-    assert page.get_by_role("img", name="Timeliness of sourcing by lot").is_visible()
+    assert page.get_by_role("figure", name="Timeliness of sourcing by lot").is_visible()
+    assert page.get_by_role("img", name="Lot 1: Older people residential").is_visible()
     table = page.get_by_role("table", name="Placements sourced within target timescales")
     assert table.is_visible()
     march = table.get_by_role("row", name="2023 03")
