@@ -52,6 +52,7 @@ class PlacementRequestOutput(serializers.ModelSerializer):
             "needs_summary",
             "specialisms",
             "local_authority",
+            "postcode",
             "latitude",
             "longitude",
             "max_distance_km",

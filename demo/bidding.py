@@ -28,6 +28,7 @@ from placements.services import placement_request_create
 
 PREFIX = "DEMO-T-"
 STAFFORD = (52.8065, -2.1166)
+STAFFORD_POSTCODE = "ST16 2LL"
 
 NEEDS = {
     1: "Older person, recently discharged from hospital after a fall; needs help with mobility and personal care.",
@@ -87,8 +88,7 @@ def seed_tenders(stdout=None) -> None:
     def request(number: int, lot: int, **kwargs) -> PlacementRequest:
         defaults = {
             "local_authority": "Staffordshire",
-            "latitude": STAFFORD[0],
-            "longitude": STAFFORD[1],
+            "postcode": STAFFORD_POSTCODE,
             "max_distance_km": Decimal("30"),
         }
         defaults.update(kwargs)

@@ -31,6 +31,12 @@ class PlacementRequestInput(serializers.Serializer):
         slug_field="code", queryset=Specialism.objects.all(), many=True, required=False
     )
     local_authority = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The location as a postcode, e.g. ST16 2LL; or give latitude and longitude instead.",
+    )
     latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90, default=None)
     longitude = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180, default=None)
     max_distance_km = serializers.DecimalField(

@@ -3,6 +3,7 @@ from django import forms
 from core.forms import form_helper
 from lots.models import Lot
 from providers.models import CareHome, Specialism
+from providers.postcodes import MALFORMED, postcode_normalise
 
 
 class PlacementRequestForm(forms.Form):
@@ -21,8 +22,11 @@ class PlacementRequestForm(forms.Form):
     local_authority = forms.CharField(
         max_length=100, required=False, help_text="Homes in this local authority are invited."
     )
-    latitude = forms.FloatField(required=False, min_value=-90, max_value=90)
-    longitude = forms.FloatField(required=False, min_value=-180, max_value=180)
+    postcode = forms.CharField(
+        label="Postcode",
+        required=False,
+        help_text="For example, ST16 2LL. Homes within the maximum distance of it are invited.",
+    )
     max_distance_km = forms.DecimalField(
         label="Maximum distance (km)",
         max_digits=6,
@@ -48,6 +52,15 @@ class PlacementRequestForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Save request")
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        if not value:
+            return ""
+        written = postcode_normalise(value)
+        if written is None:
+            raise forms.ValidationError(MALFORMED)
+        return written
 
 
 class PublishForm(forms.Form):

@@ -29,6 +29,7 @@ class PlacementRequest(models.Model):
     needs_summary = models.TextField(help_text="Anonymised needs profile shown to providers.")
     specialisms = models.ManyToManyField("providers.Specialism", blank=True, related_name="placement_requests")
     local_authority = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=8, blank=True, help_text="The postcode the location was given as, if any.")
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     max_distance_km = models.DecimalField(

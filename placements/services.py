@@ -11,12 +11,27 @@ from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError
 from lots.selectors import lot_rules_for
 from organisations.permissions import is_broker, require
+from providers.postcodes import postcode_locate
 
 from .models import Placement, PlacementRequest
 from .signals import placement_cancelled
 
 ANONYMISED_PREFIX = "ANON-"
 ANONYMISED_NEEDS = "Removed after the personal data retention period."
+
+
+def _locate(*, postcode: str, latitude, longitude) -> tuple[str, float | None, float | None]:
+    """The request's location from a postcode, or from coordinates as given; not both."""
+    if not postcode.strip():
+        return "", latitude, longitude
+    if latitude is not None or longitude is not None:
+        raise ApplicationError(
+            "Give the location as a postcode or as coordinates, not both.",
+            code="area",
+            fields={"postcode": "Enter a postcode, or the latitude and longitude, not both."},
+        )
+    place = postcode_locate(postcode=postcode, field="postcode")
+    return place.postcode, place.latitude, place.longitude
 
 
 def _validate_area(*, local_authority: str, latitude, longitude, max_distance_km) -> None:
@@ -26,7 +41,7 @@ def _validate_area(*, local_authority: str, latitude, longitude, max_distance_km
     if latitude is not None and max_distance_km is None:
         errors["max_distance_km"] = "Give a maximum distance from the location."
     if max_distance_km is not None and latitude is None:
-        errors["latitude"] = "Give the location the distance is measured from."
+        errors["postcode"] = "Give the postcode the distance is measured from."
     if not local_authority and latitude is None:
         errors["local_authority"] = "Give a local authority, or a location with a maximum distance."
     if errors:
@@ -43,13 +58,16 @@ def placement_request_create(
     needed_from: date,
     specialisms=(),
     local_authority: str = "",
+    postcode: str = "",
     latitude: float | None = None,
     longitude: float | None = None,
     max_distance_km: Decimal | None = None,
     max_weekly_rate: Decimal | None = None,
     preferred_home=None,
 ) -> PlacementRequest:
-    """A broker records one person's need; the target date follows the lot's target days."""
+    """A broker records one person's need; the target date follows the lot's target days.
+
+    The location is a postcode (looked up in the postcode directory) or a latitude and longitude."""
     require(is_broker(actor), "Only brokers can request placements.")
     errors = {}
     if not case_reference.strip():
@@ -60,6 +78,7 @@ def placement_request_create(
         errors["max_weekly_rate"] = "Enter a maximum weekly rate above zero."
     if errors:
         raise ApplicationError("Some of the request is not valid.", fields=errors)
+    postcode, latitude, longitude = _locate(postcode=postcode, latitude=latitude, longitude=longitude)
     _validate_area(
         local_authority=local_authority, latitude=latitude, longitude=longitude, max_distance_km=max_distance_km
     )
@@ -72,6 +91,7 @@ def placement_request_create(
         lot=lot,
         needs_summary=needs_summary.strip(),
         local_authority=local_authority.strip(),
+        postcode=postcode,
         latitude=latitude,
         longitude=longitude,
         max_distance_km=max_distance_km,

@@ -149,7 +149,8 @@ class _StaleContextMixin:
     summary="Search care homes",
     description=(
         "Council users see every registered home with their own body's admissions; provider users see "
-        "their own homes. With `near=lat,lng` the list is sorted by distance; `within_km` limits it."
+        "their own homes. With `postcode=ST16 2LL` or `near=lat,lng` the list is sorted by distance; `within_km` "
+        "limits it."
     ),
     tags=["care homes"],
     responses={200: CareHomeOutput(many=True), **PROBLEMS},

@@ -6,8 +6,11 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from core.errors import ApplicationError
+
 from . import selectors
 from .models import CareHome, Specialism
+from .postcodes import postcode_locate
 from .ratings import RatingValue
 
 
@@ -27,9 +30,29 @@ class PointField(forms.CharField):
         return parse_point(value) if value else None
 
 
+def parse_postcode(value: str) -> tuple[float, float]:
+    """The point of a postcode in the directory; a malformed or unknown one is a field error."""
+    try:
+        place = postcode_locate(postcode=value)
+    except ApplicationError as error:
+        raise ValidationError(error.message) from None
+    return place.latitude, place.longitude
+
+
+class PostcodePointField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        return parse_postcode(value) if value else None
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class PointFilter(django_filters.Filter):
     field_class = PointField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PostcodeFilter(django_filters.Filter):
+    field_class = PostcodePointField
 
 
 class CareHomeFilter(django_filters.FilterSet):
@@ -42,11 +65,24 @@ class CareHomeFilter(django_filters.FilterSet):
     local_authority = django_filters.CharFilter(field_name="local_authority", lookup_expr="iexact")
     suspended = django_filters.BooleanFilter(method="filter_suspended")
     near = PointFilter(method="filter_near", label="latitude,longitude to sort by distance from")
-    within_km = django_filters.NumberFilter(method="filter_within", label="Only homes this close to `near`")
+    postcode = PostcodeFilter(method="filter_near", label="Postcode to sort by distance from, instead of `near`")
+    within_km = django_filters.NumberFilter(
+        method="filter_within", label="Only homes this close to `near` or `postcode`"
+    )
 
     class Meta:
         model = CareHome
-        fields = ["lot", "rating", "specialism", "vacancy", "local_authority", "suspended", "near", "within_km"]
+        fields = [
+            "lot",
+            "rating",
+            "specialism",
+            "vacancy",
+            "local_authority",
+            "suspended",
+            "near",
+            "postcode",
+            "within_km",
+        ]
 
     def _actor(self):
         return self.request.user
@@ -73,7 +109,13 @@ class CareHomeFilter(django_filters.FilterSet):
 
     def is_valid(self):
         valid = super().is_valid()
-        if valid and self.form.cleaned_data.get("within_km") is not None and not self.form.cleaned_data.get("near"):
-            self.form.add_error("within_km", "Give `near` as well, the point to measure from.")
+        if not valid:
+            return False
+        data = self.form.cleaned_data
+        if data.get("near") and data.get("postcode"):
+            self.form.add_error("postcode", "Give `near` or `postcode`, not both.")
+            return False
+        if data.get("within_km") is not None and not (data.get("near") or data.get("postcode")):
+            self.form.add_error("within_km", "Give `near` or `postcode` as well, the point to measure from.")
             return False
         return valid

@@ -8,7 +8,7 @@ from core.forms import form_helper
 from lots.models import Lot
 from organisations.models import Organisation
 
-from .filters import parse_point
+from .filters import parse_point, parse_postcode
 from .models import CareHome, Specialism, Vacancy
 from .ratings import RatingValue
 
@@ -120,8 +120,11 @@ class CareHomeSearchForm(forms.Form):
         label="Vacancies", choices=[("", "Any"), ("yes", "Beds free"), ("no", "No beds free")], required=False
     )
     local_authority = forms.CharField(label="Local authority", required=False, max_length=100)
+    postcode = forms.CharField(
+        label="Distance from a postcode", required=False, help_text="For example, ST16 2LL."
+    )
     near = forms.CharField(
-        label="Distance from (latitude,longitude)", required=False, help_text="For example, 52.8065,-2.1166."
+        label="Or from a point (latitude,longitude)", required=False, help_text="For example, 52.8065,-2.1166."
     )
     from_home = forms.ModelChoiceField(
         label="Or distance from a home",
@@ -134,11 +137,17 @@ class CareHomeSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Search", method="get")
 
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        return parse_postcode(value) if value else None
+
     def clean_near(self):
         value = self.cleaned_data["near"].strip()
         return parse_point(value) if value else None
 
     def point(self) -> tuple[float, float] | None:
+        if self.cleaned_data.get("postcode"):
+            return self.cleaned_data["postcode"]
         if self.cleaned_data.get("near"):
             return self.cleaned_data["near"]
         home = self.cleaned_data.get("from_home")

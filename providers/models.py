@@ -199,3 +199,22 @@ class Vacancy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.care_home}: {self.beds_free} free"
+
+
+class Postcode(models.Model):
+    """One postcode of the national directories (ONS Postcode Directory or OS Code-Point Open) with
+    the point it stands for, so people can give a place as a postcode instead of coordinates."""
+
+    compact = models.CharField(max_length=7, unique=True, help_text="Upper case without spaces: the lookup key.")
+    postcode = models.CharField(max_length=8, help_text="As written, e.g. ST16 2LL.")
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    local_authority_code = models.CharField(max_length=9, blank=True, help_text="ONS code, e.g. E07000197.")
+    terminated = models.BooleanField(default=False, help_text="No longer in use by Royal Mail.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["compact"]
+
+    def __str__(self) -> str:
+        return self.postcode

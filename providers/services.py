@@ -18,6 +18,7 @@ from organisations.permissions import is_commissioner, is_provider_user, require
 from organisations.services import organisation_create, user_create
 
 from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
+from .postcodes import postcode_point
 from .ratings import RatingSource, RatingValue
 from .signals import care_home_suspended
 
@@ -89,6 +90,8 @@ def care_home_add(
         raise ApplicationError(
             "Choose residential, nursing or both.", code="no_setting", fields={"provides_residential": "Choose one."}
         )
+    # The point of its postcode, so the home is found by distance from the start.
+    latitude, longitude = postcode_point(postcode) or (None, None)
     home = CareHome.objects.create(
         provider=actor.organisation,
         cqc_location_id=location_id,
@@ -97,6 +100,8 @@ def care_home_add(
         address_line_1=address_line_1.strip(),
         town=town.strip(),
         postcode=postcode.strip().upper(),
+        latitude=latitude,
+        longitude=longitude,
         local_authority=local_authority.strip(),
         registered_beds=registered_beds,
         provides_residential=provides_residential,

@@ -6,6 +6,7 @@ from demo.contracts import seed_contracts
 from demo.dashboards import seed_placement_history
 from demo.fairness import seed_fairness
 from demo.organisations import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
+from demo.postcodes import seed_postcodes
 from demo.providers import seed_dps_membership
 from organisations.models import User
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self.stdout.write("Creating the council, providers and care homes...")
         logins = seed_organisations(stdout=self.stdout)
+        self.stdout.write("Adding the postcodes of the demo's towns and homes...")
+        seed_postcodes(stdout=self.stdout)
         self.stdout.write("Creating block contracts...")
         seed_block_contracts(stdout=self.stdout)
         self.stdout.write("Creating past placements for the dashboards...")
