@@ -38,8 +38,11 @@ from .services import (
 
 def _private(response):
     # The token is in the address: keep it out of caches and out of other sites' referrer logs.
+    # "same-origin" rather than "no-referrer": other sites still get no referrer, but the page's own
+    # form keeps its Origin header; under "no-referrer" browsers send "Origin: null" and the CSRF
+    # check refuses the person's choice.
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -42,7 +42,10 @@ def test_choice_through_link_reaches_award_with_top_up_consent(world, broker_a, 
     assert "850.00" in body and "950.00" in body and "£50.00" in body
     assert "612.34" not in body, "a home not on the shortlist must not show its price"
     assert "cqc.org.uk/location/" in body
-    assert page["Referrer-Policy"] == "no-referrer"
+    # No referrer to other sites (the CQC links), yet the form's own POST keeps its Origin: with
+    # "no-referrer" browsers send "Origin: null" and the CSRF check refuses the choice.
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Cache-Control"] == "no-store"
 
     url = reverse("fairness:shortlist", args=[token])
     refused = client.post(url, {"bid": bids["b"].pk, "chosen_by_name": "Ann Example", "top_up_payer": "Ann Example"})
