@@ -28,8 +28,24 @@ def _when(moment) -> str:
     return moment.isoformat() if moment else ""
 
 
+# A token or signing secret is shown once. The POST that makes it redirects (so reloading cannot
+# make a second one), and the page it redirects to takes the secret from the session, which
+# forgets it as it is shown: a reload, or the back button, finds it gone.
+API_CLIENT_CREATED = "integrations:api-client-created"
+WEBHOOK_CREATED = "integrations:webhook-created"
+
+
+def _take_once(request, key: str) -> dict | None:
+    return request.session.pop(key, None)
+
+
+@never_cache
 @role_required(*MANAGERS)
 def api_client_list_page(request):
+    created = _take_once(request, API_CLIENT_CREATED)
+    if created is not None:
+        client = api_client_get(actor=request.user, pk=created["pk"])
+        return render(request, "integrations/api_client_created.html", {"client": client, "token": created["token"]})
     clients = api_client_list(actor=request.user)
     if request.GET.get("format") == "csv":
         rows = (
@@ -57,8 +73,8 @@ def api_client_create_page(request):
         except ApplicationError as error:
             apply_to_form(form, error)
         else:
-            # Rendered, not redirected: the token exists only in this response.
-            return render(request, "integrations/api_client_created.html", {"client": client, "token": token})
+            request.session[API_CLIENT_CREATED] = {"pk": client.pk, "token": token}
+            return redirect("integrations:api_clients")
     return render(request, "integrations/api_client_form.html", {"form": form})
 
 
@@ -100,15 +116,20 @@ def webhook_create_page(request):
         except ApplicationError as error:
             apply_to_form(form, error)
         else:
-            return render(
-                request, "integrations/webhook_created.html", {"subscription": subscription, "secret": secret}
-            )
+            request.session[WEBHOOK_CREATED] = {"pk": subscription.pk, "secret": secret}
+            return redirect("integrations:webhook_detail", pk=subscription.pk)
     return render(request, "integrations/webhook_form.html", {"form": form})
 
 
+@never_cache
 @role_required(*MANAGERS)
 def webhook_detail_page(request, pk: int):
     subscription = webhook_subscription_get(actor=request.user, pk=pk)
+    if request.session.get(WEBHOOK_CREATED, {}).get("pk") == subscription.pk:
+        created = _take_once(request, WEBHOOK_CREATED)
+        return render(
+            request, "integrations/webhook_created.html", {"subscription": subscription, "secret": created["secret"]}
+        )
     deliveries = webhook_delivery_list(actor=request.user, subscription=subscription)[:200]
     if request.GET.get("format") == "csv":
         rows = (

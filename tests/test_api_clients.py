@@ -29,8 +29,11 @@ def test_revoked_client_gets_401_at_once(api_as, council_a, commissioner_a, as_u
 def test_commissioner_creates_a_client_on_the_page_and_sees_the_token_once(as_user, commissioner_a):
     web = as_user(commissioner_a)
 
-    page = web.post("/integrations/api-clients/new/", {"name": "Mosaic", "scopes": ["read", "placement-requests"]})
+    created = web.post("/integrations/api-clients/new/", {"name": "Mosaic", "scopes": ["read", "placement-requests"]})
 
+    # Post/Redirect/Get: the page that shows the token is a GET, so reloading it makes nothing.
+    assert created.status_code == 302
+    page = web.get(created["Location"])
     assert page.status_code == 200
     client = ApiClient.objects.get()
     token = page.context["token"]
@@ -39,7 +42,8 @@ def test_commissioner_creates_a_client_on_the_page_and_sees_the_token_once(as_us
     assert "no-store" in page["Cache-Control"]
     assert client.secret_hash not in token
     listing = web.get("/integrations/api-clients/")
-    assert token.encode() not in listing.content
+    assert token.encode() not in listing.content, "the token is shown once: reloading the page hides it"
+    assert ApiClient.objects.count() == 1
     assert b"Mosaic" in listing.content and b"Never" in listing.content
     assert AuditEvent.objects.filter(verb="organisations.api_client.created", actor=commissioner_a).exists()
 

@@ -12,16 +12,19 @@ pytestmark = pytest.mark.django_db
 def test_commissioner_subscribes_and_sees_the_secret_once(as_user, commissioner_a):
     web = as_user(commissioner_a)
 
-    page = web.post(
+    created = web.post(
         "/integrations/webhooks/new/", {"url": "https://case.example.org/hooks", "events": ["tender.awarded"]}
     )
 
+    assert created.status_code == 302
+    page = web.get(created["Location"])
     assert page.status_code == 200
     subscription = WebhookSubscription.objects.get()
     assert subscription.secret.encode() in page.content
     detail = web.get(f"/integrations/webhooks/{subscription.pk}/")
     listing = web.get("/integrations/webhooks/")
-    assert subscription.secret.encode() not in detail.content
+    assert subscription.secret.encode() not in detail.content, "the secret is shown once: a reload hides it"
+    assert WebhookSubscription.objects.count() == 1
     assert subscription.secret.encode() not in listing.content
     assert b"https://case.example.org/hooks" in listing.content
 
