@@ -1,9 +1,12 @@
 """Scoped reads for the fairness pages: a user sees only their own organisation's tenders and bids."""
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.functions import Now
+
 from bidding.models import Bid, Invitation, Tender
 from core.errors import NotFoundError
 
-from .models import ClarificationQuestion, MarketSettings, Regime
+from .models import BedHold, ClarificationQuestion, MarketSettings, Regime
 
 
 def broker_tender_get(*, actor, pk: int) -> Tender:
@@ -76,3 +79,18 @@ def regime_terms_for(commissioner) -> dict:
     """As `regime_terms`, from settings already loaded with the body (select_related), without a query."""
     settings = getattr(commissioner, "market_settings", None)
     return _terms(settings.regime if settings else Regime.PCR_2015_DPS)
+
+
+def bed_hold_for_bid(*, bid: Bid) -> BedHold | None:
+    """The bid's live or lapsed bed hold, with `expired` set by the database clock: a hold still
+    awaiting the home's confirmation after its confirm-by time has expired, whether or not the
+    broker has moved on yet, so no page shows it as awaiting past its deadline."""
+    return (
+        BedHold.objects.filter(bid=bid)
+        .annotate(
+            expired=ExpressionWrapper(
+                Q(status=BedHold.Status.AWAITING, confirm_by__lt=Now()), output_field=BooleanField()
+            )
+        )
+        .first()
+    )

@@ -14,6 +14,7 @@ from organisations.models import Role
 from . import forms
 from .models import BedHold, Challenge, ClarificationQuestion, LapsedAward, ShortlistLink, Standstill
 from .selectors import (
+    bed_hold_for_bid,
     broker_tender_get,
     provider_bid_get,
     provider_invited_tender_get,
@@ -104,7 +105,7 @@ def _broker_context(request, tender: Tender, bound: dict) -> dict:
     )
     evaluated = tender.status == Tender.Status.EVALUATED
     award = Award.objects.filter(tender=tender).select_related("bid__care_home").first()
-    hold = BedHold.objects.filter(bid=award.bid).first() if award else None
+    hold = bed_hold_for_bid(bid=award.bid) if award else None
     standstill = Standstill.objects.filter(bid=award.bid).first() if award else None
     questions = list(ClarificationQuestion.objects.filter(tender=tender))
     challenges = (
@@ -292,7 +293,7 @@ def provider_questions(request, pk: int):
 def provider_award(request, pk: int):
     bid = provider_bid_get(actor=request.user, pk=pk)
     tender = bid.tender
-    hold = BedHold.objects.filter(bid=bid).first()
+    hold = bed_hold_for_bid(bid=bid)
     standstill = Standstill.objects.filter(tender=tender).exclude(status=Standstill.Status.SET_ASIDE).first()
     winner = standstill.bid if standstill else None
     status = 200
