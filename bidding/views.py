@@ -2,8 +2,6 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
@@ -80,12 +78,7 @@ def invitation_list_view(request):
     return render(request, "bidding/invitation_list.html", {"rows": rows})
 
 
-def _with_action(form: WithdrawForm, invitation: Invitation) -> WithdrawForm:
-    form.helper.form_action = reverse("bidding:invitation_withdraw", args=[invitation.pk])
-    return form
-
-
-def _page(request, invitation, *, bid_form=None, withdraw_form=None, status=200, error: str = ""):
+def _page(request, invitation, *, bid_form=None, status=200, error: str = ""):
     bid = live_bid(invitation)
     is_open = tender_is_open(invitation.tender) and invitation.status == Invitation.Status.INVITED
     live = bid is not None and bid.status == Bid.Status.SUBMITTED
@@ -110,7 +103,7 @@ def _page(request, invitation, *, bid_form=None, withdraw_form=None, status=200,
         "bid": bid,
         "is_open": is_open,
         "bid_form": bid_form if is_open else None,
-        "withdraw_form": _with_action(withdraw_form or WithdrawForm(), invitation) if is_open and live else None,
+        "can_withdraw": is_open and live,
         "outcome": outcome(invitation),
         "won": outcome(invitation) == "Won",
         "page_error": error,
@@ -148,26 +141,30 @@ def invitation_detail(request, pk: int):
     return _page(request, invitation_get(actor=request.user, pk=pk), bid_form=form, status=400)
 
 
-@require_POST
 @role_required(Role.PROVIDER)
 def invitation_withdraw_bid(request, pk: int):
+    """A page that says what withdrawing does, with the button that does it and a way back."""
     invitation = invitation_get(actor=request.user, pk=pk)
-    form = WithdrawForm(request.POST)
     bid = live_bid(invitation)
-    if form.is_valid():
-        try:
-            if bid is None:
-                raise ApplicationError("There is no bid to withdraw.")
-            bid_withdraw(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
-        except ApplicationError as error:
-            apply_to_form(form, error)
-            return _page(
-                request,
-                invitation_get(actor=request.user, pk=pk),
-                withdraw_form=form,
-                status=error.status,
-                error=error.message,
-            )
-        messages.success(request, "Bid withdrawn.")
-        return redirect("bidding:invitation_detail", pk=invitation.pk)
-    return _page(request, invitation_get(actor=request.user, pk=pk), withdraw_form=form, status=400)
+    if request.method != "POST":
+        if bid is None or bid.status != Bid.Status.SUBMITTED or not tender_is_open(invitation.tender):
+            messages.error(request, "There is no bid to withdraw.")
+            return redirect("bidding:invitation_detail", pk=invitation.pk)
+        return _withdraw_page(request, invitation, bid, WithdrawForm())
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return _withdraw_page(request, invitation, bid, form, status=400)
+    try:
+        if bid is None:
+            raise ApplicationError("There is no bid to withdraw.")
+        bid_withdraw(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
+    except ApplicationError as error:
+        apply_to_form(form, error)
+        return _withdraw_page(request, invitation, bid, form, status=error.status)
+    messages.success(request, "Bid withdrawn.")
+    return redirect("bidding:invitation_detail", pk=invitation.pk)
+
+
+def _withdraw_page(request, invitation: Invitation, bid: Bid | None, form: WithdrawForm, *, status: int = 200):
+    context = {"invitation": invitation, "tender": invitation.tender, "bid": bid, "form": form}
+    return render(request, "bidding/withdraw_confirm.html", context, status=status)
