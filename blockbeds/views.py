@@ -375,6 +375,9 @@ def offer_decline(request, request_pk: int):
             "form": form,
             "title": f"Decline block beds for {placement_request.case_reference}",
             "beds": fitting_void_beds(request=placement_request),
+            "lead": "If you decline, the beds below stay void, your reason is recorded on the request, and the "
+            "request can go out to tender. The beds are not offered for this request again.",
+            "cancel_url": _request_page(placement_request),
         },
     )
 

@@ -176,6 +176,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     ("govuk", BASE_DIR / "node_modules/govuk-frontend/dist/govuk"),
     ("build", BASE_DIR / "static/build"),
+    # The service's own small scripts (served from 'self', as the Content-Security-Policy requires).
+    ("js", BASE_DIR / "static/js"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

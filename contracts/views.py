@@ -1,7 +1,7 @@
 """Pages: service agreements, fee uplifts and payment schedules."""
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -13,6 +13,7 @@ from organisations.decorators import role_required
 from organisations.models import Role
 
 from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, UpliftForm
+from .models import Uplift
 from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_containing, period_parse
 from .pdf import agreement_pdf
 from .selectors import agreement_get, agreement_list, agreement_versions, uplift_get, uplift_list
@@ -195,6 +196,11 @@ def uplift_new(request):
 @role_required(Role.COMMISSIONER, Role.BROKER)
 def uplift_detail(request, pk: int):
     uplift = uplift_get(actor=request.user, pk=pk)
+    if request.GET.get("format") == "json":
+        # What the page's status section polls while the uplift is being applied.
+        response = JsonResponse({"status": uplift.status, "message": _uplift_progress(uplift)})
+        response["Cache-Control"] = "no-store"
+        return response
     preview = uplift_preview(uplift=uplift) if uplift.status != uplift.Status.APPLIED else None
     if preview is not None and request.GET.get("format") == "csv":
         return csv_response(
@@ -221,17 +227,48 @@ def uplift_detail(request, pk: int):
                 for t in preview.lots
             ],
         )
-    return render(
-        request,
-        "contracts/uplift_detail.html",
-        {"uplift": uplift, "preview": preview, "timeline": audit_timeline(target=uplift)},
-    )
+    context = {
+        "uplift": uplift,
+        "preview": preview,
+        "timeline": audit_timeline(target=uplift),
+        "progress": _uplift_progress(uplift),
+        "running": uplift.status == uplift.Status.QUEUED,
+    }
+    return render(request, "contracts/uplift_detail.html", context)
 
 
-@require_POST
+def _uplift_progress(uplift: Uplift) -> str:
+    """One sentence on where the uplift's job is, for its page and the page's polling script."""
+    if uplift.status == Uplift.Status.QUEUED:
+        started = timezone.localtime(uplift.queued_at)
+        minutes = int((timezone.now() - uplift.queued_at).total_seconds() // 60) if uplift.queued_at else 0
+        waited = "less than a minute" if minutes < 1 else f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return (
+            f"Being applied since {started:%H:%M} ({waited}). Every placement changes at once, "
+            "or none does if something fails. This page updates when it is done."
+        )
+    if uplift.status == Uplift.Status.APPLIED:
+        return (
+            f"Applied on {timezone.localtime(uplift.applied_at):%-d %B %Y at %H:%M}: "
+            f"{uplift.placements_uplifted} placement{'s' if uplift.placements_uplifted != 1 else ''} and "
+            f"{uplift.block_contracts_uplifted} block contract{'s' if uplift.block_contracts_uplifted != 1 else ''} "
+            "uplifted."
+        )
+    if uplift.status == Uplift.Status.FAILED:
+        return "It failed and nothing was applied. You can apply it again."
+    return "Not applied yet."
+
+
 @role_required(Role.COMMISSIONER)
 def uplift_apply_view(request, pk: int):
+    """GET: what applying the uplift will change, with the button that applies it. POST: apply."""
     uplift = uplift_get(actor=request.user, pk=pk)
+    if request.method != "POST":
+        if uplift.status not in (Uplift.Status.DRAFT, Uplift.Status.FAILED):
+            messages.error(request, "This uplift is already being applied or has been applied.")
+            return redirect("contracts:uplift_detail", pk=uplift.pk)
+        context = {"uplift": uplift, "preview": uplift_preview(uplift=uplift)}
+        return render(request, "contracts/uplift_apply_confirm.html", context)
     try:
         uplift_queue(uplift=uplift, actor=request.user)
     except ACCESS_ERRORS:

@@ -246,7 +246,7 @@ def suspensions(request):
     return render(request, "providers/suspensions.html", {"suspended": suspended})
 
 
-def _reason_page(request, pk: int, *, service, title: str, button: str, done: str):
+def _reason_page(request, pk: int, *, service, title: str, button: str, done: str, lead: str):
     admission = selectors.admission_get_for_commissioner(actor=request.user, pk=pk)
     form = ReasonForm(request.POST or None, button=button)
     if request.method == "POST" and form.is_valid():
@@ -257,21 +257,40 @@ def _reason_page(request, pk: int, *, service, title: str, button: str, done: st
         else:
             messages.success(request, f"{admission.care_home.name}, lot {admission.lot.number}: {done}.")
             return redirect("providers:suspensions")
-    context = {"admission": admission, "form": form, "title": title, "events": admission.events.select_related("actor")}
+    context = {
+        "admission": admission,
+        "form": form,
+        "title": title,
+        "lead": lead,
+        "events": admission.events.select_related("actor"),
+    }
     return render(request, "providers/admission_reason.html", context)
 
 
 @role_required(Role.COMMISSIONER)
 def admission_suspend(request, pk: int):
     return _reason_page(
-        request, pk, service=services.admission_suspend, title="Suspend", button="Suspend", done="suspended"
+        request,
+        pk,
+        service=services.admission_suspend,
+        title="Suspend",
+        button="Suspend",
+        done="suspended",
+        lead="The home gets no new invitations on this lot and is taken out of your open tenders on it; the "
+        "provider is told. People already placed there stay. Only a commissioner can reinstate it.",
     )
 
 
 @role_required(Role.COMMISSIONER)
 def admission_reinstate(request, pk: int):
     return _reason_page(
-        request, pk, service=services.admission_reinstate, title="Reinstate", button="Reinstate", done="reinstated"
+        request,
+        pk,
+        service=services.admission_reinstate,
+        title="Reinstate",
+        button="Reinstate",
+        done="reinstated",
+        lead="The home can be invited to tender on this lot again from now on.",
     )
 
 
