@@ -1,12 +1,14 @@
+from decimal import Decimal
+
 from django import forms
 
-from core.forms import form_helper
+from core.forms import DateField, MoneyField, form_helper
 
 
 class BidForm(forms.Form):
-    weekly_fee = forms.DecimalField(label="Weekly fee (£)", max_digits=10, decimal_places=2, min_value=0)
-    earliest_start = forms.DateField(
-        label="Earliest start date", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    weekly_fee = MoneyField(label="Weekly fee", what="a weekly fee", min_value=Decimal("0.01"))
+    earliest_start = DateField(
+        label="Earliest start date", what="the earliest start date", help_text="For example, 27 3 2027."
     )
     needs_confirmed = forms.BooleanField(label="I confirm the home can meet the needs described", required=False)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))

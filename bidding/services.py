@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
 from core.audit import audit_record
+from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.events import domain_event_send
 from core.notifications import notify_organisation
+from core.templatetags.govuk import money
 from lots.selectors import lot_rules_for
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require, require_member_of
@@ -411,12 +413,15 @@ def _require_still_eligible(care_home, tender) -> None:
         raise ApplicationError(message, code="not_eligible", fields={"care_home": message})
 
 
-def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed) -> None:
+def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed, start_changed: bool = True) -> None:
     errors = {}
     if weekly_fee is None or weekly_fee <= 0:
         errors["weekly_fee"] = "Enter a weekly fee above zero."
     if earliest_start is None:
         errors["earliest_start"] = "Enter the earliest date the person could move in."
+    elif start_changed:
+        # A start the bid already had may have passed since; only a newly given one must be ahead.
+        errors.update(not_in_past(earliest_start, field="earliest_start", label="the earliest start date"))
     if not needs_confirmed:
         errors["needs_confirmed"] = "Confirm that the home can meet the person's needs."
     if errors:
@@ -498,6 +503,7 @@ def bid_amend(
 ) -> Bid:
     bid, tender, now = _own_bid_locked(actor, bid)
     _require_still_eligible(bid.care_home, tender)
+    start_changed = earliest_start is not None and earliest_start != bid.earliest_start
     bid.weekly_fee = bid.weekly_fee if weekly_fee is None else weekly_fee
     bid.earliest_start = earliest_start or bid.earliest_start
     bid.needs_confirmed = bid.needs_confirmed if needs_confirmed is None else needs_confirmed
@@ -506,6 +512,7 @@ def bid_amend(
         weekly_fee=bid.weekly_fee,
         earliest_start=bid.earliest_start,
         needs_confirmed=bid.needs_confirmed,
+        start_changed=start_changed,
     )
     bid.updated_at = now
     bid.save(update_fields=["weekly_fee", "earliest_start", "needs_confirmed", "notes", "updated_at"])
@@ -658,6 +665,23 @@ def fee_split(*, weekly_fee: Decimal, max_weekly_rate: Decimal) -> FeeSplit:
     """The council pays up to its maximum rate; a third party tops up the rest."""
     council = min(weekly_fee, max_weekly_rate)
     return FeeSplit(council=council, top_up=weekly_fee - council)
+
+
+def bid_above_max_warning(*, bid: Bid) -> str:
+    """What a provider is told when its bid is above the council's maximum rate: the bid is still
+    ranked, but if chosen the council pays its maximum and someone else must pay the difference."""
+    if bid.status != Bid.Status.SUBMITTED:
+        return ""
+    maximum = bid.tender.max_weekly_rate
+    split = fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=maximum)
+    if not split.top_up:
+        return ""
+    return (
+        f"Your bid of {money(bid.weekly_fee)} a week is above the council's maximum of {money(maximum)} a week. "
+        f"It is still ranked, but if it is chosen the council pays {money(maximum)} a week and the other "
+        f"{money(split.top_up)} a week must be paid as a top-up by someone else, such as the person's family. "
+        "Lower your bid if the home cannot accept that."
+    )
 
 
 @transaction.atomic

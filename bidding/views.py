@@ -11,7 +11,7 @@ from organisations.models import Role
 from .forms import BidForm, WithdrawForm
 from .models import Bid, Invitation, Tender
 from .selectors import invitation_get, invitation_list, tender_is_open
-from .services import bid_amend, bid_submit, bid_withdraw
+from .services import bid_above_max_warning, bid_amend, bid_submit, bid_withdraw
 
 CSV_HEADER = ["tender", "lot", "care_home", "closes_at", "state", "bid_status", "weekly_fee", "rank", "outcome"]
 
@@ -107,6 +107,7 @@ def _page(request, invitation, *, bid_form=None, status=200, error: str = ""):
         "outcome": outcome(invitation),
         "won": outcome(invitation) == "Won",
         "page_error": error,
+        "above_max_warning": bid_above_max_warning(bid=bid) if live else "",
     }
     return render(request, "bidding/invitation_detail.html", context, status=status)
 

@@ -1,11 +1,10 @@
 """Forms for block contracts and beds. They parse input; the services decide."""
 
-from crispy_forms_gds.fields import DateInputField
 from django import forms
 
 from core.dates import date_filter_check, validate_filter_date
 from core.errors import ApplicationError, apply_to_form
-from core.forms import form_helper
+from core.forms import DateField, MoneyField, form_helper
 from lots.models import Lot
 from providers.models import CareHome
 
@@ -34,11 +33,14 @@ class BlockContractForm(forms.Form):
         label="Lots the beds serve", queryset=Lot.objects.all(), widget=forms.CheckboxSelectMultiple
     )
     number_of_beds = forms.IntegerField(label="Number of beds", min_value=1, max_value=500)
-    weekly_rate = forms.DecimalField(label="Weekly rate per bed (£)", max_digits=10, decimal_places=2, min_value=0)
-    start_date = DateInputField(label="Contract start")
-    end_date = DateInputField(label="Contract end", help_text="The last day of the contract.")
-    live_from = DateInputField(
+    weekly_rate = MoneyField(label="Weekly rate per bed", what="a weekly rate per bed")
+    start_date = DateField(label="Contract start", what="the date the contract starts")
+    end_date = DateField(
+        label="Contract end", what="the date the contract ends", help_text="The last day of the contract."
+    )
+    live_from = DateField(
         label="Beds live (in payment) from",
+        what="the date the beds are live from",
         required=False,
         help_text="Leave blank if not yet known; you can set it for each bed later.",
     )
@@ -75,7 +77,7 @@ class BlockContractForm(forms.Form):
 
 
 class BlockContractEditForm(forms.Form):
-    end_date = DateInputField(label="Contract end")
+    end_date = DateField(label="Contract end", what="the date the contract ends")
     uplift_basis = forms.ChoiceField(
         label="How the rate is uplifted",
         choices=UpliftBasis.choices,
@@ -109,8 +111,10 @@ class BlockContractEditForm(forms.Form):
 
 
 class BlockRateForm(forms.Form):
-    effective_from = DateInputField(label="New rate from", help_text="The first day paid at the new rate.")
-    weekly_rate = forms.DecimalField(label="New weekly rate per bed (£)", max_digits=10, decimal_places=2, min_value=0)
+    effective_from = DateField(
+        label="New rate from", what="the date the new rate starts", help_text="The first day paid at the new rate."
+    )
+    weekly_rate = MoneyField(label="New weekly rate per bed", what="a weekly rate per bed")
     reason = forms.CharField(
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -123,7 +127,7 @@ class BlockRateForm(forms.Form):
 
 
 class LiveDateForm(forms.Form):
-    live_from = DateInputField(label="Live (in payment) from")
+    live_from = DateField(label="Live (in payment) from", what="the date the bed is live from")
     reason = _reason("Reason", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -132,7 +136,7 @@ class LiveDateForm(forms.Form):
 
 
 class OutOfServiceForm(forms.Form):
-    start_date = DateInputField(label="Out of service from")
+    start_date = DateField(label="Out of service from", what="the date the bed is out of service from")
     reason = _reason("Why is the bed out of service?")
 
     def __init__(self, *args, **kwargs):
@@ -141,7 +145,7 @@ class OutOfServiceForm(forms.Form):
 
 
 class ReturnToServiceForm(forms.Form):
-    end_date = DateInputField(label="Back in service from")
+    end_date = DateField(label="Back in service from", what="the date the bed is back in service")
     reason = _reason("Note", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -150,7 +154,9 @@ class ReturnToServiceForm(forms.Form):
 
 
 class EndStayForm(forms.Form):
-    end_date = DateInputField(label="Bed free from", help_text="The first day the bed is empty.")
+    end_date = DateField(
+        label="Bed free from", what="the date the bed is free from", help_text="The first day the bed is empty."
+    )
     reason = _reason("Why did the stay end?")
 
     def __init__(self, *args, **kwargs):
@@ -159,7 +165,7 @@ class EndStayForm(forms.Form):
 
 
 class FillForm(forms.Form):
-    start_date = DateInputField(label="Placement starts on")
+    start_date = DateField(label="Placement starts on", what="the date the placement starts")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

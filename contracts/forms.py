@@ -1,9 +1,8 @@
 from decimal import Decimal
 
-from crispy_forms_gds.fields import DateInputField
 from django import forms
 
-from core.forms import form_helper
+from core.forms import DateField, MoneyField, form_helper
 from lots.models import ClientGroup, Lot
 
 from .models import Uplift
@@ -20,7 +19,7 @@ class UpliftForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="For example, the index and month used, or the Real Living Wage rate.",
     )
-    effective_from = DateInputField(label="Effective from")
+    effective_from = DateField(label="Effective from", what="the date the uplift takes effect")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,11 +37,10 @@ class UpliftForm(forms.Form):
                 min_value=Decimal("0.01"),
                 help_text="Overrides the client group's percentage.",
             )
-            self.fields[f"lot_{lot.number}_rate"] = forms.DecimalField(
-                label=f"Lot {lot.number} ({lot.name}): new weekly rate (£)",
+            self.fields[f"lot_{lot.number}_rate"] = MoneyField(
+                label=f"Lot {lot.number} ({lot.name}): new weekly rate",
+                what="a new weekly rate",
                 required=False,
-                max_digits=10,
-                decimal_places=2,
                 min_value=Decimal("0.01"),
                 help_text="Fees below this rate rise to it.",
             )
@@ -82,13 +80,9 @@ class PeriodForm(forms.Form):
 
 
 class FeeChangeForm(forms.Form):
-    effective_from = DateInputField(label="New fee from")
-    council_weekly_amount = forms.DecimalField(
-        label="Council's weekly amount (£)", max_digits=10, decimal_places=2, min_value=0
-    )
-    top_up_weekly_amount = forms.DecimalField(
-        label="Third-party top-up a week (£)", max_digits=10, decimal_places=2, min_value=0, initial=0
-    )
+    effective_from = DateField(label="New fee from", what="the date the new fee starts")
+    council_weekly_amount = MoneyField(label="Council's weekly amount", what="the council's weekly amount")
+    top_up_weekly_amount = MoneyField(label="Third-party top-up", what="the weekly top-up", initial=0)
     note = forms.CharField(label="Reason for the change", widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
@@ -97,7 +91,11 @@ class FeeChangeForm(forms.Form):
 
 
 class PlacementEndForm(forms.Form):
-    end_date = DateInputField(label="Last day of the placement", help_text="The last day the home is paid for.")
+    end_date = DateField(
+        label="Last day of the placement",
+        what="the last day of the placement",
+        help_text="The last day the home is paid for.",
+    )
     reason = forms.CharField(label="Why the placement ended", widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):

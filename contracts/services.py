@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from blockbeds.models import BlockContract, BlockContractRate, UpliftBasis
 from core.audit import audit_record, audit_record_many
+from core.dates import not_in_past_check
 from core.errors import ApplicationError, ConflictError
 from core.notifications import notify_organisation
 from lots.models import Lot
@@ -295,6 +296,7 @@ def uplift_create(
     require(is_commissioner(actor), "Only commissioners define fee uplifts.")
     if basis not in Uplift.Basis.values:
         raise ApplicationError("Choose the basis of the uplift.", fields={"basis": "Choose a basis."})
+    not_in_past_check(effective_from, field="effective_from", label="the date the uplift takes effect")
     if not rules:
         raise ApplicationError(
             "Give a percentage or a new weekly rate for at least one lot or client group.",

@@ -4,12 +4,16 @@ A report over centuries (a mistyped year such as 0587) costs minutes of database
 web worker meanwhile. Every date that people or systems filter by is therefore checked here: its
 year lies from 2000 to 2100, and a range runs forwards and spans at most ten years. Pages show the
 refusal as a field error, the API as a 400 problem response with errors by field.
+
+Dates that plan what happens next (a placement needed from, a bid's earliest start, an uplift's
+first day, a vacancy) cannot lie in the past: `not_in_past` is that rule, for every service.
 """
 
 from collections.abc import Mapping
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .errors import ApplicationError
 
@@ -62,3 +66,22 @@ def validate_filter_date(value: date | None) -> None:
     message = date_filter_errors({"date": value}).get("date")
     if message:
         raise ValidationError(message, code="date_out_of_range")
+
+
+def not_in_past(value: date | None, *, field: str, label: str) -> dict[str, str]:
+    """The rule for a date that cannot lie before today (a placement needed from, a bid's earliest
+    start, an uplift's first day): a message by field, empty when the date is allowed.
+
+    Today is allowed, in the council's time zone. ``label`` names the date as people know it, so the
+    message says what is allowed: "The date the placement is needed from must be today or in the future".
+    """
+    if value is None or value >= timezone.localdate():
+        return {}
+    return {field: f"{label[:1].upper()}{label[1:]} must be today or in the future"}
+
+
+def not_in_past_check(value: date | None, *, field: str, label: str) -> None:
+    """Refuse a past date with an ApplicationError by field: a 400 in the API, a field error on pages."""
+    errors = not_in_past(value, field=field, label=label)
+    if errors:
+        raise ApplicationError(errors[field], code="date_in_past", fields=errors)

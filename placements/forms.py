@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 from django import forms
 
-from core.forms import form_helper
+from core.forms import DateField, MoneyField, form_helper
+from core.templatetags.govuk import money
 from lots.models import Lot
 from providers.models import CareHome, Specialism
 from providers.postcodes import MALFORMED, postcode_normalise
@@ -35,11 +38,13 @@ class PlacementRequestForm(forms.Form):
         min_value=0,
         help_text="Homes within this distance of the location are invited too.",
     )
-    needed_from = forms.DateField(widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
-    max_weekly_rate = forms.DecimalField(
-        label="Maximum weekly rate (£)",
-        max_digits=10,
-        decimal_places=2,
+    needed_from = DateField(
+        label="Needed from", what="the date the placement is needed from", help_text="For example, 27 3 2027."
+    )
+    max_weekly_rate = MoneyField(
+        label="Maximum weekly rate",
+        what="a maximum weekly rate",
+        min_value=Decimal("0.01"),
         required=False,
         help_text="Leave blank for the lot's guide fee.",
     )
@@ -89,9 +94,10 @@ class AwardForm(forms.Form):
         max_length=200,
         help_text="Needed when the fee is above the council's maximum rate.",
     )
-    start_date = forms.DateField(
+    start_date = DateField(
+        label="Start date",
+        what="the start date",
         required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Leave blank for the bid's earliest start date.",
     )
     standstill_waiver_reason = forms.CharField(
@@ -104,7 +110,7 @@ class AwardForm(forms.Form):
     def __init__(self, *args, bids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["bid"].choices = [
-            (bid.pk, f"{bid.rank}. {bid.care_home.name}: £{bid.weekly_fee} a week, score {bid.total_score}")
+            (bid.pk, f"{bid.rank}. {bid.care_home.name}: {money(bid.weekly_fee)} a week, score {bid.total_score}")
             for bid in bids
         ]
         self.helper = form_helper("Award placement")
@@ -119,7 +125,7 @@ class CancelForm(forms.Form):
 
 
 class RetenderForm(forms.Form):
-    max_weekly_rate = forms.DecimalField(label="Maximum weekly rate (£)", max_digits=10, decimal_places=2)
+    max_weekly_rate = MoneyField(label="Maximum weekly rate", what="a maximum weekly rate", min_value=Decimal("0.01"))
     local_authority = forms.CharField(max_length=100, required=False)
     max_distance_km = forms.DecimalField(
         label="Maximum distance (km)", max_digits=6, decimal_places=1, required=False, min_value=0

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError
 from lots.selectors import lot_rules_for
 from organisations.permissions import is_broker, require
@@ -76,6 +77,7 @@ def placement_request_create(
         errors["needs_summary"] = "Describe the person's needs, without names or addresses."
     if max_weekly_rate is not None and max_weekly_rate <= 0:
         errors["max_weekly_rate"] = "Enter a maximum weekly rate above zero."
+    errors.update(not_in_past(needed_from, field="needed_from", label="the date the placement is needed from"))
     if errors:
         raise ApplicationError("Some of the request is not valid.", fields=errors)
     postcode, latitude, longitude = _locate(postcode=postcode, latitude=latitude, longitude=longitude)

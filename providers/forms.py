@@ -1,10 +1,9 @@
 """Forms for homes, applications, decisions, suspensions, vacancies and the search. They parse;
 the services decide."""
 
-from crispy_forms_gds.fields import DateInputField
 from django import forms
 
-from core.forms import form_helper
+from core.forms import DateField, MoneyField, form_helper
 from lots.models import Lot
 from organisations.models import Organisation
 
@@ -47,14 +46,14 @@ class ApplicationForm(forms.Form):
     lots = forms.ModelMultipleChoiceField(
         label="Lots to join", queryset=Lot.objects.all(), widget=forms.CheckboxSelectMultiple
     )
-    weekly_fee = forms.DecimalField(
-        label="Your usual weekly fee (£)", max_digits=10, decimal_places=2, min_value=0, required=False
-    )
+    weekly_fee = MoneyField(label="Your usual weekly fee", what="your usual weekly fee", required=False)
     insurance_confirmed = forms.BooleanField(
         label="The home holds employer's, public and professional liability insurance at the levels the council asks",
         required=False,
     )
-    insurance_expires_on = DateInputField(label="Insurance expires on", required=False)
+    insurance_expires_on = DateField(
+        label="Insurance expires on", what="the date the insurance expires", required=False
+    )
     terms_accepted = forms.BooleanField(label="I accept the DPS terms and conditions", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -87,7 +86,7 @@ class VacancyForm(forms.Form):
     lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all(), required=False)
     setting = forms.ChoiceField(label="Or setting", choices=[("", "Any"), *Vacancy.Setting.choices], required=False)
     beds_free = forms.IntegerField(label="Beds free", min_value=0, max_value=500)
-    available_from = DateInputField(label="Available from")
+    available_from = DateField(label="Available from", what="the date the beds are available from")
     notes = forms.CharField(label="Notes", required=False, max_length=2000)
 
     def clean(self):
@@ -102,8 +101,8 @@ VacancyFormSet = forms.formset_factory(VacancyForm, extra=2, can_delete=True)
 
 class WindowForm(forms.Form):
     lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all())
-    opens_on = DateInputField(label="Opens on")
-    closes_on = DateInputField(label="Closes on")
+    opens_on = DateField(label="Opens on", what="the date the window opens")
+    closes_on = DateField(label="Closes on", what="the date the window closes")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,6 @@
-from crispy_forms_gds.fields import DateInputField
 from django import forms
 
-from core.forms import form_helper
+from core.forms import DateField, form_helper
 
 from .models import KEY_QUESTIONS, RatingValue
 
@@ -15,8 +14,9 @@ class RatingForm(forms.Form):
         choices=[("", "Choose the overall rating"), *RatingValue.choices],
         error_messages={"required": "Choose the overall rating from the CQC's report."},
     )
-    report_date = DateInputField(
+    report_date = DateField(
         label="Date the CQC published the report",
+        what="the date the CQC published the report",
         help_text="As printed on the CQC's report, for example 27 3 2026.",
     )
 

@@ -344,3 +344,27 @@ def ensure_reference_data() -> None:
         )
     for code, name in SPECIALISMS:
         Specialism.objects.update_or_create(code=code, defaults={"name": name})
+
+
+def backdated_uplift(*, actor, name: str, basis: str, effective_from, rules: list[dict], basis_note: str = ""):
+    """An uplift agreed earlier and in force from a date now past, written directly: the service
+    refuses a past date for a new uplift, while these tests are about applying one."""
+    from contracts.models import Uplift, UpliftRule
+
+    uplift = Uplift.objects.create(
+        commissioner=actor.organisation,
+        name=name,
+        basis=basis,
+        basis_note=basis_note,
+        effective_from=effective_from,
+        created_by=actor,
+    )
+    for rule in rules:
+        UpliftRule.objects.create(
+            uplift=uplift,
+            lot=rule.get("lot"),
+            client_group=rule.get("client_group", ""),
+            percentage=rule.get("percentage"),
+            new_weekly_rate=rule.get("new_weekly_rate"),
+        )
+    return uplift

@@ -12,12 +12,19 @@ from blockbeds.selectors import utilisation
 from blockbeds.services import block_bed_fill, block_contract_rate_record
 from contracts.models import FeePeriod, Uplift
 from contracts.payments import payment_schedule_build, period_parse
-from contracts.services import uplift_apply, uplift_create, uplift_preview, uplift_queue
+from contracts.services import uplift_apply, uplift_preview, uplift_queue
 from core.errors import ApplicationError, ForbiddenError
 from core.models import AuditEvent, Notification
 from placements.models import PlacementRequest
 
-from .factories import BlockContractFactory, BlockRequestFactory, CareHomeFactory, PaidPlacementFactory, lot
+from .factories import (
+    BlockContractFactory,
+    BlockRequestFactory,
+    CareHomeFactory,
+    PaidPlacementFactory,
+    backdated_uplift,
+    lot,
+)
 
 D = Decimal
 # Monday 6 April 2026; the four-week period 2026-W15/4 runs to Sunday 3 May (28 days).
@@ -51,7 +58,7 @@ def _index_linked(council, home, rate="800.00", **extra):
 
 
 def _uplift(commissioner, rules, basis=Uplift.Basis.INDEX_LINKED, effective_from=APRIL):
-    return uplift_create(
+    return backdated_uplift(
         actor=commissioner,
         name="April 2026",
         basis=basis,
@@ -355,7 +362,7 @@ def test_the_uplift_page_previews_block_contracts_and_exports_them(as_user, coun
     client = as_user(commissioner_a)
     page = client.get(f"/commissioner/uplifts/{uplift.pk}/").content.decode()
     assert "1 block contract would change" in page
-    assert "from £1424.68 to £1474.54" in page
+    assert "from £1,424.68 to £1,474.54" in page
     assert "and 1 block contract</button>" in page
     csv = b"".join(client.get(f"/commissioner/uplifts/{uplift.pk}/?format=csv")).decode().splitlines()
     assert csv[0].endswith("block_contracts,block_old_weekly_total,block_new_weekly_total")

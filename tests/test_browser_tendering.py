@@ -20,11 +20,18 @@ def sign_in(page, live_server, user):
     share_session(page.context, live_server, user)
 
 
+def fill_date(page, name: str, day) -> None:
+    """GOV.UK's date input: the day, month and year boxes."""
+    page.fill(f"#id_{name}_0", str(day.day))
+    page.fill(f"#id_{name}_1", str(day.month))
+    page.fill(f"#id_{name}_2", str(day.year))
+
+
 def bid_through_portal(page, live_server, *, fee: str, start):
     page.goto(f"{live_server.url}/provider/invitations/")
     page.get_by_role("link", name=re.compile(r"^Tender \d+")).first.click()
     page.fill("#id_weekly_fee", fee)
-    page.fill("#id_earliest_start", start.isoformat())
+    fill_date(page, "earliest_start", start)
     page.get_by_label("I confirm the home can meet the needs described").check()
     page.get_by_role("button", name="Submit bid").click()
     expect(page.get_by_text("Bid submitted.")).to_be_visible()
@@ -54,7 +61,7 @@ def test_broker_and_providers_tender_and_award_through_the_pages(
     page.select_option("#id_lot", str(Lot.objects.get(number=1).pk))
     page.fill("#id_needs_summary", "Needs support with mobility and medication.")
     page.fill("#id_local_authority", "Staffordshire")
-    page.fill("#id_needed_from", start.isoformat())
+    fill_date(page, "needed_from", start)
     page.fill("#id_max_weekly_rate", "850.00")
     page.get_by_role("button", name="Save request").click()
     expect(page.get_by_role("heading", name="Request LAS-9001")).to_be_visible()
@@ -91,7 +98,7 @@ def test_broker_and_providers_tender_and_award_through_the_pages(
     expect(ranking.nth(0)).to_contain_text("Above maximum rate")
     page.get_by_label("2. Home A", exact=False).check()
     page.get_by_role("button", name="Award placement").click()
-    expect(page.locator("#page-error")).to_contain_text("did not rank first")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("did not rank first")
     page.get_by_label("1. Home B", exact=False).check()
     page.fill("#id_top_up_payer", "Her son")
     page.get_by_role("button", name="Award placement").click()

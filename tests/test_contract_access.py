@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from contracts.models import Uplift
@@ -188,6 +189,9 @@ class TestPaymentScheduleApi:
         assert other.status_code == 404
 
 
+UPLIFT_FROM = timezone.localdate() + dt.timedelta(days=7)
+
+
 class TestUpliftPages:
     def test_a_commissioner_defines_previews_and_applies_an_uplift(
         self, as_user, commissioner_a, world, django_capture_on_commit_callbacks
@@ -199,9 +203,9 @@ class TestUpliftPages:
                 "name": "April 2026",
                 "basis": "real_living_wage",
                 "basis_note": "RLW 2026",
-                "effective_from_0": "6",
-                "effective_from_1": "4",
-                "effective_from_2": "2026",
+                "effective_from_0": str(UPLIFT_FROM.day),
+                "effective_from_1": str(UPLIFT_FROM.month),
+                "effective_from_2": str(UPLIFT_FROM.year),
                 "group_older_people": "5",
             },
         )
@@ -209,7 +213,7 @@ class TestUpliftPages:
         uplift = Uplift.objects.get()
         page = client.get(response["Location"]).content.decode()
         # Two of council A's placements are live on 6 April: 2 x 700.00 -> 2 x 735.00.
-        assert "2 placements would change: weekly cost from £1400.00 to £1470.00" in page
+        assert "2 placements would change: weekly cost from £1,400.00 to £1,470.00" in page
 
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             client.post(reverse("contracts:uplift_apply", args=[uplift.pk]))
@@ -226,7 +230,7 @@ class TestUpliftPages:
             actor=commissioner_a,
             name="April",
             basis="other",
-            effective_from=dt.date(2026, 4, 6),
+            effective_from=UPLIFT_FROM,
             rules=[{"lot": lot(1), "percentage": D("2")}],
         )
         client = as_user(broker_a)
@@ -241,7 +245,7 @@ class TestUpliftPages:
             actor=commissioner_a,
             name="April",
             basis="other",
-            effective_from=dt.date(2026, 4, 6),
+            effective_from=UPLIFT_FROM,
             rules=[{"lot": lot(1), "percentage": D("2")}],
         )
         assert as_user(commissioner_b).get(reverse("contracts:uplift_detail", args=[uplift.pk])).status_code == 404

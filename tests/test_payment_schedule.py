@@ -7,10 +7,10 @@ import pytest
 
 from blockbeds.models import Occupancy
 from contracts.payments import payment_schedule_build, period_parse
-from contracts.services import uplift_apply, uplift_create, uplift_queue
+from contracts.services import uplift_apply, uplift_queue
 from placements.models import Placement
 
-from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, lot
+from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, backdated_uplift, lot
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def cast(council_a, council_b, provider_a, provider_b, commissioner_a):
         council_weekly_amount=D("1012.34"),
     )
     Occupancy.objects.create(bed=filled_bed, placement=in_block_bed, start_date=dt.date(2026, 2, 1))
-    uplift = uplift_create(
+    uplift = backdated_uplift(
         actor=commissioner_a,
         name="April 2026",
         basis="index_linked",

@@ -23,6 +23,10 @@ def published(council_a, broker_a, provider_a, provider_user_a):
     return tender_publish(actor=broker_a, request=request), home
 
 
+def date_fields(name: str, day) -> dict:
+    return {f"{name}_0": str(day.day), f"{name}_1": str(day.month), f"{name}_2": str(day.year)}
+
+
 def close_now(tender):
     Tender.objects.filter(pk=tender.pk).update(
         opened_at=timezone.now() - timedelta(hours=3), closes_at=timezone.now() - timedelta(seconds=1)
@@ -38,7 +42,7 @@ def test_broker_creates_a_request_with_the_lots_target_date(broker_a, as_user):
             "lot": lot(1).pk,
             "needs_summary": "Needs help with mobility.",
             "local_authority": "Staffordshire",
-            "needed_from": timezone.localdate().isoformat(),
+            **date_fields("needed_from", timezone.localdate()),
         },
     )
 
@@ -53,7 +57,12 @@ def test_broker_creates_a_request_with_the_lots_target_date(broker_a, as_user):
 def test_request_form_shows_the_missing_area(broker_a, as_user):
     response = as_user(broker_a).post(
         "/broker/requests/new/",
-        {"case_reference": "LAS-1", "lot": lot(1).pk, "needs_summary": "x", "needed_from": "2026-12-01"},
+        {
+            "case_reference": "LAS-1",
+            "lot": lot(1).pk,
+            "needs_summary": "x",
+            **date_fields("needed_from", timezone.localdate()),
+        },
     )
 
     assert response.status_code == 200
@@ -83,7 +92,7 @@ def test_provider_bids_through_the_page_and_a_late_bid_gets_a_clear_error(publis
     tender, _ = published
     invitation = tender.invitations.get()
     client = as_user(provider_user_a)
-    form = {"weekly_fee": "810.00", "earliest_start": timezone.localdate().isoformat(), "needs_confirmed": "on"}
+    form = {"weekly_fee": "810.00", **date_fields("earliest_start", timezone.localdate()), "needs_confirmed": "on"}
 
     assert client.post(f"/provider/invitations/{invitation.pk}/", form).status_code == 302
     assert Bid.objects.get().weekly_fee == Decimal("810.00")

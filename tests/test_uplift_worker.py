@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import connection
 
 from contracts.models import FeePeriod, ServiceAgreement, Uplift
-from contracts.services import agreement_create_for_placement, uplift_apply, uplift_create, uplift_queue
+from contracts.services import agreement_create_for_placement, uplift_apply, uplift_queue
 from placements.models import Placement
 
-from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, lot
+from .factories import BlockContractFactory, CareHomeFactory, PaidPlacementFactory, backdated_uplift, lot
 
 D = Decimal
 APRIL = dt.date(2026, 4, 6)
@@ -43,7 +43,7 @@ def _uplift_with_placements(commissioner, broker, council, provider, count=4):
         for fee in (D("800.00") + n for n in range(count))
     ]
     agreements = [agreement_create_for_placement(placement=p, actor=broker) for p in placements]
-    uplift = uplift_create(
+    uplift = backdated_uplift(
         actor=commissioner,
         name="April 2026",
         basis=Uplift.Basis.INDEX_LINKED,

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from contracts.models import FeePeriod, ServiceAgreement, Uplift
 from contracts.selectors import fee_on_expression, weekly_fee_on, with_weekly_fee_on
@@ -20,7 +21,7 @@ from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.models import AuditEvent, Notification
 from placements.models import Placement
 
-from .factories import CareHomeFactory, PaidPlacementFactory, lot
+from .factories import CareHomeFactory, PaidPlacementFactory, backdated_uplift, lot
 
 D = Decimal
 APRIL = dt.date(2026, 4, 6)
@@ -38,12 +39,23 @@ def _placement(council, home, number, fee, **extra):
 
 
 def _define(commissioner, rules, effective_from=APRIL):
-    return uplift_create(
+    return backdated_uplift(
         actor=commissioner,
         name="April 2026",
         basis=Uplift.Basis.REAL_LIVING_WAGE,
         basis_note="Real Living Wage 2026/27: 13.45 an hour",
         effective_from=effective_from,
+        rules=rules,
+    )
+
+
+def _define_now(actor, rules):
+    """Through the service, which checks who may define an uplift and its rules, from a date ahead."""
+    return uplift_create(
+        actor=actor,
+        name="Next uplift",
+        basis=Uplift.Basis.REAL_LIVING_WAGE,
+        effective_from=timezone.localdate() + dt.timedelta(days=30),
         rules=rules,
     )
 
@@ -220,7 +232,7 @@ def test_an_uplift_failing_after_its_first_batch_leaves_no_placement_uplifted(
 @pytest.mark.django_db
 def test_only_a_commissioner_of_the_body_defines_and_applies_uplifts(commissioner_a, broker_a, commissioner_b):
     with pytest.raises(ForbiddenError):
-        _define(broker_a, [{"lot": lot(1), "percentage": D("3")}])
+        _define_now(broker_a, [{"lot": lot(1), "percentage": D("3")}])
     uplift = _define(commissioner_a, [{"lot": lot(1), "percentage": D("3")}])
     with pytest.raises(ForbiddenError):
         uplift_queue(uplift=uplift, actor=commissioner_b)
@@ -233,4 +245,4 @@ def test_only_a_commissioner_of_the_body_defines_and_applies_uplifts(commissione
 )
 def test_an_uplift_needs_a_positive_percentage_or_rate_per_rule(commissioner_a, rules):
     with pytest.raises(ApplicationError):
-        _define(commissioner_a, rules)
+        _define_now(commissioner_a, rules)
