@@ -5,10 +5,12 @@ from django.shortcuts import redirect, render
 
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
+from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 
 from .forms import BidForm, WithdrawForm
+from .list_filters import InvitationFilterForm
 from .models import Bid, Invitation, Tender
 from .selectors import invitation_get, invitation_list, tender_is_open
 from .services import bid_above_max_warning, bid_amend, bid_submit, bid_withdraw
@@ -43,6 +45,7 @@ def outcome(invitation: Invitation) -> str:
 
 @role_required(Role.PROVIDER)
 def invitation_list_view(request):
+    filters = InvitationFilterForm(request.GET)
     invitations = list(invitation_list(actor=request.user))
     rows = []
     for invitation in invitations:
@@ -56,6 +59,7 @@ def invitation_list_view(request):
                 "show_rank": invitation.tender.status == Tender.Status.AWARDED,
             }
         )
+    rows = [row for row in rows if filters.keep(row)]
     if request.GET.get("format") == "csv":
         return csv_response(
             "invitations.csv",
@@ -75,7 +79,7 @@ def invitation_list_view(request):
                 for row in rows
             ),
         )
-    return render(request, "bidding/invitation_list.html", {"rows": rows})
+    return render(request, "bidding/invitation_list.html", {"rows": list_page(request, rows), "filters": filters})
 
 
 def _page(request, invitation, *, bid_form=None, status=200, error: str = ""):

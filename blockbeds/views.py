@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from core.audit import audit_timeline
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
+from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 from placements.models import PlacementRequest
@@ -31,6 +32,7 @@ from .forms import (
     ReturnToServiceForm,
     UtilisationRangeForm,
 )
+from .list_filters import BlockContractFilterForm
 from .selectors import (
     BedState,
     bed_events,
@@ -67,36 +69,41 @@ def _run(form, request, action, success: str, target: str):
 @role_required(*ALL_ROLES)
 def contract_list(request):
     today = timezone.localdate()
-    contracts = list(contracts_with_rows(block_contract_list(actor=request.user)))
+    filters = BlockContractFilterForm(request.GET)
+    contracts = contracts_with_rows(filters.apply(block_contract_list(actor=request.user), today=today))
+    if request.GET.get("format") != "csv":
+        # Beds are counted for the page shown only.
+        listing = list_page(request, contracts)
+        counts = counts_by_contract(listing.rows, today)
+        listing.rows = [(contract, counts[contract.pk]) for contract in listing.rows]
+        return render(request, "blockbeds/contract_list.html", {"rows": listing, "today": today, "filters": filters})
     counts = counts_by_contract(contracts, today)
     rows = [(contract, counts[contract.pk]) for contract in contracts]
-    if request.GET.get("format") == "csv":
-        header = ["reference", "care home", "provider", "type", "lots", "weekly rate", "start", "end"]
-        header += ["contracted", "live", "filled", "void", "out of service", "not yet live"]
-        return csv_response(
-            "block-contracts.csv",
-            header,
-            (
-                [
-                    c.reference,
-                    c.care_home.name,
-                    c.provider.name,
-                    c.get_contract_type_display(),
-                    " ".join(str(lot.number) for lot in c.lots.all()),
-                    c.weekly_rate,
-                    c.start_date,
-                    c.end_date,
-                    n.contracted,
-                    n.live,
-                    n.filled,
-                    n.void,
-                    n.out_of_service,
-                    n.not_yet_live,
-                ]
-                for c, n in rows
-            ),
-        )
-    return render(request, "blockbeds/contract_list.html", {"rows": rows, "today": today})
+    header = ["reference", "care home", "provider", "type", "lots", "weekly rate", "start", "end"]
+    header += ["contracted", "live", "filled", "void", "out of service", "not yet live"]
+    return csv_response(
+        "block-contracts.csv",
+        header,
+        (
+            [
+                c.reference,
+                c.care_home.name,
+                c.provider.name,
+                c.get_contract_type_display(),
+                " ".join(str(lot.number) for lot in c.lots.all()),
+                c.weekly_rate,
+                c.start_date,
+                c.end_date,
+                n.contracted,
+                n.live,
+                n.filled,
+                n.void,
+                n.out_of_service,
+                n.not_yet_live,
+            ]
+            for c, n in rows
+        ),
+    )
 
 
 @role_required(Role.COMMISSIONER)

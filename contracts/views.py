@@ -9,10 +9,18 @@ from django.views.decorators.http import require_POST
 from core.audit import audit_timeline
 from core.csv_export import csv_response
 from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
+from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 
 from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, UpliftForm
+from .list_filters import (
+    AgreementFilterForm,
+    PaymentFilterForm,
+    UpliftFilterForm,
+    agreements_filter,
+    payment_schedule_narrow,
+)
 from .models import Uplift
 from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_containing, period_parse
 from .pdf import agreement_pdf
@@ -46,7 +54,11 @@ AGREEMENT_CSV_HEADER = [
 
 @role_required(*ALL_ROLES)
 def agreements(request):
-    rows = agreement_list(actor=request.user).filter(is_current=True).order_by("care_home_name", "case_reference")
+    filters = AgreementFilterForm(request.GET)
+    rows = agreements_filter(
+        agreement_list(actor=request.user).filter(is_current=True).order_by("care_home_name", "case_reference", "pk"),
+        **filters.filters(),
+    )
     if request.GET.get("format") == "csv":
         return csv_response(
             "service-agreements.csv",
@@ -70,7 +82,9 @@ def agreements(request):
                 for a in rows
             ),
         )
-    return render(request, "contracts/agreement_list.html", {"agreements": rows})
+    return render(
+        request, "contracts/agreement_list.html", {"agreements": list_page(request, rows), "filters": filters}
+    )
 
 
 @role_required(*ALL_ROLES)
@@ -142,7 +156,10 @@ def placement_end(request, pk: int):
 
 @role_required(Role.COMMISSIONER, Role.BROKER)
 def uplifts(request):
-    rows = uplift_list(actor=request.user)
+    filters = UpliftFilterForm(request.GET)
+    rows = uplift_list(actor=request.user).order_by("-effective_from", "-pk")
+    if status := filters.filters().get("status"):
+        rows = rows.filter(status=status)
     if request.GET.get("format") == "csv":
         return csv_response(
             "fee-uplifts.csv",
@@ -170,7 +187,7 @@ def uplifts(request):
                 for u in rows
             ),
         )
-    return render(request, "contracts/uplift_list.html", {"uplifts": rows})
+    return render(request, "contracts/uplift_list.html", {"uplifts": list_page(request, rows), "filters": filters})
 
 
 @role_required(Role.COMMISSIONER)
@@ -282,7 +299,8 @@ def uplift_apply_view(request, pk: int):
 
 @role_required(*ALL_ROLES)
 def payment_schedule(request):
-    form = PeriodForm(request.GET or None)
+    # Pages and filters of this week's schedule leave the period out of their links.
+    form = PeriodForm(request.GET if "period" in request.GET else None)
     period = period_containing(timezone.localdate())
     if form.is_bound and form.is_valid():
         try:
@@ -291,11 +309,15 @@ def payment_schedule(request):
             apply_to_form(form, error)
     if not form.is_bound:
         form = PeriodForm(initial={"period": period.label})
+    provider_view = request.user.is_provider_user
     schedule = payment_schedule_for(actor=request.user, period=period)
+    filters = PaymentFilterForm(request.GET, schedule=schedule, provider_view=provider_view)
+    schedule = payment_schedule_narrow(schedule, provider_view=provider_view, **filters.filters())
     # A refused period shows this week's schedule with the error, never a download of it.
     refused = bool(form.errors)
     if request.GET.get("format") == "csv" and not refused:
         return csv_response(f"payment-schedule-{period.start:%Y-%m-%d}.csv", CSV_HEADER, csv_rows(schedule))
-    return render(
-        request, "contracts/payment_schedule.html", {"form": form, "schedule": schedule}, status=400 if refused else 200
-    )
+    for shown in (form, filters):  # one GET form holds the period and the filters
+        shown.helper.form_tag, shown.helper.inputs = False, []
+    context = {"form": form, "filters": filters, "schedule": schedule, "lines": list_page(request, schedule.lines)}
+    return render(request, "contracts/payment_schedule.html", context, status=400 if refused else 200)

@@ -7,12 +7,14 @@ from django.views.decorators.http import require_POST
 
 from core.csv_export import csv_response
 from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
+from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 from organisations.selectors import api_client_get, api_client_list
 from organisations.services import api_client_create, api_client_revoke
 
 from .forms import ApiClientForm, ConfirmForm, WebhookSubscriptionForm
+from .list_filters import ApiClientFilterForm, DeliveryFilterForm, WebhookFilterForm
 from .selectors import (
     webhook_delivery_get,
     webhook_delivery_list,
@@ -46,7 +48,8 @@ def api_client_list_page(request):
     if created is not None:
         client = api_client_get(actor=request.user, pk=created["pk"])
         return render(request, "integrations/api_client_created.html", {"client": client, "token": created["token"]})
-    clients = api_client_list(actor=request.user)
+    filters = ApiClientFilterForm(request.GET)
+    clients = filters.apply(api_client_list(actor=request.user))
     if request.GET.get("format") == "csv":
         rows = (
             [c.name, c.key_id, " ".join(c.scopes), _when(c.created_at), _when(c.last_used_at), _when(c.revoked_at)]
@@ -55,7 +58,8 @@ def api_client_list_page(request):
         return csv_response(
             "api-clients.csv", ["name", "key_id", "scopes", "created_at", "last_used_at", "revoked_at"], rows
         )
-    return render(request, "integrations/api_client_list.html", {"clients": clients})
+    context = {"clients": list_page(request, clients), "filters": filters}
+    return render(request, "integrations/api_client_list.html", context)
 
 
 @never_cache
@@ -97,13 +101,15 @@ def api_client_revoke_page(request, pk: int):
 
 @role_required(*MANAGERS)
 def webhook_list_page(request):
-    subscriptions = webhook_subscription_list(actor=request.user)
+    filters = WebhookFilterForm(request.GET)
+    subscriptions = filters.apply(webhook_subscription_list(actor=request.user))
     if request.GET.get("format") == "csv":
         rows = (
             [s.url, " ".join(s.events), s.description, _when(s.created_at), _when(s.disabled_at)] for s in subscriptions
         )
         return csv_response("webhooks.csv", ["url", "events", "description", "created_at", "disabled_at"], rows)
-    return render(request, "integrations/webhook_list.html", {"subscriptions": subscriptions})
+    context = {"subscriptions": list_page(request, subscriptions), "filters": filters}
+    return render(request, "integrations/webhook_list.html", context)
 
 
 @never_cache
@@ -130,7 +136,8 @@ def webhook_detail_page(request, pk: int):
         return render(
             request, "integrations/webhook_created.html", {"subscription": subscription, "secret": created["secret"]}
         )
-    deliveries = webhook_delivery_list(actor=request.user, subscription=subscription)[:200]
+    filters = DeliveryFilterForm(request.GET)
+    deliveries = filters.apply(webhook_delivery_list(actor=request.user, subscription=subscription))
     if request.GET.get("format") == "csv":
         rows = (
             [d.pk, d.event.type, d.get_status_display(), d.attempt_count, _when(d.created_at), _when(d.delivered_at)]
@@ -143,7 +150,8 @@ def webhook_detail_page(request, pk: int):
         )
     context = {
         "subscription": subscription,
-        "deliveries": deliveries,
+        "deliveries": list_page(request, deliveries),
+        "filters": filters,
         "form": ConfirmForm(label="Switch off"),
     }
     return render(request, "integrations/webhook_detail.html", context)

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
+from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 
@@ -32,7 +33,7 @@ def request_list(request):
     return render(
         request,
         "placements/request_list.html",
-        {"requests": requests, "statuses": PlacementRequest.Status.choices, "status": status},
+        {"requests": list_page(request, requests), "statuses": PlacementRequest.Status.choices, "status": status},
     )
 
 

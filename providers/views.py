@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.csv_export import csv_response
 from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
+from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 
@@ -23,6 +24,7 @@ from .forms import (
     VacancyFormSet,
     WindowForm,
 )
+from .list_filters import AdmissionFilterForm, ApplicationFilterForm, CareHomeNameFilterForm, MemberFilterForm
 from .models import Admission, ApplicationWindow
 
 
@@ -39,7 +41,8 @@ def _local(value):
 
 @role_required(Role.PROVIDER)
 def my_homes(request):
-    homes = selectors.care_home_list_for_provider(actor=request.user)
+    filters = CareHomeNameFilterForm(request.GET)
+    homes = filters.apply(selectors.care_home_list_for_provider(actor=request.user), home_path="")
     stale_before = selectors.vacancy_stale_before()
     if _wants_csv(request):
         rows = (
@@ -57,7 +60,8 @@ def my_homes(request):
         )
         header = ["cqc_location_id", "name", "postcode", "setting", "beds", "rating", "beds_free", "confirmed"]
         return csv_response("my-care-homes.csv", header, rows)
-    return render(request, "providers/my_homes.html", {"homes": homes, "stale_before": stale_before})
+    context = {"homes": list_page(request, homes), "stale_before": stale_before, "filters": filters}
+    return render(request, "providers/my_homes.html", context)
 
 
 @role_required(Role.PROVIDER)
@@ -156,7 +160,10 @@ def home_vacancies(request, pk: int):
 
 @role_required(Role.PROVIDER)
 def my_applications(request):
-    admissions = selectors.admissions_for_provider(actor=request.user).order_by("care_home__name", "lot__number")
+    filters = ApplicationFilterForm(request.GET)
+    admissions = filters.apply(
+        selectors.admissions_for_provider(actor=request.user).order_by("care_home__name", "lot__number", "pk")
+    )
     if _wants_csv(request):
         rows = (
             [
@@ -171,7 +178,8 @@ def my_applications(request):
         )
         header = ["home", "commissioner", "lot", "status", "applied_at", "decision_reason"]
         return csv_response("my-applications.csv", header, rows)
-    return render(request, "providers/my_applications.html", {"admissions": admissions})
+    context = {"admissions": list_page(request, admissions), "filters": filters}
+    return render(request, "providers/my_applications.html", context)
 
 
 # Commissioners
@@ -179,7 +187,8 @@ def my_applications(request):
 
 @role_required(Role.COMMISSIONER)
 def application_queue(request):
-    queue = selectors.application_queue(actor=request.user)
+    filters = AdmissionFilterForm(request.GET)
+    queue = filters.apply(selectors.application_queue(actor=request.user).order_by("applied_at", "pk"))
     if _wants_csv(request):
         rows = (
             [
@@ -196,7 +205,7 @@ def application_queue(request):
         )
         header = ["home", "cqc_location_id", "provider", "lot", "rating", "weekly_fee", "insurance_expires", "applied"]
         return csv_response("application-queue.csv", header, rows)
-    return render(request, "providers/application_queue.html", {"queue": queue})
+    return render(request, "providers/application_queue.html", {"queue": list_page(request, queue), "filters": filters})
 
 
 @role_required(Role.COMMISSIONER)
@@ -221,29 +230,33 @@ def application_decide(request, pk: int):
 
 @role_required(Role.COMMISSIONER)
 def members(request):
-    admissions = (
+    filters = MemberFilterForm(request.GET)
+    admissions = filters.apply(
         selectors.admissions_for_commissioner(actor=request.user)
         .filter(status__in=[Admission.Status.ADMITTED, Admission.Status.SUSPENDED])
-        .order_by("care_home__name", "lot__number")
+        .order_by("care_home__name", "lot__number", "pk")
     )
     if _wants_csv(request):
         rows = (
             [a.care_home.name, a.care_home.cqc_location_id, a.lot.number, a.get_status_display()] for a in admissions
         )
         return csv_response("dps-members.csv", ["home", "cqc_location_id", "lot", "status"], rows)
-    return render(request, "providers/members.html", {"admissions": admissions})
+    context = {"admissions": list_page(request, admissions), "filters": filters}
+    return render(request, "providers/members.html", context)
 
 
 @role_required(Role.COMMISSIONER)
 def suspensions(request):
-    suspended = selectors.suspensions(actor=request.user)
+    filters = AdmissionFilterForm(request.GET)
+    suspended = filters.apply(selectors.suspensions(actor=request.user).order_by("-suspended_at", "-pk"))
     if _wants_csv(request):
         rows = (
             [a.care_home.name, a.care_home.cqc_location_id, a.lot.number, _local(a.suspended_at), a.suspension_reason]
             for a in suspended
         )
         return csv_response("suspensions.csv", ["home", "cqc_location_id", "lot", "suspended_at", "reason"], rows)
-    return render(request, "providers/suspensions.html", {"suspended": suspended})
+    context = {"suspended": list_page(request, suspended), "filters": filters}
+    return render(request, "providers/suspensions.html", context)
 
 
 def _reason_page(request, pk: int, *, service, title: str, button: str, done: str, lead: str):
@@ -305,11 +318,15 @@ def windows(request):
         else:
             messages.success(request, "Re-opening window added.")
             return redirect("providers:windows")
-    listed = ApplicationWindow.objects.filter(commissioner=request.user.organisation).select_related("lot")
+    listed = (
+        ApplicationWindow.objects.filter(commissioner=request.user.organisation)
+        .select_related("lot")
+        .order_by("opens_on", "pk")
+    )
     if _wants_csv(request):
         rows = ([w.lot.number, w.opens_on, w.closes_on] for w in listed)
         return csv_response("reopening-windows.csv", ["lot", "opens_on", "closes_on"], rows)
-    return render(request, "providers/windows.html", {"form": form, "windows": listed})
+    return render(request, "providers/windows.html", {"form": form, "windows": list_page(request, listed)})
 
 
 # Brokers (and commissioners)
@@ -349,15 +366,8 @@ def care_home_search(request):
             header = ["name", "cqc_location_id", "postcode", "local_authority", "rating", "beds_free", "confirmed"]
             header.append("km")
             return csv_response("care-homes.csv", header, rows)
-        homes = homes[:200]
-    csv_query = request.GET.copy()
-    csv_query["format"] = "csv"
-    context = {
-        "form": form,
-        "homes": homes,
-        "stale_before": selectors.vacancy_stale_before(),
-        "csv_query": csv_query.urlencode(),
-    }
+        homes = list_page(request, homes)
+    context = {"form": form, "homes": homes, "stale_before": selectors.vacancy_stale_before()}
     return render(request, "providers/care_home_search.html", context)
 
 
