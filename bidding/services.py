@@ -110,6 +110,7 @@ def invitations_withdraw_for_care_home(
                 reason=reason,
                 detail={"tender": tender.pk, "bid": bid.pk, "care_home_name": care_home.name},
             )
+        domain_event_send("invitation.withdrawn", invitation=invitation, bid=bid)
     return withdrawn
 
 
@@ -348,6 +349,7 @@ def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest
         tender.status = Tender.Status.CANCELLED
         tender.cancel_reason = reason
         tender.save(update_fields=["status", "cancel_reason"])
+        domain_event_send("tender.cancelled", tender=tender)
         for provider in Organisation.objects.filter(care_homes__invitations__tender=tender).distinct():
             notify_organisation(
                 organisation=provider,

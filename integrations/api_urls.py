@@ -13,6 +13,11 @@ urlpatterns = [
         apis.WebhookSubscriptionDetailApi.as_view(),
         name="api-webhook-subscription",
     ),
+    path(
+        "webhooks/subscriptions/<int:pk>/rotate-secret/",
+        apis.WebhookSubscriptionRotateSecretApi.as_view(),
+        name="api-webhook-subscription-rotate-secret",
+    ),
     path("webhooks/deliveries/", apis.WebhookDeliveryListApi.as_view(), name="api-webhook-deliveries"),
     path("webhooks/deliveries/<int:pk>/", apis.WebhookDeliveryDetailApi.as_view(), name="api-webhook-delivery"),
     path(

@@ -25,12 +25,25 @@ from .selectors import (
     webhook_subscription_get,
     webhook_subscription_list,
 )
-from .services import webhook_delivery_redeliver, webhook_subscription_create, webhook_subscription_disable
+from .services import (
+    webhook_delivery_redeliver,
+    webhook_subscription_create,
+    webhook_subscription_disable,
+    webhook_subscription_secret_rotate,
+)
 
 BAD_REQUEST = OpenApiResponse(description="Some fields are not valid.")
 FORBIDDEN = OpenApiResponse(description="Not allowed for your role or API client scopes.")
 NOT_FOUND = OpenApiResponse(description="Unknown, or not your organisation's.")
 CONFLICT = OpenApiResponse(description="The object's state does not allow this.")
+SIGNING_DESCRIPTION = (
+    "Deliveries are POSTed as JSON and signed as the Standard Webhooks specification says: headers "
+    "`webhook-id` (the event id, the same on every retry), `webhook-timestamp` (seconds) and "
+    "`webhook-signature: v1,<base64>` (space-separated when several), the HMAC-SHA256 of "
+    "`<webhook-id>.<webhook-timestamp>.<body>` keyed by the base64-decoded part of the secret after "
+    "`whsec_`. Any Standard Webhooks library verifies them. Subscriptions whose `signature_version` "
+    "is `legacy` are signed as before until their secret is rotated."
+)
 
 
 class ManagesWebhooks(BasePermission):
@@ -54,7 +67,7 @@ class WebhookSubscriptionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "description", "is_active", "created_at", "disabled_at"]
+        fields = ["id", "url", "events", "description", "signature_version", "is_active", "created_at", "disabled_at"]
 
 
 class WebhookSubscriptionCreatedOutput(WebhookSubscriptionOutput):
@@ -83,8 +96,7 @@ class WebhookSubscriptionListCreateApi(_WebhookScope, ListAPIView):
 
     @extend_schema(
         summary="Subscribe to events",
-        description="Deliveries are POSTed as JSON and signed: `Webhook-Signature: v1=<hex>` is "
-        "HMAC-SHA256 of `<Webhook-Timestamp>.<body>` with the subscription's secret.",
+        description=SIGNING_DESCRIPTION,
         tags=["webhooks"],
         request=WebhookSubscriptionInput,
         responses={201: WebhookSubscriptionCreatedOutput, 400: BAD_REQUEST, 403: FORBIDDEN},
@@ -102,6 +114,23 @@ class WebhookSubscriptionListCreateApi(_WebhookScope, ListAPIView):
         subscription, secret = webhook_subscription_create(actor=request.user, **data.validated_data)
         subscription.secret = secret
         return Response(WebhookSubscriptionCreatedOutput(subscription).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookSubscriptionRotateSecretApi(_WebhookScope, APIView):
+    @extend_schema(
+        summary="Rotate the signing secret",
+        description="Returns a new secret (shown only in this response) and moves a legacy subscription to "
+        "Standard Webhooks signatures. A standard subscription's deliveries carry a signature by the old "
+        "secret too for 24 hours, so the receiver can switch without rejecting any.",
+        tags=["webhooks"],
+        request=None,
+        responses={200: WebhookSubscriptionCreatedOutput, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
+    )
+    def post(self, request, pk: int):
+        subscription = webhook_subscription_get(actor=request.user, pk=pk)
+        # The service sets the new secret on the subscription; the output shows it this once.
+        subscription, _ = webhook_subscription_secret_rotate(actor=request.user, subscription=subscription)
+        return Response(WebhookSubscriptionCreatedOutput(subscription).data)
 
 
 class WebhookSubscriptionDetailApi(_WebhookScope, APIView):
@@ -246,9 +275,11 @@ class OcdsReleasePackageApi(APIView):
 
     @extend_schema(
         summary="OCDS 1.1 release package of tenders, awards and contracts",
-        description="Releases whose latest change falls in [from, to). The person is never named and "
-        "the case reference is not published. Follow `links.next` when the window holds more releases "
-        "than one package.",
+        description="One release per event of each placement request's contracting process (tender "
+        "published, closed or cancelled; award; contract signed when the provider accepts its agreement, "
+        "amended at a fee change, terminated), dated in [from, to); release ids never change. The person "
+        "is never named and the case reference is not published. Follow `links.next` when the window "
+        "holds more tenders than one package.",
         tags=["open data"],
         auth=[],
         parameters=[
@@ -274,7 +305,11 @@ class OcdsReleasePackageApi(APIView):
             params["after"] = str(page[-1].pk)
             next_uri = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         package = ocds.release_package(
-            releases=[ocds.release_for(tender) for tender in page],
+            releases=[
+                release
+                for tender in page
+                for release in ocds.releases_in_window(tender, released_from=window["from"], released_to=window["to"])
+            ],
             uri=request.build_absolute_uri(),
             next_uri=next_uri,
         )

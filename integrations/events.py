@@ -142,13 +142,43 @@ def placement_request_published(tender) -> None:
         )
 
 
+def _own_bid(bid, *, outcome: str) -> dict:
+    """A provider's own bid: its own fee is no secret to it."""
+    return {
+        "id": bid.pk,
+        "care_home": {"id": bid.care_home_id, "name": bid.care_home.name},
+        "weekly_fee": bid.weekly_fee,
+        "status": bid.status,
+        "outcome": outcome,
+    }
+
+
+def _bids_by_provider(tender) -> dict:
+    by_provider: dict = {}
+    bids = tender.bids.filter(status="submitted").select_related("care_home", "provider").order_by("pk")
+    for bid in bids:
+        by_provider.setdefault(bid.provider, []).append(bid)
+    return by_provider
+
+
 def tender_closed(tender) -> None:
+    """To the commissioning body, and to each bidding provider with its own bids only (the window has closed)."""
     emit(
         event=Type.TENDER_CLOSED,
         organisation=tender.request.commissioner,
         payload=tender_payload(tender),
         dedupe_key=f"tender.closed:{tender.pk}",
     )
+    for provider, bids in _bids_by_provider(tender).items():
+        emit(
+            event=Type.TENDER_CLOSED,
+            organisation=provider,
+            payload={
+                **tender_payload(tender, for_provider=True),
+                "bids": [_own_bid(bid, outcome="pending") for bid in bids],
+            },
+            dedupe_key=f"tender.closed:{tender.pk}",
+        )
 
 
 def tender_evaluated(tender) -> None:
@@ -161,7 +191,7 @@ def tender_evaluated(tender) -> None:
 
 
 def tender_awarded(award) -> None:
-    """To the commissioning body and to the winning provider."""
+    """To the commissioning body and to the winning provider; each other bid's provider hears its bid lost."""
     payload = award_payload(award)
     for organisation in (award.tender.request.commissioner, award.bid.provider):
         emit(
@@ -171,6 +201,50 @@ def tender_awarded(award) -> None:
             # Keyed by bid too: when a bed hold lapses, the next bid's award is a new event.
             dedupe_key=f"tender.awarded:{award.tender_id}:{award.bid_id}",
         )
+    for provider, bids in _bids_by_provider(award.tender).items():
+        for bid in bids:
+            if bid.pk == award.bid_id:
+                continue
+            emit(
+                event=Type.BID_UNSUCCESSFUL,
+                organisation=provider,
+                payload={
+                    **tender_payload(award.tender, for_provider=True),
+                    "bid": _own_bid(bid, outcome="unsuccessful"),
+                },
+                dedupe_key=f"bid.unsuccessful:{bid.pk}:award-{award.bid_id}",
+            )
+
+
+def invitation_withdrawn(invitation, *, bid=None, cause: str) -> None:
+    """To the invited home's provider. `cause` is a code; people's own words about why stay out,
+    as they may be about a resident."""
+    tender = invitation.tender
+    data = {
+        "id": invitation.pk,
+        "care_home": {"id": invitation.care_home_id, "name": invitation.care_home.name},
+        "cause": cause,
+    }
+    if bid is not None:
+        data["bid"] = {"id": bid.pk, "status": bid.status}
+    emit(
+        event=Type.INVITATION_WITHDRAWN,
+        organisation=invitation.care_home.provider,
+        payload={**tender_payload(tender, for_provider=True), "invitation": data},
+        dedupe_key=f"invitation.withdrawn:{invitation.pk}:{cause}",
+    )
+
+
+def care_home_invitation_withdrawn(invitation, *, bid=None) -> None:
+    invitation_withdrawn(invitation, bid=bid, cause="care_home_suspended")
+
+
+def tender_cancelled(tender) -> None:
+    """Every invitation still standing is withdrawn with the tender."""
+    bids = {bid.invitation_id: bid for bid in tender.bids.filter(status="submitted")}
+    invitations = tender.invitations.filter(status="invited").select_related("care_home__provider")
+    for invitation in invitations.order_by("pk"):
+        invitation_withdrawn(invitation, bid=bids.get(invitation.pk), cause="tender_cancelled")
 
 
 def placement_started(placement) -> None:

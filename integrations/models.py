@@ -44,6 +44,8 @@ class WebhookEvent(models.Model):
         TENDER_CLOSED = "tender.closed", "Tender closed"
         TENDER_EVALUATED = "tender.evaluated", "Tender evaluated"
         TENDER_AWARDED = "tender.awarded", "Tender awarded"
+        BID_UNSUCCESSFUL = "bid.unsuccessful", "Bid unsuccessful"
+        INVITATION_WITHDRAWN = "invitation.withdrawn", "Invitation withdrawn"
         PLACEMENT_STARTED = "placement.started", "Placement started"
         CARE_HOME_SUSPENDED = "care_home.suspended", "Care home suspended"
         CARE_HOME_REINSTATED = "care_home.reinstated", "Care home reinstated"
@@ -69,6 +71,12 @@ class WebhookEvent(models.Model):
 class WebhookSubscription(models.Model):
     """An organisation's endpoint for some event types. The secret signs every delivery."""
 
+    class SignatureVersion(models.TextChoices):
+        # Subscriptions made before the service followed the Standard Webhooks specification,
+        # until their secret is rotated; see integrations.signing.
+        LEGACY = "legacy", "Legacy (v1=hex of timestamp.body)"
+        STANDARD = "standard", "Standard Webhooks"
+
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="webhook_subscriptions"
     )
@@ -77,6 +85,13 @@ class WebhookSubscription(models.Model):
     description = models.CharField(max_length=200, blank=True)
     # Kept readable because signing needs it; shown to people only when created.
     secret = models.CharField(max_length=100)
+    signature_version = models.CharField(
+        max_length=20, choices=SignatureVersion.choices, default=SignatureVersion.STANDARD
+    )
+    # After a rotation, deliveries are signed with the old secret too until this time, so the
+    # receiver can switch secrets without rejecting a delivery.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

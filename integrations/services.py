@@ -2,7 +2,6 @@
 
 import ipaddress
 import json
-import secrets
 import socket
 import time
 import urllib.error
@@ -22,9 +21,11 @@ from placements.models import Placement
 
 from .models import IdempotencyKey, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from .permissions import can_manage_webhooks
-from .signing import sign
+from .signing import secret_generate, sign_legacy, signature_header
 
 MAX_BACKOFF_SECONDS = 6 * 3600
+# After a rotation the old secret signs too for this long, so a receiver can switch without a gap.
+SECRET_ROTATION_OVERLAP = timedelta(hours=24)
 # Receivers see at most this much of their own error body in our log.
 ERROR_EXCERPT_CHARS = 500
 
@@ -70,13 +71,14 @@ def webhook_subscription_create(
         raise ForbiddenError("Only commissioners, provider users and API clients manage webhooks.")
     _check_url(url)
     events = _check_events(events)
-    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    secret = secret_generate()
     subscription = WebhookSubscription.objects.create(
         organisation=actor.organisation,
         url=url,
         events=events,
         description=description,
         secret=secret,
+        signature_version=WebhookSubscription.SignatureVersion.STANDARD,
         created_by=actor,
     )
     audit_record(
@@ -105,6 +107,58 @@ def webhook_subscription_disable(*, actor, subscription: WebhookSubscription) ->
         organisation=subscription.organisation,
     )
     return subscription
+
+
+@transaction.atomic
+def webhook_subscription_secret_rotate(*, actor, subscription: WebhookSubscription) -> tuple[WebhookSubscription, str]:
+    """A new Standard Webhooks secret; returns the subscription and the secret (shown once).
+
+    A legacy subscription moves to Standard Webhooks signatures at once (the two formats cannot
+    share the header). A standard one signs with both secrets for a day, so the receiver can
+    change secrets while deliveries keep verifying.
+    """
+    if not can_manage_webhooks(actor) or subscription.organisation_id != actor.organisation_id:
+        raise ForbiddenError("You cannot change this subscription.")
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.disabled_at is not None:
+        raise ConflictError("This subscription is switched off.", code="already_disabled")
+    was_standard = subscription.signature_version == WebhookSubscription.SignatureVersion.STANDARD
+    secret = secret_generate()
+    subscription.previous_secret = subscription.secret if was_standard else ""
+    subscription.previous_secret_expires_at = timezone.now() + SECRET_ROTATION_OVERLAP if was_standard else None
+    subscription.secret = secret
+    subscription.signature_version = WebhookSubscription.SignatureVersion.STANDARD
+    subscription.save(update_fields=["secret", "signature_version", "previous_secret", "previous_secret_expires_at"])
+    audit_record(
+        actor=actor,
+        verb="integrations.webhook_subscription.secret_rotated",
+        target=subscription,
+        organisation=subscription.organisation,
+        detail={"from_legacy": not was_standard},
+    )
+    return subscription, secret
+
+
+def webhook_signature_headers(*, subscription: WebhookSubscription, message_id: str, body: bytes) -> dict:
+    """The signature headers of one attempt, in the subscription's signature version."""
+    timestamp = int(time.time())
+    if subscription.signature_version == WebhookSubscription.SignatureVersion.LEGACY:
+        return {
+            "Webhook-Id": message_id,
+            "Webhook-Timestamp": str(timestamp),
+            "Webhook-Signature": sign_legacy(secret=subscription.secret, timestamp=timestamp, body=body),
+        }
+    secrets_in_use = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and expires > timezone.now():
+        secrets_in_use.append(subscription.previous_secret)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(
+            secrets_in_use=secrets_in_use, message_id=message_id, timestamp=timestamp, body=body
+        ),
+    }
 
 
 def webhook_event_record(*, event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
@@ -196,14 +250,12 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         delivery.save(update_fields=["status"])
         return delivery
     body = webhook_body(delivery.event)
-    timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"{settings.SERVICE_NAME} webhooks",
-        "Webhook-Id": f"evt_{delivery.event_id}",
         "Webhook-Event": delivery.event.type,
-        "Webhook-Timestamp": str(timestamp),
-        "Webhook-Signature": sign(secret=subscription.secret, timestamp=timestamp, body=body),
+        # The event's id, the same on every retry and redelivery, so receivers can drop repeats.
+        **webhook_signature_headers(subscription=subscription, message_id=f"evt_{delivery.event_id}", body=body),
     }
     attempted_at = timezone.now()
     started = time.monotonic()

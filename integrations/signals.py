@@ -15,6 +15,8 @@ HANDLERS = {
     "tender.closed": events.tender_closed,
     "tender.evaluated": events.tender_evaluated,
     "tender.awarded": events.tender_awarded,
+    "tender.cancelled": events.tender_cancelled,
+    "invitation.withdrawn": events.care_home_invitation_withdrawn,
     "care_home.suspended": events.care_home_suspended,
     "care_home.reinstated": events.care_home_reinstated,
 }

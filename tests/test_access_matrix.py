@@ -127,6 +127,7 @@ MATRIX = {
     "api-webhook-delivery": ("GET", ['delivery'], "401 403 200 403 404 404 404 403 403 403 403 403"),
     "api-webhook-delivery-redeliver": ("POST", ['delivery'], "401 403 409 403 404 404 404 403 403 403 403 403"),
     "api-webhook-subscription": ("GET", ['webhook'], "401 403 200 403 404 404 404 403 403 403 403 403"),
+    "api-webhook-subscription-rotate-secret": ("POST", ['webhook'], "401 403 200 403 404 404 404 403 403 403 403 403"),
     "api-webhook-subscriptions": ("GET", [], "401 403 200 403 200 200 200 403 403 403 403 403"),
     "bidding:invitation_detail": ("GET", ['invitation'], "in  403 403 403 403 200 404 in  in  in  in  in"),
     "bidding:invitation_list": ("GET", [], "in  403 403 403 403 200 200 in  in  in  in  in"),

@@ -8,14 +8,21 @@ import pytest
 from django.utils import timezone
 
 from bidding.models import Tender
-from bidding.services import bid_submit, tender_award, tender_close_and_evaluate, tender_publish
+from bidding.services import (
+    bid_submit,
+    placement_request_cancel,
+    tender_award,
+    tender_close_and_evaluate,
+    tender_publish,
+)
 from integrations.models import WebhookDelivery, WebhookEvent
 from integrations.services import webhook_subscription_create
+from organisations.models import Role
 from providers.models import Admission
 from providers.services import admission_reinstate, admission_suspend
 from quality.models import RatingValue
 
-from .factories import PlacementRequestFactory, admitted_home
+from .factories import PlacementRequestFactory, ProviderOrganisationFactory, UserFactory, admitted_home
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +122,111 @@ def test_placement_started_is_announced_once_when_its_start_date_comes(
         assert payload["placement"]["start_date"] == str(start)
         assert payload["placement"]["case_reference"] == "CASE-000123"
         assert "top_up_payer" not in json.dumps(payload)
+
+
+def _bid(user, tender, home, fee: str):
+    return bid_submit(
+        actor=user,
+        tender=tender,
+        care_home=home,
+        weekly_fee=Decimal(fee),
+        earliest_start=timezone.localdate() + timedelta(days=2),
+        needs_confirmed=True,
+    )
+
+
+def _past_deadline(tender) -> None:
+    Tender.objects.filter(pk=tender.pk).update(
+        opened_at=timezone.now() - timedelta(hours=3), closes_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_every_bidder_hears_its_own_outcome_and_no_other_provider_hears_about_it(
+    council_a, broker_a, provider_a, provider_b, provider_user_a, provider_user_b
+):
+    provider_c = ProviderOrganisationFactory(name="Dovedale Care Ltd", slug="provider-c")
+    user_c = UserFactory(organisation=provider_c, role=Role.PROVIDER, email="user@provider-c.example")
+    subscriptions = {
+        organisation: webhook_subscription_create(
+            actor=user, url=f"https://{organisation.slug}.example/h", events=ALL_EVENTS
+        )[0]
+        for organisation, user in ((provider_a, provider_user_a), (provider_b, provider_user_b), (provider_c, user_c))
+    }
+    home_a = admitted_home(council_a, provider=provider_a, rating=RatingValue.GOOD, name="Good A")
+    home_b = admitted_home(council_a, provider=provider_b, rating=RatingValue.GOOD, name="Good B")
+    admitted_home(council_a, provider=provider_c, rating=RatingValue.GOOD, name="Good C")
+    request = PlacementRequestFactory(commissioner=council_a, created_by=broker_a, max_weekly_rate=Decimal("1300.00"))
+    tender = tender_publish(actor=broker_a, request=request)
+    winning = _bid(provider_user_a, tender, home_a, "850.00")
+    losing = _bid(provider_user_b, tender, home_b, "1234.56")
+
+    # Nothing about bids leaves before the window closes.
+    for organisation in (provider_a, provider_b, provider_c):
+        assert set(events_for(organisation)) == {"placement_request.published"}
+
+    _past_deadline(tender)
+    tender_close_and_evaluate(tender_id=tender.pk)
+    tender_award(actor=broker_a, tender=tender, bid=winning)
+
+    a_events, b_events, c_events = (events_for(org) for org in (provider_a, provider_b, provider_c))
+    assert set(a_events) == {"placement_request.published", "tender.closed", "tender.awarded"}
+    assert set(b_events) == {"placement_request.published", "tender.closed", "bid.unsuccessful"}
+    assert set(c_events) == {"placement_request.published"}, "a provider that did not bid hears no outcome"
+    assert [bid["id"] for bid in a_events["tender.closed"]["bids"]] == [winning.pk]
+    assert [bid["id"] for bid in b_events["tender.closed"]["bids"]] == [losing.pk]
+    assert b_events["bid.unsuccessful"]["bid"] == {
+        "id": losing.pk,
+        "care_home": {"id": home_b.pk, "name": "Good B"},
+        "weekly_fee": "1234.56",
+        "status": "submitted",
+        "outcome": "unsuccessful",
+    }
+    assert "case_reference" not in json.dumps(b_events)
+    # One provider's fee never reaches another.
+    assert "1234.56" not in json.dumps(a_events) and "1234.56" not in json.dumps(c_events)
+    assert str(losing.pk) not in {str(bid["id"]) for bid in a_events["tender.closed"]["bids"]}
+    delivered = {
+        organisation: set(
+            WebhookDelivery.objects.filter(subscription=subscription).values_list("event__type", flat=True)
+        )
+        for organisation, subscription in subscriptions.items()
+    }
+    assert delivered[provider_b] == {"placement_request.published", "tender.closed", "bid.unsuccessful"}
+    assert delivered[provider_a] == {"placement_request.published", "tender.closed", "tender.awarded"}
+    assert delivered[provider_c] == {"placement_request.published"}
+
+
+def test_a_provider_hears_when_its_invitation_is_withdrawn_by_a_suspension_or_a_cancellation(
+    council_a, broker_a, commissioner_a, provider_a, provider_b, provider_user_a, provider_user_b
+):
+    for user in (provider_user_a, provider_user_b):
+        webhook_subscription_create(actor=user, url="https://provider.example/h", events=["invitation.withdrawn"])
+    home_a = admitted_home(council_a, provider=provider_a, rating=RatingValue.GOOD, name="Good A")
+    home_b = admitted_home(council_a, provider=provider_b, rating=RatingValue.GOOD, name="Good B")
+    request = PlacementRequestFactory(commissioner=council_a, created_by=broker_a, max_weekly_rate=Decimal("900.00"))
+    tender = tender_publish(actor=broker_a, request=request)
+    excluded = _bid(provider_user_a, tender, home_a, "850.00")
+
+    admission_suspend(
+        actor=commissioner_a, admission=Admission.objects.get(care_home=home_a), reason="Concern about a resident"
+    )
+
+    withdrawn = events_for(provider_a)["invitation.withdrawn"]
+    assert withdrawn["invitation"] == {
+        "id": tender.invitations.get(care_home=home_a).pk,
+        "care_home": {"id": home_a.pk, "name": "Good A"},
+        "cause": "care_home_suspended",
+        "bid": {"id": excluded.pk, "status": "excluded"},
+    }
+    assert withdrawn["tender"]["id"] == tender.pk
+    assert "resident" not in json.dumps(withdrawn) and "bid_count" not in json.dumps(withdrawn)
+    assert "invitation.withdrawn" not in events_for(provider_b)
+
+    placement_request_cancel(actor=broker_a, request=request, reason="The person chose to stay at home")
+
+    cancelled = events_for(provider_b)["invitation.withdrawn"]
+    assert cancelled["invitation"]["cause"] == "tender_cancelled"
+    assert cancelled["invitation"]["care_home"]["id"] == home_b.pk
+    assert cancelled["tender"]["status"] == "cancelled"
+    assert WebhookEvent.objects.filter(organisation=provider_a, type="invitation.withdrawn").count() == 1
+    assert WebhookDelivery.objects.filter(event__type="invitation.withdrawn").count() == 2

@@ -1,18 +1,24 @@
 """Webhooks: signed deliveries, retried with backoff, logged, redelivered on request."""
 
+import base64
 import json
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from bidding.models import Tender
 from core.models import AuditEvent
+from integrations import signing
 from integrations.events import award_payload, emit, tender_payload
-from integrations.models import WebhookDelivery, WebhookEvent
-from integrations.services import webhook_subscription_create
+from integrations.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from integrations.services import webhook_delivery_attempt, webhook_subscription_create
 from integrations.signing import verify
 
 from .factories import CareHomeFactory
@@ -92,19 +98,18 @@ def test_receiver_failing_twice_gets_one_signed_delivery_and_the_log_shows_three
     assert "503" in attempts[0].error
     assert len(receiver.requests) == 3
     accepted = receiver.requests[-1]
-    headers = accepted["headers"]
-    assert verify(
-        secret=secret,
-        timestamp=headers["Webhook-Timestamp"],
-        body=accepted["body"],
-        signature=headers["Webhook-Signature"],
-    )
-    assert not verify(
-        secret="whsec_wrong",
-        timestamp=headers["Webhook-Timestamp"],
-        body=accepted["body"],
-        signature=headers["Webhook-Signature"],
-    )
+    # Every attempt verifies with the Standard Webhooks library and carries the same message id.
+    for attempt in receiver.requests:
+        assert Webhook(secret).verify(attempt["body"], attempt["headers"]) == json.loads(attempt["body"])
+        assert verify(secret=secret, headers=attempt["headers"], body=attempt["body"])
+    assert {attempt["headers"]["Webhook-Id"] for attempt in receiver.requests} == {f"evt_{delivery.event_id}"}
+    assert accepted["headers"]["Webhook-Signature"].startswith("v1,")
+    tampered = accepted["body"].replace(b"CASE-7", b"CASE-8")
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(tampered, accepted["headers"])
+    assert not verify(secret=secret, headers=accepted["headers"], body=tampered)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(signing.secret_generate()).verify(accepted["body"], accepted["headers"])
     envelope = json.loads(accepted["body"])
     assert envelope["type"] == "tender.awarded"
     assert envelope["data"] == {"tender": {"id": 7, "case_reference": "CASE-7"}}
@@ -293,3 +298,94 @@ def test_webhooks_to_local_or_private_addresses_are_refused(api_as, council_a, s
         response = system.post("/api/v1/webhooks/subscriptions/", {"url": url, "events": ["tender.closed"]})
         assert response.status_code == 400, url
         assert response.json()["code"] == "private_address"
+
+
+def _deliver_once(receiver, organisation, key: str) -> dict:
+    """Record an event and make its delivery's attempt now; returns what the receiver got."""
+    emit(event="tender.closed", organisation=organisation, payload={"tender": {"id": 3}}, dedupe_key=key)
+    delivery = WebhookDelivery.objects.get(event__dedupe_key=key)
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    return receiver.requests[-1]
+
+
+@pytest.mark.django_db
+def test_secrets_are_standard_webhooks_secrets_of_random_bytes(commissioner_a):
+    _, secret = webhook_subscription_create(actor=commissioner_a, url="https://a.example/h", events=["tender.closed"])
+    _, other = webhook_subscription_create(actor=commissioner_a, url="https://a.example/i", events=["tender.closed"])
+
+    assert secret.startswith("whsec_") and secret != other
+    assert 24 <= len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) <= 64
+
+
+@pytest.mark.django_db
+def test_a_legacy_subscription_is_signed_as_before_until_it_rotates_to_standard_webhooks(
+    settings, council_a, commissioner_a, api_as
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    with Receiver(failures=0) as receiver:
+        subscription, old_secret = webhook_subscription_create(
+            actor=commissioner_a, url=receiver.url, events=["tender.closed"]
+        )
+        # As the migration leaves every subscription made before Standard Webhooks.
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(signature_version="legacy")
+
+        legacy = _deliver_once(receiver, council_a, "closed:legacy")
+        timestamp = int(legacy["headers"]["Webhook-Timestamp"])
+        assert legacy["headers"]["Webhook-Signature"] == signing.sign_legacy(
+            secret=old_secret, timestamp=timestamp, body=legacy["body"]
+        )
+        # The library cannot even read a legacy signature.
+        with pytest.raises((WebhookVerificationError, ValueError)):
+            Webhook(old_secret).verify(legacy["body"], legacy["headers"])
+
+        system = api_as(council_a, scopes=["read", "webhooks"])
+        rotated = system.post(f"/api/v1/webhooks/subscriptions/{subscription.pk}/rotate-secret/")
+        assert rotated.status_code == 200
+        assert rotated.json()["signature_version"] == "standard"
+        new_secret = rotated.json()["secret"]
+        assert new_secret != old_secret
+        assert AuditEvent.objects.filter(verb="integrations.webhook_subscription.secret_rotated").count() == 1
+
+        standard = _deliver_once(receiver, council_a, "closed:standard")
+
+    assert Webhook(new_secret).verify(standard["body"], standard["headers"])["type"] == "tender.closed"
+    assert len(standard["headers"]["Webhook-Signature"].split()) == 1, "a legacy secret does not sign standard"
+
+
+@pytest.mark.django_db
+def test_after_a_rotation_both_secrets_verify_for_a_day(settings, council_a, commissioner_a, api_as):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    with Receiver(failures=0) as receiver:
+        subscription, old_secret = webhook_subscription_create(
+            actor=commissioner_a, url=receiver.url, events=["tender.closed"]
+        )
+        system = api_as(council_a, scopes=["read", "webhooks"])
+        new_secret = system.post(f"/api/v1/webhooks/subscriptions/{subscription.pk}/rotate-secret/").json()["secret"]
+
+        overlap = _deliver_once(receiver, council_a, "closed:overlap")
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(
+            previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        after = _deliver_once(receiver, council_a, "closed:after")
+
+    assert len(overlap["headers"]["Webhook-Signature"].split(" ")) == 2
+    for secret in (old_secret, new_secret):
+        assert Webhook(secret).verify(overlap["body"], overlap["headers"])
+    assert Webhook(new_secret).verify(after["body"], after["headers"])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old_secret).verify(after["body"], after["headers"])
+
+
+@pytest.mark.django_db
+def test_only_the_subscription_s_own_organisation_rotates_its_secret(api_as, council_b, commissioner_a):
+    subscription, secret = webhook_subscription_create(
+        actor=commissioner_a, url="https://a.example/h", events=["tender.closed"]
+    )
+
+    response = api_as(council_b, scopes=["read", "webhooks"]).post(
+        f"/api/v1/webhooks/subscriptions/{subscription.pk}/rotate-secret/"
+    )
+
+    assert response.status_code == 404
+    subscription.refresh_from_db()
+    assert subscription.secret == secret

@@ -26,10 +26,12 @@ class Command(BaseCommand):
             raise CommandError(f"Dates must be ISO 8601: {error}") from error
         tenders = ocds.tenders_for_publication(released_from=released_from or None, released_to=released_to or None)
         total = tenders.count()
-        self.stdout.write(f"Exporting {total} releases...")
+        self.stdout.write(f"Exporting the releases of {total} tenders...")
         releases = []
         for index, tender in enumerate(tenders.iterator(chunk_size=BATCH), start=1):
-            releases.append(ocds.release_for(tender))
+            releases.extend(
+                ocds.releases_in_window(tender, released_from=released_from or None, released_to=released_to or None)
+            )
             if index % BATCH == 0:
                 self.stdout.write(f"  {index}/{total}")
         output = Path(options["output"])
