@@ -6,4 +6,4 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts and payments"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import signals, todo  # noqa: F401  (connects the receivers and the home page's to-do items)

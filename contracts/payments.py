@@ -339,3 +339,13 @@ def payment_schedule_for(*, actor, period: Period) -> PaymentSchedule:
         if actor.is_provider_user:
             return payment_schedule_build(period=period, provider_id=actor.organisation_id)
     raise ForbiddenError("Your role cannot see payment schedules.")
+
+
+def placement_payment_lines(*, placement: Placement, period: Period) -> list[ScheduleLine]:
+    """One spot placement's lines of the payment schedule for a period, as the schedule pays them.
+    A block-bed placement has none of its own: its bed is paid through the block contract."""
+    if placement.source == Placement.Source.BLOCK_BED or placement.cancelled_at or placement.care_home_id is None:
+        return []
+    if placement.start_date > period.end or (placement.end_date and placement.end_date < period.start):
+        return []
+    return _placement_lines(period, [placement])

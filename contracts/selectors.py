@@ -7,8 +7,11 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from bidding.models import Award
 from core.errors import NotFoundError
+from fairness.models import BedHold, LapsedAward, Standstill
 from placements.models import Placement
+from placements.selectors import placement_list
 
 from .models import FeePeriod, ServiceAgreement, Uplift
 
@@ -144,3 +147,51 @@ def uplift_get(*, actor, pk: int) -> Uplift:
     if uplift is None:
         raise NotFoundError("No such uplift.")
     return uplift
+
+
+@dataclass
+class PlacementRecord:
+    """Everything the placement page shows: the placement, how it was sourced (the request, and
+    the award with its reasons, or the lapsed award it was), its agreement versions and fees."""
+
+    placement: Placement
+    award: object | None
+    lapsed_award: object | None
+    bed_hold: object | None
+    standstill: object | None
+    agreements: list[ServiceAgreement]
+    fee_periods: list[FeePeriod]
+
+
+def placement_record_get(*, actor, pk: int) -> PlacementRecord:
+    """A placement the user may see (its commissioning body's, or the home's provider's), with its record.
+    The award's reasons are the commissioning body's: a provider gets the placement without them."""
+    placement = (
+        placement_list(actor=actor).select_related("request", "care_home__provider", "created_by").filter(pk=pk).first()
+    )
+    if placement is None:
+        raise NotFoundError("No such placement.")
+    award = lapsed = hold = standstill = None
+    if actor.is_council_user and placement.source == Placement.Source.TENDER:
+        lapsed = LapsedAward.objects.filter(placement=placement).select_related("bid__care_home", "awarded_by").first()
+        if lapsed is None and placement.request_id:
+            award = (
+                Award.objects.filter(tender__request_id=placement.request_id, bid__care_home_id=placement.care_home_id)
+                .select_related("bid__care_home", "tender", "awarded_by")
+                .first()
+            )
+        bid_id = (award or lapsed).bid_id if (award or lapsed) else None
+        if bid_id:
+            hold = BedHold.objects.filter(bid_id=bid_id).first()
+            standstill = Standstill.objects.filter(bid_id=bid_id).first()
+    return PlacementRecord(
+        placement=placement,
+        award=award,
+        lapsed_award=lapsed,
+        bed_hold=hold,
+        standstill=standstill,
+        agreements=list(ServiceAgreement.objects.filter(placement=placement).order_by("-version")),
+        fee_periods=list(
+            FeePeriod.objects.filter(placement=placement).select_related("uplift").order_by("effective_from")
+        ),
+    )

@@ -5,6 +5,7 @@ from . import views
 app_name = "contracts"
 
 urlpatterns = [
+    path("placements/<int:pk>/", views.placement_detail, name="placement_detail"),
     path("agreements/", views.agreements, name="agreements"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<int:pk>/pdf/", views.agreement_download, name="agreement_pdf"),

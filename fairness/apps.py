@@ -6,4 +6,5 @@ class FairnessConfig(AppConfig):
     verbose_name = "Fairness and choice"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (registers the award check and connects the receivers)
+        from . import next_steps, signals, todo  # noqa: F401  (registers the award check, the next-step rule,
+        # the receivers and the home page's to-do items)

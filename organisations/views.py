@@ -1,4 +1,4 @@
-"""Each role's home page, and resetting a forgotten password."""
+"""Each role's home page, with its to-do list (`organisations.todo`), and resetting a forgotten password."""
 
 from django import forms
 from django.conf import settings
@@ -13,6 +13,7 @@ from core.audit import audit_record
 from .decorators import role_required
 from .models import Role, User
 from .signin import signin_account_clear, wait_text
+from .todo import todo_list
 
 HOME_FOR_ROLE = {
     Role.BROKER: "broker_home",
@@ -33,14 +34,22 @@ def home(request):
 
 @role_required(Role.COMMISSIONER)
 def commissioner_home(request):
-    return render(request, "home/commissioner.html", {"organisation": request.user.organisation})
+    return render(
+        request,
+        "home/commissioner.html",
+        {"organisation": request.user.organisation, "todo": todo_list(request.user)},
+    )
 
 
 @role_required(Role.PROVIDER)
 def provider_home(request):
     organisation = request.user.organisation
     homes = organisation.care_homes.select_related("current_rating").order_by("name")
-    return render(request, "home/provider.html", {"organisation": organisation, "homes": homes})
+    return render(
+        request,
+        "home/provider.html",
+        {"organisation": organisation, "homes": homes, "todo": todo_list(request.user)},
+    )
 
 
 class ForgottenPasswordForm(PasswordResetForm):

@@ -155,6 +155,7 @@ def build_world() -> World:
         "occupancy": occupancy.pk,
         "offer_request": offer.pk,
         "agreement": agreement.pk,
+        "placement": placement_a.pk,
         "uplift": uplift.pk,
         "webhook": subscription.pk,
         "delivery": WebhookDelivery.objects.get(subscription=subscription).pk,
