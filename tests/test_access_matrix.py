@@ -149,6 +149,7 @@ MATRIX = {
     "commissioner_home": ("GET", [], "in  403 200 403 200 403 403 in  in  in  in  in"),
     "contracts:agreement_accept": ("POST", ['agreement'], "in  403 403 403 403 -   404 in  in  in  in  in"),
     "contracts:agreement_detail": ("GET", ['agreement'], "in  200 200 404 404 200 404 in  in  in  in  in"),
+    "contracts:placement_detail": ("GET", ['placement'], "in  200 200 404 404 200 404 in  in  in  in  in"),
     "contracts:agreement_pdf": ("GET", ['agreement'], "in  200 200 404 404 200 404 in  in  in  in  in"),
     "contracts:agreements": ("GET", [], "in  200 200 200 200 200 200 in  in  in  in  in"),
     "contracts:fee_change": ("GET", ['agreement'], "in  200 200 404 404 403 403 in  in  in  in  in"),
