@@ -16,6 +16,7 @@ from organisations.api_permissions import HasScope, IsCouncilUser
 from organisations.models import ApiClient
 from placements.apis import PROBLEMS, PlacementRequestFilter, PlacementRequestInput, placement_requests_listed
 from placements.models import PlacementRequest
+from placements.next_steps import requests_next_steps, with_next_step
 from placements.selectors import placement_request_list
 from placements.services import placement_request_create
 from providers.apis import SpecialismCodesField
@@ -34,6 +35,11 @@ class TenderSummaryOutput(serializers.Serializer):
         return tender.status if tender.status != "open" or tender.is_open else "closed"
 
 
+class NextStepOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="What happens next, for machines: e.g. ready_to_award, awaiting_home.")
+    label = serializers.CharField(help_text='What happens next, as the pages say it: e.g. "Bids ready to award".')
+
+
 class PlacementRequestOutput(serializers.ModelSerializer):
     # These read what `placement_requests_listed` and `_with_tenders_and_offers` give each request: a page's worth
     # in a few queries, with no lot, home or specialism objects to build.
@@ -42,6 +48,7 @@ class PlacementRequestOutput(serializers.ModelSerializer):
     preferred_home = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     tenders = TenderSummaryOutput(source="tender_summaries", many=True, read_only=True)
     block_offer = BlockOfferOutput(source="block_offer_summary", read_only=True)
+    next_step = NextStepOutput(read_only=True)
 
     class Meta:
         model = PlacementRequest
@@ -66,6 +73,7 @@ class PlacementRequestOutput(serializers.ModelSerializer):
             "cancel_reason",
             "tenders",
             "block_offer",
+            "next_step",
         ]
 
 
@@ -80,7 +88,7 @@ def _with_tenders_and_offers(actor, requests: list[PlacementRequest]) -> list[Pl
     for placement_request in requests:
         placement_request.tender_summaries = grouped.get(placement_request.pk, [])
         placement_request.block_offer_summary = offers[placement_request.pk]
-    return requests
+    return requests_next_steps(requests)
 
 
 class PlacementRequestListCreateApi(ListAPIView):
@@ -90,7 +98,7 @@ class PlacementRequestListCreateApi(ListAPIView):
     filterset_class = PlacementRequestFilter
 
     def get_queryset(self):
-        return placement_requests_listed(placement_request_list(actor=self.request.user))
+        return with_next_step(placement_requests_listed(placement_request_list(actor=self.request.user)))
 
     def list(self, request, *args, **kwargs):
         page = _with_tenders_and_offers(
@@ -117,7 +125,8 @@ class PlacementRequestListCreateApi(ListAPIView):
         data = PlacementRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = placement_request_create(actor=request.user, **data.validated_data)
-        created = placement_requests_listed(placement_request_list(actor=request.user)).get(pk=created.pk)
+        listed = with_next_step(placement_requests_listed(placement_request_list(actor=request.user)))
+        created = listed.get(pk=created.pk)
         _with_tenders_and_offers(request.user, [created])
         return Response(PlacementRequestOutput(created).data, status=status.HTTP_201_CREATED)
 
@@ -129,7 +138,8 @@ class PlacementRequestDetailApi(APIView):
     permission_classes = [IsCouncilUser, HasScope]
 
     def get(self, request, pk: int):
-        placement_request = placement_requests_listed(placement_request_list(actor=request.user)).filter(pk=pk).first()
+        listed = with_next_step(placement_requests_listed(placement_request_list(actor=request.user)))
+        placement_request = listed.filter(pk=pk).first()
         if placement_request is None:
             raise Http404("No such placement request.")
         _with_tenders_and_offers(request.user, [placement_request])

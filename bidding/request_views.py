@@ -16,10 +16,18 @@ from organisations.decorators import role_required
 from organisations.models import Role
 from placements.forms import AwardForm, CancelForm, PublishForm, RetenderForm
 from placements.models import PlacementRequest
+from placements.next_steps import request_next_step
 from placements.selectors import placement_request_get
 
 from .models import Tender
-from .selectors import other_bids, ranked_bids, tender_is_open, tender_list, tender_state_label
+from .selectors import (
+    other_bids,
+    ranked_bids,
+    tender_invitations,
+    tender_is_open,
+    tender_list,
+    tender_state_label,
+)
 from .services import (
     placement_request_cancel,
     placement_request_retender,
@@ -89,6 +97,9 @@ def _detail_context(request, placement_request, **forms):
         ],
         "is_broker": is_broker,
         "award": getattr(tender, "award", None) if tender and tender.status == Tender.Status.AWARDED else None,
+        "next_step": request_next_step(placement_request),
+        "invitations": list(tender_invitations(actor=user, tender=tender)) if tender else [],
+        "placement": getattr(placement_request, "placement", None),
     }
     live = placement_request.status in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING)
     if is_broker and live:

@@ -6,7 +6,7 @@ its own bids. "Closed" is judged against the database clock, so a tender whose d
 passed reads as closed even before a worker has closed it.
 """
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from core.errors import NotFoundError
 from organisations.permissions import is_council_member, is_council_user, is_provider_user, require_council_member
@@ -101,3 +101,12 @@ def invitation_get(*, actor, pk) -> Invitation:
 
 def own_bids_for_tender(*, actor, tender: Tender):
     return bid_list(actor=actor).filter(tender=tender)
+
+
+def tender_invitations(*, actor, tender: Tender):
+    """The homes invited to a tender, nearest first, for its commissioning body. Who was invited
+    is not sealed (every eligible home is); what they bid is, and is not read here."""
+    require_council_member(actor, tender.request.commissioner_id, "Only the commissioning body sees who was invited.")
+    return tender.invitations.select_related("care_home__current_rating", "care_home__provider").order_by(
+        "status", F("distance_km").asc(nulls_last=True), "care_home__name"
+    )
