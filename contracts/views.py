@@ -1,4 +1,5 @@
-"""Pages: service agreements, fee uplifts and payment schedules."""
+"""Pages: placements with their agreements, fees and payments; service agreements, fee uplifts and payment
+schedules."""
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -12,6 +13,7 @@ from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
 from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
+from placements.next_steps import request_next_step
 
 from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, UpliftForm
 from .list_filters import (
@@ -22,9 +24,23 @@ from .list_filters import (
     payment_schedule_narrow,
 )
 from .models import Uplift
-from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_containing, period_parse
+from .payments import (
+    CSV_HEADER,
+    csv_rows,
+    payment_schedule_for,
+    period_containing,
+    period_parse,
+    placement_payment_lines,
+)
 from .pdf import agreement_pdf
-from .selectors import agreement_get, agreement_list, agreement_versions, uplift_get, uplift_list
+from .selectors import (
+    agreement_get,
+    agreement_list,
+    agreement_versions,
+    placement_record_get,
+    uplift_get,
+    uplift_list,
+)
 from .services import (
     agreement_accept,
     fee_change_record,
@@ -98,6 +114,27 @@ def agreement_detail(request, pk: int):
             "versions": agreement_versions(agreement=agreement),
             "can_accept": request.user.is_provider_user and agreement.is_current and not agreement.is_accepted,
             "timeline": audit_timeline(target=agreement),
+        },
+    )
+
+
+@role_required(*ALL_ROLES)
+def placement_detail(request, pk: int):
+    """A placement: the request and the award with its reasons (for the council), the agreement
+    versions, the fee history and this four weeks' payment lines."""
+    record = placement_record_get(actor=request.user, pk=pk)
+    period = period_containing(timezone.localdate(), weeks=4)
+    placement = record.placement
+    return render(
+        request,
+        "contracts/placement_detail.html",
+        {
+            "record": record,
+            "placement": placement,
+            "next_step": request_next_step(placement.request) if record.award or record.lapsed_award else None,
+            "period": period,
+            "payment_lines": placement_payment_lines(placement=placement, period=period),
+            "is_council": request.user.is_council_user,
         },
     )
 

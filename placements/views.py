@@ -1,4 +1,5 @@
-"""Brokers' pages: the request list and a new request, and the broker's home page with the queue.
+"""Brokers' pages: the request list and a new request, and the broker's home page: the work queue,
+grouped by what the broker must do next.
 The request's own page, with its tender and bids, is bidding's (`bidding.request_views`)."""
 
 from django.contrib import messages
@@ -12,7 +13,8 @@ from organisations.models import Role
 
 from .forms import PlacementRequestForm
 from .models import PlacementRequest
-from .selectors import placement_request_list, placement_request_queue
+from .next_steps import requests_next_steps, with_next_step
+from .selectors import broker_work_queue, placement_request_list
 from .services import placement_request_create
 
 REQUEST_CSV_HEADER = ["id", "case_reference", "lot", "status", "requested_at", "target_date", "sourced_at"]
@@ -30,10 +32,12 @@ def request_list(request):
             for r in requests
         )
         return csv_response("placement-requests.csv", REQUEST_CSV_HEADER, rows)
+    listing = list_page(request, with_next_step(requests))
+    listing.rows = requests_next_steps(listing.rows)
     return render(
         request,
         "placements/request_list.html",
-        {"requests": list_page(request, requests), "statuses": PlacementRequest.Status.choices, "status": status},
+        {"requests": listing, "statuses": PlacementRequest.Status.choices, "status": status},
     )
 
 
@@ -53,5 +57,5 @@ def request_create(request):
 
 @role_required(Role.BROKER)
 def broker_home(request):
-    queue = placement_request_queue(actor=request.user)
+    queue = broker_work_queue(actor=request.user)
     return render(request, "home/broker.html", {"organisation": request.user.organisation, "queue": queue})
