@@ -1,9 +1,11 @@
 """Commissioner dashboards and reporting.
 
 `TimelinessMonth` keeps the timeliness figures (Table 2) per body, month and lot, so the dashboard
-reads a few hundred rows instead of aggregating a million placements. A PostgreSQL trigger on the
-placements table keeps it in step with every insert, change and delete in the same transaction,
-whichever service (or import) writes the placement.
+reads a few hundred rows instead of aggregating a million placements. PostgreSQL triggers on the
+placements table keep it in step with every insert, change and delete in the same transaction,
+whichever service (or import) writes the placement. They run once per statement, not per row:
+each nets the statement's rows by body, month and lot and updates each group once, so a bulk
+write of a million placements makes a few hundred updates here.
 """
 
 from django.db import models

@@ -97,6 +97,70 @@ def test_every_kind_of_write_keeps_the_summary_equal_to_the_live_figures(council
     assert summary(council_b)[(date(2024, 5, 1), 3)] == (1, 1)
 
 
+BULK_INSERT = """
+INSERT INTO placements_placement (
+    commissioner_id, case_reference, lot_id, source, weekly_fee, council_weekly_amount, top_up_weekly_amount,
+    top_up_payer, start_date, in_county, target_date, sourced_at, created_at, cancelled_at, cancel_reason
+)
+SELECT CASE WHEN n %% 7 = 0 THEN %(other)s ELSE %(body)s END,
+       'SERIES-' || n,
+       lots.id,
+       'imported', 800, 800, 0, '',
+       DATE '2023-01-01' + n %% 700,
+       true,
+       -- Targets a day either side of the London date, so about half are within target; the
+       -- times run through every hour, late evenings in summer included.
+       ((TIMESTAMPTZ '2023-01-01 00:30+00' + n * INTERVAL '97 minutes') AT TIME ZONE 'Europe/London')::date
+           + (n %% 3 - 1),
+       TIMESTAMPTZ '2023-01-01 00:30+00' + n * INTERVAL '97 minutes',
+       now(),
+       CASE WHEN n %% 11 = 0 THEN now() END,
+       CASE WHEN n %% 11 = 0 THEN 'Cancelled in the series.' ELSE '' END
+FROM generate_series(1, 10000) AS n
+JOIN lots_lot AS lots ON lots.number = 1 + n %% 10
+"""
+
+
+@pytest.mark.django_db
+def test_statements_writing_10000_rows_at_once_keep_the_summary_equal_to_the_live_figures(council_a, council_b):
+    with connection.cursor() as cursor:
+        cursor.execute(BULK_INSERT, {"body": council_a.pk, "other": council_b.pk})
+        assert cursor.rowcount == 10_000
+
+    for body in (council_a, council_b):
+        assert summary(body) == live(body)
+    assert sum(sourced for sourced, _ in summary(council_a).values()) == (
+        Placement.objects.filter(commissioner=council_a, cancelled_at__isnull=True).count()
+    )
+    assert 0 < sum(within for _, within in summary(council_a).values()) < 10_000
+
+    # One statement each: moved by a fortnight and to the next lot, fees changed, some handed to
+    # another body, some cancelled, some restored, some deleted.
+    series = Placement.objects.filter(case_reference__startswith="SERIES-")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE placements_placement SET sourced_at = sourced_at + INTERVAL '14 days', "
+            "lot_id = (SELECT id FROM lots_lot WHERE number = 1 + lot_id %% 10) "
+            "WHERE case_reference LIKE 'SERIES-%%' AND id %% 2 = 0",
+            [],
+        )
+        cursor.execute(
+            "UPDATE placements_placement SET commissioner_id = %s "
+            "WHERE case_reference LIKE 'SERIES-%%' AND id %% 5 = 0",
+            [council_b.pk],
+        )
+    series.update(weekly_fee=900, council_weekly_amount=900)
+    series.filter(cancelled_at__isnull=True, sourced_at__month=6).update(
+        cancelled_at=timezone.now(), cancel_reason="The award lapsed before the move-in."
+    )
+    series.filter(sourced_at__month=3).update(cancelled_at=None, cancel_reason="")
+    series.filter(sourced_at__month=9).delete()
+
+    for body in (council_a, council_b):
+        assert summary(body) == live(body)
+    assert series.count() > 8_000
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_placements_in_one_month_and_lot_are_all_counted(council_a):
     sourced_at = datetime(2025, 6, 10, 9, tzinfo=UTC)
