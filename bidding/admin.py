@@ -9,8 +9,7 @@ from django.utils.formats import date_format
 from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, SealedValuesAdmin, seal_fields
 
 from .models import Award, Bid, Invitation, Tender
-from .selectors import tender_is_open
-from .services import with_open_flag
+from .selectors import BACK_OFFICE, bid_disclosure, with_open_flag
 
 
 def _tender_of(bid: Bid) -> Tender:
@@ -27,12 +26,12 @@ def _sealed_until(bid: Bid) -> str:
     return f"Sealed until {date_format(timezone.localtime(_tender_of(bid).closes_at), 'j M Y, H:i')}"
 
 
-# The amount and everything the evaluation derives from it stay sealed while the tender is open,
-# by the same rule the pages and the API follow.
+# The amount and everything the evaluation derives from it stay sealed until the back office may
+# read them, by the same rule the pages and the API follow.
 seal_fields(
     Bid,
     ["weekly_fee", "quality_score", "price_score", "total_score", "rank", "above_max_rate", "working"],
-    is_sealed=lambda bid: tender_is_open(_tender_of(bid)),
+    is_sealed=lambda bid: not bid_disclosure(actor=BACK_OFFICE, tender=_tender_of(bid)).amounts,
     placeholder=_sealed_until,
     prepare=_with_tenders,
 )

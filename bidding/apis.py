@@ -22,13 +22,14 @@ from providers.models import CareHome, Specialism
 from .models import Award, Bid, Tender
 from .selectors import (
     bid_amounts_visible,
+    bid_disclosure,
     bid_get,
     other_bids,
     own_bids_for_tender,
     ranked_bids,
     tender_get,
     tender_is_open,
-    tender_state_label,
+    tender_state_code,
 )
 from .services import bid_amend, bid_submit, bid_withdraw, tender_award, tender_close_and_evaluate
 
@@ -70,23 +71,27 @@ class OwnBidOutput(serializers.ModelSerializer):
             "working",
         ]
 
-    def _awarded(self, bid) -> bool:
-        return bid.tender.status == Tender.Status.AWARDED
+    def _disclosure(self, bid):
+        return bid_disclosure(actor=self.context["request"].user, tender=bid.tender)
+
+    def _ranks_shown(self, bid) -> bool:
+        """Rank, score and working: the provider reads its own once `bid_disclosure` allows."""
+        return self._disclosure(bid).ranks
 
     def get_outcome(self, bid) -> str | None:
-        if not self._awarded(bid) or bid.status != Bid.Status.SUBMITTED:
+        if not self._disclosure(bid).outcomes or bid.status != Bid.Status.SUBMITTED:
             return None
         return "won" if hasattr(bid, "award") else "unsuccessful"
 
     def get_rank(self, bid) -> int | None:
-        return bid.rank if self._awarded(bid) else None
+        return bid.rank if self._ranks_shown(bid) else None
 
     @extend_schema_field(serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True))
     def get_total_score(self, bid):
-        return f"{bid.total_score}" if self._awarded(bid) and bid.total_score is not None else None
+        return f"{bid.total_score}" if self._ranks_shown(bid) and bid.total_score is not None else None
 
     def get_working(self, bid) -> dict | None:
-        return bid.working if self._awarded(bid) and bid.working else None
+        return bid.working if self._ranks_shown(bid) and bid.working else None
 
 
 class NeedsProfileOutput(serializers.Serializer):
@@ -139,7 +144,7 @@ class TenderOutput(serializers.ModelSerializer):
         return is_council_user(self._user()) and self._user().organisation_id == tender.request.commissioner_id
 
     def get_status(self, tender) -> str:
-        return tender_state_label(tender).lower().replace(" ", "_") if tender.status == "open" else tender.status
+        return tender_state_code(tender)
 
     def get_is_open(self, tender) -> bool:
         return tender_is_open(tender)
@@ -162,7 +167,7 @@ class TenderOutput(serializers.ModelSerializer):
 
     def get_own_bids(self, tender) -> list[dict]:
         bids = own_bids_for_tender(actor=self._user(), tender=tender)
-        return OwnBidOutput(bids, many=True).data
+        return OwnBidOutput(bids, many=True, context=self.context).data
 
 
 @extend_schema(summary="One tender", tags=["tenders"], responses={200: TenderOutput, **PROBLEMS})
@@ -200,7 +205,8 @@ class TenderBidsApi(APIView):
     )
     def get(self, request, pk: int):
         tender = tender_get(actor=request.user, pk=pk)
-        return Response(OwnBidOutput(own_bids_for_tender(actor=request.user, tender=tender), many=True).data)
+        bids = own_bids_for_tender(actor=request.user, tender=tender)
+        return Response(OwnBidOutput(bids, many=True, context={"request": request}).data)
 
     @extend_schema(
         summary="Submit a bid (providers)",
@@ -214,7 +220,7 @@ class TenderBidsApi(APIView):
         data = BidInput(data=request.data)
         data.is_valid(raise_exception=True)
         bid = bid_submit(actor=request.user, tender=tender, **data.validated_data)
-        return Response(OwnBidOutput(bid).data, status=status.HTTP_201_CREATED)
+        return Response(OwnBidOutput(bid, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class BidDetailApi(APIView):
@@ -227,7 +233,7 @@ class BidDetailApi(APIView):
 
     @extend_schema(summary="One of your bids", tags=["tenders"], responses={200: OwnBidOutput, **PROBLEMS})
     def get(self, request, pk: int, bid_pk: int):
-        return Response(OwnBidOutput(self._bid(request, pk, bid_pk)).data)
+        return Response(OwnBidOutput(self._bid(request, pk, bid_pk), context={"request": request}).data)
 
     @extend_schema(
         summary="Amend your bid before the deadline",
@@ -240,7 +246,7 @@ class BidDetailApi(APIView):
         data = BidAmendInput(data=request.data)
         data.is_valid(raise_exception=True)
         bid = bid_amend(actor=request.user, bid=bid, **data.validated_data)
-        return Response(OwnBidOutput(bid).data)
+        return Response(OwnBidOutput(bid, context={"request": request}).data)
 
     @extend_schema(
         summary="Withdraw your bid before the deadline",

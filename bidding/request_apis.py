@@ -22,7 +22,7 @@ from placements.services import placement_request_create
 from providers.apis import SpecialismCodesField
 
 from .apis import TenderOutput
-from .selectors import tender_list
+from .selectors import tender_list, tender_state_code
 from .services import tender_publish
 
 
@@ -32,7 +32,7 @@ class TenderSummaryOutput(serializers.Serializer):
     closes_at = serializers.DateTimeField()
 
     def get_status(self, tender) -> str:
-        return tender.status if tender.status != "open" or tender.is_open else "closed"
+        return tender_state_code(tender)
 
 
 class NextStepOutput(serializers.Serializer):

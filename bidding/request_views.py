@@ -21,10 +21,12 @@ from placements.selectors import placement_request_get
 
 from .models import Tender
 from .selectors import (
+    SEALED,
+    bid_disclosure,
     other_bids,
     ranked_bids,
+    tender_awaits_close,
     tender_invitations,
-    tender_is_open,
     tender_list,
     tender_state_label,
 )
@@ -78,12 +80,13 @@ def _latest_tender(user, placement_request):
 def _detail_context(request, placement_request, **forms):
     user = request.user
     tender = _latest_tender(user, placement_request)
-    if tender is not None and tender.status == Tender.Status.OPEN and not tender_is_open(tender):
+    if tender is not None and tender_awaits_close(tender):
         # The deadline has passed but no worker has closed it yet: close and evaluate now
         # (idempotent), so the page never waits on a worker to show the ranking.
         tender_close_and_evaluate(tender_id=tender.pk)
         tender = _latest_tender(user, placement_request)
-    ranked = list(ranked_bids(actor=user, tender=tender)) if tender else []
+    disclosure = bid_disclosure(actor=user, tender=tender) if tender else SEALED
+    ranked = list(ranked_bids(actor=user, tender=tender)) if disclosure.ranks else []
     is_broker = user.role == Role.BROKER
     context = {
         "placement_request": placement_request,
@@ -91,7 +94,8 @@ def _detail_context(request, placement_request, **forms):
         "tender_state": tender_state_label(tender) if tender else "",
         "tenders": tender_list(actor=user).filter(request=placement_request).order_by("-opened_at", "-pk"),
         "ranked": ranked,
-        "not_ranked": list(other_bids(tender=tender)) if tender and not tender_is_open(tender) else [],
+        "not_ranked": list(other_bids(tender=tender)) if disclosure.amounts else [],
+        "disclosure": disclosure,
         "timeline": [
             (event, TIMELINE_LABELS.get(event.verb, event.verb)) for event in audit_timeline(target=placement_request)
         ],

@@ -1,18 +1,151 @@
-"""Reads of tenders and bids. Sealed bids are enforced here, in one place.
+"""Reads of tenders and bids, and the two rules every surface asks about a tender.
 
-Until a tender has closed, nobody but the bidding provider may read a bid's amount: not
-brokers, not commissioners, not other providers, not API clients. A provider only ever sees
-its own bids. "Closed" is judged against the database clock, so a tender whose deadline has
-passed reads as closed even before a worker has closed it.
+"Is this tender still open" is `tender_is_open`, with `tender_open_q` and `with_open_flag` as its
+queryset form; all three read the database's clock (`clock_timestamp()`), never the web server's,
+so a page, an API call, the admin, a Celery task and a list agree at the deadline.
+
+"What of the bids may this actor read" (the sealed-bid rule) is `bid_disclosure`. Until a tender
+has closed, nobody but the bidding provider may read a bid's amount: not brokers, not
+commissioners, not other providers, not API clients, not the back office. A provider only ever
+sees its own bids, and its rank, scores and outcome once the award is made.
 """
 
-from django.db.models import F, Prefetch
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Func, Prefetch, Q
 
 from core.errors import NotFoundError
-from organisations.permissions import is_council_member, is_council_user, is_provider_user, require_council_member
+from organisations.permissions import is_council_user, is_provider_user, require_council_member
 
 from .models import Bid, Invitation, Tender
-from .services import database_now, with_open_flag
+
+# --- Is this tender open: one rule, one clock -------------------------------------------------
+
+
+class DatabaseNow(Func):
+    """The database's clock as a query expression: `clock_timestamp()`, the moment the row is read.
+
+    The same clock `database_now` reads. Not PostgreSQL's `now()` (the transaction's start) nor
+    Django's `Now()` (the statement's start): either is earlier than the moment a statement that
+    waited on a lock reads the row, so it could call a tender open that the bid path calls closed.
+    """
+
+    template = "clock_timestamp()"
+    output_field = DateTimeField()
+
+
+def database_now() -> datetime:
+    """The database's clock at this moment (see `DatabaseNow`)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def tender_open_q() -> Q:
+    """`tender_is_open` as a filter: open status and a deadline still ahead by the database clock."""
+    return Q(status=Tender.Status.OPEN, closes_at__gt=DatabaseNow())
+
+
+def tender_past_deadline_q() -> Q:
+    """Tenders still marked open whose deadline has passed: the ones a close is owed to."""
+    return Q(status=Tender.Status.OPEN, closes_at__lte=DatabaseNow())
+
+
+def with_open_flag(queryset):
+    """Annotate each tender with `is_open`, the answer `tender_is_open` gives for it."""
+    return queryset.annotate(is_open=ExpressionWrapper(tender_open_q(), output_field=BooleanField()))
+
+
+def tender_is_open(tender: Tender, *, at: datetime | None = None) -> bool:
+    """Whether bids may still be submitted, amended or withdrawn: open status and deadline ahead.
+
+    `at` is a database time already read (under the tender's row lock, by `tender_lock_open`);
+    without it, a tender from `with_open_flag` answers from its annotation and any other asks the
+    database's clock.
+    """
+    if at is None and hasattr(tender, "is_open"):
+        return tender.is_open
+    if tender.status != Tender.Status.OPEN:
+        return False
+    return tender.closes_at > (at or database_now())
+
+
+def tender_awaits_close(tender: Tender) -> bool:
+    """Marked open but past its deadline: no worker has closed it yet; it reads as closed."""
+    return tender.status == Tender.Status.OPEN and not tender_is_open(tender)
+
+
+def tender_state_label(tender: Tender) -> str:
+    """What people see: an open tender past its deadline reads as closed, worker or not."""
+    if tender_awaits_close(tender):
+        return "Closed"
+    return tender.get_status_display()
+
+
+def tender_state_code(tender: Tender) -> str:
+    """The machine form of `tender_state_label`, for the API: the status, or "closed" past the deadline."""
+    return Tender.Status.CLOSED.value if tender_awaits_close(tender) else tender.status
+
+
+# --- What of the bids may an actor read: the sealed-bid rule ----------------------------------
+
+
+class _BackOffice:
+    """The admin site as a reader: it sees every body's bids, so only once a tender has closed."""
+
+    def __repr__(self) -> str:
+        return "BACK_OFFICE"
+
+
+BACK_OFFICE = _BackOffice()
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """What an actor may read of a tender's bids right now.
+
+    `amounts`: every bid's amount (and the bid count). `own_amounts`: the actor's own bids' amounts.
+    `ranks`: ranks, scores and their working (of every bid where `amounts`, else of its own).
+    `outcomes`: who won and who did not.
+    """
+
+    amounts: bool = False
+    own_amounts: bool = False
+    ranks: bool = False
+    outcomes: bool = False
+
+
+SEALED = Disclosure()
+
+
+def bid_disclosure(*, actor, tender: Tender) -> Disclosure:
+    """The sealed-bid rule, for pages, the API, downloads, the admin, dashboards, webhooks and open data.
+
+    The commissioning body (and the back office) read every amount, rank and score once the tender
+    has closed; a provider reads its own bids' amounts at any time and its rank, scores and outcome
+    once the award is made; anybody else reads nothing.
+    """
+    back_office = actor is BACK_OFFICE
+    if back_office or (is_council_user(actor) and actor.organisation_id == tender.request.commissioner_id):
+        closed = not tender_is_open(tender)
+        return Disclosure(amounts=closed, ranks=closed, outcomes=tender.status == Tender.Status.AWARDED)
+    if is_provider_user(actor):
+        awarded = tender.status == Tender.Status.AWARDED
+        return Disclosure(own_amounts=True, ranks=awarded, outcomes=awarded)
+    return SEALED
+
+
+def bid_amounts_visible(*, actor, tender: Tender) -> bool:
+    """Whether `actor` may read every bid amount of this tender (`bid_disclosure(...).amounts`)."""
+    return bid_disclosure(actor=actor, tender=tender).amounts
+
+
+def bid_amounts_public(tender: Tender) -> bool:
+    """Whether what leaves the service (webhooks, open data) may say how many bids came and the
+    winning amount: the rule as it stands for nobody in particular but the public record."""
+    return bid_disclosure(actor=BACK_OFFICE, tender=tender).amounts
 
 
 def tender_list(*, actor):
@@ -30,24 +163,6 @@ def tender_get(*, actor, pk) -> Tender:
     if tender is None:
         raise NotFoundError("No such tender.")
     return tender
-
-
-def tender_is_open(tender: Tender) -> bool:
-    if hasattr(tender, "is_open"):
-        return tender.is_open
-    return tender.status == Tender.Status.OPEN and tender.closes_at > database_now()
-
-
-def tender_state_label(tender: Tender) -> str:
-    """What people see: an open tender past its deadline reads as closed, worker or not."""
-    if tender.status == Tender.Status.OPEN and not tender_is_open(tender):
-        return "Closed"
-    return tender.get_status_display()
-
-
-def bid_amounts_visible(*, actor, tender: Tender) -> bool:
-    """Whether the commissioning body may read this tender's bid amounts (after the close)."""
-    return is_council_member(actor, tender.request.commissioner_id) and not tender_is_open(tender)
 
 
 def ranked_bids(*, actor, tender: Tender):

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, FloatField, Q, Value
+from django.db import IntegrityError, transaction
+from django.db.models import FloatField, Q, Value
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -35,25 +35,7 @@ from . import signals
 from .hooks import award_checks_run
 from .models import Award, Bid, Invitation, Tender
 from .scoring import BidForScoring, ScoringRules, score_bids
-
-
-def database_now() -> datetime:
-    """The database's clock at this moment.
-
-    `clock_timestamp()` rather than `now()`: PostgreSQL's `now()` is the transaction's start,
-    which would let a bid that waited for the tender lock past the deadline slip in.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        return cursor.fetchone()[0]
-
-
-OPEN_NOW = Q(status=Tender.Status.OPEN, closes_at__gt=Now())
-
-
-def with_open_flag(queryset):
-    """Annotate `is_open`: a tender is open only while its status is open and its deadline is ahead."""
-    return queryset.annotate(is_open=ExpressionWrapper(OPEN_NOW, output_field=BooleanField()))
+from .selectors import database_now, tender_is_open, tender_open_q, tender_past_deadline_q
 
 
 @transaction.atomic
@@ -68,7 +50,7 @@ def invitations_withdraw_for_care_home(
     as the provider reads it. Returns how many invitations were withdrawn.
     """
     tenders = Tender.objects.select_for_update().filter(
-        OPEN_NOW, invitations__care_home=care_home, invitations__status=Invitation.Status.INVITED
+        tender_open_q(), invitations__care_home=care_home, invitations__status=Invitation.Status.INVITED
     )
     if commissioner is not None:
         tenders = tenders.filter(request__commissioner=commissioner)
@@ -80,7 +62,7 @@ def invitations_withdraw_for_care_home(
     now = database_now()
     withdrawn = 0
     for tender in tenders:
-        if tender.closes_at <= now:
+        if not tender_is_open(tender, at=now):
             continue
         invitation = Invitation.objects.select_for_update().get(tender=tender, care_home=care_home)
         invitation.status = Invitation.Status.WITHDRAWN
@@ -273,11 +255,7 @@ def tenders_queue_closes() -> int:
     from .tasks import tender_close_task
 
     horizon = timezone.now() + timedelta(seconds=settings.TENDER_CLOSE_QUEUE_AHEAD_SECONDS)
-    due = list(
-        Tender.objects.filter(status=Tender.Status.OPEN, closes_at__gt=Now(), closes_at__lte=horizon).values_list(
-            "pk", "closes_at"
-        )
-    )
+    due = list(Tender.objects.filter(tender_open_q(), closes_at__lte=horizon).values_list("pk", "closes_at"))
     for tender_id, closes_at in due:
         tender_close_task.apply_async((tender_id,), eta=closes_at)
     return len(due)
@@ -385,7 +363,7 @@ def tender_lock_open(tender_id: int) -> tuple[Tender, datetime]:
     """
     tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=tender_id)
     now = database_now()
-    if tender.status != Tender.Status.OPEN or tender.closes_at <= now:
+    if not tender_is_open(tender, at=now):
         raise ConflictError(
             f"This tender closed on {local_time_text(tender.closes_at)}: "
             "bids can no longer be submitted, amended or withdrawn.",
@@ -552,7 +530,7 @@ def _brokers_notify(tender: Tender, *, verb: str, subject: str, template: str, k
 def tender_close(*, tender_id: int) -> bool:
     """Close a tender whose deadline has passed. Returns whether this call closed it."""
     with transaction.atomic():
-        claimed = Tender.objects.filter(pk=tender_id, status=Tender.Status.OPEN, closes_at__lte=Now()).update(
+        claimed = Tender.objects.filter(tender_past_deadline_q(), pk=tender_id).update(
             status=Tender.Status.CLOSED, closed_at=Now()
         )
         if not claimed:
@@ -645,9 +623,7 @@ def tender_close_and_evaluate(*, tender_id: int) -> None:
 def tenders_close_overdue() -> int:
     """Close and evaluate every tender past its deadline (workers down, a message lost)."""
     due = list(
-        Tender.objects.filter(
-            Q(status=Tender.Status.OPEN, closes_at__lte=Now()) | Q(status=Tender.Status.CLOSED)
-        ).values_list("pk", flat=True)
+        Tender.objects.filter(tender_past_deadline_q() | Q(status=Tender.Status.CLOSED)).values_list("pk", flat=True)
     )
     for tender_id in due:
         tender_close_and_evaluate(tender_id=tender_id)
@@ -686,6 +662,19 @@ def bid_above_max_warning(*, bid: Bid) -> str:
     )
 
 
+@dataclass(frozen=True)
+class AwardChoice:
+    """The bid chosen, with the reasons and the fee split the award is written with."""
+
+    bid: Bid
+    top_ranked: bool
+    reason: str
+    top_up_payer: str
+    split: FeeSplit
+    chosen_by_person: bool
+    top_up_consent: bool
+
+
 @transaction.atomic
 def tender_award(
     *,
@@ -703,6 +692,18 @@ def tender_award(
     The bed hold and any standstill start here; an abnormally low fee needs recorded deliverability.
     """
     _require_broker_of(actor, tender.request)
+    tender = _award_lock_and_check(tender)
+    choice = _award_choose(
+        tender=tender, bid=bid, reason=reason, top_up_payer=top_up_payer, top_up_weekly_amount=top_up_weekly_amount
+    )
+    award = _award_write(actor=actor, tender=tender, choice=choice)
+    placement = _award_placement_create(actor=actor, award=award, choice=choice, start_date=start_date)
+    _award_announce(actor=actor, award=award, placement=placement, choice=choice, waiver=standstill_waiver_reason)
+    return award
+
+
+def _award_lock_and_check(tender: Tender) -> Tender:
+    """Close and evaluate the tender if its deadline passed, then lock it: only an evaluated tender is awarded."""
     tender_close_and_evaluate(tender_id=tender.pk)
     tender = (
         Tender.objects.select_for_update().select_related("request__commissioner", "request__lot").get(pk=tender.pk)
@@ -715,6 +716,13 @@ def tender_award(
         raise ConflictError(
             f"This tender is {tender.get_status_display().lower()}: it cannot be awarded.", code="state"
         )
+    return tender
+
+
+def _award_choose(
+    *, tender: Tender, bid: Bid, reason: str, top_up_payer: str, top_up_weekly_amount: Decimal | None
+) -> AwardChoice:
+    """One of the tender's ranked bids, a reason when it did not rank first, and who pays any top-up."""
     bid = Bid.objects.select_related("care_home", "provider").filter(pk=bid.pk, tender=tender).first()
     if bid is None or bid.status != Bid.Status.SUBMITTED or bid.rank is None:
         message = "Choose one of this tender's ranked bids."
@@ -732,23 +740,40 @@ def tender_award(
     if split.top_up and not top_up_payer.strip():
         message = f"The fee is {split.top_up:.2f} a week above the council's rate: say who pays the top-up."
         raise ApplicationError(message, code="top_up_payer_required", fields={"top_up_payer": message})
-    request = tender.request
+    return AwardChoice(
+        bid=bid,
+        top_ranked=top_ranked,
+        reason=reason,
+        top_up_payer=top_up_payer.strip() if split.top_up else "",
+        split=split,
+        chosen_by_person=terms.chosen_by_person,
+        top_up_consent=terms.top_up_consent and bool(split.top_up),
+    )
+
+
+def _award_write(*, actor, tender: Tender, choice: AwardChoice) -> Award:
+    """The award row; the one-award-per-tender constraint answers a second broker racing this one."""
     try:
         with transaction.atomic():
-            award = Award.objects.create(
+            return Award.objects.create(
                 tender=tender,
-                bid=bid,
+                bid=choice.bid,
                 awarded_by=actor,
-                top_ranked=top_ranked,
-                reason=reason,
-                top_up_weekly_amount=split.top_up,
-                top_up_payer=top_up_payer.strip() if split.top_up else "",
-                chosen_by_person=terms.chosen_by_person,
-                top_up_consent=terms.top_up_consent and bool(split.top_up),
+                top_ranked=choice.top_ranked,
+                reason=choice.reason,
+                top_up_weekly_amount=choice.split.top_up,
+                top_up_payer=choice.top_up_payer,
+                chosen_by_person=choice.chosen_by_person,
+                top_up_consent=choice.top_up_consent,
             )
     except IntegrityError as error:
         raise ConflictError("This tender has already been awarded.", code="already_awarded") from error
-    placement = Placement.objects.create(
+
+
+def _award_placement_create(*, actor, award: Award, choice: AwardChoice, start_date: date | None) -> Placement:
+    """The placement the award sources, at the chosen home and fee, from the start date or the earliest possible."""
+    request, bid, split = award.tender.request, choice.bid, choice.split
+    return Placement.objects.create(
         commissioner=request.commissioner,
         request=request,
         case_reference=request.case_reference,
@@ -766,10 +791,14 @@ def tender_award(
         sourced_at=award.awarded_at,
         created_by=actor,
     )
+
+
+def _award_announce(*, actor, award: Award, placement: Placement, choice: AwardChoice, waiver: str) -> None:
+    """Signal the placement and the award (bed hold, standstill), mark the tender and the request
+    awarded, audit it, publish the event and tell every bidder, in that order."""
+    tender, request, bid = award.tender, award.tender.request, choice.bid
     placement_created.send(sender=Placement, placement=placement, actor=actor)
-    signals.award_made.send(
-        sender=Award, award=award, placement=placement, standstill_waiver_reason=standstill_waiver_reason
-    )
+    signals.award_made.send(sender=Award, award=award, placement=placement, standstill_waiver_reason=waiver)
     tender.status = Tender.Status.AWARDED
     tender.save(update_fields=["status"])
     request.status = PlacementRequest.Status.AWARDED
@@ -780,14 +809,14 @@ def tender_award(
         verb="bidding.tender.awarded",
         target=request,
         organisation=request.commissioner,
-        reason=reason,
+        reason=choice.reason,
         detail={
             "tender": tender.pk,
             "bid": bid.pk,
             "care_home_name": bid.care_home.name,
             "rank": bid.rank,
             "weekly_fee": f"{bid.weekly_fee:.2f}",
-            "top_up_weekly_amount": f"{split.top_up:.2f}",
+            "top_up_weekly_amount": f"{choice.split.top_up:.2f}",
             "top_up_payer": award.top_up_payer,
             "chosen_by_person": award.chosen_by_person,
             "top_up_consent": award.top_up_consent,
@@ -795,7 +824,6 @@ def tender_award(
     )
     domain_event_send("tender.awarded", award=award)
     _notify_outcome(tender, winner=bid)
-    return award
 
 
 def _notify_outcome(tender: Tender, *, winner: Bid) -> None:

@@ -12,7 +12,7 @@ from organisations.models import Role
 from .forms import BidForm, WithdrawForm
 from .list_filters import InvitationFilterForm
 from .models import Bid, Invitation, Tender
-from .selectors import invitation_get, invitation_list, tender_is_open
+from .selectors import bid_disclosure, invitation_get, invitation_list, tender_is_open
 from .services import bid_above_max_warning, bid_amend, bid_submit, bid_withdraw
 
 CSV_HEADER = ["tender", "lot", "care_home", "closes_at", "state", "bid_status", "weekly_fee", "rank", "outcome"]
@@ -36,9 +36,11 @@ def live_bid(invitation: Invitation) -> Bid | None:
     return getattr(invitation, "bid", None)
 
 
-def outcome(invitation: Invitation) -> str:
+def outcome(invitation: Invitation, *, actor) -> str:
     bid = live_bid(invitation)
-    if invitation.tender.status != Tender.Status.AWARDED or bid is None or bid.status != Bid.Status.SUBMITTED:
+    if not bid_disclosure(actor=actor, tender=invitation.tender).outcomes:
+        return ""
+    if bid is None or bid.status != Bid.Status.SUBMITTED:
         return ""
     return "Won" if bid.rank is not None and hasattr(bid, "award") else "Not successful"
 
@@ -55,8 +57,8 @@ def invitation_list_view(request):
                 "invitation": invitation,
                 "state": invitation_state(invitation),
                 "bid": bid,
-                "outcome": outcome(invitation),
-                "show_rank": invitation.tender.status == Tender.Status.AWARDED,
+                "outcome": outcome(invitation, actor=request.user),
+                "show_rank": bid_disclosure(actor=request.user, tender=invitation.tender).ranks,
             }
         )
     rows = [row for row in rows if filters.keep(row)]
@@ -108,8 +110,8 @@ def _page(request, invitation, *, bid_form=None, status=200, error: str = ""):
         "is_open": is_open,
         "bid_form": bid_form if is_open else None,
         "can_withdraw": is_open and live,
-        "outcome": outcome(invitation),
-        "won": outcome(invitation) == "Won",
+        "outcome": outcome(invitation, actor=request.user),
+        "won": outcome(invitation, actor=request.user) == "Won",
         "page_error": error,
         "above_max_warning": bid_above_max_warning(bid=bid) if live else "",
     }

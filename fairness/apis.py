@@ -16,14 +16,14 @@ from rest_framework.views import APIView
 
 from bidding.apis import AwardOutput
 from bidding.models import Award, Bid, Tender
-from bidding.selectors import bid_amounts_visible, bid_get, tender_get
+from bidding.selectors import bid_amounts_visible, bid_disclosure, bid_get, tender_get
 from core.errors import ConflictError
 from organisations.api_permissions import HasScope, IsAnyRole, IsBroker, IsCouncilUser, IsProviderUser
 from organisations.models import ApiClient
 from organisations.permissions import is_council_user
 
 from .models import BedHold, Challenge, ClarificationQuestion, LapsedAward, ShortlistLink, Standstill
-from .selectors import regime_terms
+from .selectors import bid_challenge_eligibility, regime_terms
 from .services import (
     MoveOnCause,
     abnormal_price_confirm,
@@ -568,7 +568,7 @@ def _provider_bid(request, pk: int, bid_pk: int) -> Bid:
     return bid_get(actor=request.user, tender=tender, pk=bid_pk)
 
 
-def _outcome(bid: Bid) -> dict:
+def _outcome(bid: Bid, *, actor) -> dict:
     tender = bid.tender
     standstill = (
         Standstill.objects.filter(tender=tender)
@@ -579,23 +579,17 @@ def _outcome(bid: Bid) -> dict:
     winner = standstill.bid if standstill else None
     lost = winner is not None and winner.pk != bid.pk
     challenge = Challenge.objects.filter(bid=bid).select_related("bid__care_home").first()
-    awarded = tender.status == Tender.Status.AWARDED
+    ranks_shown = bid_disclosure(actor=actor, tender=tender).ranks
     return {
         "bid": bid,
         "won": Award.objects.filter(bid=bid).exists(),
         "bed_hold": BedHold.objects.filter(bid=bid).first(),
         "standstill": standstill,
-        "own_scores": bid if awarded and bid.rank is not None else None,
+        "own_scores": bid if ranks_shown and bid.rank is not None else None,
         "winning_scores": winner if lost else None,
         "winning_reason": winner.award.reason if lost and hasattr(winner, "award") else None,
         "challenge": challenge,
-        "may_challenge": bool(
-            lost
-            and standstill.status in (Standstill.Status.RUNNING, Standstill.Status.CHALLENGED)
-            and bid.status == Bid.Status.SUBMITTED
-            and bid.rank is not None
-            and challenge is None
-        ),
+        "may_challenge": bid_challenge_eligibility(bid=bid).allowed,
     }
 
 
@@ -609,7 +603,7 @@ class BidOutcomeApi(APIView):
     required_scope = ApiClient.Scope.BIDS
 
     def get(self, request, pk: int, bid_pk: int):
-        return Response(BidOutcomeOutput(_outcome(_provider_bid(request, pk, bid_pk))).data)
+        return Response(BidOutcomeOutput(_outcome(_provider_bid(request, pk, bid_pk), actor=request.user)).data)
 
 
 @extend_schema(

@@ -1,12 +1,16 @@
 """Scoped reads for the fairness pages: a user sees only their own organisation's tenders and bids."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 
 from bidding.models import Bid, Invitation, Tender
+from bidding.selectors import database_now
 from core.errors import NotFoundError
 
-from .models import BedHold, ClarificationQuestion, MarketSettings, Regime
+from .models import BedHold, Challenge, ClarificationQuestion, MarketSettings, Regime, Standstill
 
 
 def broker_tender_get(*, actor, pk: int) -> Tender:
@@ -36,6 +40,42 @@ def provider_bid_get(*, actor, pk: int) -> Bid:
     if bid is None:
         raise NotFoundError("No such bid.")
     return bid
+
+
+@dataclass(frozen=True)
+class ChallengeEligibility:
+    """Whether a bid may challenge the award now; when not, why (a message for people and a code)."""
+
+    allowed: bool
+    standstill: Standstill | None = None
+    code: str = ""
+    message: str = ""
+
+
+def bid_challenge_eligibility(*, bid: Bid, lock: bool = False, at: datetime | None = None) -> ChallengeEligibility:
+    """The one rule for "may this bid challenge the award", for the page, the API and `challenge_raise`.
+
+    A bid may challenge during the tender's latest standstill, while it runs (or is already
+    challenged by another bid) and before it ends by the database clock, if the bid is not the one
+    awarded, is still submitted and was ranked, and has not challenged already. `lock` locks the
+    standstill row (inside the writing transaction); `at` is a database time already read.
+    """
+    standstills = Standstill.objects.filter(tender_id=bid.tender_id).order_by("-starts_at")
+    standstill = (standstills.select_for_update() if lock else standstills).first()
+    if standstill is None or standstill.bid_id == bid.pk:
+        return ChallengeEligibility(
+            False, standstill, "no_standstill", "There is no standstill in which this bid can challenge the award."
+        )
+    running = standstill.status in (Standstill.Status.RUNNING, Standstill.Status.CHALLENGED)
+    if not running or standstill.ends_at <= (at or database_now()):
+        return ChallengeEligibility(False, standstill, "standstill_over", "The standstill period has ended.")
+    if bid.status != Bid.Status.SUBMITTED or bid.rank is None:
+        return ChallengeEligibility(False, standstill, "not_ranked", "Only a ranked bid can challenge the award.")
+    if Challenge.objects.filter(standstill=standstill, bid=bid).exists():
+        return ChallengeEligibility(
+            False, standstill, "already_challenged", "This bid has already challenged the award."
+        )
+    return ChallengeEligibility(True, standstill)
 
 
 def published_clarifications(*, tender: Tender):

@@ -47,6 +47,7 @@ from .models import (
     Standstill,
     StandstillRule,
 )
+from .selectors import bid_challenge_eligibility
 
 MIN_FEES_FOR_MEDIAN = 3
 
@@ -611,18 +612,12 @@ def challenge_raise(*, actor, bid: Bid, grounds: str) -> Challenge:
     require(is_provider_user(actor), "Only an unsuccessful provider can challenge an award.")
     if bid.provider_id != actor.organisation_id:
         raise NotFoundError("No such bid.")
-    standstill = Standstill.objects.select_for_update().filter(tender_id=bid.tender_id).order_by("-starts_at").first()
-    if standstill is None or standstill.bid_id == bid.pk:
-        raise ConflictError("There is no standstill in which this bid can challenge the award.", code="no_standstill")
-    now = _db_now()
-    if standstill.status not in (Standstill.Status.RUNNING, Standstill.Status.CHALLENGED) or standstill.ends_at <= now:
-        raise ConflictError("The standstill period has ended.", code="standstill_over")
-    if bid.status != Bid.Status.SUBMITTED or bid.rank is None:
-        raise ConflictError("Only a ranked bid can challenge the award.", code="not_ranked")
+    eligibility = bid_challenge_eligibility(bid=bid, lock=True)
+    if not eligibility.allowed:
+        raise ConflictError(eligibility.message, code=eligibility.code)
     if not grounds.strip():
         raise ApplicationError("Give the grounds of the challenge.", fields={"grounds": "Enter the grounds."})
-    if Challenge.objects.filter(standstill=standstill, bid=bid).exists():
-        raise ConflictError("This bid has already challenged the award.", code="already_challenged")
+    standstill = eligibility.standstill
     challenge = Challenge.objects.create(standstill=standstill, bid=bid, raised_by=actor, grounds=grounds.strip())
     standstill.status = Standstill.Status.CHALLENGED
     standstill.save(update_fields=["status"])

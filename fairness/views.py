@@ -15,6 +15,7 @@ from . import forms
 from .models import BedHold, Challenge, ClarificationQuestion, LapsedAward, ShortlistLink, Standstill
 from .selectors import (
     bed_hold_for_bid,
+    bid_challenge_eligibility,
     broker_tender_get,
     provider_bid_get,
     provider_invited_tender_get,
@@ -299,11 +300,7 @@ def provider_award(request, pk: int):
     status = 200
     challenge_form = None
     own_challenge = Challenge.objects.filter(bid=bid).first()
-    may_challenge = standstill is not None and standstill.status in (
-        Standstill.Status.RUNNING,
-        Standstill.Status.CHALLENGED,
-    )
-    if may_challenge and winner.pk != bid.pk and bid.rank is not None and own_challenge is None:
+    if bid_challenge_eligibility(bid=bid).allowed:
         challenge_form = forms.ChallengeForm(request.POST if request.POST.get("grounds") is not None else None)
     hold_form = forms.BedHoldForm() if hold and hold.status == BedHold.Status.AWAITING else None
     if request.method == "POST":

@@ -6,6 +6,8 @@ here so that what leaves the service is decided in one place: never a sealed bid
 before the window closes, and no personal data beyond the case reference.
 """
 
+from bidding.selectors import bid_amounts_public
+
 from .models import WebhookEvent
 from .services import webhook_event_record
 
@@ -66,7 +68,7 @@ def tender_payload(tender, *, for_provider: bool = False) -> dict:
     }
     if not for_provider:
         data["case_reference"] = tender.request.case_reference
-    if tender.closed_at is not None:
+    if tender.closed_at is not None and bid_amounts_public(tender):
         data["bid_count"] = tender.bids.filter(status="submitted").count()
     return {"tender": data}
 

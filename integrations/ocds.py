@@ -28,6 +28,7 @@ from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from bidding.models import Tender
+from bidding.selectors import bid_amounts_public
 from contracts.models import FeePeriod, ServiceAgreement
 from core.models import AuditEvent
 from fairness.selectors import regime_terms_for
@@ -230,7 +231,8 @@ def _closed_release(tender: Tender) -> dict:
         parties=[_buyer_party(tender)],
     )
     release["tender"] = _tender_state(tender, "unsuccessful" if no_bids else "active")
-    if tender.closed_at is not None:
+    # Counted once a close happened, and only as far as the sealed-bid rule lets the public read.
+    if tender.closed_at is not None and bid_amounts_public(tender):
         release["tender"]["numberOfTenderers"] = tender.bid_count
         release["bids"] = {
             "statistics": [

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bidding.models import Bid, Tender
+from bidding.selectors import with_open_flag
 from organisations.models import Organisation
 from placements.models import PlacementRequest
 
@@ -38,7 +39,7 @@ def _at_risk_reason(request: PlacementRequest) -> str:
     status = request.latest_tender_status
     if status is None:
         return AtRiskReason.NOT_TENDERED
-    if status == Tender.Status.OPEN:
+    if request.latest_tender_open:
         return AtRiskReason.WINDOW_OPEN if request.latest_tender_bids else AtRiskReason.NO_BIDS_YET
     if status == Tender.Status.NO_BIDS:
         return AtRiskReason.NO_BIDS
@@ -92,6 +93,8 @@ def _requests_due_by(commissioner: Organisation, day: date):
         .annotate(
             latest_tender_id=Subquery(latest.values("id")[:1]),
             latest_tender_status=Subquery(latest.values("status")[:1]),
+            # `tender_is_open` in its queryset form: a window past its deadline reads as closed.
+            latest_tender_open=Subquery(with_open_flag(latest).values("is_open")[:1]),
             latest_tender_closes_at=Subquery(latest.values("closes_at")[:1]),
         )
         .annotate(latest_tender_bids=Coalesce(Subquery(bids_on_latest, output_field=IntegerField()), Value(0)))
