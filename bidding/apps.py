@@ -5,4 +5,4 @@ class BiddingConfig(AppConfig):
     name = "bidding"
 
     def ready(self) -> None:
-        from . import receivers, todo  # noqa: F401  (registers bidding's part in other apps' work)
+        from . import audit_labels, receivers, todo  # noqa: F401  (registers bidding's part in other apps' work)

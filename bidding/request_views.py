@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core.audit import audit_timeline
+from core.audit import audit_timeline, verb_label
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
@@ -43,21 +43,6 @@ FORM_ACTIONS = {
     "retender_form": "placements:request_retender",
     "award_form": "placements:request_award",
     "cancel_form": "placements:request_cancel",
-}
-TIMELINE_LABELS = {
-    "placements.request.created": "Request created",
-    "placements.request.retendered": "Area or rate changed to tender again",
-    "placements.request.cancelled": "Request cancelled",
-    "bidding.tender.published": "Published to tender",
-    "bidding.invitation.withdrawn": "Invitation withdrawn",
-    "bidding.bid.submitted": "Bid received",
-    "bidding.bid.amended": "Bid amended",
-    "bidding.bid.withdrawn": "Bid withdrawn",
-    "bidding.bid.excluded": "Bid excluded",
-    "bidding.tender.closed": "Tender closed",
-    "bidding.tender.closed_no_bids": "Tender closed with no bids",
-    "bidding.tender.evaluated": "Bids scored and ranked",
-    "bidding.tender.awarded": "Awarded",
 }
 RANKED_CSV_HEADER = [
     "rank",
@@ -97,7 +82,7 @@ def _detail_context(request, placement_request, **forms):
         "not_ranked": list(other_bids(tender=tender)) if disclosure.amounts else [],
         "disclosure": disclosure,
         "timeline": [
-            (event, TIMELINE_LABELS.get(event.verb, event.verb)) for event in audit_timeline(target=placement_request)
+            (event, verb_label(event.verb)) for event in audit_timeline(target=placement_request)
         ],
         "is_broker": is_broker,
         "award": getattr(tender, "award", None) if tender and tender.status == Tender.Status.AWARDED else None,

@@ -6,4 +6,5 @@ class ContractsConfig(AppConfig):
     verbose_name = "Contracts and payments"
 
     def ready(self) -> None:
-        from . import signals, todo  # noqa: F401  (connects the receivers and the home page's to-do items)
+        from . import audit_labels, signals, todo  # noqa: F401  (connects the receivers, the home page's to-do
+        # items and the timeline's words)

@@ -25,6 +25,7 @@ from django.db.models import F, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import capfirst
 
+from .audit import verb_label
 from .models import AuditEvent, Notification
 
 
@@ -300,10 +301,14 @@ class ReadOnlyTabularInline(_ReadOnly, admin.TabularInline):
 class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail is never edited."""
 
-    list_display = ["created_at", "verb", "actor", "organisation", "target_type", "target_id"]
+    list_display = ["created_at", "what_happened", "verb", "actor", "organisation", "target_type", "target_id"]
     list_filter = ["verb", "organisation"]
     search_fields = ["verb", "target_id", "reason"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="What happened", ordering="verb")
+    def what_happened(self, event: AuditEvent) -> str:
+        return verb_label(event.verb)
 
 
 @admin.register(Notification)

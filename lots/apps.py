@@ -5,4 +5,4 @@ class LotsConfig(AppConfig):
     name = "lots"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import audit_labels, signals  # noqa: F401  (connects the receivers; the audit verbs' words)

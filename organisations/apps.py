@@ -5,4 +5,5 @@ class OrganisationsConfig(AppConfig):
     name = "organisations"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the OpenAPI authentication scheme)
+        from . import audit_labels, schema  # noqa: F401  (the audit verbs' words; the OpenAPI
+        # authentication scheme)

@@ -5,4 +5,5 @@ class ProvidersConfig(AppConfig):
     name = "providers"
 
     def ready(self) -> None:
-        from . import todo  # noqa: F401  (the commissioner's home page's to-do items)
+        from . import audit_labels, todo  # noqa: F401  (the commissioner's home page's to-do items; the
+        # audit verbs' words)

@@ -1,0 +1,17 @@
+"""Contracts' audit verbs in the words people read on timelines."""
+
+from core.audit import verb_labels_register
+
+verb_labels_register(
+    {
+        "contracts.agreement.created": "Service agreement created",
+        "contracts.agreement.revised": "Service agreement revised",
+        "contracts.agreement.accepted": "Service agreement accepted",
+        "contracts.fee.changed": "Weekly fee changed",
+        "contracts.fee.uplifted": "Weekly fee raised by a fee uplift",
+        "contracts.placement.ended": "Placement ended",
+        "contracts.uplift.created": "Fee uplift created",
+        "contracts.uplift.queued": "Fee uplift started",
+        "contracts.uplift.applied": "Fee uplift applied",
+    }
+)

@@ -1,0 +1,9 @@
+"""Lots' audit verbs in the words people read."""
+
+from core.audit import verb_labels_register
+
+verb_labels_register(
+    {
+        "lots.rules.updated": "Lot rules changed",
+    }
+)

@@ -1,0 +1,19 @@
+"""Providers' audit verbs (homes, lots, vacancies, postcodes) in the words people read."""
+
+from core.audit import verb_labels_register
+
+verb_labels_register(
+    {
+        "providers.provider.invited": "Provider invited",
+        "providers.care_home.added": "Care home added",
+        "providers.care_homes.located": "Care homes placed on the map from their postcodes",
+        "providers.postcodes.imported": "Postcodes imported",
+        "providers.window.created": "Application window set",
+        "providers.admission.applied": "Applied to join a lot",
+        "providers.admission.admitted": "Admitted to a lot",
+        "providers.admission.rejected": "Not admitted to a lot",
+        "providers.admission.suspended": "Suspended from a lot",
+        "providers.admission.reinstated": "Reinstated on a lot",
+        "providers.vacancies.confirmed": "Vacancies confirmed",
+    }
+)
