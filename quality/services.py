@@ -4,7 +4,7 @@ import enum
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -40,6 +40,22 @@ def _same_rating(current: Rating | None, overall: str, key_questions: dict, repo
         and current.report_date == report_date
         and all(getattr(current, name) == key_questions.get(name, RatingValue.NOT_RATED) for name in KEY_QUESTIONS)
     )
+
+
+def rating_replaces_current(
+    current: Rating | None, *, overall: str, key_questions: dict, report_date: date | None
+) -> bool:
+    """Whether a report becomes the home's rating: it says something new, and an older report
+    never replaces a newer one (a stale spreadsheet arriving late). For one rating and for a batch."""
+    if _same_rating(current, overall, key_questions, report_date):
+        return False
+    return not (current and current.report_date and report_date and report_date < current.report_date)
+
+
+def rating_change_suspends(previous: Rating | None, overall: str) -> bool:
+    """Inadequate suspends: a rating that turns Inadequate suspends the home's admissions on every
+    DPS at once; repeating an Inadequate rating suspends nothing new. For one rating and for a batch."""
+    return overall == RatingValue.INADEQUATE and (previous is None or previous.overall != RatingValue.INADEQUATE)
 
 
 CQC_SOURCES = (Rating.Source.CQC_API, Rating.Source.CQC_DIRECTORY)
@@ -98,10 +114,7 @@ def rating_record(
         # Read after taking the lock: a statement joined to the lock would see the rating row of
         # its own snapshot, and two imports of the same report would both record it.
         previous = Rating.objects.filter(pk=home.current_rating_id).first()
-        if _same_rating(previous, overall, key_questions, report_date):
-            return None
-        if previous and previous.report_date and report_date and report_date < previous.report_date:
-            # An older report arriving late (e.g. a stale spreadsheet) never replaces a newer one.
+        if not rating_replaces_current(previous, overall=overall, key_questions=key_questions, report_date=report_date):
             return None
         rating = Rating.objects.create(
             care_home=home,
@@ -126,10 +139,7 @@ def rating_record(
                 "recorded_by": str(actor) if actor is not None else "CQC import",
             },
         )
-        became_inadequate = overall == RatingValue.INADEQUATE and (
-            previous is None or previous.overall != RatingValue.INADEQUATE
-        )
-        if became_inadequate:
+        if rating_change_suspends(previous, overall):
             care_home_suspend_for_rating(care_home=home, rating=rating, actor=actor)
     return rating
 
@@ -324,65 +334,102 @@ def _import_batch(locations: list[CqcLocation], source: str, report: ImportRepor
     report.errors.extend(errors)
 
 
+@dataclass
+class _Batch:
+    """One batch being written: the homes already known (locked), those arriving, and what changed."""
+
+    source: str
+    now: datetime
+    care: list[CqcLocation]
+    homes: dict[str, CareHome]
+    outcomes: list[Outcome] = field(default_factory=list)
+    errors: list[CqcRecordError] = field(default_factory=list)
+    arriving: list[CqcLocation] = field(default_factory=list)
+    providers: dict[str, int] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+    recorded: list[tuple[CqcLocation, Rating | None]] = field(default_factory=list)
+    rating_ids: dict[str, int] = field(default_factory=dict)
+    home_ids: dict[str, int] = field(default_factory=dict)
+
+
 def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcome], list[CqcRecordError]]:
     """Create and update the homes of one batch (distinct location ids) with a fixed number of
-    statements: new homes, their ratings and specialisms go in by COPY."""
-    now = timezone.now()
-    outcomes: list[Outcome] = []
-    errors: list[CqcRecordError] = []
+    statements: new homes, their ratings and specialisms go in by COPY. The rules are the ones
+    `rating_record` applies to one rating: `rating_replaces_current` and `rating_change_suspends`."""
+    batch = _batch_lock_homes(locations, source)
+    _batch_sort_arrivals(batch)
+    _batch_update_known_homes(batch)
+    _batch_write_ratings(batch)
+    imported = [location for location in batch.care if location.location_id in batch.home_ids]
+    batch.changed |= _set_specialisms(imported, batch.home_ids, new=set(batch.home_ids) - set(batch.homes))
+    _batch_audit(batch, imported)
+    _batch_suspend_inadequate(batch)
+    return batch.outcomes, batch.errors
+
+
+def _batch_lock_homes(locations: list[CqcLocation], source: str) -> _Batch:
+    """Care homes only (other locations are skipped), with the known ones locked in a stable order."""
     care = [location for location in locations if location.is_care_home]
-    outcomes += [Outcome.SKIPPED] * (len(locations) - len(care))
     homes = {
         home.cqc_location_id: home
         for home in CareHome.objects.select_for_update(of=("self",))
         .filter(cqc_location_id__in=[location.location_id for location in care])
         .order_by("pk")
     }
+    batch = _Batch(source=source, now=timezone.now(), care=care, homes=homes)
+    batch.outcomes += [Outcome.SKIPPED] * (len(locations) - len(care))
+    return batch
 
-    # New homes: registered ones only, under their provider (added when CQC knows it and we do not).
+
+def _batch_sort_arrivals(batch: _Batch) -> None:
+    """New homes: registered ones only, under their provider (added when CQC knows it and we do not)."""
     arriving = []
-    for location in care:
-        if location.location_id in homes:
+    for location in batch.care:
+        if location.location_id in batch.homes:
             continue
         if not location.registered:
-            outcomes.append(Outcome.SKIPPED)
+            batch.outcomes.append(Outcome.SKIPPED)
         elif not location.provider_id:
-            errors.append(CqcRecordError(location.location_id, "providerId is missing"))
+            batch.errors.append(CqcRecordError(location.location_id, "providerId is missing"))
         else:
             arriving.append(location)
-    providers, refused = _providers_for(arriving, now)
-    errors += refused
-    arriving = [location for location in arriving if location.provider_id in providers]
+    batch.providers, refused = _providers_for(arriving, batch.now)
+    batch.errors += refused
+    batch.arriving = [location for location in arriving if location.provider_id in batch.providers]
 
-    # Known homes: only changed values are written, and only then do the times move.
-    changed: set[str] = set()
-    for location in care:
-        home = homes.get(location.location_id)
+
+def _batch_update_known_homes(batch: _Batch) -> None:
+    """Known homes: only changed values are written, and only then do the times move."""
+    for location in batch.care:
+        home = batch.homes.get(location.location_id)
         if home is None:
             continue
         values = _home_values(location)
         if any(getattr(home, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(home, name, value)
-            home.cqc_synced_at = home.updated_at = now
-            changed.add(location.location_id)
-    if changed:
+            home.cqc_synced_at = home.updated_at = batch.now
+            batch.changed.add(location.location_id)
+    if batch.changed:
         CareHome.objects.bulk_update(
-            [homes[location_id] for location_id in changed],
+            [batch.homes[location_id] for location_id in batch.changed],
             [*HOME_FIELDS, "registration_status", "cqc_provider_id", "cqc_synced_at", "updated_at"],
             batch_size=200,
         )
 
-    # Ratings: a new row only where CQC's differs from the current one, and never an older report.
-    # Read after the homes are locked, as rating_record does.
-    recorded = [(location, None) for location in arriving if location.rating is not None]
-    recorded += _changed_ratings([location for location in care if location.location_id in homes], homes)
-    rating_ids = dict(
-        zip((location.location_id for location, _ in recorded), _next_ids(Rating, len(recorded)), strict=True)
-    )
 
-    home_ids = {location_id: home.pk for location_id, home in homes.items()}
-    home_ids.update(
+def _batch_write_ratings(batch: _Batch) -> None:
+    """New homes and the ratings that replace current ones (`rating_replaces_current`), by COPY.
+
+    Read after the homes are locked, as `rating_record` does.
+    """
+    now, arriving, homes = batch.now, batch.arriving, batch.homes
+    batch.recorded = [(location, None) for location in arriving if location.rating is not None]
+    batch.recorded += _changed_ratings([location for location in batch.care if location.location_id in homes], homes)
+    located = [location.location_id for location, _ in batch.recorded]
+    batch.rating_ids = dict(zip(located, _next_ids(Rating, len(located)), strict=True))
+    batch.home_ids = {location_id: home.pk for location_id, home in homes.items()}
+    batch.home_ids.update(
         zip((location.location_id for location in arriving), _next_ids(CareHome, len(arriving)), strict=True)
     )
     # A new home points at its first rating from the start: the key is checked at commit.
@@ -391,10 +438,10 @@ def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcom
         ["id", "cqc_location_id", "provider", "current_rating", "cqc_synced_at", "created_at", "updated_at", *NEW_HOME],
         [
             (
-                home_ids[location.location_id],
+                batch.home_ids[location.location_id],
                 location.location_id,
-                providers[location.provider_id],
-                rating_ids.get(location.location_id),
+                batch.providers[location.provider_id],
+                batch.rating_ids.get(location.location_id),
                 now,
                 now,
                 now,
@@ -408,73 +455,72 @@ def _write_batch(locations: list[CqcLocation], source: str) -> tuple[list[Outcom
         ["id", "care_home", "overall", *KEY_QUESTIONS, "report_date", "source", "recorded_at"],
         [
             (
-                rating_ids[location.location_id],
-                home_ids[location.location_id],
+                batch.rating_ids[location.location_id],
+                batch.home_ids[location.location_id],
                 location.rating.overall,
                 *(location.rating.key_questions.get(name, RatingValue.NOT_RATED) for name in KEY_QUESTIONS),
                 location.rating.report_date,
-                source,
+                batch.source,
                 now,
             )
-            for location, _ in recorded
+            for location, _ in batch.recorded
         ],
     )
-    rerated = [location.location_id for location, previous in recorded if location.location_id in homes]
+    rerated = [location.location_id for location, previous in batch.recorded if location.location_id in homes]
     if rerated:
-        CareHome.objects.filter(pk__in=[home_ids[location_id] for location_id in rerated]).update(
-            current_rating=Subquery(
-                Rating.objects.filter(pk__in=[rating_ids[i] for i in rerated], care_home=OuterRef("pk")).values("pk")
-            ),
+        new_ratings = Rating.objects.filter(pk__in=[batch.rating_ids[i] for i in rerated], care_home=OuterRef("pk"))
+        CareHome.objects.filter(pk__in=[batch.home_ids[location_id] for location_id in rerated]).update(
+            current_rating=Subquery(new_ratings.values("pk")),
             updated_at=now,
         )
         for location_id in rerated:
-            homes[location_id].current_rating_id = rating_ids[location_id]
+            homes[location_id].current_rating_id = batch.rating_ids[location_id]
             homes[location_id].updated_at = now
-        changed.update(rerated)
+        batch.changed.update(rerated)
 
-    imported = [location for location in care if location.location_id in home_ids]
-    changed |= _set_specialisms(imported, home_ids, new=set(home_ids) - set(homes))
 
-    new_ids = set(home_ids) - set(homes)
+def _batch_audit(batch: _Batch, imported: list[CqcLocation]) -> None:
+    """Each imported home's outcome, and one audit event for the batch when anything changed."""
+    new_ids = set(batch.home_ids) - set(batch.homes)
     for location in imported:
         if location.location_id in new_ids:
-            outcomes.append(Outcome.CREATED)
+            batch.outcomes.append(Outcome.CREATED)
         else:
-            outcomes.append(Outcome.UPDATED if location.location_id in changed else Outcome.UNCHANGED)
-    if new_ids or changed:
+            batch.outcomes.append(Outcome.UPDATED if location.location_id in batch.changed else Outcome.UNCHANGED)
+    if new_ids or batch.changed:
         audit_record(
             actor=None,
             verb="quality.cqc.batch_imported",
-            target=("quality.cqc_import", source),
+            target=("quality.cqc_import", batch.source),
             detail={
-                "source": source,
+                "source": batch.source,
                 "created": sorted(new_ids),
-                "updated": sorted(changed),
+                "updated": sorted(batch.changed),
                 "ratings": {
                     location.location_id: {
                         "overall": location.rating.overall,
                         "previous": previous.overall if previous else None,
                         "report_date": location.rating.report_date.isoformat() if location.rating.report_date else None,
                     }
-                    for location, previous in recorded
+                    for location, previous in batch.recorded
                 },
             },
         )
 
-    # An Inadequate rating suspends at once; a home created just now has nothing to suspend.
-    for location, previous in recorded:
-        if location.location_id in new_ids or location.rating.overall != RatingValue.INADEQUATE:
+
+def _batch_suspend_inadequate(batch: _Batch) -> None:
+    """`rating_change_suspends` at once; a home created just now has nothing to suspend."""
+    for location, previous in batch.recorded:
+        if location.location_id not in batch.homes or not rating_change_suspends(previous, location.rating.overall):
             continue
-        if previous is None or previous.overall != RatingValue.INADEQUATE:
-            rating = Rating(
-                pk=rating_ids[location.location_id],
-                care_home=homes[location.location_id],
-                overall=location.rating.overall,
-                report_date=location.rating.report_date,
-                source=source,
-            )
-            care_home_suspend_for_rating(care_home=homes[location.location_id], rating=rating, actor=None)
-    return outcomes, errors
+        rating = Rating(
+            pk=batch.rating_ids[location.location_id],
+            care_home=batch.homes[location.location_id],
+            overall=location.rating.overall,
+            report_date=location.rating.report_date,
+            source=batch.source,
+        )
+        care_home_suspend_for_rating(care_home=batch.homes[location.location_id], rating=rating, actor=None)
 
 
 NEW_HOME = [*HOME_FIELDS, "registration_status", "cqc_provider_id"]
@@ -500,11 +546,10 @@ def _changed_ratings(locations: list[CqcLocation], homes: dict[str, CareHome]) -
     for location in rated:
         previous = previous_by_id.get(homes[location.location_id].current_rating_id)
         rating = location.rating
-        if _same_rating(previous, rating.overall, rating.key_questions, rating.report_date):
-            continue
-        if previous and previous.report_date and rating.report_date and rating.report_date < previous.report_date:
-            continue
-        changed.append((location, previous))
+        if rating_replaces_current(
+            previous, overall=rating.overall, key_questions=rating.key_questions, report_date=rating.report_date
+        ):
+            changed.append((location, previous))
     return changed
 
 
