@@ -5,11 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PORT ?= 8000
+# The suite runs in this many processes (pytest-xdist), each test module whole in one of them.
+TEST_WORKERS ?= 2
 
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/carehomes
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: install assets demo serve test lint bench chromium clean
+.PHONY: install assets demo serve test lint schema-lint bench chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +47,7 @@ test: install chromium
 	DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} REDIS_URL=$${REDIS_URL:-$(REDIS_URL_TEST)} \
 	  CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
 	  CELERY_RESULT_BACKEND=$${CELERY_RESULT_BACKEND:-$${REDIS_URL:-$(REDIS_URL_TEST)}} \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Benchmarks on a generated data set in its own database (BENCH_SCALE=1 for the national size).
 BENCH_SCALE ?= 0.01
@@ -54,6 +56,13 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The OpenAPI schema as integrators get it, checked by drf-spectacular and linted by Redocly (redocly.yaml).
+schema-lint: install
+	mkdir -p var
+	DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} \
+	  $(PY) manage.py spectacular --file var/schema.yaml --validate --fail-on-warn
+	npx --no-install redocly lint var/schema.yaml
 
 clean:
 	rm -rf $(VENV) node_modules static/build staticfiles var

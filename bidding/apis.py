@@ -41,6 +41,30 @@ PROBLEMS = {
 CLOSED = {409: OpenApiResponse(description="The tender has closed (or is not yet closed, for the evaluation).")}
 
 
+class ScoreWorkingOutput(serializers.Serializer):
+    """How a bid's scores were worked out (bidding.scoring): the figures and each sum in words."""
+
+    weekly_fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    lowest_valid_fee = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    price_working = serializers.CharField()
+    rating = serializers.CharField(help_text="CQC overall rating the quality score comes from")
+    quality_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    quality_working = serializers.CharField()
+    quality_weight = serializers.IntegerField()
+    price_weight = serializers.IntegerField()
+    total_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    total_working = serializers.CharField()
+    max_weekly_rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+    above_max_rate = serializers.BooleanField()
+    rank = serializers.IntegerField()
+
+
+@extend_schema_field(ScoreWorkingOutput)
+class ScoreWorkingField(serializers.JSONField):
+    """The stored working as it is, described field by field in the schema."""
+
+
 class OwnBidOutput(serializers.ModelSerializer):
     """A provider's own bid; scores and rank appear once the tender is awarded."""
 
@@ -90,7 +114,8 @@ class OwnBidOutput(serializers.ModelSerializer):
     def get_total_score(self, bid):
         return f"{bid.total_score}" if self._ranks_shown(bid) and bid.total_score is not None else None
 
-    def get_working(self, bid) -> dict | None:
+    @extend_schema_field(ScoreWorkingOutput(allow_null=True))
+    def get_working(self, bid):
         return bid.working if self._ranks_shown(bid) and bid.working else None
 
 
@@ -165,7 +190,8 @@ class TenderOutput(serializers.ModelSerializer):
     def get_bids_received(self, tender) -> int | None:
         return tender.bids.filter(status=Bid.Status.SUBMITTED).count() if self._council(tender) else None
 
-    def get_own_bids(self, tender) -> list[dict]:
+    @extend_schema_field(OwnBidOutput(many=True))
+    def get_own_bids(self, tender):
         bids = own_bids_for_tender(actor=self._user(), tender=tender)
         return OwnBidOutput(bids, many=True, context=self.context).data
 
@@ -260,6 +286,7 @@ class BidDetailApi(APIView):
 
 class RankedBidOutput(serializers.ModelSerializer):
     care_home_name = serializers.CharField(source="care_home.name")
+    working = ScoreWorkingField(read_only=True)
     provider = serializers.CharField(source="provider.name")
     rating = serializers.SerializerMethodField()
 
@@ -287,6 +314,15 @@ class RankedBidOutput(serializers.ModelSerializer):
         return bid.working.get("rating", "")
 
 
+class NotRankedBidOutput(serializers.Serializer):
+    """A bid left out of the ranking (withdrawn or excluded), and why."""
+
+    id = serializers.IntegerField()
+    care_home_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Bid.Status.choices)
+    reason = serializers.CharField(help_text="Why it was excluded; empty for a withdrawn bid")
+
+
 class EvaluationOutput(serializers.Serializer):
     tender = serializers.IntegerField(source="pk")
     status = serializers.CharField()
@@ -297,10 +333,12 @@ class EvaluationOutput(serializers.Serializer):
     ranked = serializers.SerializerMethodField()
     not_ranked = serializers.SerializerMethodField()
 
-    def get_ranked(self, tender) -> list[dict]:
+    @extend_schema_field(RankedBidOutput(many=True))
+    def get_ranked(self, tender):
         return RankedBidOutput(self.context["ranked"], many=True).data
 
-    def get_not_ranked(self, tender) -> list[dict]:
+    @extend_schema_field(NotRankedBidOutput(many=True))
+    def get_not_ranked(self, tender):
         return [
             {"id": bid.pk, "care_home_name": bid.care_home.name, "status": bid.status, "reason": bid.excluded_reason}
             for bid in other_bids(tender=tender)
@@ -369,7 +407,8 @@ class AwardOutput(serializers.ModelSerializer):
             "placement",
         ]
 
-    def get_placement(self, award) -> dict:
+    @extend_schema_field(PlacementOutput)
+    def get_placement(self, award):
         return PlacementOutput(award.tender.request.placement).data
 
 

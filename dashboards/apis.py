@@ -12,6 +12,7 @@ from organisations.models import ApiClient
 
 from .permissions import dashboard_commissioner
 from .registry import DASHBOARDS, dashboard_run
+from .reports.rating_mix import RATING_ORDER
 
 
 class CanReadDashboards(BasePermission):
@@ -19,13 +20,19 @@ class CanReadDashboards(BasePermission):
 
     message = "Dashboards need the dashboards scope or a commissioning role."
 
+    def roles_for(self, view) -> tuple[str, ...]:
+        return tuple(DASHBOARDS[view.dashboard].roles)
+
+    def scope_for(self, view, method: str) -> str:
+        return ApiClient.Scope.DASHBOARDS
+
     def has_permission(self, request, view):
         user = request.user
         if not (user and user.is_authenticated):
             return False
         if isinstance(request.auth, ApiClient):
-            return request.auth.has_scope(ApiClient.Scope.DASHBOARDS)
-        return user.role in DASHBOARDS[view.dashboard].roles
+            return request.auth.has_scope(self.scope_for(view, request.method))
+        return user.role in self.roles_for(view)
 
 
 MONTH_RANGE = [
@@ -115,8 +122,146 @@ PLACEMENTS_BY_CLIENT_GROUP = inline_serializer(
     },
 )
 
+_MONTHS_FIELDS = {"from": serializers.CharField(help_text="YYYY-MM"), "to": serializers.CharField(help_text="YYYY-MM")}
+_DECIMAL_TEXT = "A decimal written as text; null when there is nothing to divide."
 
-def _schema(summary: str, parameters: list, description: str = "", response=OpenApiTypes.OBJECT):
+
+def _decimal_text(help_text: str = _DECIMAL_TEXT):
+    return serializers.CharField(allow_null=True, help_text=help_text)
+
+
+_COST = {"placements": serializers.IntegerField(), "mean_weekly_cost": _decimal_text("Pounds a week; null: none")}
+MEAN_WEEKLY_COST = inline_serializer(
+    "MeanWeeklyCost",
+    {
+        **_MONTHS_FIELDS,
+        "months": inline_serializer(
+            "MeanWeeklyCostMonth",
+            {
+                "month": serializers.CharField(help_text="YYYY-MM, Europe/London"),
+                "client_groups": inline_serializer(
+                    "MeanWeeklyCostCell",
+                    {"client_group": serializers.CharField(), "label": serializers.CharField(), **_COST},
+                    many=True,
+                ),
+                "total": inline_serializer("MeanWeeklyCostTotal", _COST),
+            },
+            many=True,
+        ),
+    },
+)
+RATING_MIX = inline_serializer(
+    "RatingMix",
+    {
+        "settings": inline_serializer(
+            "RatingMixSetting",
+            {
+                "setting": serializers.CharField(),
+                "label": serializers.CharField(),
+                "homes": serializers.IntegerField(),
+                "ratings": inline_serializer(
+                    "RatingMixCounts",
+                    {value.label: serializers.IntegerField() for value in RATING_ORDER},
+                    help_text="Homes by CQC overall rating, keyed by the rating's name.",
+                ),
+                "rated": serializers.IntegerField(),
+                "outstanding_or_good": serializers.IntegerField(),
+                "percent_outstanding_or_good": _decimal_text(),
+            },
+            many=True,
+        )
+    },
+)
+_BIDS = {
+    "tenders": serializers.IntegerField(help_text="Closed tenders"),
+    "bids": serializers.IntegerField(),
+    "bids_per_tender": _decimal_text(),
+    "no_bid_tenders": serializers.IntegerField(),
+    "no_bid_percent": _decimal_text(),
+}
+BIDS_PER_TENDER = inline_serializer(
+    "BidsPerTender",
+    {
+        **_MONTHS_FIELDS,
+        "lots": inline_serializer("BidsPerTenderLot", {"lot": serializers.IntegerField(), **_BIDS}, many=True),
+        "total": inline_serializer("BidsPerTenderTotal", _BIDS),
+    },
+)
+_DISTRIBUTION = {
+    "count": serializers.IntegerField(),
+    **{
+        part: _decimal_text("Pounds a week; null when there are none")
+        for part in ("min", "lower_quartile", "median", "upper_quartile", "max")
+    },
+}
+MARKET = inline_serializer(
+    "Market",
+    {
+        **_MONTHS_FIELDS,
+        "rows": inline_serializer(
+            "MarketRow",
+            {
+                "lot": serializers.IntegerField(),
+                "area": serializers.CharField(help_text="The bidding home's local authority"),
+                "guide_weekly_fee": _decimal_text("The lot's guide fee; null when none is set"),
+                "bids": inline_serializer("MarketBidPrices", _DISTRIBUTION),
+                "bids_above_guide_fee": serializers.IntegerField(),
+                "awarded": inline_serializer("MarketAwardedFees", _DISTRIBUTION),
+                "awards_above_guide_fee": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+    },
+)
+AT_RISK = inline_serializer(
+    "AtRisk",
+    {
+        "today": serializers.DateField(),
+        "within_days": serializers.IntegerField(),
+        "requests": inline_serializer(
+            "AtRiskRequest",
+            {
+                "id": serializers.IntegerField(),
+                "case_reference": serializers.CharField(),
+                "lot": serializers.IntegerField(),
+                "status": serializers.CharField(),
+                "requested_at": serializers.DateTimeField(),
+                "target_date": serializers.DateField(),
+                "days_to_target": serializers.IntegerField(),
+                "overdue": serializers.BooleanField(),
+                "reason": serializers.CharField(),
+                "latest_tender_closes_at": serializers.DateTimeField(allow_null=True),
+            },
+            many=True,
+        ),
+    },
+)
+BLOCK_BED_UTILISATION = inline_serializer(
+    "BlockBedUtilisation",
+    {
+        **_MONTHS_FIELDS,
+        "at": serializers.DateField(),
+        "contracted": serializers.IntegerField(),
+        "live": serializers.IntegerField(),
+        "filled": serializers.IntegerField(),
+        "void": serializers.IntegerField(),
+        "occupancy_percent": _decimal_text(),
+        "void_cost": _decimal_text("Pounds a week paid for void beds"),
+        "months": inline_serializer(
+            "BlockBedUtilisationMonth",
+            {
+                "month": serializers.CharField(help_text="YYYY-MM, Europe/London"),
+                "live_bed_days": serializers.IntegerField(),
+                "filled_bed_days": serializers.IntegerField(),
+                "occupancy_percent": _decimal_text(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+def _schema(summary: str, parameters: list, response, description: str = ""):
     return extend_schema(
         summary=summary,
         description=description,
@@ -129,10 +274,10 @@ def _schema(summary: str, parameters: list, description: str = "", response=Open
 @_schema(
     "Timeliness of sourcing by month and lot",
     MONTH_RANGE,
+    TIMELINESS,
     "For each month (Europe/London) and lot: placements sourced, sourced within target and the "
     "percentage (one decimal place, half rounded up; null when nothing was sourced); month totals, "
     "lot totals and the grand total.",
-    response=TIMELINESS,
 )
 class TimelinessApi(DashboardApi):
     dashboard = "timeliness"
@@ -141,38 +286,38 @@ class TimelinessApi(DashboardApi):
 @_schema(
     "Placements active on a date by client group, in and out of county",
     AT_DATE,
-    response=PLACEMENTS_BY_CLIENT_GROUP,
+    PLACEMENTS_BY_CLIENT_GROUP,
 )
 class PlacementsByClientGroupApi(DashboardApi):
     dashboard = "placements-by-client-group"
 
 
-@_schema("Mean gross weekly cost by client group and month", MONTH_RANGE)
+@_schema("Mean gross weekly cost by client group and month", MONTH_RANGE, MEAN_WEEKLY_COST)
 class MeanWeeklyCostApi(DashboardApi):
     dashboard = "mean-weekly-cost"
 
 
-@_schema("CQC rating mix of homes admitted to the DPS", [])
+@_schema("CQC rating mix of homes admitted to the DPS", [], RATING_MIX)
 class RatingMixApi(DashboardApi):
     dashboard = "rating-mix"
 
 
-@_schema("Bids per closed tender and no-bid rate by lot", MONTH_RANGE)
+@_schema("Bids per closed tender and no-bid rate by lot", MONTH_RANGE, BIDS_PER_TENDER)
 class BidsPerTenderApi(DashboardApi):
     dashboard = "bids-per-tender"
 
 
-@_schema("Bid prices and awarded fees by lot and area against the guide fee", MONTH_RANGE)
+@_schema("Bid prices and awarded fees by lot and area against the guide fee", MONTH_RANGE, MARKET)
 class MarketApi(DashboardApi):
     dashboard = "market"
 
 
-@_schema("Open requests past or near their target date", WITHIN_DAYS)
+@_schema("Open requests past or near their target date", WITHIN_DAYS, AT_RISK)
 class AtRiskApi(DashboardApi):
     dashboard = "at-risk"
 
 
-@_schema("Block bed utilisation", MONTH_RANGE)
+@_schema("Block bed utilisation", MONTH_RANGE, BLOCK_BED_UTILISATION)
 class BlockBedUtilisationApi(DashboardApi):
     dashboard = "block-bed-utilisation"
 

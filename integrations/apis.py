@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from core.dates import date_filter_check
 from organisations.api_permissions import HasScope
-from organisations.models import ApiClient
+from organisations.models import ApiClient, Role
 
 from . import ocds
 from .models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -50,6 +50,9 @@ class ManagesWebhooks(BasePermission):
     """The same rule as the webhook pages: commissioners, provider users and API clients."""
 
     message = "Only commissioners, provider users and API clients manage webhooks."
+
+    def roles_for(self, view) -> tuple[str, ...]:
+        return (Role.COMMISSIONER, Role.PROVIDER)
 
     def has_permission(self, request, view):
         return can_manage_webhooks(request.user)

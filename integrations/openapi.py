@@ -157,6 +157,45 @@ def postprocess_problem_responses(result, generator, request, public):
     return result
 
 
+PAGE_LINK_EXAMPLES = {
+    "next": "https://placements.example.org/api/v1/placement-requests/?cursor=cD0yMDI2LTExLTMw",
+    "previous": "https://placements.example.org/api/v1/placement-requests/?cursor=cj0xJnA9MjAyNi0xMS0yOQ",
+}
+
+
+def _nullable_as_type(node) -> None:
+    """OpenAPI 3.1 has no `nullable`: say it with the type, as JSON Schema does."""
+    if isinstance(node, list):
+        for item in node:
+            _nullable_as_type(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.pop("nullable", False):
+        kind = node.get("type")
+        if isinstance(kind, str):
+            node["type"] = [kind, "null"]
+        elif isinstance(kind, list) and "null" not in kind:
+            kind.append("null")
+        elif kind is None:
+            alternatives = [{key: node.pop(key)} for key in ("$ref", "allOf") if key in node]
+            node["oneOf"] = [*node.get("oneOf", alternatives), {"type": "null"}]
+    for value in node.values():
+        _nullable_as_type(value)
+
+
+def postprocess_openapi_31(result, generator, request, public):
+    """Keep the 3.1 schema valid where parts still speak 3.0: DRF's page links are `nullable`, and
+    their example `next` link is not a URI; a linter and a generator then read every field's type."""
+    _nullable_as_type(result)
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("Paginated"):
+            for link, example in PAGE_LINK_EXAMPLES.items():
+                if link in schema.get("properties", {}):
+                    schema["properties"][link]["example"] = example
+    return result
+
+
 class ApiDocsView(SpectacularSwaggerView):
     """Swagger UI for the schema, isolated from other windows like every other page.
 

@@ -1,4 +1,9 @@
-"""DRF permission classes: roles from the user, scopes from the API client."""
+"""DRF permission classes: roles from the user, scopes from the API client.
+
+Each class also says what it asks for, which the OpenAPI schema states on every operation
+(organisations.schema): `roles_for(view)` names the roles a person or system needs, and
+`scope_for(view, method)` the scope an API client needs (None: API clients may not).
+"""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -7,6 +12,9 @@ from .models import ApiClient, Role
 
 class _RolePermission(BasePermission):
     roles: tuple[str, ...] = ()
+
+    def roles_for(self, view) -> tuple[str, ...]:
+        return self.roles
 
     def has_permission(self, request, view):
         user = request.user
@@ -38,12 +46,14 @@ class HasScope(BasePermission):
 
     message = "This API client lacks the scope for this operation."
 
+    def scope_for(self, view, method: str) -> str | None:
+        if method in SAFE_METHODS:
+            return getattr(view, "read_scope", ApiClient.Scope.READ)
+        return getattr(view, "required_scope", None)
+
     def has_permission(self, request, view):
         client = request.auth
         if not isinstance(client, ApiClient):
             return True
-        if request.method in SAFE_METHODS:
-            needed = getattr(view, "read_scope", ApiClient.Scope.READ)
-        else:
-            needed = getattr(view, "required_scope", None)
+        needed = self.scope_for(view, request.method)
         return needed is not None and client.has_scope(needed)

@@ -7,7 +7,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import ApiClient
+from .models import ApiClient, Role
 from .permissions import can_manage_api_clients
 from .selectors import api_client_get, api_client_list
 from .services import api_client_create, api_client_revoke
@@ -20,6 +20,13 @@ CONFLICT = OpenApiResponse(description="Already revoked.")
 
 class CanManageApiClients(BasePermission):
     message = "Only commissioners and provider users manage API clients."
+
+    def roles_for(self, view) -> tuple[str, ...]:
+        return (Role.COMMISSIONER, Role.PROVIDER)
+
+    def scope_for(self, view, method: str) -> None:
+        """No scope lets a system manage credentials."""
+        return None
 
     def has_permission(self, request, view):
         return can_manage_api_clients(request.user)

@@ -1,6 +1,11 @@
 """The OpenAPI description: every endpoint's shared behaviour (auth, problem details, idempotency) is in it."""
 
 import pytest
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from organisations.models import ApiClient, Role
+from organisations.schema import operation_access
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +28,52 @@ def test_api_clients_authenticate_with_a_bearer_token(openapi):
     scheme = openapi["components"]["securitySchemes"]["apiClientToken"]
     assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
     webhooks = openapi["paths"]["/api/v1/webhooks/subscriptions/"]["get"]
-    assert {"apiClientToken": []} in webhooks["security"]
+    assert {"apiClientToken": ["webhooks"]} in webhooks["security"]
+
+
+def test_every_operation_declares_the_scope_and_roles_it_needs(openapi):
+    scopes = set(ApiClient.Scope.values)
+    for path, method, operation in operations(openapi):
+        required = operation["x-required-scopes"]
+        assert isinstance(operation["x-roles"], list), (path, method)
+        assert set(operation["x-roles"]) <= set(Role.values), (path, method)
+        assert "**Access:**" in operation["description"], (path, method)
+        token_requirements = [r["apiClientToken"] for r in operation["security"] if "apiClientToken" in r]
+        if required:
+            assert len(required) == 1 and required[0] in scopes, (path, method)
+            assert token_requirements == [required], (path, method)
+            assert operation["x-roles"], (path, method)
+        else:
+            assert token_requirements == [], (path, method)
+
+
+def test_scopes_in_the_schema_are_the_ones_the_views_enforce(openapi):
+    paths = openapi["paths"]
+    assert paths["/api/v1/tenders/{id}/bids/"]["post"]["x-required-scopes"] == ["bids"]
+    assert paths["/api/v1/tenders/{id}/bids/"]["post"]["x-roles"] == ["provider"]
+    assert paths["/api/v1/placement-requests/"]["post"]["x-required-scopes"] == ["placement-requests"]
+    assert paths["/api/v1/placement-requests/"]["get"]["x-required-scopes"] == ["read"]
+    assert paths["/api/v1/tenders/{id}/award/"]["post"]["x-roles"] == ["broker"]
+    assert paths["/api/v1/dashboards/timeliness/"]["get"]["x-required-scopes"] == ["dashboards"]
+    # People manage API clients; no scope lets a system do it.
+    api_clients = paths["/api/v1/api-clients/"]["post"]
+    assert api_clients["x-required-scopes"] == [] and api_clients["security"] == [{"cookieAuth": []}]
+    # Open data needs no sign-in at all.
+    assert paths["/api/v1/ocds/releases/"]["get"]["security"] == []
+
+
+def test_a_view_whose_permissions_name_no_scope_is_a_schema_error():
+    class Unscoped(APIView):
+        permission_classes = [IsAuthenticated]
+
+    assert operation_access(Unscoped(), "GET") is None
+    assert operation_access(Unscoped(), "POST") is None
+
+
+def test_the_security_scheme_lists_every_scope(openapi):
+    description = openapi["components"]["securitySchemes"]["apiClientToken"]["description"]
+    for scope in ApiClient.Scope.values:
+        assert f"`{scope}`" in description
 
 
 def test_every_error_response_is_problem_json(openapi):
