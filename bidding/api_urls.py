@@ -12,6 +12,17 @@ urlpatterns = [
         request_apis.PlacementRequestPublishApi.as_view(),
         name="api-placement-request-publish",
     ),
+    path(
+        "placement-requests/<int:pk>/block-offer/accept/",
+        request_apis.BlockOfferAcceptApi.as_view(),
+        name="api-placement-request-block-offer-accept",
+    ),
+    path(
+        "placement-requests/<int:pk>/block-offer/decline/",
+        request_apis.BlockOfferDeclineApi.as_view(),
+        name="api-placement-request-block-offer-decline",
+    ),
+    path("invitations/", apis.InvitationListApi.as_view(), name="api-invitations"),
     path("tenders/<int:pk>/", apis.TenderDetailApi.as_view(), name="api-tender"),
     path("tenders/<int:pk>/bids/", apis.TenderBidsApi.as_view(), name="api-tender-bids"),
     path("tenders/<int:pk>/bids/<int:bid_pk>/", apis.BidDetailApi.as_view(), name="api-tender-bid"),

@@ -6,12 +6,16 @@ reads amounts only once the tender has closed.
 
 from decimal import Decimal
 
+import django_filters
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import created
 from core.errors import ConflictError
 from organisations.api_permissions import HasScope, IsAnyRole, IsBroker, IsCouncilUser, IsProviderUser
 from organisations.models import ApiClient
@@ -19,11 +23,15 @@ from organisations.permissions import is_council_user
 from placements.apis import PlacementOutput
 from providers.models import CareHome, Specialism
 
-from .models import Award, Bid, Tender
+from .models import Award, Bid, Invitation, Tender
 from .selectors import (
+    INBOX_STATES,
     bid_amounts_visible,
     bid_disclosure,
     bid_get,
+    invitation_inbox_state,
+    invitation_inbox_state_q,
+    invitation_list,
     other_bids,
     own_bids_for_tender,
     ranked_bids,
@@ -196,6 +204,109 @@ class TenderOutput(serializers.ModelSerializer):
         return OwnBidOutput(bids, many=True, context=self.context).data
 
 
+class InvitationTenderOutput(serializers.Serializer):
+    """The tender an invitation is to: enough to bid on it through `/tenders/{id}/bids/`."""
+
+    id = serializers.IntegerField()
+    status = serializers.SerializerMethodField()
+    is_open = serializers.SerializerMethodField()
+    lot = serializers.IntegerField(source="request.lot.number")
+    lot_name = serializers.CharField(source="request.lot.name")
+    opened_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    max_weekly_rate = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+    def get_status(self, tender) -> str:
+        return tender_state_code(tender)
+
+    def get_is_open(self, tender) -> bool:
+        return tender_is_open(tender)
+
+
+class InvitedCareHomeOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class InvitationOutput(serializers.ModelSerializer):
+    """One of the provider's invitations to tender, with the anonymised needs and its own bid."""
+
+    state = serializers.SerializerMethodField(
+        help_text="open: the home may bid; won or lost: the award went to its bid or another; closed: otherwise."
+    )
+    care_home = InvitedCareHomeOutput()
+    tender = InvitationTenderOutput()
+    needs = NeedsProfileOutput(source="tender.request")
+    bid = serializers.SerializerMethodField(help_text="The home's own bid on the tender, if it has made one.")
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "state",
+            "status",
+            "invited_at",
+            "withdrawn_reason",
+            "distance_km",
+            "care_home",
+            "tender",
+            "needs",
+            "bid",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=INBOX_STATES))
+    def get_state(self, invitation) -> str:
+        return invitation_inbox_state(invitation)
+
+    @extend_schema_field(OwnBidOutput(allow_null=True))
+    def get_bid(self, invitation) -> dict | None:
+        bid = getattr(invitation, "bid", None)
+        if bid is None:
+            return None
+        bid.tender = invitation.tender
+        return OwnBidOutput(bid, context=self.context).data
+
+
+class InvitationFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        choices=[(state, state) for state in INBOX_STATES], method="filter_state", label="Where the invitation stands"
+    )
+    care_home = django_filters.NumberFilter(field_name="care_home_id", label="One of your homes, by id")
+    closes_before = django_filters.IsoDateTimeFilter(
+        field_name="tender__closes_at", lookup_expr="lt", label="Tenders closing before this time (ISO 8601)"
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["state", "care_home", "closes_before"]
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(invitation_inbox_state_q(value))
+
+
+@extend_schema(
+    summary="Your invitations to tender (providers)",
+    description=(
+        "Every invitation your homes received, newest first, each with its tender, the anonymised needs of the "
+        "request and your own bid. Needs the `bids` scope. Councils get 403."
+    ),
+    tags=["tenders"],
+    responses={200: InvitationOutput(many=True), **PROBLEMS},
+)
+class InvitationListApi(ListAPIView):
+    permission_classes = [IsProviderUser, HasScope]
+    read_scope = ApiClient.Scope.BIDS
+    serializer_class = InvitationOutput
+    filterset_class = InvitationFilter
+
+    def get_queryset(self):
+        return (
+            invitation_list(actor=self.request.user)
+            .select_related("bid__care_home")
+            .prefetch_related("tender__request__specialisms")
+        )
+
+
 @extend_schema(summary="One tender", tags=["tenders"], responses={200: TenderOutput, **PROBLEMS})
 class TenderDetailApi(APIView):
     permission_classes = [IsAnyRole, HasScope]
@@ -246,7 +357,10 @@ class TenderBidsApi(APIView):
         data = BidInput(data=request.data)
         data.is_valid(raise_exception=True)
         bid = bid_submit(actor=request.user, tender=tender, **data.validated_data)
-        return Response(OwnBidOutput(bid, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return created(
+            OwnBidOutput(bid, context={"request": request}).data,
+            location=request.build_absolute_uri(reverse("api-tender-bid", args=[tender.pk, bid.pk])),
+        )
 
 
 class BidDetailApi(APIView):
@@ -433,4 +547,7 @@ class TenderAwardApi(APIView):
         bid_id = data.validated_data.pop("bid")
         bid = Bid.objects.filter(tender=tender, pk=bid_id).first() or Bid(pk=bid_id)
         award = tender_award(actor=request.user, tender=tender, bid=bid, **data.validated_data)
-        return Response(AwardOutput(award).data, status=status.HTTP_201_CREATED)
+        # The award has no address of its own: it is part of the tender, which now shows it.
+        return created(
+            AwardOutput(award).data, location=request.build_absolute_uri(reverse("api-tender", args=[tender.pk]))
+        )

@@ -4,17 +4,27 @@ paths and names are the ones placements always had."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from blockbeds.apis import BlockOfferOutput
-from blockbeds.selectors import block_offer_summaries
-from organisations.api_permissions import HasScope, IsCouncilUser
+from blockbeds.apis import BlockOfferAcceptInput, BlockOfferDeclineInput, BlockOfferOutput
+from blockbeds.selectors import block_bed_get, block_offer_summaries
+from blockbeds.services import block_bed_fill, block_offer_decline
+from core.api import created
+from organisations.api_permissions import HasScope, IsBroker, IsCouncilUser
 from organisations.models import ApiClient
-from placements.apis import PROBLEMS, PlacementRequestFilter, PlacementRequestInput, placement_requests_listed
+from placements.apis import (
+    PROBLEMS,
+    PlacementOutput,
+    PlacementRequestFilter,
+    PlacementRequestInput,
+    placement_requests_listed,
+)
 from placements.models import PlacementRequest
 from placements.next_steps import requests_next_steps, with_next_step
 from placements.selectors import placement_request_list
@@ -124,11 +134,12 @@ class PlacementRequestListCreateApi(ListAPIView):
     def post(self, request):
         data = PlacementRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
-        created = placement_request_create(actor=request.user, **data.validated_data)
-        listed = with_next_step(placement_requests_listed(placement_request_list(actor=request.user)))
-        created = listed.get(pk=created.pk)
-        _with_tenders_and_offers(request.user, [created])
-        return Response(PlacementRequestOutput(created).data, status=status.HTTP_201_CREATED)
+        new_request = placement_request_create(actor=request.user, **data.validated_data)
+        placement_request = _listed_request(request, new_request.pk)
+        return created(
+            PlacementRequestOutput(placement_request).data,
+            location=request.build_absolute_uri(reverse("api-placement-request", args=[placement_request.pk])),
+        )
 
 
 @extend_schema(
@@ -138,12 +149,17 @@ class PlacementRequestDetailApi(APIView):
     permission_classes = [IsCouncilUser, HasScope]
 
     def get(self, request, pk: int):
-        listed = with_next_step(placement_requests_listed(placement_request_list(actor=request.user)))
-        placement_request = listed.filter(pk=pk).first()
-        if placement_request is None:
-            raise Http404("No such placement request.")
-        _with_tenders_and_offers(request.user, [placement_request])
-        return Response(PlacementRequestOutput(placement_request).data)
+        return Response(PlacementRequestOutput(_listed_request(request, pk)).data)
+
+
+def _listed_request(request, pk: int) -> PlacementRequest:
+    """One of the caller's requests as the list shows it, with its tenders, offer and next step."""
+    listed = with_next_step(placement_requests_listed(placement_request_list(actor=request.user)))
+    placement_request = listed.filter(pk=pk).first()
+    if placement_request is None:
+        raise Http404("No such placement request.")
+    _with_tenders_and_offers(request.user, [placement_request])
+    return placement_request
 
 
 class PublishInput(serializers.Serializer):
@@ -171,4 +187,65 @@ class PlacementRequestPublishApi(APIView):
         data.is_valid(raise_exception=True)
         tender = tender_publish(actor=request.user, request=placement_request, **data.validated_data)
         tender = tender_list(actor=request.user).get(pk=tender.pk)
-        return Response(TenderOutput(tender, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return created(
+            TenderOutput(tender, context={"request": request}).data,
+            location=request.build_absolute_uri(reverse("api-tender", args=[tender.pk])),
+        )
+
+
+BLOCK_OFFER_REFUSALS = {
+    409: OpenApiResponse(
+        description="The request is no longer new, the bed is no longer void, not live or out of service, the home "
+        "is suspended, or the offer was already declined or has no bed (`code` says which)."
+    ),
+}
+
+
+@extend_schema(
+    summary="Place the person in a block bed on offer (brokers)",
+    description=(
+        "Block beds come before a tender: fills one of the void block beds in the request's `block_offer` at the "
+        "contract's rate, creating the placement and marking the request placed, as the request page does. "
+        "Needs the `placement-requests` scope."
+    ),
+    tags=["placements", "block beds"],
+    request=BlockOfferAcceptInput,
+    responses={201: PlacementOutput, **PROBLEMS, **BLOCK_OFFER_REFUSALS},
+)
+class BlockOfferAcceptApi(APIView):
+    permission_classes = [IsBroker, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+
+    def post(self, request, pk: int):
+        placement_request = get_object_or_404(placement_request_list(actor=request.user), pk=pk)
+        data = BlockOfferAcceptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bed = block_bed_get(actor=request.user, pk=data.validated_data["bed"])
+        start_date = data.validated_data["start_date"] or max(placement_request.needed_from, timezone.localdate())
+        occupancy = block_bed_fill(bed=bed, request=placement_request, actor=request.user, start_date=start_date)
+        return created(
+            PlacementOutput(occupancy.placement).data,
+            location=request.build_absolute_uri(reverse("api-placement-request", args=[placement_request.pk])),
+        )
+
+
+@extend_schema(
+    summary="Decline the block beds on offer, with a reason (brokers)",
+    description=(
+        "The beds stay void, the reason is recorded on the request, and the request may then be published to "
+        "tender. The beds are not offered for this request again. Needs the `placement-requests` scope."
+    ),
+    tags=["placements", "block beds"],
+    request=BlockOfferDeclineInput,
+    responses={200: PlacementRequestOutput, **PROBLEMS, **BLOCK_OFFER_REFUSALS},
+)
+class BlockOfferDeclineApi(APIView):
+    permission_classes = [IsBroker, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+
+    def post(self, request, pk: int):
+        placement_request = get_object_or_404(placement_request_list(actor=request.user), pk=pk)
+        data = BlockOfferDeclineInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        block_offer_decline(request=placement_request, actor=request.user, reason=data.validated_data["reason"])
+        return Response(PlacementRequestOutput(_listed_request(request, pk)).data)

@@ -214,6 +214,32 @@ def invitation_get(*, actor, pk) -> Invitation:
     return invitation
 
 
+INBOX_STATES = ("open", "closed", "won", "lost")
+
+
+def invitation_inbox_state_q(state: str) -> Q:
+    """`invitation_inbox_state` as a filter on `invitation_list`."""
+    open_ = Q(status=Invitation.Status.INVITED, tender__status=Tender.Status.OPEN, tender__closes_at__gt=DatabaseNow())
+    won = Q(bid__award__isnull=False)
+    lost = Q(tender__status=Tender.Status.AWARDED, bid__status=Bid.Status.SUBMITTED, bid__award__isnull=True)
+    return {"open": open_, "won": won, "lost": lost, "closed": ~open_ & ~won & ~lost}[state]
+
+
+def invitation_inbox_state(invitation: Invitation) -> str:
+    """Where an invitation stands for the provider: open (its home may still bid), won or lost (the
+    award went to its bid or to another, its own bid standing), else closed (past the deadline with no
+    award yet, cancelled, withdrawn, or awarded while it had no bid standing)."""
+    tender = invitation.tender
+    bid = getattr(invitation, "bid", None)
+    if invitation.status == Invitation.Status.INVITED and tender_is_open(tender):
+        return "open"
+    if bid is not None and hasattr(bid, "award"):
+        return "won"
+    if tender.status == Tender.Status.AWARDED and bid is not None and bid.status == Bid.Status.SUBMITTED:
+        return "lost"
+    return "closed"
+
+
 def own_bids_for_tender(*, actor, tender: Tender):
     return bid_list(actor=actor).filter(tender=tender)
 

@@ -5,14 +5,16 @@ from decimal import Decimal
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import created
 from core.dates import date_filter_check, validate_filter_date
 from organisations.api_permissions import HasScope, IsAnyRole, IsCommissioner, IsCouncilUser
 from organisations.models import ApiClient
@@ -187,6 +189,22 @@ class BlockOfferOutput(serializers.Serializer):
     declined = OfferDeclineOutput(source="decline", allow_null=True)
 
 
+class BlockOfferAcceptInput(serializers.Serializer):
+    bed = serializers.IntegerField(help_text="One of the beds in the request's `block_offer`.")
+    start_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the placement starts: by default the day the person is needed from, or today if later.",
+    )
+
+
+class BlockOfferDeclineInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the block beds on offer are not used; recorded on the request."
+    )
+
+
 class BlockContractFilter(django_filters.FilterSet):
     lot = django_filters.NumberFilter(field_name="lots__number", label="Lot number")
     care_home = django_filters.NumberFilter(field_name="care_home_id")
@@ -342,4 +360,8 @@ class BlockContractRateCreateApi(APIView):
         data = BlockContractRateInput(data=request.data)
         data.is_valid(raise_exception=True)
         rate = block_contract_rate_record(contract=contract, actor=request.user, **data.validated_data)
-        return Response(BlockContractRateOutput(rate).data, status=status.HTTP_201_CREATED)
+        # A rate has no address of its own: the contract shows it in its rate history.
+        return created(
+            BlockContractRateOutput(rate).data,
+            location=request.build_absolute_uri(reverse("api-block-contract", args=[contract.pk])),
+        )

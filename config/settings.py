@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # RateLimit-Limit/-Remaining/-Reset on every API response, replayed and refused ones included.
+    "integrations.middleware.ApiRateLimitHeadersMiddleware",
     "integrations.middleware.IdempotencyKeyMiddleware",
     "integrations.middleware.ApiETagMiddleware",
     "integrations.middleware.ApiNotFoundMiddleware",
@@ -275,6 +277,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.DefaultCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiRateThrottle"],
+    # Request bodies are JSON only: no page posts to the API, and a form or multipart body reads a
+    # missing yes/no field as "no", so a generated client sending one would change what it meant.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Care home placements API",
@@ -301,6 +306,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "integrations.openapi.postprocess_problem_responses",
+        # ETag/If-None-Match/304, If-Match/412, Idempotency-Key/422 and RateLimit headers on each operation.
+        "core.api.postprocess_http_conventions",
         # The scope and roles each operation needs, read from its view's permission classes.
         "organisations.schema.postprocess_operation_access",
         "integrations.openapi.postprocess_openapi_31",

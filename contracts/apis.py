@@ -1,28 +1,41 @@
-"""API: payment schedules and service agreements, each scoped to the caller's organisation."""
+"""API: payment schedules and service agreements, each scoped to the caller's organisation.
 
+The schedule is JSON in cursor pages of lines, or the whole schedule as CSV with `Accept: text/csv`;
+an agreement is JSON, or its PDF with `Accept: application/pdf`, for a bearer token as for a session.
+"""
+
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from core.api import CsvRenderer, PdfRenderer, SequenceCursorPagination
+from core.csv_export import csv_response
 from organisations.api_permissions import HasScope, IsAnyRole
 
 from .models import ServiceAgreement
-from .payments import payment_schedule_for, period_parse
+from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_parse
+from .pdf import agreement_pdf
 from .selectors import agreement_get, agreement_list
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-class _TotalsOutput(serializers.Serializer):
+class PaymentTotalsOutput(serializers.Serializer):
     council = serializers.DecimalField(**MONEY)
     top_up = serializers.DecimalField(**MONEY)
     gross = serializers.DecimalField(**MONEY)
 
 
-class _LineOutput(serializers.Serializer):
+class PaymentLineOutput(serializers.Serializer):
+    commissioner = serializers.CharField(source="commissioner.name")
+    provider = serializers.CharField(source="provider.name")
+    provider_cqc_id = serializers.CharField(source="provider.cqc_provider_id")
     line_type = serializers.CharField(source="kind")
     care_home = serializers.CharField(source="care_home.name")
     cqc_location_id = serializers.CharField(source="care_home.cqc_location_id")
@@ -42,36 +55,44 @@ class _LineOutput(serializers.Serializer):
     note = serializers.CharField()
 
 
-class _RemittanceOutput(serializers.Serializer):
+class RemittanceTotalsOutput(serializers.Serializer):
+    """What one commissioning body pays one provider: its lines are in `results`, with these names."""
+
     commissioner = serializers.CharField(source="commissioner.name")
     provider = serializers.CharField(source="provider.name")
     provider_cqc_id = serializers.CharField(source="provider.cqc_provider_id")
-    totals = _TotalsOutput()
-    lines = _LineOutput(many=True)
+    totals = PaymentTotalsOutput()
 
 
-class _PeriodOutput(serializers.Serializer):
+class PaymentPeriodOutput(serializers.Serializer):
     label = serializers.CharField()
     start = serializers.DateField()
     end = serializers.DateField()
     days = serializers.IntegerField()
 
 
-class PaymentScheduleOutput(serializers.Serializer):
-    period = _PeriodOutput()
-    totals = _TotalsOutput()
-    remittances = _RemittanceOutput(many=True)
+class PaymentSchedulePageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page of lines; null on the last.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page of lines; null on the first.")
+    period = PaymentPeriodOutput()
+    totals = PaymentTotalsOutput(help_text="The whole schedule's totals, on every page.")
+    remittances = RemittanceTotalsOutput(many=True, help_text="Totals per council and provider, on every page.")
+    results = PaymentLineOutput(many=True, help_text="This page's lines, by council, provider, home and line.")
 
 
 class PaymentScheduleApi(APIView):
     permission_classes = [IsAnyRole, HasScope]
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    pagination_class = SequenceCursorPagination
 
     @extend_schema(
         summary="The payment schedule for a period",
         description=(
             "A council sees what it owes each provider; a provider sees only its own lines, from every "
             "council. Each line is the days one weekly fee was in force, paid at weekly / 7 a day, "
-            "rounded to the penny per line; totals are sums of lines."
+            "rounded to the penny per line; totals are sums of lines. JSON comes in cursor pages of lines "
+            "(`page_size` up to 200), each page with the whole schedule's totals; `Accept: text/csv` gives "
+            "every line as one CSV file."
         ),
         tags=["payments"],
         parameters=[
@@ -80,10 +101,15 @@ class PaymentScheduleApi(APIView):
                 OpenApiTypes.STR,
                 required=True,
                 description="An ISO week (2026-W15) or four weeks from one (2026-W15/4).",
-            )
+            ),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="The page: from a `next` or `previous` link."),
+            OpenApiParameter(
+                "page_size", OpenApiTypes.INT, description=SequenceCursorPagination.page_size_query_description
+            ),
         ],
         responses={
-            200: PaymentScheduleOutput,
+            (200, "application/json"): PaymentSchedulePageOutput,
+            (200, "text/csv"): OpenApiTypes.STR,
             400: OpenApiResponse(description="The period is missing or not an ISO week."),
             403: OpenApiResponse(description="Not a council or provider user, or the client lacks the read scope."),
         },
@@ -91,7 +117,19 @@ class PaymentScheduleApi(APIView):
     def get(self, request):
         period = period_parse(request.query_params.get("period", ""))
         schedule = payment_schedule_for(actor=request.user, period=period)
-        return Response(PaymentScheduleOutput(schedule).data)
+        if request.accepted_renderer.format == CsvRenderer.format:
+            response = csv_response(f"payment-schedule-{period.label}.csv", CSV_HEADER, csv_rows(schedule))
+        else:
+            paginator = self.pagination_class()
+            lines = paginator.paginate_sequence(schedule.lines, request)
+            response = paginator.get_paginated_response(
+                PaymentLineOutput(lines, many=True).data,
+                period=PaymentPeriodOutput(schedule.period).data,
+                totals=PaymentTotalsOutput(schedule.totals).data,
+                remittances=RemittanceTotalsOutput(schedule.remittances, many=True).data,
+            )
+        patch_vary_headers(response, ["Accept"])
+        return response
 
 
 class ServiceAgreementOutput(serializers.ModelSerializer):
@@ -139,10 +177,12 @@ class ServiceAgreementListApi(ListAPIView):
 
 
 @extend_schema(
-    summary="One service agreement version",
+    summary="One service agreement version, as JSON or as its PDF",
+    description="`Accept: application/pdf` gives the agreement's PDF, the one its page offers for download.",
     tags=["agreements"],
     responses={
-        200: ServiceAgreementOutput,
+        (200, "application/json"): ServiceAgreementOutput,
+        (200, "application/pdf"): OpenApiTypes.BINARY,
         403: OpenApiResponse(description="Not allowed."),
         404: OpenApiResponse(description="No such agreement, or not yours."),
     },
@@ -150,6 +190,17 @@ class ServiceAgreementListApi(ListAPIView):
 class ServiceAgreementDetailApi(RetrieveAPIView):
     permission_classes = [IsAnyRole, HasScope]
     serializer_class = ServiceAgreementOutput
+    renderer_classes = [JSONRenderer, PdfRenderer]
 
     def get_object(self):
         return agreement_get(actor=self.request.user, pk=self.kwargs["pk"])
+
+    def retrieve(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == PdfRenderer.format:
+            agreement = self.get_object()
+            response = HttpResponse(agreement_pdf(agreement), content_type=PdfRenderer.media_type)
+            response["Content-Disposition"] = content_disposition_header(True, f"{agreement.reference}.pdf")
+        else:
+            response = super().retrieve(request, *args, **kwargs)
+        patch_vary_headers(response, ["Accept"])
+        return response

@@ -1,15 +1,14 @@
 """API: the care-home search, one home, and a home's vacancies."""
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import DefaultCursorPagination
 from lots.models import Lot
 from organisations.api_permissions import HasScope, IsAnyRole
 from organisations.models import ApiClient
@@ -119,25 +118,13 @@ LISTED_COLUMNS = [
 ]
 
 
-class FirstPageCountsPaginator(Paginator):
-    """Reads the first page (and one home more) before counting: a search that finds fewer homes
-    than a page holds is counted by that read, without a COUNT over the whole search."""
+class CareHomePagination(DefaultCursorPagination):
+    """Cursor pages in the search's own order: nearest first when sorting by distance, else by name."""
 
-    def page(self, number):
-        if str(number) != "1":
-            return super().page(number)
-        rows = list(self.object_list[: self.per_page + 1])
-        if len(rows) <= self.per_page:
-            self.__dict__["count"] = len(rows)
-        return self._get_page(rows[: self.per_page], 1, self)
-
-
-class CareHomePagination(PageNumberPagination):
-    # Distance ordering is a computed value, so pages are numbered rather than cursored.
-    django_paginator_class = FirstPageCountsPaginator
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+    def get_ordering(self, request, queryset, view):
+        if "distance_km" in queryset.query.annotations:
+            return ("distance_km", "name", "pk")
+        return ("name", "pk")
 
 
 class _StaleContextMixin:

@@ -234,7 +234,9 @@ def test_a_retry_while_the_first_request_still_runs_waits_then_gets_409(case_sys
 
     settings.IDEMPOTENCY_WAIT_SECONDS = 0.2
     body = json.dumps(BODY).encode()
-    fingerprint = hashlib.sha256(f"POST\n{SUBSCRIPTIONS}\n".encode() + body).hexdigest()
+    # Bodies are compared as canonical JSON: keys sorted, no spacing.
+    canonical = json.dumps(BODY, sort_keys=True, separators=(",", ":")).encode()
+    fingerprint = hashlib.sha256(f"POST\n{SUBSCRIPTIONS}\n".encode() + canonical).hexdigest()
     IdempotencyKey.objects.create(
         user=case_system.api_client.user, key="running", method="POST", path=SUBSCRIPTIONS, request_hash=fingerprint
     )
