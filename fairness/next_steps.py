@@ -30,13 +30,9 @@ from bidding.models import Bid, Tender
 from bidding.selectors import with_open_flag
 from blockbeds.selectors import block_offer_summaries
 from placements.models import Placement, PlacementRequest
-from placements.next_steps import NextStep, NextStepRule, Step, next_step_rule_register
+from placements.next_steps import AT_RISK_DAYS, NextStep, NextStepRule, Step, next_step_rule_register
 
 from .models import BedHold, Standstill
-
-# A request not yet sourced is at risk when its target date is this many days away or fewer
-# (the commissioners' "requests at risk" report uses the same two days).
-AT_RISK_DAYS = 2
 
 
 def _today():

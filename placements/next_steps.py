@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+# A request not yet sourced is at risk when its target date is this many days away or fewer: the
+# broker's work queue and the commissioners' "requests at risk" report both read it here.
+AT_RISK_DAYS = 2
+
 
 class Step:
     """The machine codes of a request's next step (the API's `next_step`)."""

@@ -11,11 +11,11 @@ from bidding.models import Bid, Tender
 from bidding.selectors import with_open_flag
 from organisations.models import Organisation
 from placements.models import PlacementRequest
+from placements.next_steps import AT_RISK_DAYS
 
 from ..presentation import AtRiskFormat
 from .common import COUNTED_BID_STATES, Report
 
-AT_RISK_DAYS = 2
 OPEN_REQUEST_STATES = [
     PlacementRequest.Status.NEW,
     PlacementRequest.Status.TENDERING,
