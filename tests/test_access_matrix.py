@@ -102,8 +102,12 @@ MATRIX = {
     "api-ocds-releases": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "api-payment-schedules": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
     "api-placement-request": ("GET", ['request'], "401 200 200 404 404 403 403 200 403 403 403 403"),
-    "api-placement-request-block-offer-accept": ("POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"),
-    "api-placement-request-block-offer-decline": ("POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"),
+    "api-placement-request-block-offer-accept": (
+        "POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"
+    ),
+    "api-placement-request-block-offer-decline": (
+        "POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"
+    ),
     "api-placement-request-publish": ("POST", ['request'], "401 409 403 404 404 403 403 403 409 403 403 403"),
     "api-placement-requests": ("GET", [], "401 200 200 200 200 403 403 200 403 403 403 403"),
     "api-placements": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
