@@ -151,6 +151,7 @@ API_CASES = [
     (Role.COMMISSIONER, "/api/v1/webhooks/deliveries/"),
     (Role.PROVIDER, "/api/v1/care-homes/"),
     (Role.PROVIDER, "/api/v1/tenders/{bid_tender}/bids/"),
+    (Role.PROVIDER, "/api/v1/invitations/"),
     (Role.PROVIDER, "/api/v1/block-contracts/"),
     (Role.PROVIDER, "/api/v1/service-agreements/"),
     *[(Role.COMMISSIONER, f"/api/v1/dashboards/{name}/") for name in DASHBOARDS],
