@@ -19,12 +19,15 @@ def _filler(field: models.Field, now):
     return value
 
 
-def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+def copy_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence], *, table: str | None = None
+) -> int:
     """COPY rows (tuples in the order of `fields`, field names or attnames) into the model's table.
 
     Columns not named get the model's default, so every NOT NULL column is written; an id not
     named comes from the table's sequence. Check constraints, unique indexes and foreign keys are
     enforced by the database as usual, and their errors are Django's. No rows, no statement.
+    `table` names another table with the model's columns instead (a benchmark's copy of it).
     """
     rows = iter(rows)
     first = next(rows, None)
@@ -38,7 +41,7 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
     fill = tuple(_filler(field, now) for field in rest)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in [*named, *rest])
-    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    statement = f"COPY {quote(table or model._meta.db_table)} ({columns}) FROM STDIN"
     written = 0
     with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(statement) as copy:
         for row in chain([first], rows):

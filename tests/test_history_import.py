@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from core.models import AuditEvent
+from dashboards.models import TimelinessMonth
 from placements.models import Placement
 
 from .factories import CareHomeFactory, OrganisationFactory
@@ -96,6 +97,39 @@ def test_a_large_file_with_bad_rows_imports_nothing_and_names_every_bad_line(tmp
     assert "requested_at '31/12/2022 09:00' is not an ISO 8601 time" in err.getvalue()
     assert "line 100000: target_date is before the request date" in err.getvalue()
     assert "sourced_at '2023-01-01T10:00:00' needs a time zone offset or Z" in err.getvalue()
+    assert Placement.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_one_bad_row_among_100000_imports_nothing_and_reports_that_row(tmp_path, council_a):
+    run_import(write_file(tmp_path / "earlier.csv", [history_row(i) for i in range(1000)]), council_a)
+    summary_before = list(TimelinessMonth.objects.order_by("pk").values_list("pk", "sourced", "within_target"))
+    rows = [history_row(i) for i in range(100_000)]
+    rows[77_776] = rows[77_776].replace(",yes", ",perhaps")  # line 77778
+    path = write_file(tmp_path / "history.csv", rows)
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError, match="The file has 1 bad row; nothing was imported"):
+        call_command("import_placements", str(path), "--commissioner", council_a.slug, stdout=out, stderr=err)
+
+    assert err.getvalue().splitlines() == ["line 77778: in_county 'perhaps' should be yes or no"]
+    assert "Checked 90000 rows" in out.getvalue()
+    assert "Imported" not in out.getvalue()
+    assert Placement.objects.count() == 1000
+    assert list(TimelinessMonth.objects.order_by("pk").values_list("pk", "sourced", "within_target")) == (
+        summary_before
+    )
+
+
+@pytest.mark.django_db
+def test_a_text_value_with_a_nul_character_is_a_row_error(tmp_path, council_a):
+    path = write_file(tmp_path / "history.csv", [history_row(1), history_row(2).replace("HIST-", "HI\x00ST-")])
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 bad row"):
+        call_command("import_placements", str(path), "--commissioner", council_a.slug, stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue() == "line 3: case_reference contains a NUL character\n"
     assert Placement.objects.count() == 0
 
 
