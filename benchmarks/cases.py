@@ -1,7 +1,6 @@
 """Each benchmark: the product path and a baseline measured in the same run on the same data."""
 
 import concurrent.futures
-import io
 import json
 import os
 import signal
@@ -26,11 +25,13 @@ from django.utils import timezone
 
 from bidding.models import Bid, Invitation, Tender
 from bidding.services import tender_close_and_evaluate
+from core.bulk import copy_rows
 from dashboards.reports.common import LONDON, london_midnight, next_month
 from lots.models import Lot
 from organisations.models import ApiClient, Organisation, Role, User
 from organisations.services import api_client_create
-from placements.history_import import placement_history_import
+from placements.history_import import COLUMNS as HISTORY_COLUMNS
+from placements.history_import import PLACEMENT_FIELDS, placement_history_import
 from placements.models import Placement, PlacementRequest
 from providers.models import Admission, CareHome
 from quality.models import KEY_QUESTIONS, Rating, RatingValue
@@ -664,32 +665,105 @@ def bench_cqc_import(ctx: Context) -> dict:
 # History import ------------------------------------------------------------------------------
 
 
-def bench_history_import(ctx: Context) -> dict:
-    count = max(1000, ctx.placements)
-    council = busiest_council()
-    homes = list(CareHome.objects.values_list("cqc_location_id", flat=True)[:500])
-    tag = f"H{int(time.time())}"
-    buffer = io.StringIO()
-    buffer.write(
-        "case_reference,lot,requested_at,target_date,sourced_at,care_home_cqc_id,weekly_fee,start_date,end_date,in_county\n"
-    )
+def _history_file(count: int, council: Organisation, tag: str) -> tuple[list[str], list[tuple]]:
+    """A history file of `count` rows, and the same rows as the placement values the import writes."""
+    homes = list(CareHome.objects.order_by("pk").values_list("cqc_location_id", "pk")[:500])
+    lots = dict(Lot.objects.values_list("number", "pk"))
+    lines = [",".join(HISTORY_COLUMNS) + "\n"]
+    values = []
     base = timezone.now().astimezone(LONDON).replace(microsecond=0) - timedelta(days=400)
     for i in range(count):
         requested = base + timedelta(minutes=i % 500_000)
-        day = requested.date()
-        buffer.write(
-            f"{tag}-{i},{1 + i % 10},{requested.isoformat()},{day + timedelta(days=5)},"
-            f"{(requested + timedelta(days=i % 9)).isoformat()},{homes[i % len(homes)]},{700 + i % 500}.00,"
-            f"{day + timedelta(days=i % 9)},,{'yes' if i % 4 else 'no'}\n"
+        sourced = requested + timedelta(days=i % 9)
+        start = requested.date() + timedelta(days=i % 9)
+        cqc_id, home_pk = homes[i % len(homes)]
+        fee = Decimal(f"{700 + i % 500}.00")
+        in_county = i % 4 != 0
+        lines.append(
+            f"{tag}-{i},{1 + i % 10},{requested.isoformat()},{requested.date() + timedelta(days=5)},"
+            f"{sourced.isoformat()},{cqc_id},{fee},{start},,{'yes' if in_county else 'no'}\n"
         )
-    lines = buffer.getvalue().splitlines(keepends=True)
-    seconds, result = timed(lambda: placement_history_import(commissioner=council, lines=lines))
+        values.append(
+            (
+                council.pk,
+                f"{tag}-{i}",
+                home_pk,
+                lots[1 + i % 10],
+                Placement.Source.IMPORTED,
+                fee,
+                fee,
+                start,
+                None,
+                in_county,
+                requested,
+                requested.date() + timedelta(days=5),
+                sourced,
+                None,
+            )
+        )
+    return lines, values
+
+
+def bench_history_import(ctx: Context) -> dict:
+    count = max(1000, ctx.placements)
+    council = busiest_council()
+    tag = f"H{int(time.time())}"
+    lines, values = _history_file(count, council, tag)
+    columns = ", ".join(PLACEMENT_FIELDS)
+    differences = []
+
+    def copy_same_rows(*, logged: bool, compare_with_import: bool = False) -> float:
+        """Seconds to COPY the same placement rows into a copy of the table with its indexes, and commit.
+
+        The logged copy is an ordinary table written to the WAL, as the placements are; the
+        temporary one is not, so it shows what COPY costs without that.
+        """
+        table = "bench_placement_copy"
+        with connection.cursor() as cursor:
+            kind = "TABLE" if logged else "TEMP TABLE"
+            cursor.execute(f"CREATE {kind} {table} (LIKE placements_placement INCLUDING ALL)")
+            try:
+                started = time.perf_counter()
+                with transaction.atomic():
+                    copy_rows(Placement, PLACEMENT_FIELDS, values, table=table)
+                seconds = time.perf_counter() - started
+                if compare_with_import:
+                    cursor.execute(
+                        f"SELECT count(*) FROM (SELECT {columns} FROM {table} EXCEPT "  # noqa: S608
+                        f"SELECT {columns} FROM placements_placement WHERE case_reference LIKE %s) AS missing",
+                        [f"{tag}-%"],
+                    )
+                    differences.append(cursor.fetchone()[0])
+            finally:
+                cursor.execute(f"DROP TABLE {table}")
+        return seconds
+
+    progress = []
+    import_seconds, result = timed(
+        lambda: placement_history_import(commissioner=council, lines=lines, progress=progress.append)
+    )
+    logged, temporary = [], []
+    for repeat in range(3):
+        logged.append(copy_same_rows(logged=True, compare_with_import=repeat == 0))
+        temporary.append(copy_same_rows(logged=False))
+    copy_seconds, temporary_seconds = sorted(logged)[1], sorted(temporary)[1]
+    value = round(import_seconds / copy_seconds, 2)
     return {
-        "what": f"history import of {count} placements (CSV already in memory)",
+        "what": f"history import of {count} placements (CSV already in memory) vs COPY of the same placement rows "
+        "into a copy of the table with its indexes (median of 3)",
         "rows": count,
         "created": result.created,
-        "seconds": round(seconds, 2),
-        "rows_per_second": round(count / seconds),
+        "same_rows": differences == [0] and result.created == count,
+        "progress_lines": len(progress),
+        "import_seconds": round(import_seconds, 2),
+        "import_rows_per_second": round(count / import_seconds),
+        "copy_seconds": round(copy_seconds, 2),
+        "copy_rows_per_second": round(count / copy_seconds),
+        "copy_to_temporary_table_seconds": round(temporary_seconds, 2),
+        "ratio_to_temporary_table": round(import_seconds / temporary_seconds, 2),
+        "ratio": value,
+        "target": 3.0,
+        "verdict": _verdict(value, 3.0),
     }
 
 
