@@ -2,6 +2,8 @@
 
 The schedule is JSON in cursor pages of lines, or the whole schedule as CSV with `Accept: text/csv`;
 an agreement is JSON, or its PDF with `Accept: application/pdf`, for a bearer token as for a session.
+The PDF also has an address of its own, for clients that read one representation per operation (as
+clients generated from the schema do).
 """
 
 from django.http import HttpResponse
@@ -197,10 +199,33 @@ class ServiceAgreementDetailApi(RetrieveAPIView):
 
     def retrieve(self, request, *args, **kwargs):
         if request.accepted_renderer.format == PdfRenderer.format:
-            agreement = self.get_object()
-            response = HttpResponse(agreement_pdf(agreement), content_type=PdfRenderer.media_type)
-            response["Content-Disposition"] = content_disposition_header(True, f"{agreement.reference}.pdf")
+            response = _pdf_response(self.get_object())
         else:
             response = super().retrieve(request, *args, **kwargs)
         patch_vary_headers(response, ["Accept"])
         return response
+
+
+def _pdf_response(agreement: ServiceAgreement) -> HttpResponse:
+    response = HttpResponse(agreement_pdf(agreement), content_type=PdfRenderer.media_type)
+    response["Content-Disposition"] = content_disposition_header(True, f"{agreement.reference}.pdf")
+    return response
+
+
+@extend_schema(
+    summary="One service agreement version's PDF",
+    description="The PDF that `Accept: application/pdf` gives on the agreement, at an address whose only "
+    "representation is the PDF.",
+    tags=["agreements"],
+    responses={
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+        403: OpenApiResponse(description="Not allowed."),
+        404: OpenApiResponse(description="No such agreement, or not yours."),
+    },
+)
+class ServiceAgreementPdfApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+    renderer_classes = [PdfRenderer]
+
+    def get(self, request, pk: int):
+        return _pdf_response(agreement_get(actor=request.user, pk=pk))

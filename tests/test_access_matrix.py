@@ -112,6 +112,7 @@ MATRIX = {
     "api-placement-requests": ("GET", [], "401 200 200 200 200 403 403 200 403 403 403 403"),
     "api-placements": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
     "api-service-agreement": ("GET", ['agreement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
+    "api-service-agreement-pdf": ("GET", ['agreement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
     "api-service-agreements": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
     "api-tender": ("GET", ['tender'], "401 200 200 404 404 200 200 200 403 403 200 403"),
     "api-tender-award": ("POST", ['tender'], "401 400 403 404 403 403 403 403 400 403 403 403"),
