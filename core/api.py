@@ -104,9 +104,9 @@ class CsvRenderer(_DownloadRenderer):
     charset = "utf-8"
 
 
-def created(data, *, location: str, **kwargs) -> Response:
+def created(data, *, location: str, headers: dict | None = None, **kwargs) -> Response:
     """201 Created with the new resource's address in `Location`."""
-    return Response(data, status=status.HTTP_201_CREATED, headers={"Location": location}, **kwargs)
+    return Response(data, status=status.HTTP_201_CREATED, headers={**(headers or {}), "Location": location}, **kwargs)
 
 
 def _problem(status_code: int, title: str, detail: str, code: str, errors=None) -> Response:

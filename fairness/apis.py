@@ -9,7 +9,7 @@ provider reads only its own.
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from bidding.apis import AwardOutput
 from bidding.models import Award, Bid, Tender
 from bidding.selectors import bid_amounts_visible, bid_disclosure, bid_get, tender_get
+from core.api import created
 from core.errors import ConflictError
 from organisations.api_permissions import HasScope, IsAnyRole, IsBroker, IsCouncilUser, IsProviderUser
 from organisations.models import ApiClient
@@ -144,7 +145,10 @@ class ShortlistListCreateApi(ListAPIView):
             valid_hours=data.validated_data["valid_hours"],
         )
         url = request.build_absolute_uri(reverse("fairness:shortlist", args=[token]))
-        response = Response(SharedShortlistOutput(link, context={"url": url}).data, status=status.HTTP_201_CREATED)
+        response = created(
+            SharedShortlistOutput(link, context={"url": url}).data,
+            location=request.build_absolute_uri(reverse("api-tender-shortlists", args=[pk])),
+        )
         response["Cache-Control"] = "no-store"
         return response
 
@@ -280,7 +284,10 @@ class AbnormalPriceConfirmApi(APIView):
         bid = Bid.objects.select_related("care_home", "provider", "abnormal_price_confirmation__recorded_by").get(
             pk=bid.pk
         )
-        return Response(FlaggedBidOutput(bid).data, status=status.HTTP_201_CREATED)
+        return created(
+            FlaggedBidOutput(bid).data,
+            location=request.build_absolute_uri(reverse("api-tender-bid", args=[pk, bid_pk])),
+        )
 
 
 # --- Clarification questions ---------------------------------------------------------------
@@ -369,7 +376,10 @@ class QuestionListCreateApi(ListAPIView):
         data = QuestionInput(data=request.data)
         data.is_valid(raise_exception=True)
         asked = question_ask(actor=request.user, tender=tender, **data.validated_data)
-        return Response(QuestionOutput(asked, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return created(
+            QuestionOutput(asked, context={"request": request}).data,
+            location=request.build_absolute_uri(reverse("api-tender-questions", args=[pk])),
+        )
 
 
 class AnswerInput(serializers.Serializer):
@@ -509,7 +519,9 @@ class MoveToNextBidApi(APIView):
         data = MoveOnInput(data=request.data)
         data.is_valid(raise_exception=True)
         award = award_move_to_next_bid(actor=request.user, tender=tender, **data.validated_data)
-        return Response(AwardOutput(award).data, status=status.HTTP_201_CREATED)
+        return created(
+            AwardOutput(award).data, location=request.build_absolute_uri(reverse("api-tender-award", args=[pk]))
+        )
 
 
 class DecisionInput(serializers.Serializer):
@@ -643,4 +655,7 @@ class ChallengeRaiseApi(APIView):
         data = ChallengeInput(data=request.data)
         data.is_valid(raise_exception=True)
         challenge = challenge_raise(actor=request.user, bid=bid, **data.validated_data)
-        return Response(ChallengeOutput(challenge).data, status=status.HTTP_201_CREATED)
+        return created(
+            ChallengeOutput(challenge).data,
+            location=request.build_absolute_uri(reverse("api-tender-bid-outcome", args=[pk, bid_pk])),
+        )

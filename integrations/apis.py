@@ -2,16 +2,24 @@
 
 from datetime import UTC, datetime, time
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import created
 from core.dates import date_filter_check
 from organisations.api_permissions import HasScope
 from organisations.models import ApiClient, Role
@@ -116,7 +124,10 @@ class WebhookSubscriptionListCreateApi(_WebhookScope, ListAPIView):
         data.is_valid(raise_exception=True)
         subscription, secret = webhook_subscription_create(actor=request.user, **data.validated_data)
         subscription.secret = secret
-        return Response(WebhookSubscriptionCreatedOutput(subscription).data, status=status.HTTP_201_CREATED)
+        return created(
+            WebhookSubscriptionCreatedOutput(subscription).data,
+            location=request.build_absolute_uri(reverse("api-webhook-subscription", args=[subscription.pk])),
+        )
 
 
 class WebhookSubscriptionRotateSecretApi(_WebhookScope, APIView):
@@ -270,6 +281,40 @@ class OcdsQuery(serializers.Serializer):
         return attrs
 
 
+OCDS_RELEASE_PACKAGE = inline_serializer(
+    "OcdsReleasePackage",
+    {
+        "uri": serializers.URLField(),
+        "version": serializers.CharField(help_text="The OCDS version, 1.1"),
+        "extensions": serializers.ListField(
+            child=serializers.URLField(), help_text="The extensions' metadata files, which the releases use"
+        ),
+        "publishedDate": serializers.DateTimeField(),
+        "publisher": inline_serializer("OcdsPublisher", {"name": serializers.CharField()}),
+        "license": serializers.URLField(),
+        "publicationPolicy": serializers.URLField(),
+        "releases": inline_serializer(
+            "OcdsRelease",
+            {
+                "ocid": serializers.CharField(help_text="The contracting process: one per placement request"),
+                "id": serializers.CharField(help_text="Never changes once published"),
+                "date": serializers.DateTimeField(),
+                "tag": serializers.ListField(child=serializers.CharField()),
+                "initiationType": serializers.CharField(),
+            },
+            help_text="An OCDS 1.1 release: the fields named here, and the rest of the release schema "
+            "(parties, buyer, tender, awards, contracts) with the declared extensions.",
+            many=True,
+        ),
+        "links": inline_serializer(
+            "OcdsLinks",
+            {"next": serializers.URLField(help_text="The next package of this window")},
+            required=False,
+        ),
+    },
+)
+
+
 class OcdsReleasePackageApi(APIView):
     """Open data: anyone may read it, so it is served without sign-in."""
 
@@ -290,7 +335,7 @@ class OcdsReleasePackageApi(APIView):
             OpenApiParameter("to", OpenApiTypes.DATETIME, description="Latest release date (exclusive)."),
             OpenApiParameter("after", OpenApiTypes.INT, description="Continue after this tender id."),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: BAD_REQUEST},
+        responses={200: OCDS_RELEASE_PACKAGE, 400: BAD_REQUEST},
     )
     def get(self, request):
         query = OcdsQuery(data=request.query_params)

@@ -1,11 +1,14 @@
 """API: an organisation's API clients (for its people; systems cannot manage credentials)."""
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core.api import created
 
 from .models import ApiClient, Role
 from .permissions import can_manage_api_clients
@@ -88,8 +91,11 @@ class ApiClientListCreateApi(ListAPIView):
         )
         client.token = token
         # The token is shown once: no cache, and no stored copy for idempotent replays.
-        return Response(
-            ApiClientCreatedOutput(client).data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"}
+        # There is no address of one client: Location names the list it joined.
+        return created(
+            ApiClientCreatedOutput(client).data,
+            location=request.build_absolute_uri(reverse("api-api-clients")),
+            headers={"Cache-Control": "no-store"},
         )
 
 

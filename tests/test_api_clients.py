@@ -80,6 +80,7 @@ def test_provider_user_manages_own_clients_only(as_user, provider_user_a, provid
     )
 
     assert created.status_code == 201
+    assert created["Location"].startswith("http")
     assert created.json()["token"]
     assert [c["name"] for c in web.get("/api/v1/api-clients/").json()["results"]] == ["Home system"]
     assert web.post(f"/api/v1/api-clients/{other.api_client.pk}/revoke/").status_code == 404

@@ -76,6 +76,7 @@ def test_broker_shares_a_shortlist_gets_the_link_once_and_reads_the_choice(world
 
     response = council.post(url, {"bids": [first.pk, second.pk], "recipient": "The person's son", "valid_hours": 48})
     assert response.status_code == 201, response.content
+    assert response["Location"].startswith("http")
     shared = response.json()
     assert "/choice/" in shared["url"] and shared["url"].startswith("http")
     assert set(shared["bids"]) == {first.pk, second.pk}
@@ -149,6 +150,7 @@ def test_broker_reads_flags_and_records_the_providers_confirmation(priced_world,
     assert council.post(f"{url}{bids['b'].pk}/confirmation/", {"provider_statement": "Fine."}).status_code == 409
     response = council.post(confirm, {"provider_statement": "Manager confirmed staffing."})
     assert response.status_code == 201, response.content
+    assert response["Location"].startswith("http")
     assert response.json()["confirmation"]["median_awarded_fee"] == "900.00"
     assert AbnormalPriceConfirmation.objects.get(bid=bids["a"]).provider_statement == "Manager confirmed staffing."
     assert council.post(confirm, {"provider_statement": "Again."}).status_code == 409
@@ -180,6 +182,7 @@ def test_provider_asks_broker_answers_and_every_invited_provider_reads_it_anonym
 
     asked = asker.post(url, {"question": "Is an en-suite bathroom needed?"})
     assert asked.status_code == 201, asked.content
+    assert asked["Location"].startswith("http")
     question_id = asked.json()["id"]
     assert asked.json()["own"] is True
     assert other.get(url).json()["results"] == []
@@ -272,6 +275,7 @@ def test_broker_moves_to_the_next_ranked_bid_with_a_reason(world, broker_a, coun
     BedHold.objects.filter(bid=first).update(confirm_by=timezone.now() - timedelta(minutes=1))
     response = council.post(url, payload)
     assert response.status_code == 201, response.content
+    assert response["Location"].startswith("http")
     assert response.json()["bid"] == second.pk and response.json()["placement"]["care_home"] == second.care_home_id
     assert Award.objects.get(tender=tender).bid_id == second.pk
     status = council.get(f"/api/v1/tenders/{tender.pk}/award-status/").json()
@@ -314,6 +318,7 @@ def test_unsuccessful_provider_sees_scores_challenges_and_the_commissioner_decid
     assert winner_api.post(own_award, {"grounds": "x"}).status_code == 409
     raised = loser_api.post(challenge_url, {"grounds": "The quality score missed our new rating."})
     assert raised.status_code == 201, raised.content
+    assert raised["Location"].startswith("http")
     assert loser_api.post(challenge_url, {"grounds": "Again."}).status_code == 409
     assert Standstill.objects.get(bid=first).status == Standstill.Status.CHALLENGED
 

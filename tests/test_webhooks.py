@@ -210,6 +210,7 @@ def test_subscription_api_shows_the_secret_once(api_as, council_a):
         "/api/v1/webhooks/subscriptions/", {"url": "https://case.example.org/h", "events": ["tender.awarded"]}
     )
     assert created.status_code == 201
+    assert created["Location"].startswith("http")
     assert created.json()["secret"].startswith("whsec_")
 
     listed = system.get("/api/v1/webhooks/subscriptions/").json()["results"]
