@@ -22,11 +22,10 @@ PROBLEM_SCHEMA = {
         "detail": {"type": "string", "example": "Some fields are not valid."},
         "code": {"type": "string", "example": "invalid"},
         "errors": {
-            "description": "Messages by field name, for invalid requests.",
-            "oneOf": [
-                {"type": "object", "additionalProperties": True},
-                {"type": "array", "items": {}},
-            ],
+            "type": "object",
+            "description": "Messages by field name, for invalid requests: a list of messages for a field, "
+            "or messages by item or by inner field for a list or an object, nested as the request body is.",
+            "additionalProperties": {"type": ["array", "object"]},
         },
     },
     "required": ["type", "title", "status", "detail", "code"],

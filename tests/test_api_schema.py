@@ -1,6 +1,11 @@
 """The OpenAPI description: every endpoint's shared behaviour (auth, problem details, idempotency) is in it."""
 
+import json
+import subprocess
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
@@ -113,3 +118,94 @@ def test_docs_page_is_served_offline(client):
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
     assert b"//cdn" not in response.content
+
+
+# Free-form on purpose: a webhook delivery's payload is the event's own document, whatever its type.
+FREE_FORM_ALLOWED = {"#/components/schemas/WebhookDeliveryDetailOutput/properties/payload"}
+
+
+def free_form_schemas(node, pointer="#"):
+    """Pointers to schemas that accept any object, or anything at all, in place of a described shape."""
+    if isinstance(node, dict):
+        shaped = {"properties", "additionalProperties", "oneOf", "allOf", "$ref"} & set(node)
+        if node.get("additionalProperties") in (True, {}) or (node.get("type") == "object" and not shaped):
+            yield pointer
+        for key, value in node.items():
+            if key in ("properties", "items") and isinstance(value, dict):
+                children = value.items() if key == "properties" else [("", value)]
+                for name, child in children:
+                    child_pointer = f"{pointer}/{key}/{name}".rstrip("/")
+                    if child == {}:
+                        yield child_pointer
+                    yield from free_form_schemas(child, child_pointer)
+            elif key not in ("example", "examples"):
+                yield from free_form_schemas(value, f"{pointer}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from free_form_schemas(value, f"{pointer}/{index}")
+
+
+def test_no_schema_is_free_form_where_the_shape_is_known(openapi):
+    assert set(free_form_schemas(openapi)) <= FREE_FORM_ALLOWED
+    schemas = openapi["components"]["schemas"]
+    placement = schemas["AwardOutput"]["properties"]["placement"]
+    assert placement["allOf"] == [{"$ref": "#/components/schemas/PlacementOutput"}]
+    ranked = schemas["EvaluationOutput"]["properties"]["ranked"]
+    assert ranked["items"] == {"$ref": "#/components/schemas/RankedBidOutput"}
+    for path, _method, operation in operations(openapi):
+        if path.startswith("/api/v1/dashboards/"):
+            schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            assert set(schema) == {"$ref"}, path
+
+
+def test_component_names_differ_by_more_than_case_or_underscores(openapi):
+    names = list(openapi["components"]["schemas"])
+    folded = [name.lower().strip("_") for name in names]
+    assert len(set(folded)) == len(folded), sorted(names)
+
+
+def test_nullable_fields_say_their_type(openapi):
+    def nullable_keywords(node, pointer="#"):
+        if isinstance(node, dict):
+            if "nullable" in node:
+                yield pointer
+            for key, value in node.items():
+                if key != "properties":
+                    yield from nullable_keywords(value, f"{pointer}/{key}")
+                else:
+                    for name, field in value.items():
+                        yield from nullable_keywords(field, f"{pointer}/properties/{name}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from nullable_keywords(value, f"{pointer}/{index}")
+
+    assert openapi["openapi"].startswith("3.1")
+    assert list(nullable_keywords(openapi)) == []
+    occupancy = openapi["components"]["schemas"]["BedOutput"]["properties"]["occupancy"]
+    assert {"type": "null"} in occupancy["oneOf"]
+
+
+def test_the_schema_names_its_servers_licence_and_contact(openapi, settings):
+    assert openapi["servers"][0]["url"] == settings.SITE_URL
+    assert openapi["info"]["license"]["name"]
+    assert openapi["info"]["contact"]["email"]
+
+
+def test_redocly_finds_no_errors_in_the_schema(openapi, tmp_path):
+    """The same lint as `make schema-lint` in CI, with the project's redocly.yaml."""
+    root = Path(settings.BASE_DIR)
+    redocly = root / "node_modules" / ".bin" / "redocly"
+    assert redocly.exists(), "Run `make install` to install the front-end and lint tools."
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(openapi))
+    result = subprocess.run(
+        [str(redocly), "lint", "--format=json", "--config", str(root / "redocly.yaml"), str(schema)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    errors = [problem for problem in report["problems"] if problem["severity"] == "error"]
+    assert errors == [], errors
+    assert result.returncode == 0
