@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import created
+from core.api import DefaultCursorPagination, created
 from core.dates import date_filter_check
 from organisations.api_permissions import HasScope
 from organisations.models import ApiClient, Role
@@ -265,10 +265,14 @@ def parse_moment(value: str, *, field: str):
     return moment.astimezone(UTC)
 
 
+class OcdsPagination(DefaultCursorPagination):
+    """Packages of releases, a page of tenders each, in the order they were first published."""
+
+    ordering = "id"
+
+
 class OcdsQuery(serializers.Serializer):
     # `from` is a Python keyword: the field is named in the schema through the parameters below.
-    after = serializers.IntegerField(required=False, min_value=0, help_text="Continue after this tender id.")
-
     def validate(self, attrs):
         params = self.initial_data
         for name in ("from", "to"):
@@ -308,7 +312,10 @@ OCDS_RELEASE_PACKAGE = inline_serializer(
         ),
         "links": inline_serializer(
             "OcdsLinks",
-            {"next": serializers.URLField(help_text="The next package of this window")},
+            {
+                "next": serializers.URLField(help_text="The next package of this window", required=False),
+                "prev": serializers.URLField(help_text="The previous package of this window", required=False),
+            },
             required=False,
         ),
     },
@@ -319,7 +326,6 @@ class OcdsReleasePackageApi(APIView):
     """Open data: anyone may read it, so it is served without sign-in."""
 
     permission_classes = [AllowAny]
-    page_size = 500
 
     @extend_schema(
         summary="OCDS 1.1 release package of tenders, awards and contracts",
@@ -333,7 +339,12 @@ class OcdsReleasePackageApi(APIView):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATETIME, description="Earliest release date (inclusive)."),
             OpenApiParameter("to", OpenApiTypes.DATETIME, description="Latest release date (exclusive)."),
-            OpenApiParameter("after", OpenApiTypes.INT, description="Continue after this tender id."),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description=OcdsPagination.cursor_query_description),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description="How many tenders' releases a package holds: 1 to 200, 50 when not given.",
+            ),
         ],
         responses={200: OCDS_RELEASE_PACKAGE, 400: BAD_REQUEST},
     )
@@ -342,16 +353,9 @@ class OcdsReleasePackageApi(APIView):
         query.is_valid(raise_exception=True)
         window = query.validated_data
         tenders = ocds.tenders_for_publication(released_from=window["from"], released_to=window["to"])
-        if window.get("after") is not None:
-            tenders = tenders.filter(id__gt=window["after"])
-        page = list(tenders[: self.page_size + 1])
-        more = len(page) > self.page_size
-        page = page[: self.page_size]
-        next_uri = ""
-        if more:
-            params = request.query_params.copy()
-            params["after"] = str(page[-1].pk)
-            next_uri = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        # The API's one pagination style, by tender: OCDS packages carry the links as `links`.
+        paginator = OcdsPagination()
+        page = paginator.paginate_queryset(tenders, request, view=self)
         package = ocds.release_package(
             releases=[
                 release
@@ -359,6 +363,7 @@ class OcdsReleasePackageApi(APIView):
                 for release in ocds.releases_in_window(tender, released_from=window["from"], released_to=window["to"])
             ],
             uri=request.build_absolute_uri(),
-            next_uri=next_uri,
+            next_uri=paginator.get_next_link() or "",
+            prev_uri=paginator.get_previous_link() or "",
         )
         return Response(package)

@@ -397,7 +397,7 @@ def releases_in_window(tender: Tender, *, released_from: datetime | None, releas
     ]
 
 
-def release_package(*, releases: list[dict], uri: str, next_uri: str = "") -> dict:
+def release_package(*, releases: list[dict], uri: str, next_uri: str = "", prev_uri: str = "") -> dict:
     package = {
         "uri": uri,
         "version": OCDS_VERSION,
@@ -408,6 +408,7 @@ def release_package(*, releases: list[dict], uri: str, next_uri: str = "") -> di
         "publicationPolicy": f"{settings.SITE_URL.rstrip('/')}/api/v1/docs/",
         "releases": releases,
     }
-    if next_uri:
-        package["links"] = {"next": next_uri}
+    links = {name: link for name, link in (("next", next_uri), ("prev", prev_uri)) if link}
+    if links:
+        package["links"] = links
     return package

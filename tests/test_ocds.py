@@ -143,3 +143,21 @@ def test_the_offline_validator_reports_an_invalid_release(tmp_path):
 
     errors = validation_errors(package, tmp_path / "cove")
     assert [error["path"] for error in errors] == ["releases/0/date"]
+
+
+@pytest.mark.django_db
+def test_release_packages_page_by_tender_with_the_api_cursor_and_links(client, council_a, broker_a, provider_user_a):
+    for _ in range(3):
+        home = CareHomeFactory(provider=provider_user_a.organisation)
+        request = placement_request(commissioner=council_a, created_by=broker_a)
+        open_tender(request=request, created_by=broker_a, homes=[home])
+
+    first = client.get(RELEASES, {"page_size": 2}).json()
+    second = client.get(first["links"]["next"]).json()
+
+    ocids = [release["ocid"] for release in first["releases"] + second["releases"]]
+    assert len(first["releases"]) == 2
+    assert len(set(ocids)) == 3
+    assert "next" not in second.get("links", {})
+    assert client.get(second["links"]["prev"]).json()["releases"] == first["releases"]
+    assert "after" not in first["links"]["next"]
