@@ -20,7 +20,7 @@ class CanReadDashboards(BasePermission):
 
     message = "Dashboards need the dashboards scope or a commissioning role."
 
-    def roles_for(self, view) -> tuple[str, ...]:
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
         return tuple(DASHBOARDS[view.dashboard].roles)
 
     def scope_for(self, view, method: str) -> str:
@@ -32,7 +32,7 @@ class CanReadDashboards(BasePermission):
             return False
         if isinstance(request.auth, ApiClient):
             return request.auth.has_scope(self.scope_for(view, request.method))
-        return user.role in self.roles_for(view)
+        return user.role in self.roles_for(view, request.method)
 
 
 MONTH_RANGE = [

@@ -59,7 +59,7 @@ class ManagesWebhooks(BasePermission):
 
     message = "Only commissioners, provider users and API clients manage webhooks."
 
-    def roles_for(self, view) -> tuple[str, ...]:
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
         return (Role.COMMISSIONER, Role.PROVIDER)
 
     def has_permission(self, request, view):

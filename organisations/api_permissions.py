@@ -1,7 +1,7 @@
 """DRF permission classes: roles from the user, scopes from the API client.
 
 Each class also says what it asks for, which the OpenAPI schema states on every operation
-(organisations.schema): `roles_for(view)` names the roles a person or system needs, and
+(organisations.schema): `roles_for(view, method)` names the roles a person or system needs, and
 `scope_for(view, method)` the scope an API client needs (None: API clients may not).
 """
 
@@ -13,12 +13,12 @@ from .models import ApiClient, Role
 class _RolePermission(BasePermission):
     roles: tuple[str, ...] = ()
 
-    def roles_for(self, view) -> tuple[str, ...]:
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
         return self.roles
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(user and user.is_authenticated and user.role in self.roles)
+        return bool(user and user.is_authenticated and user.role in self.roles_for(view, request.method))
 
 
 class IsBroker(_RolePermission):
@@ -39,6 +39,15 @@ class IsProviderUser(_RolePermission):
 
 class IsAnyRole(_RolePermission):
     roles = (Role.BROKER, Role.COMMISSIONER, Role.PROVIDER)
+
+
+class IsAnyRoleProviderWrites(_RolePermission):
+    """Every role reads; only provider users (and provider systems) write: a provider's own records."""
+
+    roles = IsAnyRole.roles
+
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
+        return self.roles if method in SAFE_METHODS else IsProviderUser.roles
 
 
 class HasScope(BasePermission):

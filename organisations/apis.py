@@ -24,7 +24,7 @@ CONFLICT = OpenApiResponse(description="Already revoked.")
 class CanManageApiClients(BasePermission):
     message = "Only commissioners and provider users manage API clients."
 
-    def roles_for(self, view) -> tuple[str, ...]:
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
         return (Role.COMMISSIONER, Role.PROVIDER)
 
     def scope_for(self, view, method: str) -> None:

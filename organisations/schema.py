@@ -1,7 +1,7 @@
 """OpenAPI description of how callers authenticate, and of the scope and roles each operation needs.
 
 Both come from the views themselves, in one place, so a new view cannot leave them out: the
-permission classes say what they ask for (`roles_for(view)` and `scope_for(view, method)`, see
+permission classes say what they ask for (`roles_for(view, method)` and `scope_for(view, method)`, see
 organisations.api_permissions), and `postprocess_operation_access` writes it on every operation
 as the bearer requirement's scope (OpenAPI 3.1 lets a non-OAuth scheme name one),
 `x-required-scopes`, `x-roles` and a sentence in the description. A view whose permissions name
@@ -66,7 +66,7 @@ def operation_access(view, method: str) -> OperationAccess | None:
     roles = tuple(Role.values)
     for permission in permissions:
         if hasattr(permission, "roles_for"):
-            roles = tuple(role for role in roles if role in permission.roles_for(view))
+            roles = tuple(role for role in roles if role in permission.roles_for(view, method))
     takes_tokens = any(isinstance(auth, ApiClientAuthentication) for auth in view.get_authenticators())
     scopes = [permission.scope_for(view, method) for permission in permissions if hasattr(permission, "scope_for")]
     if takes_tokens and not scopes:

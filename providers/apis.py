@@ -1,6 +1,5 @@
 """API: the care-home search, one home, and a home's vacancies."""
 
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -10,7 +9,7 @@ from rest_framework.views import APIView
 
 from core.api import DefaultCursorPagination
 from lots.models import Lot
-from organisations.api_permissions import HasScope, IsAnyRole
+from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleProviderWrites
 from organisations.models import ApiClient
 from organisations.permissions import is_provider_user
 
@@ -213,7 +212,7 @@ def _vacancies_body(home: CareHome) -> dict:
 
 
 class VacanciesApi(APIView):
-    permission_classes = [IsAnyRole, HasScope]
+    permission_classes = [IsAnyRoleProviderWrites, HasScope]
     required_scope = ApiClient.Scope.VACANCIES
 
     def _home(self, request, pk: int) -> CareHome:
@@ -233,8 +232,6 @@ class VacanciesApi(APIView):
         responses={200: VacanciesOutput, **PROBLEMS},
     )
     def put(self, request, pk: int):
-        if not is_provider_user(request.user):
-            raise PermissionDenied("Only providers keep vacancies.")
         home = self._home(request, pk)
         data = VacanciesInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 """The OpenAPI description: every endpoint's shared behaviour (auth, problem details, idempotency) is in it."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -209,3 +210,25 @@ def test_redocly_finds_no_errors_in_the_schema(openapi, tmp_path):
     errors = [problem for problem in report["problems"] if problem["severity"] == "error"]
     assert errors == [], errors
     assert result.returncode == 0
+
+
+ROLE_CALLERS = {Role.BROKER: "council_a", Role.COMMISSIONER: "council_a", Role.PROVIDER: "provider_a"}
+
+
+def test_each_declared_scope_is_the_one_the_operation_enforces(openapi, api_as, request):
+    """A system with every scope but the declared one is refused (403); with the declared one alone it
+    gets past the scope check (any other answer). Ids that exist nowhere are enough: permissions come first."""
+    wrong = []
+    for path, method, operation in operations(openapi):
+        if not operation["x-required-scopes"]:
+            continue
+        (scope,) = operation["x-required-scopes"]
+        role = operation["x-roles"][0]
+        organisation = request.getfixturevalue(ROLE_CALLERS[role])
+        others = [other for other in ApiClient.Scope.values if other != scope]
+        url = re.sub(r"\{[^}]+\}", "999999", path)
+        without = getattr(api_as(organisation, scopes=others, role=role), method)(url)
+        only = getattr(api_as(organisation, scopes=[scope], role=role), method)(url)
+        if without.status_code != 403 or only.status_code == 403:
+            wrong.append(f"{method.upper()} {path} ({scope}, {role}): {without.status_code} / {only.status_code}")
+    assert wrong == []
