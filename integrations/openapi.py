@@ -22,10 +22,8 @@ PROBLEM_SCHEMA = {
         "detail": {"type": "string", "example": "Some fields are not valid."},
         "code": {"type": "string", "example": "invalid"},
         "errors": {
-            "type": "object",
-            "description": "Messages by field name, for invalid requests: a list of messages for a field, "
-            "or messages by item or by inner field for a list or an object, nested as the request body is.",
-            "additionalProperties": {"type": ["array", "object"]},
+            "$ref": "#/components/schemas/FieldErrors",
+            "description": "Messages by field name, for invalid requests.",
         },
     },
     "required": ["type", "title", "status", "detail", "code"],
@@ -36,6 +34,22 @@ PROBLEM_SCHEMA = {
         "detail": "Some fields are not valid.",
         "code": "invalid",
         "errors": {"needed_from": ["This field is required."]},
+    },
+}
+
+# A field's messages are a list; a list's or an object's are nested as the request body is (by item
+# position, or by inner field name).
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "Messages by field name, nested as the request body is.",
+    "additionalProperties": {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/FieldErrors"}]},
+            },
+            {"$ref": "#/components/schemas/FieldErrors"},
+        ]
     },
 }
 
@@ -132,7 +146,9 @@ def _codes_for(method: str, operation: dict, path: str) -> list[str]:
 
 
 def postprocess_problem_responses(result, generator, request, public):
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas["FieldErrors"] = FIELD_ERRORS_SCHEMA
     for path, item in result.get("paths", {}).items():
         for method in METHODS:
             operation = item.get(method)
