@@ -233,7 +233,6 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         )
     domain_event_send("placement_request.published", tender=tender)
     # Robust: with the broker down the tender is still published; the sweepers queue or make its close.
-    # Robust: with the broker down the tender is still published; the sweepers queue or make its close.
     transaction.on_commit(lambda: schedule_tender_close(tender.pk, closes_at), robust=True)
     return tender
 
