@@ -6,6 +6,8 @@ count for the larger one must equal the count for the smaller one.
 """
 
 import re
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -18,9 +20,13 @@ from drf_spectacular.generators import SchemaGenerator
 
 from bidding.models import Tender
 from loadgen.generator import LoadGenerator, Sizes
+from lots.models import Lot
 from organisations.models import Organisation, Role, User
 from organisations.services import api_client_create
-from providers.models import CareHome
+from providers.models import Admission, CareHome
+from providers.services import admission_suspend
+
+from .factories import AdmissionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +62,7 @@ class World:
             Role.COMMISSIONER: User.objects.get(organisation=self.council, role=Role.COMMISSIONER),
             Role.PROVIDER: User.objects.get(organisation=self.provider, role=Role.PROVIDER),
         }
+        self._application_and_suspension()
         self.tender = (
             Tender.objects.filter(request__commissioner=self.council, status=Tender.Status.AWARDED)
             .annotate(n=Count("bids"))
@@ -79,6 +86,35 @@ class World:
                 role=role,
             )
             self.api[role] = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def _application_and_suspension(self) -> None:
+        """One more application waiting and one more suspension for the council, in homes of other providers.
+
+        A small set may have neither, and an empty page skips the query of its rows: without these the
+        application and suspension pages would compare an empty page with a full one."""
+        admissions = Admission.objects.filter(commissioner=self.council).exclude(care_home__provider=self.provider)
+        admitted = admissions.filter(status=Admission.Status.ADMITTED).order_by("pk")[0]
+        admission_suspend(
+            actor=self.users[Role.COMMISSIONER], admission=admitted, reason="Safeguarding concern under review"
+        )
+        taken = set(admissions.values_list("care_home_id", "lot_id"))
+        home, lot = next(
+            (home, lot)
+            for home in CareHome.objects.filter(pk__in={home for home, _ in taken}).order_by("pk")
+            for lot in Lot.objects.order_by("number")
+            if (home.pk, lot.pk) not in taken
+        )
+        AdmissionFactory(
+            commissioner=self.council,
+            care_home=home,
+            lot=lot,
+            status=Admission.Status.APPLIED,
+            applied_at=timezone.now(),
+            weekly_fee=Decimal("950.00"),
+            insurance_confirmed=True,
+            insurance_expires_on=timezone.localdate() + timedelta(days=200),
+            terms_accepted=True,
+        )
 
     def page_client(self, role) -> Client:
         client = Client()
