@@ -363,7 +363,13 @@ def test_the_uplift_page_previews_block_contracts_and_exports_them(as_user, coun
     page = client.get(f"/commissioner/uplifts/{uplift.pk}/").content.decode()
     assert "1 block contract would change" in page
     assert "from £1,424.68 to £1,474.54" in page
-    assert "and 1 block contract</button>" in page
+    # Applying is a link to a confirmation page, which states the block contracts' change again before its button.
+    apply_url = f"/commissioner/uplifts/{uplift.pk}/apply/"
+    assert f'href="{apply_url}">Apply uplift to 0 placements and 1 block contract</a>' in page
+    confirm = client.get(apply_url).content.decode()
+    assert "Block contracts</dt>" in confirm
+    assert "1: weekly cost from £1,424.68 to £1,474.54</dd>" in confirm
+    assert 'id="confirm-apply">Apply uplift</button>' in confirm
     csv = b"".join(client.get(f"/commissioner/uplifts/{uplift.pk}/?format=csv")).decode().splitlines()
     assert csv[0].endswith("block_contracts,block_old_weekly_total,block_new_weekly_total")
     assert csv[1] == "1,0,0.00,0.00,1,1424.68,1474.54"
