@@ -200,7 +200,16 @@ def test_timeliness_page_highlights_cells_below_the_bodys_target(council_a, comm
     assert response.status_code == 200
     assert 'app-below-target">75.0%<span class="govuk-visually-hidden"> (below target)' in html
     assert '">100.0%<br>' in html
-    assert "<svg" in html and 'role="img"' in html and "Target 80.0%" in html
+    charts = Lot.objects.count() + 1
+    # One small chart per lot and one for all lots, each with the body's own target (not the default 75%) as a
+    # dashed line at 80% of its height (y = 12 + 138 * 0.2) and said in words.
+    assert html.count('role="img"') == charts
+    assert html.count('class="app-chart__target"') == charts
+    assert html.count('y1="39.6" y2="39.6" stroke="#d4351c"') == charts
+    assert html.count("<title>Target 80%</title>") == charts
+    assert "the dashed line is the target of 80%." in html
+    assert "Lot 1: Older people residential: percentage of placements sourced within target each month. " in html
+    assert "1 of 1 months with placements below the 80% target" in html
     assert "Download as CSV" in html
 
 
