@@ -47,7 +47,8 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d+)?")
 
 # Every view that calls csv_response, as (module, function), and the pages that reach it:
-# (who asks, path with {ids}, whether planted text must show up in it).
+# (who asks, path with {ids}, whether planted text must show up in it). A page is asked for
+# `?format=csv`; an API path (under /api/) is asked for CSV by its Accept header.
 PAGE_EXPORTS = {
     ("bidding.views", "invitation_list_view"): [("provider_a", "/provider/invitations/", True)],
     ("quality.views", "ratings"): [("commissioner_a", "/commissioner/care-homes/{home}/ratings/", True)],
@@ -74,6 +75,8 @@ PAGE_EXPORTS = {
     ("contracts.views", "uplifts"): [("commissioner_a", "/commissioner/uplifts/", True)],
     ("contracts.views", "uplift_detail"): [("commissioner_a", "/commissioner/uplifts/{uplift}/", False)],
     ("contracts.views", "payment_schedule"): [("broker_a", "/payments/?period={period}", True)],
+    # The API answers CSV when asked for it with `Accept: text/csv`, not with a format parameter.
+    ("contracts.apis", "get"): [("broker_a", "/api/v1/payment-schedules/?period={period}", True)],
     ("blockbeds.views", "contract_list"): [("broker_a", "/block-contracts/", True)],
     ("blockbeds.views", "contract_detail"): [
         ("broker_a", "/block-contracts/{contract}/", True),
@@ -217,8 +220,12 @@ def test_no_csv_download_starts_a_cell_with_a_formula(planted_world):
                 callers[role].force_login(planted_world.users[role])
             dates = {"today": today, "year_ago": today - timedelta(days=365), "period": period_containing(today).label}
             path = template.format(**planted_world.ids, **dates)
-            url = path + ("&" if "?" in path else "?") + "format=csv"
-            response = callers[role].get(url)
+            if path.startswith("/api/"):
+                url = path
+                response = callers[role].get(url, HTTP_ACCEPT="text/csv")
+            else:
+                url = path + ("&" if "?" in path else "?") + "format=csv"
+                response = callers[role].get(url)
             assert response.status_code == 200, f"{url}: {response.status_code}"
             assert response["Content-Type"].startswith("text/csv"), url
             unsafe, quoted = _unsafe_cells(b"".join(response.streaming_content).decode())
