@@ -2,10 +2,12 @@
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from http.cookiejar import CookieJar
@@ -174,9 +176,22 @@ def _wait_for_page(url: str) -> str:
             time.sleep(0.3)
 
 
-def test_demo_runs_on_embedded_postgresql_each_login_reaches_its_home_and_ctrl_c_stops_it_all(tmp_path):
-    env = _demo_env(tmp_path)
-    var = tmp_path / "var"
+@pytest.fixture
+def demo_dir():
+    """A folder for the demo's var/, outside pytest's temporary root.
+
+    Run as root, the embedded server runs as a system user of its own, which must pass through every
+    folder above its data; pytest makes its temporary root private again whenever a session starts
+    (another run on the same machine), which would shut the server out of its own data mid-test.
+    """
+    path = Path(tempfile.mkdtemp(prefix="carehomes-demo-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_demo_runs_on_embedded_postgresql_each_login_reaches_its_home_and_ctrl_c_stops_it_all(demo_dir):
+    env = _demo_env(demo_dir)
+    var = demo_dir / "var"
     postmaster = None
     demo = Demo(env)
     try:
