@@ -8,6 +8,7 @@ only PostgreSQL goes on: reads, bids, and publishing a tender, whose close the s
 """
 
 import json
+import logging
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -55,6 +56,23 @@ def redis_down(settings):
     use_broker(NOBODY_LISTENS)
     yield
     use_broker(original_broker)
+
+
+@pytest.fixture(autouse=True)
+def warnings_recorded(caplog):
+    """These tests read the warning lines an outage writes, whatever ran earlier in this process: a
+    Celery worker started by another test sets the root logger's level to its own, and a logging
+    set-up may switch loggers off. The level and the two loggers are put back afterwards."""
+    caplog.set_level("WARNING")
+    loggers = [logging.getLogger(name) for name in ("core.outages", "integrations.throttling")]
+    saved = [(logger, logger.disabled, logger.propagate, logger.level) for logger in loggers]
+    for logger in loggers:
+        logger.disabled, logger.propagate = False, True
+        logger.setLevel(logging.NOTSET)
+    yield
+    for logger, disabled, propagate, level in saved:
+        logger.disabled, logger.propagate = disabled, propagate
+        logger.setLevel(level)
 
 
 @contextmanager
