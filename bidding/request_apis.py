@@ -5,7 +5,6 @@ paths and names are the ones placements always had."""
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from blockbeds.apis import BlockOfferAcceptInput, BlockOfferDeclineInput, BlockOfferOutput
-from blockbeds.selectors import block_bed_get, block_offer_summaries
+from blockbeds.selectors import block_bed_get, block_fill_default_start, block_offer_summaries
 from blockbeds.services import block_bed_fill, block_offer_decline
 from core.api import created
 from organisations.api_permissions import HasScope, IsBroker, IsCouncilUser
@@ -221,7 +220,7 @@ class BlockOfferAcceptApi(APIView):
         data = BlockOfferAcceptInput(data=request.data)
         data.is_valid(raise_exception=True)
         bed = block_bed_get(actor=request.user, pk=data.validated_data["bed"])
-        start_date = data.validated_data["start_date"] or max(placement_request.needed_from, timezone.localdate())
+        start_date = data.validated_data["start_date"] or block_fill_default_start(placement_request)
         occupancy = block_bed_fill(bed=bed, request=placement_request, actor=request.user, start_date=start_date)
         return created(
             PlacementOutput(occupancy.placement).data,

@@ -75,6 +75,12 @@ def block_contract_get(*, actor, pk) -> BlockContract:
     return contract
 
 
+def block_fill_default_start(request: PlacementRequest) -> date:
+    """The day a person moves into an offered block bed unless the broker says otherwise: the day
+    they are needed from, or today when that has passed."""
+    return max(request.needed_from, timezone.localdate())
+
+
 def block_bed_get(*, actor, pk) -> BlockBed:
     contracts = block_contract_list(actor=actor)
     bed = (

@@ -40,6 +40,7 @@ from .selectors import (
     block_bed_get,
     block_contract_get,
     block_contract_list,
+    block_fill_default_start,
     contracts_with_rows,
     counts_by_contract,
     current_occupancy,
@@ -331,9 +332,7 @@ def occupancy_end(request, pk: int):
 def offer_fill(request, request_pk: int, bed_pk: int):
     placement_request = placement_request_get(actor=request.user, pk=request_pk)
     bed = block_bed_get(actor=request.user, pk=bed_pk)
-    form = FillForm(
-        request.POST or None, initial={"start_date": max(placement_request.needed_from, timezone.localdate())}
-    )
+    form = FillForm(request.POST or None, initial={"start_date": block_fill_default_start(placement_request)})
     if request.method == "POST" and form.is_valid():
         done = _run(
             form,
