@@ -33,6 +33,7 @@ from placements.models import Placement, PlacementRequest
 from placements.next_steps import AT_RISK_DAYS, NextStep, NextStepRule, Step, next_step_rule_register
 
 from .models import BedHold, Standstill
+from .selectors import bed_hold_overdue_q
 
 
 def _today():
@@ -53,7 +54,7 @@ def with_next_step(queryset):
     )
     hold = BedHold.objects.filter(tender__request=OuterRef("pk")).exclude(status=BedHold.Status.LAPSED)
     hold = hold.order_by("-id").annotate(
-        overdue=ExpressionWrapper(Q(status=BedHold.Status.AWAITING, confirm_by__lte=Now()), output_field=BooleanField())
+        overdue=ExpressionWrapper(bed_hold_overdue_q(), output_field=BooleanField())
     )
     standstill = Standstill.objects.filter(tender__request=OuterRef("pk")).order_by("-starts_at", "-id")
     placement = Placement.objects.filter(request=OuterRef("pk"))

@@ -121,6 +121,12 @@ def regime_terms_for(commissioner) -> dict:
     return _terms(settings.regime if settings else Regime.PCR_2015_DPS)
 
 
+def bed_hold_overdue_q() -> Q:
+    """A hold still awaiting the home's confirmation at or after its confirm-by time, by the
+    database clock: the same moment the service lets the broker move on to the next bid."""
+    return Q(status=BedHold.Status.AWAITING, confirm_by__lte=Now())
+
+
 def bed_hold_for_bid(*, bid: Bid) -> BedHold | None:
     """The bid's live or lapsed bed hold, with `expired` set by the database clock: a hold still
     awaiting the home's confirmation after its confirm-by time has expired, whether or not the
@@ -129,7 +135,7 @@ def bed_hold_for_bid(*, bid: Bid) -> BedHold | None:
         BedHold.objects.filter(bid=bid)
         .annotate(
             expired=ExpressionWrapper(
-                Q(status=BedHold.Status.AWAITING, confirm_by__lt=Now()), output_field=BooleanField()
+                bed_hold_overdue_q(), output_field=BooleanField()
             )
         )
         .first()
