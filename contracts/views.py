@@ -14,6 +14,7 @@ from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 from placements.next_steps import request_next_step
+from placements.selectors import assessment_stay
 
 from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, UpliftForm
 from .list_filters import (
@@ -135,6 +136,7 @@ def placement_detail(request, pk: int):
             "period": period,
             "payment_lines": placement_payment_lines(placement=placement, period=period),
             "is_council": request.user.is_council_user,
+            "assessment": assessment_stay(actor=request.user, placement=placement),
         },
     )
 

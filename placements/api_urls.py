@@ -4,4 +4,9 @@ from . import apis
 
 urlpatterns = [
     path("placements/", apis.PlacementListApi.as_view(), name="api-placements"),
+    path(
+        "placements/<int:pk>/assessment-outcome/",
+        apis.AssessmentOutcomeApi.as_view(),
+        name="api-placement-assessment-outcome",
+    ),
 ]

@@ -8,13 +8,17 @@ from django.db.models import F, OuterRef
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from lots.models import Lot
-from organisations.api_permissions import HasScope, IsAnyRole
+from organisations.api_permissions import HasScope, IsAnyRole, IsBroker
+from organisations.models import ApiClient
 from providers.models import CareHome, Specialism
 
 from .models import Placement, PlacementRequest
-from .selectors import placement_list
+from .selectors import placement_get, placement_list
+from .services import assessment_outcome_record
 
 PROBLEMS = {
     400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
@@ -95,6 +99,11 @@ class PlacementOutput(serializers.ModelSerializer):
             "sourced_at",
             "cancelled_at",
             "cancel_reason",
+            "pathway",
+            "assessment_ends_on",
+            "review_on",
+            "assessment_outcome",
+            "assessment_outcome_on",
         ]
 
 
@@ -114,3 +123,53 @@ class PlacementListApi(ListAPIView):
 
     def get_queryset(self):
         return placement_list(actor=self.request.user)
+
+
+class AssessmentOutcomeInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Placement.AssessmentOutcome.choices)
+    on = serializers.DateField(help_text="The date the outcome took effect: from the stay's start up to today.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class AssessmentOutcomeOutput(PlacementOutput):
+    long_term_request = serializers.IntegerField(
+        allow_null=True,
+        read_only=True,
+        help_text="The request for a long-term home raised by the outcome long_term_elsewhere; null otherwise.",
+    )
+
+    class Meta(PlacementOutput.Meta):
+        fields = [*PlacementOutput.Meta.fields, "long_term_request"]
+
+
+@extend_schema(
+    summary="Record a discharge-to-assess stay's outcome (brokers)",
+    description=(
+        "For a pathway-3 (discharge to assess) placement: what the review decided and the date it took effect. "
+        "Recording the same outcome and date again changes nothing; another outcome once one is recorded is "
+        "refused. `long_term_elsewhere` raises a new request for a long-term home, given as `long_term_request`. "
+        "Needs the `placement-requests` scope."
+    ),
+    tags=["placements"],
+    request=AssessmentOutcomeInput,
+    responses={
+        200: AssessmentOutcomeOutput,
+        **PROBLEMS,
+        409: OpenApiResponse(
+            description="Not a discharge-to-assess stay, cancelled, or another outcome is already recorded."
+        ),
+    },
+)
+class AssessmentOutcomeApi(APIView):
+    permission_classes = [IsBroker, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+
+    def post(self, request, pk: int):
+        placement = placement_get(actor=request.user, pk=pk)
+        data = AssessmentOutcomeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        placement = assessment_outcome_record(placement, by=request.user, **data.validated_data)
+        placement = placement_get(actor=request.user, pk=pk)
+        follow_on = placement.long_term_requests.order_by("-pk").first()
+        placement.long_term_request = follow_on.pk if follow_on else None
+        return Response(AssessmentOutcomeOutput(placement).data)

@@ -9,5 +9,6 @@ verb_labels_register(
         "placements.request.cancelled": "Request cancelled",
         "placements.request.anonymised": "Personal details removed",
         "placements.placement.cancelled": "Placement cancelled",
+        "placements.placement.assessment_outcome_recorded": "Discharge-to-assess outcome recorded",
     }
 )

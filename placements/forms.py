@@ -8,6 +8,8 @@ from lots.models import Lot
 from providers.models import CareHome, Specialism
 from providers.postcodes import MALFORMED, postcode_normalise
 
+from .models import Placement
+
 
 class PlacementRequestForm(forms.Form):
     case_reference = forms.CharField(
@@ -135,3 +137,28 @@ class RetenderForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Tender again")
+
+
+class AssessmentOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Outcome of the assessment",
+        choices=Placement.AssessmentOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome of the assessment"},
+        help_text="Long-term in another home raises a new request for a long-term home.",
+    )
+    on = DateField(
+        label="Date the outcome took effect",
+        what="the date the outcome took effect",
+        help_text="For example, 27 3 2027.",
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the review decided and who took part. Do not include names.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Record outcome")

@@ -50,6 +50,14 @@ class PlacementRequest(models.Model):
     target_date = models.DateField(help_text="Requested date plus the lot's target days.")
     sourced_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
+    assessment_placement = models.ForeignKey(
+        "placements.Placement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="long_term_requests",
+        help_text="The discharge-to-assess stay whose outcome, long-term in another home, asked for this request.",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +74,14 @@ class PlacementRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Request {self.pk} ({self.case_reference}, lot {self.lot_id})"
+
+
+class Pathway(models.TextChoices):
+    """The discharge pathway a hospital names for the person: a discharge-to-assess bed (pathway 3)
+    or a long-term placement."""
+
+    PATHWAY_3_ASSESSMENT = "pathway_3_assessment", "Pathway 3: discharge to assess"
+    LONG_TERM = "long_term", "Long-term"
 
 
 class PlacementQuerySet(models.QuerySet):
@@ -86,6 +102,15 @@ class Placement(models.Model):
         TENDER = "tender", "Tender award"
         BLOCK_BED = "block_bed", "Block-booked bed"
         IMPORTED = "imported", "Imported history"
+
+    class AssessmentOutcome(models.TextChoices):
+        """What a discharge-to-assess stay ended in, decided at its review."""
+
+        HOME = "home", "Went home"
+        LONG_TERM_SAME_HOME = "long_term_same_home", "Long-term in the same home"
+        LONG_TERM_ELSEWHERE = "long_term_elsewhere", "Long-term in another home"
+        DIED = "died", "Died"
+        READMITTED = "readmitted", "Readmitted to hospital"
 
     commissioner = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="placements")
     request = models.OneToOneField(
@@ -133,6 +158,13 @@ class Placement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cancel_reason = models.TextField(blank=True)
+    # Discharge to assess: a pathway-3 stay has an assessment period and a review date from the
+    # urgency rules when it is placed, and an outcome recorded at the review.
+    pathway = models.CharField(max_length=30, choices=Pathway.choices, blank=True)
+    assessment_ends_on = models.DateField(null=True, blank=True)
+    review_on = models.DateField(null=True, blank=True, db_index=True)
+    assessment_outcome = models.CharField(max_length=30, choices=AssessmentOutcome.choices, blank=True)
+    assessment_outcome_on = models.DateField(null=True, blank=True)
 
     objects = PlacementQuerySet.as_manager()
 
@@ -153,6 +185,11 @@ class Placement(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(cancelled_at__isnull=True) | ~Q(cancel_reason=""), name="placement_cancel_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(assessment_outcome="", assessment_outcome_on__isnull=True)
+                | (~Q(assessment_outcome="") & Q(assessment_outcome_on__isnull=False)),
+                name="placement_outcome_has_date",
             ),
         ]
 

@@ -1,11 +1,15 @@
 """Reads of placement requests and placements, scoped to the reader's organisation."""
 
 from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q
+from django.utils import timezone
 
 from core.errors import NotFoundError
-from organisations.permissions import is_council_user, is_provider_user
+from organisations.permissions import is_broker, is_council_member, is_council_user, is_provider_user
 
-from .models import Placement, PlacementRequest
+from .models import Pathway, Placement, PlacementRequest
 from .next_steps import DONE_STEPS, GROUPS, Group, requests_next_steps, with_next_step
 
 
@@ -81,3 +85,58 @@ def placement_list(*, actor):
     if is_provider_user(actor):
         return placements.filter(care_home__provider_id=actor.organisation_id)
     return Placement.objects.none()
+
+
+def placement_get(*, actor, pk) -> Placement:
+    placement = placement_list(actor=actor).filter(pk=pk).first()
+    if placement is None:
+        raise NotFoundError("No such placement.")
+    return placement
+
+
+def assessment_review_overdue_q(today: date) -> Q:
+    """Discharge-to-assess stays past their review date with no outcome recorded: the at-risk lists
+    of brokers and commissioners read this one condition."""
+    return Q(
+        pathway=Pathway.PATHWAY_3_ASSESSMENT,
+        assessment_outcome="",
+        review_on__lt=today,
+        cancelled_at__isnull=True,
+    )
+
+
+def assessment_reviews_overdue(*, commissioner_id: int, today: date):
+    """A body's overdue discharge-to-assess reviews, longest overdue first."""
+    return (
+        Placement.objects.filter(assessment_review_overdue_q(today), commissioner_id=commissioner_id)
+        .select_related("care_home", "lot")
+        .order_by("review_on", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class AssessmentStay:
+    """A discharge-to-assess stay as its placement's page shows it to one reader."""
+
+    placement: Placement
+    review_overdue: bool
+    long_term_requests: list
+    can_record_outcome: bool
+
+
+def assessment_stay(*, actor, placement: Placement) -> AssessmentStay | None:
+    """The stay's assessment, review and outcome; None for any other placement. Only the body's
+    people see the long-term request it raised, and only its brokers record the outcome."""
+    if placement.pathway != Pathway.PATHWAY_3_ASSESSMENT:
+        return None
+    today = timezone.localdate()
+    own = is_council_member(actor, placement.commissioner_id)
+    return AssessmentStay(
+        placement=placement,
+        review_overdue=Placement.objects.filter(assessment_review_overdue_q(today), pk=placement.pk).exists(),
+        long_term_requests=list(placement.long_term_requests.order_by("pk")) if own else [],
+        can_record_outcome=own
+        and is_broker(actor)
+        and not placement.assessment_outcome
+        and placement.cancelled_at is None,
+    )

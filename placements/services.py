@@ -14,8 +14,8 @@ from lots.selectors import lot_rules_for
 from organisations.permissions import is_broker, require
 from providers.postcodes import postcode_locate
 
-from .models import Placement, PlacementRequest
-from .signals import placement_cancelled
+from .models import Pathway, Placement, PlacementRequest
+from .signals import assessment_outcome_recorded, placement_cancelled
 
 ANONYMISED_PREFIX = "ANON-"
 ANONYMISED_NEEDS = "Removed after the personal data retention period."
@@ -200,3 +200,89 @@ def placement_cancel_lapsed(*, actor, placement: Placement, reason: str) -> Plac
         detail={"request": placement.lapsed_request_id, "care_home": placement.care_home_id},
     )
     return placement
+
+
+def _outcome_errors(placement: Placement, *, outcome: str, on: date | None) -> dict[str, str]:
+    errors = {}
+    if outcome not in Placement.AssessmentOutcome.values:
+        errors["outcome"] = "Choose the outcome of the assessment."
+    if on is None:
+        errors["on"] = "Enter the date the outcome took effect."
+    elif on < placement.start_date:
+        errors["on"] = f"The date must be on or after the stay began, {placement.start_date:%-d %B %Y}."
+    elif on > timezone.localdate():
+        errors["on"] = "The date must be today or in the past."
+    return errors
+
+
+@transaction.atomic
+def assessment_outcome_record(placement: Placement, *, outcome: str, on: date, by, note: str = "") -> Placement:
+    """Record what a discharge-to-assess (pathway 3) stay ended in, decided at its review.
+
+    A broker of the placement's body records it once; recording the same outcome on the same date
+    again changes nothing and sends nothing, and a different outcome once one is recorded is refused.
+    Long-term in another home raises a new, planned request for a long-term home, linked to this stay.
+    Receivers of `assessment_outcome_recorded` (contracts) issue the agreement version and payments.
+    Ending the stay itself is recorded as any placement's end is (the block bed's stay or the agreement).
+    """
+    require(
+        is_broker(by) and by.organisation_id == placement.commissioner_id,
+        "Only the body's brokers can record an assessment outcome.",
+    )
+    placement = Placement.objects.select_for_update(of=("self",)).select_related("request", "lot").get(pk=placement.pk)
+    if placement.pathway != Pathway.PATHWAY_3_ASSESSMENT:
+        raise ConflictError("Only a discharge-to-assess stay has an assessment outcome.", code="not_assessment")
+    if placement.cancelled_at is not None:
+        raise ConflictError("This placement was cancelled: it has no assessment outcome.", code="cancelled")
+    if placement.assessment_outcome:
+        if placement.assessment_outcome == outcome and placement.assessment_outcome_on == on:
+            return placement
+        recorded = placement.get_assessment_outcome_display().lower()
+        raise ConflictError(
+            f"The outcome is already recorded: {recorded} from {placement.assessment_outcome_on:%-d %B %Y}.",
+            code="outcome_recorded",
+        )
+    errors = _outcome_errors(placement, outcome=outcome, on=on)
+    if errors:
+        raise ApplicationError("The outcome is not complete.", fields=errors)
+    placement.assessment_outcome = outcome
+    placement.assessment_outcome_on = on
+    placement.save(update_fields=["assessment_outcome", "assessment_outcome_on"])
+    detail = {"outcome": outcome, "on": on.isoformat()}
+    if outcome == Placement.AssessmentOutcome.LONG_TERM_ELSEWHERE:
+        detail["request"] = _long_term_request_raise(placement, by=by, on=on).pk
+    audit_record(
+        actor=by,
+        verb="placements.placement.assessment_outcome_recorded",
+        target=placement,
+        organisation=placement.commissioner,
+        reason=note.strip(),
+        detail=detail,
+    )
+    assessment_outcome_recorded.send(sender=Placement, placement=placement, outcome=outcome, on=on, by=by)
+    return placement
+
+
+def _long_term_request_raise(placement: Placement, *, by, on: date) -> PlacementRequest:
+    """A planned request for a long-term home, from the assessment stay's request: the same person,
+    lot, needs and area, needed from the outcome's date (or today, if that has passed)."""
+    original = placement.request
+    if original is None:
+        raise ConflictError("This stay has no request to take the person's needs from.", code="no_request")
+    request = placement_request_create(
+        actor=by,
+        case_reference=original.case_reference,
+        lot=original.lot,
+        needs_summary=original.needs_summary,
+        needed_from=max(on, timezone.localdate()),
+        specialisms=list(original.specialisms.all()),
+        local_authority=original.local_authority,
+        postcode=original.postcode,
+        latitude=None if original.postcode else original.latitude,
+        longitude=None if original.postcode else original.longitude,
+        max_distance_km=original.max_distance_km,
+        max_weekly_rate=original.max_weekly_rate,
+    )
+    request.assessment_placement = placement
+    request.save(update_fields=["assessment_placement", "updated_at"])
+    return request

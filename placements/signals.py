@@ -13,3 +13,9 @@ placement_ended = Signal()
 # Sent inside the transaction with `placement` and `actor` when a lapsed award's placement is
 # cancelled; receivers close whatever they hold for it.
 placement_cancelled = Signal()
+
+# Sent inside the recording transaction with `placement`, `outcome` (a `Placement.AssessmentOutcome`),
+# `on` (the date it took effect) and `by` (the broker) when a discharge-to-assess stay's outcome is
+# first recorded; recording the same outcome again sends nothing. Contracts issues the agreement
+# version (a long-term stay in the same home changes the payer) and any outcome payment.
+assessment_outcome_recorded = Signal()

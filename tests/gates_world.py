@@ -127,7 +127,15 @@ def build_world() -> World:
     )
     offer = BlockRequestFactory(commissioner=council_a, created_by=users["broker_a"], case_reference="A-OFFER-1")
 
-    placement_a = PaidPlacementFactory(commissioner=council_a, care_home=home_a, case_reference="A-PLACED-1")
+    # A discharge-to-assess stay, so its outcome page and API answer brokers of council A.
+    placement_a = PaidPlacementFactory(
+        commissioner=council_a,
+        care_home=home_a,
+        case_reference="A-PLACED-1",
+        pathway="pathway_3_assessment",
+        assessment_ends_on=timezone.localdate() + timedelta(days=7),
+        review_on=timezone.localdate() + timedelta(days=7),
+    )
     agreement = agreement_create_for_placement(placement=placement_a, actor=users["broker_a"])
     uplift = uplift_create(
         actor=users["commissioner_a"],

@@ -101,6 +101,9 @@ MATRIX = {
     "api-lots": ("GET", [], "401 200 200 200 200 403 403 200 403 403 403 403"),
     "api-ocds-releases": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "api-payment-schedules": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
+    "api-placement-assessment-outcome": (
+        "POST", ['placement'], "401 400 403 404 403 403 403 403 400 403 403 403"
+    ),
     "api-placement-request": ("GET", ['request'], "401 200 200 404 404 403 403 200 403 403 403 403"),
     "api-placement-request-block-offer-accept": (
         "POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"
@@ -190,6 +193,7 @@ MATRIX = {
     "password_reset_done": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "lots:rules": ("GET", [], "in  200 200 200 200 403 403 in  in  in  in  in"),
     "lots:rules_edit": ("GET", [1], "in  403 200 403 200 403 403 in  in  in  in  in"),
+    "placements:assessment_outcome": ("GET", ['placement'], "in  200 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_award": ("POST", ['request'], "in  400 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_cancel": ("POST", ['request'], "in  400 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_create": ("GET", [], "in  200 403 200 403 403 403 in  in  in  in  in"),
