@@ -308,6 +308,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RatingValueEnum": "quality.models.RatingValue.choices",
         "PlacementRequestStatusEnum": "placements.models.PlacementRequest.Status",
+        "PlacementOutputSourceEnum": "placements.models.Placement.Source",
+        "AssessmentOutcomeEnum": "placements.models.Placement.AssessmentOutcome",
         "BidStatusEnum": "bidding.models.Bid.Status",
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
     },
