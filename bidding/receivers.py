@@ -1,5 +1,5 @@
-"""Bidding's part in other apps' work, connected from `BiddingConfig.ready()`: a suspended home
-leaves open tenders, and retention clears the awards' copies of a person's details."""
+"""Bidding's part in other apps' work, connected from `BiddingConfig.ready()`: a suspended home, or
+one closed to admissions, leaves open tenders, and retention clears the awards' copies of a person's details."""
 
 from django.dispatch import receiver
 
@@ -10,7 +10,7 @@ from placements.retention import (
     audit_targets,
     personal_data_holder_register,
 )
-from providers.signals import care_home_suspended
+from providers.signals import admission_closure_started, care_home_suspended
 
 from .models import Award, Bid, Tender
 from .services import invitations_withdraw_for_care_home
@@ -21,6 +21,12 @@ def invitations_withdrawn_on_suspension(sender, *, care_home, actor, reason: str
     invitations_withdraw_for_care_home(
         care_home=care_home, actor=actor, reason=reason, commissioner=commissioner, lot=lot
     )
+
+
+@receiver(admission_closure_started, dispatch_uid="bidding.invitations_withdrawn_on_closure")
+def invitations_withdrawn_on_closure(sender, *, care_home, actor, reason: str, commissioner, **kwargs) -> None:
+    # A closure for every body (commissioner None) withdraws the home from every body's open tenders.
+    invitations_withdraw_for_care_home(care_home=care_home, actor=actor, reason=reason, commissioner=commissioner)
 
 
 def _tenders(scope: RetentionScope):

@@ -29,6 +29,7 @@ from placements.models import Placement, PlacementRequest
 from placements.signals import placement_created
 from providers.geo import annotate_distance_km
 from providers.models import Admission, CareHome
+from providers.selectors import care_home_closed_to_admissions, closed_to_admissions_q
 from quality.models import RatingValue
 
 from . import signals
@@ -114,12 +115,13 @@ def _area_words(request) -> str:
     return " or ".join(parts)
 
 
-def eligible_care_homes(*, request) -> Eligibility:
+def eligible_care_homes(*, request, at: datetime | None = None) -> Eligibility:
     """The homes a tender for this request invites, or why there are none.
 
     Admitted to the lot by the request's commissioner (suspended admissions do not count),
-    registered with the CQC, not rated Inadequate, offering every needed specialism, and in
-    the area: in the local authority, or within the distance of the location.
+    registered with the CQC, not rated Inadequate, not closed to admissions for the body at `at`
+    (now), offering every needed specialism, and in the area: in the local authority, or within
+    the distance of the location.
     """
     lot_number = request.lot.number
     homes = CareHome.objects.filter(
@@ -134,6 +136,9 @@ def eligible_care_homes(*, request) -> Eligibility:
     )
     if not homes.exists():
         return Eligibility([], f"No admitted home in lot {lot_number} is registered and rated better than Inadequate.")
+    homes = homes.exclude(closed_to_admissions_q(request.commissioner, at))
+    if not homes.exists():
+        return Eligibility([], f"Every admitted home in lot {lot_number} is closed to admissions.")
     needed = list(request.specialisms.order_by("name"))
     for specialism in needed:
         homes = homes.filter(specialisms=specialism)
@@ -390,6 +395,9 @@ def _require_still_eligible(care_home, tender) -> None:
     if not admitted or not care_home.is_registered or rating == RatingValue.INADEQUATE:
         message = "This home is not eligible to bid: it is suspended, not registered or rated Inadequate."
         raise ApplicationError(message, code="not_eligible", fields={"care_home": message})
+    if care_home_closed_to_admissions(care_home, tender.request.commissioner):
+        message = "This home is closed to admissions: it cannot bid until the closure is lifted."
+        raise ApplicationError(message, code="closed_to_admissions", fields={"care_home": message})
 
 
 def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed, start_changed: bool = True) -> None:

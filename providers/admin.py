@@ -2,7 +2,16 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, SealedValuesAdmin
 
-from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Specialism, Vacancy
+from .models import (
+    Admission,
+    AdmissionClosure,
+    AdmissionEvent,
+    ApplicationWindow,
+    BedVacancy,
+    CareHome,
+    Specialism,
+    Vacancy,
+)
 
 
 @admin.register(Specialism)
@@ -65,3 +74,34 @@ class VacancyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AdmissionClosure)
+class AdmissionClosureAdmin(ReadOnlyAdmin):
+    """Read-only: closures are opened and lifted through the provider's and commissioner's pages and
+    the API, whose services withdraw open invitations, notify the provider and keep the audit."""
+
+    list_display = ["care_home", "reason", "commissioner", "starts_at", "ends_at", "review_on", "lifted_at"]
+    list_filter = ["reason", "commissioner"]
+    search_fields = ["care_home__name", "care_home__cqc_location_id", "details"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(BedVacancy)
+class BedVacancyAdmin(ReadOnlyAdmin):
+    """Read-only: providers keep their bed vacancies; saving or confirming them stamps `confirmed_at`."""
+
+    list_display = [
+        "care_home",
+        "lot",
+        "setting",
+        "room_type",
+        "en_suite",
+        "ground_floor",
+        "gender",
+        "bariatric",
+        "beds",
+        "confirmed_at",
+    ]
+    list_filter = ["room_type", "gender", "bariatric", "en_suite", "ground_floor"]
+    search_fields = ["care_home__name", "care_home__cqc_location_id"]

@@ -15,5 +15,9 @@ verb_labels_register(
         "providers.admission.suspended": "Suspended from a lot",
         "providers.admission.reinstated": "Reinstated on a lot",
         "providers.vacancies.confirmed": "Vacancies confirmed",
+        "providers.bed_vacancies.saved": "Bed vacancies saved and confirmed",
+        "providers.bed_vacancies.confirmed": "Bed vacancies confirmed with no change",
+        "providers.admission_closure.opened": "Closed to admissions",
+        "providers.admission_closure.lifted": "Closure to admissions lifted",
     }
 )

@@ -1,14 +1,17 @@
 """Forms for homes, applications, decisions, suspensions, vacancies and the search. They parse;
 the services decide."""
 
+from datetime import datetime, time
+
 from django import forms
+from django.utils import timezone
 
 from core.forms import DateField, MoneyField, form_helper
 from lots.models import Lot
 from organisations.models import Organisation
 
 from .filters import parse_point, parse_postcode
-from .models import CareHome, Specialism, Vacancy
+from .models import AdmissionClosure, BedVacancy, CareHome, Specialism, Vacancy
 from .ratings import RatingValue
 
 
@@ -99,6 +102,90 @@ class VacancyForm(forms.Form):
 VacancyFormSet = forms.formset_factory(VacancyForm, extra=2, can_delete=True)
 
 
+class BedVacancyForm(forms.Form):
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all(), required=False)
+    setting = forms.ChoiceField(label="Or setting", choices=[("", "Any"), *BedVacancy.Setting.choices], required=False)
+    room_type = forms.ChoiceField(label="Room", choices=BedVacancy.RoomType.choices, initial=BedVacancy.RoomType.SINGLE)
+    en_suite = forms.BooleanField(label="En-suite", required=False)
+    ground_floor = forms.BooleanField(label="Ground floor", required=False)
+    bariatric = forms.BooleanField(label="Bariatric: equipped for a bariatric resident", required=False)
+    gender = forms.ChoiceField(label="Who the bed is for", choices=BedVacancy.Gender.choices, initial="any")
+    beds = forms.IntegerField(
+        label="Number of beds",
+        min_value=1,
+        max_value=500,
+        error_messages={
+            "required": "Enter the number of beds",
+            "min_value": "Enter at least 1 bed: tick Delete to remove a row",
+            "max_value": "Enter 500 beds or fewer",
+            "invalid": "Enter the number of beds as a whole number, like 2",
+        },
+    )
+    notes = forms.CharField(label="Notes", required=False, max_length=500)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("lot") and not data.get("setting") and not data.get("DELETE"):
+            self.add_error("lot", "Choose a lot or a setting")
+        return data
+
+
+BedVacancyFormSet = forms.formset_factory(BedVacancyForm, extra=1, can_delete=True)
+
+
+class AdmissionClosureForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is the home closed to admissions?",
+        choices=AdmissionClosure.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why the home is closed to admissions"},
+    )
+    details = forms.CharField(
+        label="Details",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Councils and hospitals read this. Needed for a safeguarding embargo and for Other.",
+    )
+    starts_on = DateField(
+        label="Closed from", what="the date the closure starts", required=False, help_text="Leave empty for now."
+    )
+    ends_on = DateField(
+        label="Open to admissions again on",
+        what="the date the home opens to admissions again",
+        required=False,
+        help_text="Leave empty if you do not know yet: the closure holds until you lift it.",
+    )
+    review_on = DateField(label="Review date", what="the date the closure will be reviewed", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Close to admissions", warning=True)
+
+    def times(self):
+        """The start (None: now, also for today) and end as moments: the start of each day, UK time."""
+        today = timezone.localdate()
+        starts_on, ends_on = self.cleaned_data.get("starts_on"), self.cleaned_data.get("ends_on")
+        starts_at = _day_start(starts_on) if starts_on and starts_on > today else None
+        return starts_at, _day_start(ends_on) if ends_on else None
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class EmbargoForm(AdmissionClosureForm):
+    care_home = forms.ModelChoiceField(label="Care home", queryset=CareHome.objects.none())
+    field_order = ["care_home", "reason", "details", "starts_on", "ends_on", "review_on"]
+
+    def __init__(self, *args, homes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["care_home"].queryset = homes if homes is not None else CareHome.objects.none()
+        self.fields["reason"].label = "Why is the home embargoed?"
+        self.fields["details"].help_text = "The provider reads this. Needed for a safeguarding embargo and for Other."
+        self.helper = form_helper("Embargo the home", warning=True)
+
+
 class WindowForm(forms.Form):
     lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all())
     opens_on = DateField(label="Opens on", what="the date the window opens")
@@ -119,9 +206,7 @@ class CareHomeSearchForm(forms.Form):
         label="Vacancies", choices=[("", "Any"), ("yes", "Beds free"), ("no", "No beds free")], required=False
     )
     local_authority = forms.CharField(label="Local authority", required=False, max_length=100)
-    postcode = forms.CharField(
-        label="Distance from a postcode", required=False, help_text="For example, ST16 2LL."
-    )
+    postcode = forms.CharField(label="Distance from a postcode", required=False, help_text="For example, ST16 2LL.")
     near = forms.CharField(
         label="Or from a point (latitude,longitude)", required=False, help_text="For example, 52.8065,-2.1166."
     )

@@ -218,3 +218,127 @@ class Postcode(models.Model):
 
     def __str__(self) -> str:
         return self.postcode
+
+
+class AdmissionClosure(models.Model):
+    """A home closed to new admissions for a time: an outbreak, a safeguarding embargo, works.
+
+    With no commissioner it holds for every body (set by the provider, the back office or a home's
+    closure); with one it holds for that body only (an embargo). It holds from `starts_at` until
+    `ends_at` or until it is lifted, whichever is sooner. People already placed there stay.
+    """
+
+    class Reason(models.TextChoices):
+        OUTBREAK = "outbreak", "Infection outbreak"
+        SAFEGUARDING_EMBARGO = "safeguarding_embargo", "Safeguarding embargo"
+        REFURBISHMENT = "refurbishment", "Refurbishment or building works"
+        CLOSING = "closing", "The home is closing"
+        OTHER = "other", "Other"
+
+    care_home = models.ForeignKey(CareHome, on_delete=models.CASCADE, related_name="admission_closures")
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    details = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    review_on = models.DateField(null=True, blank=True, help_text="When the closure will be looked at again.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until lifted.")
+    commissioner = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="admission_embargoes",
+        help_text="Empty: closed for every body. Set: closed for this body only (an embargo).",
+    )
+    created_by = models.ForeignKey(
+        "organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    took_effect_at = models.DateTimeField(
+        null=True, blank=True, help_text="When open invitations were withdrawn, once the closure had started."
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        "organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="admission_closure_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | ~Q(lift_reason=""), name="admission_closure_lift_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["care_home", "starts_at"], name="admission_closure_home_start")]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: closed to admissions ({self.get_reason_display()})"
+
+
+class BedVacancy(models.Model):
+    """Free beds of one kind in a home, for one lot or one setting: the room, who it suits and
+    when the home last said it was still free (`confirmed_at`), which decides its freshness."""
+
+    class Setting(models.TextChoices):
+        RESIDENTIAL = "residential", "Residential"
+        NURSING = "nursing", "Nursing"
+
+    class RoomType(models.TextChoices):
+        SINGLE = "single", "Single room"
+        SHARED = "shared", "Shared room"
+
+    class Gender(models.TextChoices):
+        ANY = "any", "Anyone"
+        FEMALE = "female", "Women only"
+        MALE = "male", "Men only"
+
+    care_home = models.ForeignKey(CareHome, on_delete=models.CASCADE, related_name="bed_vacancies")
+    lot = models.ForeignKey("lots.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    setting = models.CharField(max_length=20, choices=Setting.choices, blank=True)
+    room_type = models.CharField(max_length=10, choices=RoomType.choices, default=RoomType.SINGLE)
+    en_suite = models.BooleanField(default=False)
+    ground_floor = models.BooleanField(default=False)
+    gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.ANY)
+    bariatric = models.BooleanField(default=False, help_text="Equipped for a bariatric resident.")
+    beds = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(500)])
+    notes = models.CharField(max_length=500, blank=True)
+    confirmed_at = models.DateTimeField(db_index=True)
+    confirmed_by = models.ForeignKey(
+        "organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["care_home", "lot__number", "setting", "room_type", "pk"]
+        verbose_name_plural = "bed vacancies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lot__isnull=False) | ~Q(setting=""), name="bed_vacancy_names_lot_or_setting"
+            ),
+            models.CheckConstraint(condition=Q(beds__gte=1), name="bed_vacancy_at_least_one_bed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: {self.beds} {self.get_room_type_display().lower()}"
+
+    @property
+    def kind_label(self) -> str:
+        """The bed in words: "Single room, en-suite, ground floor, bariatric, women only"."""
+        parts = [self.get_room_type_display()]
+        if self.en_suite:
+            parts.append("en-suite")
+        if self.ground_floor:
+            parts.append("ground floor")
+        if self.bariatric:
+            parts.append("bariatric")
+        if self.gender != self.Gender.ANY:
+            parts.append(self.get_gender_display().lower())
+        return ", ".join(parts)
+
+    @property
+    def for_label(self) -> str:
+        return f"Lot {self.lot.number}" if self.lot_id else self.get_setting_display()

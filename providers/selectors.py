@@ -1,11 +1,11 @@
 """Reads of homes, admissions and vacancies, scoped to the user asking."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
@@ -13,7 +13,10 @@ from core.errors import NotFoundError
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
 
 from .geo import annotate_distance_km, bounding_box
-from .models import Admission, AdmissionEvent, CareHome, Specialism, Vacancy
+from .models import Admission, AdmissionClosure, AdmissionEvent, BedVacancy, CareHome, Specialism, Vacancy
+
+# How long a confirmed bed vacancy counts for urgent requests when no urgency rule says otherwise.
+DEFAULT_VACANCY_FRESH_HOURS = 24
 
 
 def vacancy_stale_before():
@@ -206,3 +209,120 @@ def care_home_get(*, actor, pk: int) -> CareHome:
         return care_home_search_base(actor=actor).get(pk=pk)
     except CareHome.DoesNotExist:
         raise NotFoundError("No such care home.") from None
+
+
+# --- Closed to admissions: one rule for invitations, bids, pages and the API -------------------
+
+
+def admission_closure_in_force_q(*, at: datetime | None = None, prefix: str = "") -> Q:
+    """Closures holding at `at` (now by default): started, not yet ended, not lifted by then."""
+    at = at or timezone.now()
+    return (
+        Q(**{f"{prefix}starts_at__lte": at})
+        & (Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at}))
+        & (Q(**{f"{prefix}lifted_at__isnull": True}) | Q(**{f"{prefix}lifted_at__gt": at}))
+    )
+
+
+def _closures_for_body(commissioner) -> QuerySet[AdmissionClosure]:
+    """Closures that bind `commissioner`: every body's, and its own embargoes (None: every body's only)."""
+    body = Q(commissioner__isnull=True)
+    if commissioner is not None:
+        body |= Q(commissioner=commissioner)
+    return AdmissionClosure.objects.filter(body)
+
+
+def closed_to_admissions_q(commissioner, at: datetime | None = None) -> Q:
+    """A filter over CareHome: the homes closed to admissions for `commissioner` at `at`."""
+    closures = _closures_for_body(commissioner).filter(admission_closure_in_force_q(at=at), care_home=OuterRef("pk"))
+    return Q(Exists(closures))
+
+
+def care_home_closed_to_admissions(care_home, commissioner, at: datetime | None = None) -> bool:
+    return _closures_for_body(commissioner).filter(admission_closure_in_force_q(at=at), care_home=care_home).exists()
+
+
+def admission_closures_for_home(*, care_home) -> QuerySet[AdmissionClosure]:
+    """Every closure of a home, newest first, for its provider's page and the API."""
+    return (
+        AdmissionClosure.objects.filter(care_home=care_home)
+        .select_related("commissioner", "created_by", "lifted_by")
+        .order_by("-starts_at", "-pk")
+    )
+
+
+def admission_closures_seen_by(*, actor, care_home) -> QuerySet[AdmissionClosure]:
+    """A home's closures as `actor` may read them: the provider and back office all of them; a
+    commissioning body the closures for every body and its own embargoes, not other bodies' ones."""
+    closures = admission_closures_for_home(care_home=care_home)
+    if is_provider_user(actor) or getattr(actor, "is_staff", False):
+        return closures
+    return closures.filter(Q(commissioner__isnull=True) | Q(commissioner_id=actor.organisation_id))
+
+
+def admission_closure_state(closure: AdmissionClosure, *, at: datetime | None = None) -> str:
+    """In words: "Lifted", "Ended", "Closed" or "Starts later"."""
+    at = at or timezone.now()
+    if closure.lifted_at is not None and closure.lifted_at <= at:
+        return "Lifted"
+    if closure.ends_at is not None and closure.ends_at <= at:
+        return "Ended"
+    return "Closed" if closure.starts_at <= at else "Starts later"
+
+
+# --- Bed vacancies and their freshness: one rule for pages, the API and urgent sourcing ---------
+
+
+def bed_vacancy_fresh_since(*, fresh_hours: int = DEFAULT_VACANCY_FRESH_HOURS, at: datetime | None = None):
+    """The earliest confirmation that is still fresh: `fresh_hours` before `at` (now)."""
+    return (at or timezone.now()) - timedelta(hours=fresh_hours)
+
+
+def bed_vacancy_fresh_q(*, fresh_hours: int = DEFAULT_VACANCY_FRESH_HOURS, at: datetime | None = None, prefix=""):
+    """Bed vacancies confirmed within `fresh_hours` of `at`, as a filter."""
+    return Q(**{f"{prefix}confirmed_at__gte": bed_vacancy_fresh_since(fresh_hours=fresh_hours, at=at)})
+
+
+def bed_vacancy_is_fresh(
+    vacancy: BedVacancy, *, fresh_hours: int = DEFAULT_VACANCY_FRESH_HOURS, at: datetime | None = None
+) -> bool:
+    """Whether a vacancy counts for urgent requests; a stale one is shown as stale."""
+    return vacancy.confirmed_at >= bed_vacancy_fresh_since(fresh_hours=fresh_hours, at=at)
+
+
+def vacancy_fresh_hours_for(*, commissioner=None, lot=None) -> int:
+    """The hours a confirmation stays fresh: the body's hospital discharge rule for the lot when both
+    are known, else the default."""
+    return DEFAULT_VACANCY_FRESH_HOURS
+
+
+def bed_vacancies_for_home(*, care_home) -> QuerySet[BedVacancy]:
+    return BedVacancy.objects.filter(care_home=care_home).select_related("lot", "confirmed_by")
+
+
+def bed_vacancy_for_lot_q(lot, *, prefix: str = "") -> Q:
+    """Vacancies that suit a lot: named for the lot itself, or for its setting."""
+    return Q(**{f"{prefix}lot": lot}) | Q(**{f"{prefix}lot__isnull": True, f"{prefix}setting": lot.setting})
+
+
+def admission_closures_liftable_by(*, actor) -> QuerySet[AdmissionClosure]:
+    """Closures still holding or ahead that `actor` may lift: a provider its homes' closures for
+    every body, a commissioner its own body's embargoes. Any other is unknown to them."""
+    now = timezone.now()
+    live = AdmissionClosure.objects.filter(lifted_at__isnull=True).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    live = live.select_related("care_home", "commissioner")
+    if is_provider_user(actor):
+        return live.filter(care_home__provider=actor.organisation, commissioner__isnull=True)
+    if is_commissioner(actor):
+        return live.filter(commissioner=actor.organisation)
+    return live.none()
+
+
+def embargoes_for_commissioner(*, actor) -> QuerySet[AdmissionClosure]:
+    """A body's own embargoes, newest first."""
+    require(is_commissioner(actor), "Only commissioners embargo homes.")
+    return (
+        AdmissionClosure.objects.filter(commissioner=actor.organisation)
+        .select_related("care_home", "created_by", "lifted_by")
+        .order_by("-starts_at", "-pk")
+    )

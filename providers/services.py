@@ -1,7 +1,7 @@
 """DPS membership: homes, applications per lot, decisions, suspensions and vacancies."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import audit_record
-from core.errors import ApplicationError, ConflictError, NotFoundError
+from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.events import domain_event_send
 from core.notifications import notify_organisation
 from lots.models import Lot, LotRules
@@ -17,10 +17,11 @@ from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_provider_user, require
 from organisations.services import organisation_create, user_create
 
-from .models import Admission, AdmissionEvent, ApplicationWindow, CareHome, Vacancy
+from .models import Admission, AdmissionClosure, AdmissionEvent, ApplicationWindow, BedVacancy, CareHome, Vacancy
 from .postcodes import postcode_point
 from .ratings import RatingSource, RatingValue
-from .signals import care_home_suspended
+from .selectors import admission_closure_in_force_q
+from .signals import admission_closure_started, care_home_suspended
 
 LIVE_STATUSES = (Admission.Status.APPLIED, Admission.Status.ADMITTED)
 REQUIRED = "Enter a reason."
@@ -574,3 +575,301 @@ def provider_invite(*, actor, name: str, cqc_provider_id: str, email: str, full_
         detail={"email": user.email},
     )
     return user
+
+
+# --- Closed to admissions ------------------------------------------------------------------
+
+
+def _is_back_office(actor) -> bool:
+    return bool(actor and actor.is_authenticated and actor.is_staff and not getattr(actor, "is_service_account", False))
+
+
+def _require_may_close(actor, care_home: CareHome, commissioner: Organisation | None) -> None:
+    """Who may close a home to admissions, and for whom.
+
+    The home's provider closes it for every body; a commissioner embargoes it for their own body
+    only; back-office staff may do either. No actor is a trusted caller (another service that
+    checked its own actor first, such as a home's closure).
+    """
+    if actor is None or _is_back_office(actor):
+        return
+    if is_provider_user(actor):
+        _require_own_home(actor, care_home)
+        if commissioner is not None:
+            raise ApplicationError(
+                "A provider closes a home for every council and NHS body.",
+                code="provider_closes_for_all",
+                fields={"commissioner": "Leave this empty: the home closes for every body."},
+            )
+        return
+    require(is_commissioner(actor), "Only the home's provider, a commissioner or the back office can close a home.")
+    if commissioner is None or commissioner.pk != actor.organisation_id:
+        raise ForbiddenError("A commissioner embargoes a home for their own body only.")
+
+
+CLOSURE_REASONS_NEEDING_DETAILS = (AdmissionClosure.Reason.OTHER, AdmissionClosure.Reason.SAFEGUARDING_EMBARGO)
+
+
+def _closure_words(closure: AdmissionClosure) -> str:
+    """The closure as the provider and brokers read it on withdrawn invitations and notices."""
+    who = f" for {closure.commissioner}" if closure.commissioner_id else ""
+    details = f" ({closure.details.strip()})" if closure.details.strip() else ""
+    return f"{closure.care_home.name} is closed to admissions{who}: {closure.get_reason_display()}{details}."
+
+
+@transaction.atomic
+def admission_closure_open(
+    *,
+    actor,
+    care_home: CareHome,
+    reason: str,
+    details: str = "",
+    starts_at: datetime | None = None,
+    review_on: date | None = None,
+    ends_at: datetime | None = None,
+    commissioner: Organisation | None = None,
+) -> AdmissionClosure:
+    """Close a home to new admissions (for every body, or for one as an embargo).
+
+    From its start the home is invited to no new tender of the bodies it binds, and its open
+    invitations of those bodies are withdrawn (now if it starts now, else when it starts:
+    `admission_closures_take_effect`). People already placed there stay.
+    """
+    _require_may_close(actor, care_home, commissioner)
+    now = timezone.now()
+    starts_at = starts_at or now
+    errors = {}
+    if reason not in AdmissionClosure.Reason.values:
+        errors["reason"] = "Choose why the home is closed to admissions."
+    elif reason in CLOSURE_REASONS_NEEDING_DETAILS and not details.strip():
+        errors["details"] = "Say why the home is closed to admissions."
+    if ends_at is not None and ends_at <= starts_at:
+        errors["ends_at"] = "The closure must end after it starts."
+    elif ends_at is not None and ends_at <= now:
+        errors["ends_at"] = "The end of the closure must be in the future."
+    if review_on is not None and review_on < timezone.localdate(starts_at):
+        errors["review_on"] = "The review date must be on or after the day the closure starts."
+    if errors:
+        raise ApplicationError("Some of the closure is not valid.", code="closure_invalid", fields=errors)
+    CareHome.objects.select_for_update().get(pk=care_home.pk)
+    closure = AdmissionClosure.objects.create(
+        care_home=care_home,
+        reason=reason,
+        details=details.strip(),
+        starts_at=starts_at,
+        review_on=review_on,
+        ends_at=ends_at,
+        commissioner=commissioner,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor,
+        verb="providers.admission_closure.opened",
+        target=care_home,
+        organisation=commissioner or care_home.provider,
+        reason=closure.details,
+        detail={
+            "closure": closure.pk,
+            "reason": closure.reason,
+            "commissioner": commissioner.slug if commissioner else None,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat() if ends_at else None,
+            "review_on": review_on.isoformat() if review_on else None,
+        },
+    )
+    if actor is None or not is_provider_user(actor):
+        notify_organisation(
+            organisation=care_home.provider,
+            verb="providers.admission_closure.opened",
+            subject=f"{care_home.name} closed to admissions",
+            template="emails/dps_message.txt",
+            context={"message": _closure_words(closure)},
+            dedupe_key=f"admission-closure-opened:{closure.pk}",
+            link=reverse("providers:home_closures", args=[care_home.pk]),
+        )
+    if starts_at <= now:
+        _closure_take_effect(closure_id=closure.pk, actor=actor)
+    return closure
+
+
+def _closure_take_effect(*, closure_id: int, actor) -> bool:
+    """Withdraw the open invitations the closure binds, once: the conditional UPDATE claims it."""
+    now = timezone.now()
+    claimed = (
+        AdmissionClosure.objects.filter(pk=closure_id, took_effect_at__isnull=True)
+        .filter(admission_closure_in_force_q(at=now))
+        .update(took_effect_at=now)
+    )
+    if not claimed:
+        return False
+    closure = AdmissionClosure.objects.select_related("care_home", "commissioner").get(pk=closure_id)
+    admission_closure_started.send(
+        sender=AdmissionClosure,
+        closure=closure,
+        care_home=closure.care_home,
+        actor=actor,
+        reason=_closure_words(closure),
+        commissioner=closure.commissioner,
+    )
+    return True
+
+
+def admission_closures_take_effect() -> int:
+    """Closures dated to start later, now started: withdraw their open invitations (beat runs this;
+    each closure is claimed once, so a second run does nothing)."""
+    due = AdmissionClosure.objects.filter(admission_closure_in_force_q(), took_effect_at__isnull=True).values_list(
+        "pk", flat=True
+    )
+    taken = 0
+    for closure_id in list(due):
+        with transaction.atomic():
+            taken += _closure_take_effect(closure_id=closure_id, actor=None)
+    return taken
+
+
+def _require_may_lift(actor, closure: AdmissionClosure) -> None:
+    """Who closed it lifts it: the provider its own closures for every body, a commissioner its
+    body's embargo; back-office staff either. A provider cannot lift a body's embargo."""
+    if _is_back_office(actor):
+        return
+    if is_provider_user(actor):
+        _require_own_home(actor, closure.care_home)
+        if closure.commissioner_id is not None:
+            raise ForbiddenError(f"Only {closure.commissioner} can lift its embargo.")
+        return
+    require(is_commissioner(actor), "Only the home's provider, a commissioner or the back office can lift a closure.")
+    if closure.commissioner_id != actor.organisation_id:
+        if closure.commissioner_id is None:
+            raise ForbiddenError("Only the home's provider can reopen it to admissions.")
+        raise NotFoundError("No such closure.")
+
+
+@transaction.atomic
+def admission_closure_lift(*, actor, closure: AdmissionClosure, reason: str) -> AdmissionClosure:
+    """Reopen a home to admissions, with the decision recorded. From now it may be invited again;
+    invitations already withdrawn stay withdrawn."""
+    closure = (
+        AdmissionClosure.objects.select_for_update(of=("self",))
+        .select_related("care_home", "commissioner")
+        .get(pk=closure.pk)
+    )
+    _require_may_lift(actor, closure)
+    if not reason.strip():
+        raise ApplicationError(
+            "Give the reason for lifting the closure.", code="reason_required", fields={"reason": REQUIRED}
+        )
+    now = timezone.now()
+    if closure.lifted_at is not None or (closure.ends_at is not None and closure.ends_at <= now):
+        raise ConflictError("This closure has already ended.", code="closure_ended")
+    closure.lifted_at = now
+    closure.lifted_by = actor
+    closure.lift_reason = reason.strip()
+    closure.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    audit_record(
+        actor=actor,
+        verb="providers.admission_closure.lifted",
+        target=closure.care_home,
+        organisation=closure.commissioner or closure.care_home.provider,
+        reason=closure.lift_reason,
+        detail={"closure": closure.pk, "reason": closure.reason},
+    )
+    if not is_provider_user(actor):
+        notify_organisation(
+            organisation=closure.care_home.provider,
+            verb="providers.admission_closure.lifted",
+            subject=f"{closure.care_home.name} open to admissions again",
+            template="emails/dps_message.txt",
+            context={"message": f"The closure of {closure.care_home.name} was lifted: {closure.lift_reason}"},
+            dedupe_key=f"admission-closure-lifted:{closure.pk}",
+            link=reverse("providers:home_closures", args=[closure.care_home_id]),
+        )
+    return closure
+
+
+# --- Bed vacancies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BedVacancyInput:
+    beds: int
+    lot: Lot | None = None
+    setting: str = ""
+    room_type: str = BedVacancy.RoomType.SINGLE
+    en_suite: bool = False
+    ground_floor: bool = False
+    gender: str = BedVacancy.Gender.ANY
+    bariatric: bool = False
+    notes: str = ""
+
+
+def _bed_vacancy_errors(number: int, item: BedVacancyInput) -> dict:
+    errors = {}
+    key = f"vacancies[{number}]"
+    if item.lot is None and not item.setting:
+        errors[key] = "Choose a lot or a setting."
+    elif item.setting and item.setting not in BedVacancy.Setting.values:
+        errors[key] = "Choose residential or nursing."
+    if item.room_type not in BedVacancy.RoomType.values:
+        errors[key] = "Choose a single or shared room."
+    if item.gender not in BedVacancy.Gender.values:
+        errors[key] = "Choose who the bed is for."
+    if item.beds is None or not 1 <= item.beds <= 500:
+        errors[key] = "Enter between 1 and 500 beds."
+    return errors
+
+
+@transaction.atomic
+def bed_vacancies_replace(*, actor, care_home: CareHome, vacancies: list[BedVacancyInput]) -> list[BedVacancy]:
+    """Replace the home's bed vacancies with the list given (empty: no beds free); saving them
+    confirms them as current."""
+    _require_own_home(actor, care_home)
+    errors = {}
+    for number, item in enumerate(vacancies):
+        errors.update(_bed_vacancy_errors(number, item))
+    if errors:
+        raise ApplicationError("Some of the vacancies are not valid.", code="bed_vacancy_invalid", fields=errors)
+    # Two saves of one home's list at once would otherwise interleave their delete and insert.
+    CareHome.objects.select_for_update().get(pk=care_home.pk)
+    care_home.bed_vacancies.all().delete()
+    now = timezone.now()
+    created = BedVacancy.objects.bulk_create(
+        BedVacancy(
+            care_home=care_home,
+            lot=item.lot,
+            setting=item.setting if item.lot is None else "",
+            room_type=item.room_type,
+            en_suite=item.en_suite,
+            ground_floor=item.ground_floor,
+            gender=item.gender,
+            bariatric=item.bariatric,
+            beds=item.beds,
+            notes=item.notes.strip(),
+            confirmed_at=now,
+            confirmed_by=actor,
+        )
+        for item in vacancies
+    )
+    audit_record(
+        actor=actor,
+        verb="providers.bed_vacancies.saved",
+        target=care_home,
+        organisation=actor.organisation,
+        detail={"beds": sum(item.beds for item in vacancies), "kinds": len(vacancies)},
+    )
+    return created
+
+
+@transaction.atomic
+def bed_vacancies_confirm(*, actor, care_home: CareHome) -> int:
+    """ "No change": every bed vacancy of the home confirmed as still current, now. Returns how many."""
+    _require_own_home(actor, care_home)
+    now = timezone.now()
+    count = BedVacancy.objects.filter(care_home=care_home).update(confirmed_at=now, confirmed_by=actor)
+    audit_record(
+        actor=actor,
+        verb="providers.bed_vacancies.confirmed",
+        target=care_home,
+        organisation=actor.organisation,
+        detail={"kinds": count, "confirmed_at": now.isoformat()},
+    )
+    return count

@@ -1,4 +1,5 @@
-"""Care home events that higher apps react to (bidding takes a suspended home out of open tenders)."""
+"""Care home events that higher apps react to: bidding takes a suspended home, or one closed to
+admissions, out of open tenders."""
 
 from django.dispatch import Signal
 
@@ -6,3 +7,8 @@ from django.dispatch import Signal
 # reads it), `commissioner` (the suspending body, or None for the CQC's Inadequate rating, which
 # holds on every body's DPS) and `lot` (one lot, or None for all).
 care_home_suspended = Signal()
+
+# Sent inside the writing transaction once a closure to admissions has started, with `closure`,
+# `care_home`, `actor` (None when the closure was dated ahead and beat started it), `reason` (as
+# the provider reads it) and `commissioner` (the body it binds, or None for every body).
+admission_closure_started = Signal()

@@ -3,29 +3,37 @@ decisions and suspensions, and the care-home search for brokers."""
 
 from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from core.csv_export import csv_response
 from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
 from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
+from organisations.permissions import is_provider_user
 
 from . import selectors, services
 from .forms import (
+    AdmissionClosureForm,
     ApplicationForm,
+    BedVacancyFormSet,
     CareHomeAddForm,
     CareHomeSearchForm,
     DecisionForm,
+    EmbargoForm,
     ProviderInviteForm,
     ReasonForm,
     VacancyFormSet,
     WindowForm,
 )
 from .list_filters import AdmissionFilterForm, ApplicationFilterForm, CareHomeNameFilterForm, MemberFilterForm
-from .models import Admission, ApplicationWindow
+from .models import Admission, ApplicationWindow, CareHome
+
+# The states of a closure that can still be lifted (see `selectors.admission_closure_state`).
+LIFTABLE = ("Closed", "Starts later")
 
 
 def _wants_csv(request) -> bool:
@@ -82,11 +90,21 @@ def home_add(request):
 def home_detail(request, pk: int):
     home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
     admissions = selectors.admissions_for_provider(actor=request.user).filter(care_home=home)
+    now = timezone.now()
+    bed_vacancies = list(selectors.bed_vacancies_for_home(care_home=home))
+    fresh_hours = selectors.vacancy_fresh_hours_for()
+    for vacancy in bed_vacancies:
+        vacancy.fresh = selectors.bed_vacancy_is_fresh(vacancy, fresh_hours=fresh_hours, at=now)
+    in_force = selectors.admission_closure_in_force_q(at=now)
+    closures = list(selectors.admission_closures_for_home(care_home=home).filter(in_force))
     context = {
         "home": home,
         "admissions": admissions,
         "vacancies": selectors.vacancies_for_home(care_home=home),
         "stale": home.vacancies_confirmed_at is None or home.vacancies_confirmed_at < selectors.vacancy_stale_before(),
+        "bed_vacancies": bed_vacancies,
+        "fresh_hours": fresh_hours,
+        "closures_now": closures,
     }
     return render(request, "providers/home_detail.html", context)
 
@@ -156,6 +174,101 @@ def home_vacancies(request, pk: int):
             messages.success(request, "Vacancies saved and confirmed as current.")
             return redirect("providers:home_detail", pk=home.pk)
     return render(request, "providers/home_vacancies.html", {"home": home, "formset": formset})
+
+
+@role_required(Role.PROVIDER)
+def home_bed_vacancies(request, pk: int):
+    """The home's free beds by kind; saving replaces them and confirms them as current."""
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    current = list(selectors.bed_vacancies_for_home(care_home=home))
+    fields = ["lot", "setting", "room_type", "en_suite", "ground_floor", "bariatric", "gender", "beds", "notes"]
+    initial = [{name: getattr(v, name) for name in fields} for v in current]
+    formset = BedVacancyFormSet(request.POST or None, initial=initial, prefix="beds")
+    if request.method == "POST" and formset.is_valid():
+        items = [
+            services.BedVacancyInput(**{name: form.cleaned_data[name] for name in fields})
+            for form in formset
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.bed_vacancies_replace(actor=request.user, care_home=home, vacancies=items)
+        except ACCESS_ERRORS:
+            raise
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Bed vacancies saved and confirmed as current.")
+            return redirect("providers:home_detail", pk=home.pk)
+    return render(request, "providers/home_bed_vacancies.html", {"home": home, "formset": formset})
+
+
+@role_required(Role.PROVIDER)
+@require_POST
+def home_bed_vacancies_confirm(request, pk: int):
+    """One click: "no change", every bed vacancy of the home confirmed as current now."""
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    count = services.bed_vacancies_confirm(actor=request.user, care_home=home)
+    if count:
+        messages.success(request, f"{home.name}: {count} bed vacancy rows confirmed as current.")
+    else:
+        messages.success(request, f"{home.name}: confirmed that no beds are free.")
+    return redirect("providers:home_detail", pk=home.pk)
+
+
+@role_required(Role.PROVIDER)
+def home_closures(request, pk: int):
+    """Close the home to admissions (for every body), and its closures past and present."""
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    form = AdmissionClosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        starts_at, ends_at = form.times()
+        try:
+            services.admission_closure_open(
+                actor=request.user,
+                care_home=home,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+                starts_at=starts_at,
+                ends_at=ends_at,
+                review_on=form.cleaned_data["review_on"],
+            )
+        except ApplicationError as error:
+            _closure_errors_to_form(form, error)
+        else:
+            messages.success(request, f"{home.name} is closed to admissions.")
+            return redirect("providers:home_closures", pk=home.pk)
+    closures = list(selectors.admission_closures_for_home(care_home=home))
+    now = timezone.now()
+    for closure in closures:
+        closure.state = selectors.admission_closure_state(closure, at=now)
+        closure.can_lift = closure.state in LIFTABLE and closure.commissioner_id is None
+    return render(request, "providers/home_closures.html", {"home": home, "form": form, "closures": closures})
+
+
+def _closure_errors_to_form(form, error: ApplicationError) -> None:
+    """The service names moments (starts_at, ends_at); the form asks for days."""
+    renamed = {"starts_at": "starts_on", "ends_at": "ends_on"}
+    error.fields = {renamed.get(name, name): messages for name, messages in error.fields.items()}
+    apply_to_form(form, error)
+
+
+@role_required(Role.PROVIDER, Role.COMMISSIONER)
+def closure_lift(request, pk: int):
+    """Lift a closure: the provider its home's closures for every body, a commissioner its embargo."""
+    closure = get_object_or_404(selectors.admission_closures_liftable_by(actor=request.user), pk=pk)
+    form = ReasonForm(request.POST or None, button="Lift the closure")
+    form.fields["reason"].label = "Why can the home take admissions again?"
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.admission_closure_lift(actor=request.user, closure=closure, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"{closure.care_home.name} is open to admissions again.")
+            if is_provider_user(request.user):
+                return redirect("providers:home_closures", pk=closure.care_home_id)
+            return redirect("providers:embargoes")
+    return render(request, "providers/closure_lift.html", {"closure": closure, "form": form})
 
 
 @role_required(Role.PROVIDER)
@@ -305,6 +418,57 @@ def admission_reinstate(request, pk: int):
         done="reinstated",
         lead="The home can be invited to tender on this lot again from now on.",
     )
+
+
+@role_required(Role.COMMISSIONER)
+def embargoes(request):
+    """A body's embargoes: homes closed to its admissions only, with the form to add one."""
+    homes = CareHome.objects.filter(admissions__commissioner=request.user.organisation).distinct().order_by("name")
+    form = EmbargoForm(request.POST or None, homes=homes)
+    if request.method == "POST" and form.is_valid():
+        starts_at, ends_at = form.times()
+        home = form.cleaned_data["care_home"]
+        try:
+            services.admission_closure_open(
+                actor=request.user,
+                care_home=home,
+                commissioner=request.user.organisation,
+                reason=form.cleaned_data["reason"],
+                details=form.cleaned_data["details"],
+                starts_at=starts_at,
+                ends_at=ends_at,
+                review_on=form.cleaned_data["review_on"],
+            )
+        except ApplicationError as error:
+            _closure_errors_to_form(form, error)
+        else:
+            messages.success(request, f"{home.name} is embargoed: it gets no new invitations from your tenders.")
+            return redirect("providers:embargoes")
+    listed = selectors.embargoes_for_commissioner(actor=request.user)
+    if _wants_csv(request):
+        rows = (
+            [
+                e.care_home.name,
+                e.care_home.cqc_location_id,
+                e.get_reason_display(),
+                e.details,
+                _local(e.starts_at),
+                _local(e.ends_at),
+                e.review_on or "",
+                _local(e.lifted_at),
+                e.lift_reason,
+            ]
+            for e in listed
+        )
+        header = ["home", "cqc_location_id", "reason", "details", "starts", "ends", "review_on", "lifted"]
+        header.append("lift_reason")
+        return csv_response("embargoes.csv", header, rows)
+    page = list_page(request, listed)
+    now = timezone.now()
+    for closure in page:
+        closure.state = selectors.admission_closure_state(closure, at=now)
+        closure.can_lift = closure.state in LIFTABLE
+    return render(request, "providers/embargoes.html", {"form": form, "embargoes": page})
 
 
 @role_required(Role.COMMISSIONER)

@@ -313,6 +313,33 @@ class VacancyFactory(factory.django.DjangoModelFactory):
     )
 
 
+class BedVacancyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "providers.BedVacancy"
+
+    care_home = factory.SubFactory(CareHomeFactory)
+    lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
+    room_type = "single"
+    beds = 1
+    confirmed_at = factory.LazyFunction(timezone.now)
+    confirmed_by = factory.SubFactory(
+        UserFactory, organisation=factory.SelfAttribute("..care_home.provider"), role=Role.PROVIDER
+    )
+
+
+class AdmissionClosureFactory(factory.django.DjangoModelFactory):
+    """A closure for every body, in force from an hour ago (give `commissioner` for an embargo)."""
+
+    class Meta:
+        model = "providers.AdmissionClosure"
+
+    care_home = factory.SubFactory(CareHomeFactory)
+    reason = "outbreak"
+    details = "Norovirus on the ground floor"
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    took_effect_at = factory.LazyAttribute(lambda o: o.starts_at)
+
+
 def admitted_home(commissioner, *, provider, rating="Good", lot_number: int = 1, **kwargs) -> CareHome:
     """A care home of `provider` admitted to a lot of `commissioner`'s DPS, near Stafford by default."""
     home = CareHomeFactory(provider=provider, rating=rating, **kwargs)

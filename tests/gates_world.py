@@ -18,6 +18,7 @@ from organisations.services import api_client_create
 from providers.models import Admission
 
 from .factories import (
+    AdmissionClosureFactory,
     AdmissionFactory,
     BidFactory,
     BlockContractFactory,
@@ -150,8 +151,18 @@ def build_world() -> World:
     emit(event="tender.closed", organisation=council_a, payload={"tender": {"id": tender_a.pk}}, dedupe_key="gates")
     api_client, _ = api_client_create(organisation=council_a, name="Case system", scopes=["read"])
 
+    # An embargo dated ahead, so that it binds nothing yet but can be lifted.
+    embargo = AdmissionClosureFactory(
+        care_home=home_a,
+        commissioner=council_a,
+        reason="safeguarding_embargo",
+        starts_at=timezone.now() + timedelta(days=1),
+        took_effect_at=None,
+    )
+
     world.ids = {
         "home": home_a.pk,
+        "closure": embargo.pk,
         "application": pending.pk,
         "admission": admitted.pk,
         "request": request_a.pk,

@@ -24,7 +24,7 @@ from lots.models import Lot
 from organisations.models import Organisation, Role, User
 from organisations.services import api_client_create
 from providers.models import Admission, CareHome
-from providers.services import admission_suspend
+from providers.services import admission_closure_open, admission_suspend
 
 from .factories import AdmissionFactory
 
@@ -96,6 +96,14 @@ class World:
         admitted = admissions.filter(status=Admission.Status.ADMITTED).order_by("pk")[0]
         admission_suspend(
             actor=self.users[Role.COMMISSIONER], admission=admitted, reason="Safeguarding concern under review"
+        )
+        # And an embargo, so that the embargoes page has a row in both sets.
+        admission_closure_open(
+            actor=self.users[Role.COMMISSIONER],
+            care_home=admitted.care_home,
+            commissioner=self.council,
+            reason="safeguarding_embargo",
+            details="Enquiry under way",
         )
         taken = set(admissions.values_list("care_home_id", "lot_id"))
         home, lot = next(
@@ -223,6 +231,7 @@ PAGE_CASES = [
     (Role.PROVIDER, "/provider/invitations/"),
     (Role.PROVIDER, "/provider/homes/"),
     (Role.PROVIDER, "/provider/applications/"),
+    (Role.COMMISSIONER, "/commissioner/embargoes/"),
     (Role.PROVIDER, "/agreements/"),
 ]
 
