@@ -22,7 +22,7 @@ from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.events import domain_event_send
 from core.notifications import notify_organisation
 from core.templatetags.govuk import money
-from lots.selectors import lot_rules_for
+from lots.selectors import urgency_rules_for
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require, require_member_of
 from placements.models import Placement, PlacementRequest
@@ -165,6 +165,8 @@ def _require_broker_of(actor, request) -> None:
 
 
 def _closes_at(*, requested, now: datetime, rules) -> datetime:
+    """The close from the window of the request's urgency rules (`urgency_rules_for`: in hours for
+    urgent requests, the lot rules' window for planned ones)."""
     if requested is None:
         return now + timedelta(hours=rules.default_window_hours)
     earliest = now + timedelta(hours=rules.min_window_hours)
@@ -172,7 +174,7 @@ def _closes_at(*, requested, now: datetime, rules) -> datetime:
     if not earliest <= requested <= latest:
         message = (
             f"The tender must close between {rules.min_window_hours} and {rules.max_window_hours} hours "
-            f"from now for lot {rules.lot.number}."
+            f"from now for {rules.get_urgency_display().lower()} requests in lot {rules.lot.number}."
         )
         raise ApplicationError(message, code="window_out_of_bounds", fields={"closes_at": message})
     return requested
@@ -193,7 +195,7 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         raise ConflictError("This request already has a tender under way or has been decided.", code="not_publishable")
     # Block beds come first: a fitting void one is already paid for.
     block_offer_ensure_settled(request=request)
-    rules = lot_rules_for(commissioner=request.commissioner, lot=request.lot)
+    rules = urgency_rules_for(request.commissioner, request.lot, request.urgency)
     now = database_now()
     closes_at = _closes_at(requested=closes_at, now=now, rules=rules)
     eligibility = eligible_care_homes(request=request)
@@ -203,9 +205,9 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         request=request,
         opened_at=now,
         closes_at=closes_at,
-        quality_weight=rules.quality_weight,
-        price_weight=rules.price_weight,
-        not_yet_rated_score=rules.not_yet_rated_score,
+        quality_weight=rules.lot_rules.quality_weight,
+        price_weight=rules.lot_rules.price_weight,
+        not_yet_rated_score=rules.lot_rules.not_yet_rated_score,
         max_weekly_rate=request.max_weekly_rate,
         created_by=actor,
     )

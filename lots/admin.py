@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Lot, LotRules
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+
+from .models import Lot, LotRules, UrgencyRules
 
 
 @admin.register(Lot)
@@ -11,7 +13,22 @@ class LotAdmin(admin.ModelAdmin):
         return False
 
 
+class UrgencyRulesInline(ReadOnlyTabularInline):
+    model = UrgencyRules
+    extra = 0
+
+
 @admin.register(LotRules)
 class LotRulesAdmin(admin.ModelAdmin):
     list_display = ["commissioner", "lot", "target_days", "quality_weight", "price_weight", "guide_weekly_fee"]
     list_filter = ["commissioner", "admission_mode"]
+    inlines = [UrgencyRulesInline]
+
+
+@admin.register(UrgencyRules)
+class UrgencyRulesAdmin(ReadOnlyAdmin):
+    """Read-only: commissioners change urgency rules on the lot rules page, which audits each change."""
+
+    list_display = ["lot_rules", "urgency", "target_hours", "default_window_hours", "award_rule"]
+    list_filter = ["urgency", "award_rule", "lot_rules__commissioner"]
+    list_select_related = ["lot_rules__commissioner", "lot_rules__lot"]

@@ -5,5 +5,6 @@ from core.audit import verb_labels_register
 verb_labels_register(
     {
         "lots.rules.updated": "Lot rules changed",
+        "lots.urgency_rules.updated": "Urgency rules changed",
     }
 )

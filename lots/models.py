@@ -106,3 +106,84 @@ class LotRules(models.Model):
             errors["default_window_hours"] = "The default window must lie between the minimum and the maximum."
         if errors:
             raise ValidationError(errors)
+
+
+class Urgency(models.TextChoices):
+    """How soon a person needs a placement; placement requests carry it (`PlacementRequest.Urgency`)."""
+
+    HOSPITAL_DISCHARGE = "hospital_discharge", "Hospital discharge"
+    URGENT_COMMUNITY = "urgent_community", "Urgent (community)"
+    PLANNED = "planned", "Planned"
+
+
+URGENT = (Urgency.HOSPITAL_DISCHARGE, Urgency.URGENT_COMMUNITY)
+
+
+class UrgencyRules(models.Model):
+    """How one commissioning body runs one lot for urgent requests: a target and a tender window in
+    hours, and how the tender is awarded. Planned requests follow the lot rules (days), so there is no
+    row for them; `lots.selectors.urgency_rules_for` answers for every urgency."""
+
+    class AwardRule(models.TextChoices):
+        RANKED = "ranked", "Ranked: the best quality and cost score after the window closes"
+        FIRST_ACCEPTABLE = "first_acceptable", "First acceptable: the first compliant bid is awarded at once"
+
+    lot_rules = models.ForeignKey(LotRules, on_delete=models.CASCADE, related_name="urgency_rules")
+    urgency = models.CharField(max_length=20, choices=Urgency.choices)
+    target_hours = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="Hours from ready for discharge (or the request) to the placement sourced.",
+    )
+    min_window_hours = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    default_window_hours = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    max_window_hours = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(168)])
+    award_rule = models.CharField(max_length=20, choices=AwardRule.choices, default=AwardRule.RANKED)
+    assessment_days = models.PositiveSmallIntegerField(
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
+        help_text="Discharge to assess: the days of assessment before the long-term decision.",
+    )
+    vacancy_fresh_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text="A vacancy counts for these requests only if confirmed within this many hours.",
+    )
+    reminder_minutes_before_close = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(1440)],
+        help_text="Invited homes that have not bid are reminded this many minutes before the close.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["lot_rules__lot__number", "urgency"]
+        verbose_name_plural = "urgency rules"
+        constraints = [
+            models.UniqueConstraint(fields=["lot_rules", "urgency"], name="urgencyrules_one_per_lot_and_urgency"),
+            models.CheckConstraint(condition=~Q(urgency=Urgency.PLANNED), name="urgencyrules_only_urgent"),
+            models.CheckConstraint(
+                condition=Q(min_window_hours__gte=1)
+                & Q(min_window_hours__lte=F("default_window_hours"))
+                & Q(default_window_hours__lte=F("max_window_hours")),
+                name="urgencyrules_window_bounds",
+            ),
+            models.CheckConstraint(condition=Q(target_hours__gte=1), name="urgencyrules_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_rules}: {self.get_urgency_display()}"
+
+    @property
+    def lot(self) -> Lot:
+        return self.lot_rules.lot
+
+    def clean(self):
+        errors = {}
+        if self.urgency == Urgency.PLANNED:
+            errors["urgency"] = "Planned requests follow the lot rules; urgency rules are for urgent requests."
+        if None not in (self.min_window_hours, self.default_window_hours, self.max_window_hours) and not (
+            self.min_window_hours <= self.default_window_hours <= self.max_window_hours
+        ):
+            errors["default_window_hours"] = "The default window must lie between the minimum and the maximum."
+        if errors:
+            raise ValidationError(errors)

@@ -28,3 +28,20 @@ DEFAULT_GUIDE_FEES = {
     9: Decimal("1400.00"),
     10: Decimal("1150.00"),
 }
+
+# The urgency rules a lot follows until its commissioning body saves its own: a discharge sourced
+# within a day of the person being ready, an urgent community placement within three.
+DEFAULT_URGENCY_RULES = {
+    "hospital_discharge": {
+        "target_hours": 24,
+        "min_window_hours": 1,
+        "default_window_hours": 4,
+        "max_window_hours": 24,
+    },
+    "urgent_community": {
+        "target_hours": 72,
+        "min_window_hours": 2,
+        "default_window_hours": 12,
+        "max_window_hours": 48,
+    },
+}

@@ -12,6 +12,7 @@ class OrganisationAdmin(SealedValuesAdmin, admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "slug", "cqc_provider_id"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["refers_to"]
 
 
 @admin.register(User)

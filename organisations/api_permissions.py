@@ -37,6 +37,10 @@ class IsProviderUser(_RolePermission):
     roles = (Role.PROVIDER,)
 
 
+class IsDischargeCoordinator(_RolePermission):
+    roles = (Role.DISCHARGE_COORDINATOR,)
+
+
 class IsAnyRole(_RolePermission):
     roles = (Role.BROKER, Role.COMMISSIONER, Role.PROVIDER)
 

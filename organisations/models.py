@@ -10,6 +10,7 @@ class Organisation(models.Model):
         COUNCIL = "council", "Council"
         NHS = "nhs", "NHS body"
         PROVIDER = "provider", "Care provider"
+        HOSPITAL = "hospital", "Hospital (NHS trust site)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     name = models.CharField(max_length=200)
@@ -23,6 +24,13 @@ class Organisation(models.Model):
         help_text="Commissioning bodies: the area they serve, used to tell in-county placements.",
     )
     timeliness_target_percent = models.DecimalField(max_digits=5, decimal_places=1, default=75)
+    refers_to = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="referring_hospitals",
+        help_text="Hospitals only: the commissioning bodies whose brokers source placements for its patients.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -48,11 +56,16 @@ class Organisation(models.Model):
     def is_provider(self) -> bool:
         return self.kind == self.Kind.PROVIDER
 
+    @property
+    def is_hospital(self) -> bool:
+        return self.kind == self.Kind.HOSPITAL
+
 
 class Role(models.TextChoices):
     BROKER = "broker", "Broker"
     COMMISSIONER = "commissioner", "Commissioner"
     PROVIDER = "provider", "Provider user"
+    DISCHARGE_COORDINATOR = "discharge_coordinator", "Discharge coordinator"
 
 
 COMMISSIONING_ROLES = (Role.BROKER, Role.COMMISSIONER)
@@ -87,7 +100,7 @@ class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
-    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    role = models.CharField(max_length=30, choices=Role.choices, blank=True)
     is_service_account = models.BooleanField(default=False)
 
     USERNAME_FIELD = "email"
@@ -119,12 +132,16 @@ class User(AbstractUser):
         return self.role == Role.PROVIDER
 
     @property
+    def is_discharge_coordinator(self) -> bool:
+        return self.role == Role.DISCHARGE_COORDINATOR
+
+    @property
     def is_council_user(self) -> bool:
         return self.role in COMMISSIONING_ROLES
 
 
 class ApiClient(models.Model):
-    """A council case system or provider system calling the API.
+    """A council case system, provider system or hospital system calling the API.
 
     Only a hash of the secret is kept. The client acts through its own service account,
     so every permission rule that applies to people applies to systems too.
@@ -138,6 +155,7 @@ class ApiClient(models.Model):
         WEBHOOKS = "webhooks", "Webhooks"
         VACANCIES = "vacancies", "Vacancies"
         CONTRACTS = "contracts", "Contracts"
+        REFERRALS = "referrals", "Hospital discharge referrals"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_clients")
     name = models.CharField(max_length=120)

@@ -21,6 +21,11 @@ def is_provider_user(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.PROVIDER)
 
 
+def is_discharge_coordinator(user) -> bool:
+    """A hospital's discharge team member, or a hospital's system acting for it."""
+    return bool(user and user.is_authenticated and user.role == Role.DISCHARGE_COORDINATOR)
+
+
 def is_council_member(user, organisation_id: int) -> bool:
     """A broker or commissioner of this commissioning body."""
     return is_council_user(user) and user.organisation_id == organisation_id

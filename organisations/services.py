@@ -28,7 +28,7 @@ def organisation_create(
 ) -> Organisation:
     if kind not in Organisation.Kind.values:
         raise ApplicationError(
-            f"Unknown organisation kind {kind!r}.", fields={"kind": "Choose council, nhs or provider."}
+            f"Unknown organisation kind {kind!r}.", fields={"kind": "Choose council, nhs, provider or hospital."}
         )
     slug = slug or slugify(name)[:60]
     if Organisation.objects.filter(slug=slug).exists():
@@ -50,6 +50,10 @@ def _check_role_fits(organisation: Organisation, role: str) -> None:
         raise ApplicationError(f"Unknown role {role!r}.", fields={"role": f"Choose one of {', '.join(Role.values)}."})
     if organisation.is_provider and role != Role.PROVIDER:
         raise ApplicationError("Provider organisations only have provider users.", fields={"role": "Must be provider."})
+    if organisation.is_hospital and role != Role.DISCHARGE_COORDINATOR:
+        raise ApplicationError(
+            "Hospitals only have discharge coordinators.", fields={"role": "Must be discharge_coordinator."}
+        )
     if organisation.is_commissioning_body and role not in COMMISSIONING_ROLES:
         raise ApplicationError(
             "Commissioning bodies have brokers and commissioners.", fields={"role": "Must be broker or commissioner."}
@@ -93,7 +97,10 @@ def api_client_create(
             f"Unknown scopes: {', '.join(unknown) or 'none given'}.",
             fields={"scopes": f"Choose from {', '.join(ApiClient.Scope.values)}."},
         )
-    role = role or (Role.PROVIDER if organisation.is_provider else Role.BROKER)
+    role = role or {
+        Organisation.Kind.PROVIDER: Role.PROVIDER,
+        Organisation.Kind.HOSPITAL: Role.DISCHARGE_COORDINATOR,
+    }.get(organisation.kind, Role.BROKER)
     _check_role_fits(organisation, role)
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)

@@ -19,6 +19,7 @@ HOME_FOR_ROLE = {
     Role.BROKER: "broker_home",
     Role.COMMISSIONER: "commissioner_home",
     Role.PROVIDER: "provider_home",
+    Role.DISCHARGE_COORDINATOR: "placements:referral_list",
 }
 
 

@@ -9,8 +9,8 @@ from .models import Placement, PlacementRequest
 class PlacementRequestAdmin(ReadOnlyAdmin):
     """Read-only: requests change through the brokers' pages and the API."""
 
-    list_display = ["id", "commissioner", "case_reference", "lot", "status", "requested_at", "sourced_at"]
-    list_filter = ["status", "commissioner"]
+    list_display = ["id", "commissioner", "case_reference", "lot", "urgency", "status", "requested_at", "sourced_at"]
+    list_filter = ["status", "urgency", "commissioner"]
     search_fields = ["case_reference"]
 
 

@@ -5,6 +5,7 @@ from core.audit import verb_labels_register
 verb_labels_register(
     {
         "placements.request.created": "Request created",
+        "placements.referral.created": "Hospital discharge referral raised",
         "placements.request.retendered": "Area or rate changed to tender again",
         "placements.request.cancelled": "Request cancelled",
         "placements.request.anonymised": "Personal details removed",

@@ -6,6 +6,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from lots.models import Urgency
+
+
+class Pathway(models.TextChoices):
+    """The discharge pathway a hospital names for the person: a discharge-to-assess bed (pathway 3)
+    or a long-term placement."""
+
+    PATHWAY_3_ASSESSMENT = "pathway_3_assessment", "Pathway 3: discharge to assess"
+    LONG_TERM = "long_term", "Long-term"
+
 
 class PlacementRequest(models.Model):
     """A broker's request to source a placement for one person.
@@ -20,6 +30,9 @@ class PlacementRequest(models.Model):
         AWARDED = "awarded", "Awarded"
         PLACED = "placed", "Placed"
         CANCELLED = "cancelled", "Cancelled"
+
+    Urgency = Urgency
+    Pathway = Pathway
 
     commissioner = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="placement_requests"
@@ -47,7 +60,31 @@ class PlacementRequest(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
     requested_at = models.DateTimeField(default=timezone.now, db_index=True)
-    target_date = models.DateField(help_text="Requested date plus the lot's target days.")
+    target_date = models.DateField(
+        help_text="Requested date plus the lot's target days; for urgent requests the date of the target moment."
+    )
+    urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.PLANNED, db_index=True)
+    hospital = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        limit_choices_to={"kind": "hospital"},
+        help_text="Hospital discharges: the hospital the person leaves.",
+    )
+    ward_contact = models.CharField(
+        max_length=200, blank=True, help_text="Hospital discharges: the ward and who to call there."
+    )
+    ready_for_discharge_at = models.DateTimeField(
+        null=True, blank=True, help_text="Hospital discharges: when the person no longer needs a hospital bed."
+    )
+    pathway = models.CharField(max_length=30, choices=Pathway.choices, blank=True)
+    target_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Urgent requests: ready for discharge (or the request) plus the urgency rule's target hours.",
+    )
     sourced_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
     assessment_placement = models.ForeignKey(
@@ -70,18 +107,19 @@ class PlacementRequest(models.Model):
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="request_lat_lng_together",
             ),
+            models.CheckConstraint(
+                condition=~Q(urgency=Urgency.HOSPITAL_DISCHARGE)
+                | Q(hospital__isnull=False, ready_for_discharge_at__isnull=False),
+                name="request_discharge_has_hospital_and_ready_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Request {self.pk} ({self.case_reference}, lot {self.lot_id})"
 
-
-class Pathway(models.TextChoices):
-    """The discharge pathway a hospital names for the person: a discharge-to-assess bed (pathway 3)
-    or a long-term placement."""
-
-    PATHWAY_3_ASSESSMENT = "pathway_3_assessment", "Pathway 3: discharge to assess"
-    LONG_TERM = "long_term", "Long-term"
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgency != Urgency.PLANNED
 
 
 class PlacementQuerySet(models.QuerySet):

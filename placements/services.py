@@ -1,6 +1,6 @@
 """Writing placement requests. Tendering, award and cancellation live in bidding.services."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -10,11 +10,11 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError
-from lots.selectors import lot_rules_for
+from lots.selectors import urgency_rules_for
 from organisations.permissions import is_broker, require
 from providers.postcodes import postcode_locate
 
-from .models import Pathway, Placement, PlacementRequest
+from .models import Pathway, Placement, PlacementRequest, Urgency
 from .signals import assessment_outcome_recorded, placement_cancelled
 
 ANONYMISED_PREFIX = "ANON-"
@@ -49,6 +49,151 @@ def _validate_area(*, local_authority: str, latitude, longitude, max_distance_km
         raise ApplicationError("The area of the search is not complete.", code="area", fields=errors)
 
 
+# How far from now a ready-for-discharge time may lie: people do wait in hospital for months, but a
+# time years away is a typing mistake; a discharge is planned at most a fortnight ahead.
+READY_EARLIEST = timedelta(days=90)
+READY_LATEST = timedelta(days=14)
+
+
+def discharge_details_errors(
+    *, commissioner, urgency: str, hospital, ward_contact: str, ready_for_discharge_at, pathway: str, now: datetime
+) -> dict[str, str]:
+    """The rule for a request's urgency and discharge details: a hospital discharge names a hospital
+    that refers to the commissioning body, the ward contact, when the person is ready (not absurdly
+    far from now) and the pathway; other requests have none of these."""
+    errors = {}
+    if urgency not in Urgency.values:
+        return {"urgency": "Choose how urgent the placement is."}
+    if urgency != Urgency.HOSPITAL_DISCHARGE:
+        given = {
+            "hospital": hospital is not None,
+            "ward_contact": bool(ward_contact.strip()),
+            "ready_for_discharge_at": ready_for_discharge_at is not None,
+            "pathway": bool(pathway),
+        }
+        return {
+            name: "Only a hospital discharge has this: choose hospital discharge as the urgency, or leave it empty."
+            for name, present in given.items()
+            if present
+        }
+    if hospital is None:
+        errors["hospital"] = "Choose the hospital the person is leaving."
+    elif not hospital.is_hospital or not hospital.refers_to.filter(pk=commissioner.pk).exists():
+        errors["hospital"] = f"Choose a hospital that refers people to {commissioner.name}."
+    if not ward_contact.strip():
+        errors["ward_contact"] = "Enter the ward and who to contact there."
+    if ready_for_discharge_at is None:
+        errors["ready_for_discharge_at"] = "Enter when the person is ready to leave hospital."
+    elif ready_for_discharge_at < now - READY_EARLIEST:
+        errors["ready_for_discharge_at"] = (
+            f"The time the person was ready must be within the last {READY_EARLIEST.days} days."
+        )
+    elif ready_for_discharge_at > now + READY_LATEST:
+        errors["ready_for_discharge_at"] = (
+            f"The time the person will be ready must be within the next {READY_LATEST.days} days."
+        )
+    if pathway not in Pathway.values:
+        errors["pathway"] = "Choose the discharge pathway."
+    return errors
+
+
+def request_target(
+    *, rules, urgency: str, requested_at: datetime, ready_for_discharge_at
+) -> tuple[date, datetime | None]:
+    """When a request should be sourced by: a planned one by its lot's target days from the day of
+    the request; an urgent one by the moment its urgency rule's target hours after the person was
+    ready (or after the request), and that moment's date in Europe/London."""
+    if urgency == Urgency.PLANNED:
+        return timezone.localdate(requested_at) + timedelta(days=rules.lot_rules.target_days), None
+    target_at = (ready_for_discharge_at or requested_at) + timedelta(hours=rules.target_hours)
+    return timezone.localdate(target_at), target_at
+
+
+def _request_write(
+    *,
+    actor,
+    commissioner,
+    case_reference: str,
+    lot,
+    needs_summary: str,
+    needed_from: date,
+    specialisms,
+    local_authority: str,
+    postcode: str,
+    latitude,
+    longitude,
+    max_distance_km,
+    max_weekly_rate,
+    preferred_home,
+    urgency: str,
+    hospital,
+    ward_contact: str,
+    ready_for_discharge_at,
+    pathway: str,
+    verb: str,
+) -> PlacementRequest:
+    """Validate and write a request for a broker's body or a hospital's referral, and audit it."""
+    requested_at = timezone.now()
+    errors = {}
+    if not case_reference.strip():
+        errors["case_reference"] = "Enter the person's reference in your case system."
+    if not needs_summary.strip():
+        errors["needs_summary"] = "Describe the person's needs, without names or addresses."
+    if max_weekly_rate is not None and max_weekly_rate <= 0:
+        errors["max_weekly_rate"] = "Enter a maximum weekly rate above zero."
+    errors.update(not_in_past(needed_from, field="needed_from", label="the date the placement is needed from"))
+    errors.update(
+        discharge_details_errors(
+            commissioner=commissioner,
+            urgency=urgency,
+            hospital=hospital,
+            ward_contact=ward_contact,
+            ready_for_discharge_at=ready_for_discharge_at,
+            pathway=pathway,
+            now=requested_at,
+        )
+    )
+    if errors:
+        raise ApplicationError("Some of the request is not valid.", fields=errors)
+    postcode, latitude, longitude = _locate(postcode=postcode, latitude=latitude, longitude=longitude)
+    _validate_area(
+        local_authority=local_authority, latitude=latitude, longitude=longitude, max_distance_km=max_distance_km
+    )
+    rules = urgency_rules_for(commissioner, lot, urgency)
+    target_date, target_at = request_target(
+        rules=rules, urgency=urgency, requested_at=requested_at, ready_for_discharge_at=ready_for_discharge_at
+    )
+    request = PlacementRequest.objects.create(
+        commissioner=commissioner,
+        case_reference=case_reference.strip(),
+        lot=lot,
+        needs_summary=needs_summary.strip(),
+        local_authority=local_authority.strip(),
+        postcode=postcode,
+        latitude=latitude,
+        longitude=longitude,
+        max_distance_km=max_distance_km,
+        needed_from=needed_from,
+        max_weekly_rate=max_weekly_rate if max_weekly_rate is not None else rules.lot_rules.guide_weekly_fee,
+        preferred_home=preferred_home,
+        requested_at=requested_at,
+        target_date=target_date,
+        target_at=target_at,
+        urgency=urgency,
+        hospital=hospital,
+        ward_contact=ward_contact.strip(),
+        ready_for_discharge_at=ready_for_discharge_at,
+        pathway=pathway,
+        created_by=actor,
+    )
+    request.specialisms.set(specialisms)
+    detail = {"lot": lot.number, "max_weekly_rate": f"{request.max_weekly_rate:.2f}", "urgency": urgency}
+    if hospital is not None:
+        detail["hospital"] = hospital.pk
+    audit_record(actor=actor, verb=verb, target=request, organisation=commissioner, detail=detail)
+    return request
+
+
 @transaction.atomic
 def placement_request_create(
     *,
@@ -65,54 +210,39 @@ def placement_request_create(
     max_distance_km: Decimal | None = None,
     max_weekly_rate: Decimal | None = None,
     preferred_home=None,
+    urgency: str = Urgency.PLANNED,
+    hospital=None,
+    ward_contact: str = "",
+    ready_for_discharge_at: datetime | None = None,
+    pathway: str = "",
 ) -> PlacementRequest:
-    """A broker records one person's need; the target date follows the lot's target days.
+    """A broker records one person's need; the target follows the lot's rules for its urgency
+    (`request_target`).
 
     The location is a postcode (looked up in the postcode directory) or a latitude and longitude."""
     require(is_broker(actor), "Only brokers can request placements.")
-    errors = {}
-    if not case_reference.strip():
-        errors["case_reference"] = "Enter the person's reference in your case system."
-    if not needs_summary.strip():
-        errors["needs_summary"] = "Describe the person's needs, without names or addresses."
-    if max_weekly_rate is not None and max_weekly_rate <= 0:
-        errors["max_weekly_rate"] = "Enter a maximum weekly rate above zero."
-    errors.update(not_in_past(needed_from, field="needed_from", label="the date the placement is needed from"))
-    if errors:
-        raise ApplicationError("Some of the request is not valid.", fields=errors)
-    postcode, latitude, longitude = _locate(postcode=postcode, latitude=latitude, longitude=longitude)
-    _validate_area(
-        local_authority=local_authority, latitude=latitude, longitude=longitude, max_distance_km=max_distance_km
-    )
-    commissioner = actor.organisation
-    rules = lot_rules_for(commissioner=commissioner, lot=lot)
-    requested_at = timezone.now()
-    request = PlacementRequest.objects.create(
-        commissioner=commissioner,
-        case_reference=case_reference.strip(),
+    return _request_write(
+        actor=actor,
+        commissioner=actor.organisation,
+        case_reference=case_reference,
         lot=lot,
-        needs_summary=needs_summary.strip(),
-        local_authority=local_authority.strip(),
+        needs_summary=needs_summary,
+        needed_from=needed_from,
+        specialisms=specialisms,
+        local_authority=local_authority,
         postcode=postcode,
         latitude=latitude,
         longitude=longitude,
         max_distance_km=max_distance_km,
-        needed_from=needed_from,
-        max_weekly_rate=max_weekly_rate if max_weekly_rate is not None else rules.guide_weekly_fee,
+        max_weekly_rate=max_weekly_rate,
         preferred_home=preferred_home,
-        requested_at=requested_at,
-        target_date=timezone.localdate(requested_at) + timedelta(days=rules.target_days),
-        created_by=actor,
-    )
-    request.specialisms.set(specialisms)
-    audit_record(
-        actor=actor,
+        urgency=urgency,
+        hospital=hospital,
+        ward_contact=ward_contact,
+        ready_for_discharge_at=ready_for_discharge_at,
+        pathway=pathway,
         verb="placements.request.created",
-        target=request,
-        organisation=commissioner,
-        detail={"lot": lot.number, "max_weekly_rate": f"{request.max_weekly_rate:.2f}"},
     )
-    return request
 
 
 def closed_requests_past_retention(*, older_than: timedelta):

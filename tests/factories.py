@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from lots.models import Lot, LotRules
+from lots.models import Lot, LotRules, Urgency, UrgencyRules
 from organisations.models import ApiClient, Organisation, Role, User
 from providers.models import Admission, CareHome, Specialism
 from quality.models import Rating, RatingValue
@@ -31,6 +31,20 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
         if create and obj.is_commissioning_body:
             lot_rules_create_defaults(commissioner=obj)
+
+
+class HospitalFactory(OrganisationFactory):
+    """An NHS trust's hospital site; `refers_to=[council, ...]` links it to the bodies it refers to."""
+
+    kind = Organisation.Kind.HOSPITAL
+    name = factory.Sequence(lambda n: f"Hospital {n}")
+    slug = factory.Sequence(lambda n: f"hospital-{n}")
+    local_authority = ""
+
+    @factory.post_generation
+    def refers_to(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.refers_to.set(extracted)
 
 
 class ProviderOrganisationFactory(OrganisationFactory):
@@ -84,6 +98,23 @@ class LotRulesFactory(factory.django.DjangoModelFactory):
     commissioner = factory.SubFactory(OrganisationFactory)
     lot = factory.LazyFunction(lambda: Lot.objects.get(number=1))
     guide_weekly_fee = Decimal("800.00")
+
+
+class UrgencyRulesFactory(factory.django.DjangoModelFactory):
+    """A lot's saved rules for hospital discharges (lot 1 of a new council unless given)."""
+
+    class Meta:
+        model = UrgencyRules
+        django_get_or_create = ["lot_rules", "urgency"]
+
+    lot_rules = factory.LazyAttribute(
+        lambda o: LotRules.objects.get(commissioner=OrganisationFactory(), lot__number=1)
+    )
+    urgency = Urgency.HOSPITAL_DISCHARGE
+    target_hours = 24
+    min_window_hours = 1
+    default_window_hours = 4
+    max_window_hours = 24
 
 
 class SpecialismFactory(factory.django.DjangoModelFactory):
@@ -245,6 +276,23 @@ class PlacementRequestFactory(BlockRequestFactory):
     latitude = 52.8065
     longitude = -2.1166
     max_distance_km = Decimal("20.0")
+
+
+class DischargeRequestFactory(PlacementRequestFactory):
+    """A hospital discharge referral: the person ready since an hour ago, pathway 3, target in a day."""
+
+    urgency = Urgency.HOSPITAL_DISCHARGE
+    hospital = factory.SubFactory(HospitalFactory)
+    ward_contact = "Ward 7, discharge coordinator, 01785 000000"
+    ready_for_discharge_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    pathway = "pathway_3_assessment"
+    target_at = factory.LazyAttribute(lambda o: o.ready_for_discharge_at + timedelta(hours=24))
+    target_date = factory.LazyAttribute(lambda o: timezone.localdate(o.target_at))
+
+    @factory.post_generation
+    def hospital_refers(obj, create, extracted, **kwargs):
+        if create:
+            obj.hospital.refers_to.add(obj.commissioner)
 
 
 class TenderFactory(factory.django.DjangoModelFactory):

@@ -193,6 +193,9 @@ MATRIX = {
     "password_reset_done": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "lots:rules": ("GET", [], "in  200 200 200 200 403 403 in  in  in  in  in"),
     "lots:rules_edit": ("GET", [1], "in  403 200 403 200 403 403 in  in  in  in  in"),
+    "lots:urgency_rules_edit": (
+        "GET", [1, "hospital_discharge"], "in  403 200 403 200 403 403 in  in  in  in  in"
+    ),
     "placements:assessment_outcome": ("GET", ['placement'], "in  200 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_award": ("POST", ['request'], "in  400 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_cancel": ("POST", ['request'], "in  400 403 404 403 403 403 in  in  in  in  in"),
