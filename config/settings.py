@@ -312,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "AssessmentOutcomeEnum": "placements.models.Placement.AssessmentOutcome",
         "BidStatusEnum": "bidding.models.Bid.Status",
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
+        "AdmissionClosureReasonEnum": "providers.models.AdmissionClosure.Reason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -437,6 +438,10 @@ CELERY_BEAT_SCHEDULE["integrations-purge-idempotency-keys"] = {
 CELERY_BEAT_SCHEDULE["integrations-placement-started-events"] = {
     "task": "integrations.tasks.emit_placement_started_events",
     "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["providers-admission-closures-take-effect"] = {
+    "task": "providers.tasks.admission_closures_take_effect_task",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["fairness-standstills-confirm-due"] = {
     "task": "fairness.tasks.standstills_confirm_due_task",

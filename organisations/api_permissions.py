@@ -54,6 +54,19 @@ class IsAnyRoleProviderWrites(_RolePermission):
         return self.roles if method in SAFE_METHODS else IsProviderUser.roles
 
 
+class IsProviderOrCommissioner(_RolePermission):
+    roles = (Role.COMMISSIONER, Role.PROVIDER)
+
+
+class IsAnyRoleProviderOrCommissionerWrites(_RolePermission):
+    """Every role reads; providers (their own records) and commissioners (their body's) write."""
+
+    roles = IsAnyRole.roles
+
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
+        return self.roles if method in SAFE_METHODS else IsProviderOrCommissioner.roles
+
+
 class HasScope(BasePermission):
     """An API client needs the view's `required_scope` (reads need `read`); people need none."""
 

@@ -1,6 +1,8 @@
-"""API: the care-home search, one home, and a home's vacancies."""
+"""API: the care-home search, one home, a home's vacancies and bed vacancies, its closures to
+admissions, and the live bed vacancy search."""
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -9,21 +11,45 @@ from rest_framework.views import APIView
 
 from core.api import DefaultCursorPagination
 from lots.models import Lot
-from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleProviderWrites
+from organisations.api_permissions import (
+    HasScope,
+    IsAnyRole,
+    IsAnyRoleProviderOrCommissionerWrites,
+    IsAnyRoleProviderWrites,
+    IsCouncilUser,
+    IsProviderOrCommissioner,
+    IsProviderUser,
+)
 from organisations.models import ApiClient
 from organisations.permissions import is_provider_user
 
-from .filters import CareHomeFilter
-from .models import Admission, CareHome, Vacancy
+from .filters import BedVacancyFilter, CareHomeFilter
+from .models import Admission, AdmissionClosure, BedVacancy, CareHome, Vacancy
 from .ratings import KEY_QUESTIONS
 from .selectors import (
+    BedVacancyFilters,
+    admission_closure_state,
+    admission_closures_liftable_by,
+    admission_closures_seen_by,
+    bed_vacancies_for_home,
+    bed_vacancy_is_fresh,
+    bed_vacancy_search,
     care_home_get,
     care_home_search_base,
     vacancies_for_home,
+    vacancy_fresh_hours_for,
     vacancy_stale_before,
     with_listed_relations,
 )
-from .services import VacancyInput, vacancies_replace
+from .services import (
+    BedVacancyInput,
+    VacancyInput,
+    admission_closure_lift,
+    admission_closure_open,
+    bed_vacancies_confirm,
+    bed_vacancies_replace,
+    vacancies_replace,
+)
 
 PROBLEMS = {
     400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
@@ -241,3 +267,273 @@ class VacanciesApi(APIView):
             vacancies=[VacancyInput(**item) for item in data.validated_data["vacancies"]],
         )
         return Response(_vacancies_body(home))
+
+
+# --- Bed vacancies, closures to admissions, and the live vacancy search ----------------------
+
+
+class BedVacancyOutput(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot.number", allow_null=True)
+    fresh = serializers.SerializerMethodField(help_text="Confirmed recently enough to count for urgent requests.")
+
+    class Meta:
+        model = BedVacancy
+        fields = [
+            "id",
+            "lot",
+            "setting",
+            "room_type",
+            "en_suite",
+            "ground_floor",
+            "gender",
+            "bariatric",
+            "beds",
+            "notes",
+            "confirmed_at",
+            "fresh",
+        ]
+
+    def get_fresh(self, vacancy) -> bool:
+        if hasattr(vacancy, "fresh"):
+            return vacancy.fresh
+        return bed_vacancy_is_fresh(vacancy, fresh_hours=self.context["fresh_hours"])
+
+
+class BedVacancyInputSerializer(serializers.Serializer):
+    lot = serializers.SlugRelatedField(slug_field="number", queryset=Lot.objects.all(), required=False, allow_null=True)
+    setting = serializers.ChoiceField(choices=BedVacancy.Setting.choices, required=False, allow_blank=True, default="")
+    room_type = serializers.ChoiceField(choices=BedVacancy.RoomType.choices, default=BedVacancy.RoomType.SINGLE)
+    en_suite = serializers.BooleanField(default=False)
+    ground_floor = serializers.BooleanField(default=False)
+    gender = serializers.ChoiceField(choices=BedVacancy.Gender.choices, default=BedVacancy.Gender.ANY)
+    bariatric = serializers.BooleanField(default=False)
+    beds = serializers.IntegerField(min_value=1, max_value=500)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def validate(self, attrs):
+        if not attrs.get("lot") and not attrs.get("setting"):
+            raise serializers.ValidationError({"lot": "Give a lot or a setting."})
+        return attrs
+
+
+class BedVacanciesInput(serializers.Serializer):
+    vacancies = BedVacancyInputSerializer(many=True, max_length=100)
+
+
+class BedVacanciesOutput(serializers.Serializer):
+    vacancies = BedVacancyOutput(many=True)
+    fresh_hours = serializers.IntegerField(help_text="How many hours a confirmation stays fresh.")
+    confirmed_at = serializers.DateTimeField(allow_null=True, help_text="The latest confirmation of the list.")
+
+
+def _bed_vacancies_body(home: CareHome) -> dict:
+    fresh_hours = vacancy_fresh_hours_for()
+    vacancies = list(bed_vacancies_for_home(care_home=home))
+    confirmed = max((v.confirmed_at for v in vacancies), default=None)
+    body = {"vacancies": vacancies, "fresh_hours": fresh_hours, "confirmed_at": confirmed}
+    return BedVacanciesOutput(body, context={"fresh_hours": fresh_hours}).data
+
+
+class _HomeForProviderWritesMixin:
+    def _home(self, request, pk: int) -> CareHome:
+        # Writes go to the provider's own homes only: another provider's home is not found.
+        if is_provider_user(request.user):
+            return get_object_or_404(CareHome, pk=pk, provider_id=request.user.organisation_id)
+        return care_home_get(actor=request.user, pk=pk)
+
+
+class BedVacanciesApi(_HomeForProviderWritesMixin, APIView):
+    permission_classes = [IsAnyRoleProviderWrites, HasScope]
+    required_scope = ApiClient.Scope.VACANCIES
+
+    @extend_schema(
+        summary="A care home's bed vacancies, with their freshness",
+        tags=["vacancies"],
+        responses={200: BedVacanciesOutput, **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        return Response(_bed_vacancies_body(self._home(request, pk)))
+
+    @extend_schema(
+        summary="Replace and confirm a care home's bed vacancies (provider systems, own homes)",
+        description="An empty list says no beds are free. Saving confirms every vacancy as current now.",
+        tags=["vacancies"],
+        request=BedVacanciesInput,
+        responses={200: BedVacanciesOutput, **PROBLEMS},
+    )
+    def put(self, request, pk: int):
+        home = self._home(request, pk)
+        data = BedVacanciesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        bed_vacancies_replace(
+            actor=request.user,
+            care_home=home,
+            vacancies=[BedVacancyInput(**item) for item in data.validated_data["vacancies"]],
+        )
+        return Response(_bed_vacancies_body(home))
+
+
+class BedVacanciesConfirmApi(_HomeForProviderWritesMixin, APIView):
+    permission_classes = [IsProviderUser, HasScope]
+    required_scope = ApiClient.Scope.VACANCIES
+
+    @extend_schema(
+        summary='Confirm a care home\'s bed vacancies with "no change"',
+        description="Stamps every bed vacancy of the home as confirmed now, as the national capacity tracker asks.",
+        tags=["vacancies"],
+        request=None,
+        responses={200: BedVacanciesOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        home = self._home(request, pk)
+        bed_vacancies_confirm(actor=request.user, care_home=home)
+        return Response(_bed_vacancies_body(home))
+
+
+class AdmissionClosureOutput(serializers.ModelSerializer):
+    commissioner = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    state = serializers.SerializerMethodField()
+    care_home = serializers.IntegerField(source="care_home_id")
+
+    class Meta:
+        model = AdmissionClosure
+        fields = [
+            "id",
+            "care_home",
+            "reason",
+            "details",
+            "commissioner",
+            "starts_at",
+            "ends_at",
+            "review_on",
+            "lifted_at",
+            "lift_reason",
+            "state",
+        ]
+
+    def get_state(self, closure) -> str:
+        return admission_closure_state(closure)
+
+
+class AdmissionClosureInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=AdmissionClosure.Reason.choices)
+    details = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Empty: now.")
+    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Empty: until lifted.")
+    review_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class AdmissionClosuresApi(_HomeForProviderWritesMixin, APIView):
+    """A provider closes its home for every body; a commissioner embargoes it for its own body."""
+
+    permission_classes = [IsAnyRoleProviderOrCommissionerWrites, HasScope]
+    required_scope = ApiClient.Scope.VACANCIES
+
+    @extend_schema(
+        summary="A care home's closures to admissions",
+        description="Commissioning bodies see closures for every body and their own embargoes.",
+        tags=["vacancies"],
+        responses={200: AdmissionClosureOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        home = self._home(request, pk)
+        closures = admission_closures_seen_by(actor=request.user, care_home=home)
+        return Response(AdmissionClosureOutput(closures, many=True).data)
+
+    @extend_schema(
+        summary="Close a care home to admissions",
+        description=(
+            "A provider's closure holds for every council and NHS body; a commissioner's is an embargo for its own "
+            "body. Open invitations of the bodies it binds are withdrawn when it starts."
+        ),
+        tags=["vacancies"],
+        request=AdmissionClosureInput,
+        responses={201: AdmissionClosureOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        home = self._home(request, pk)
+        data = AdmissionClosureInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        closure = admission_closure_open(
+            actor=request.user,
+            care_home=home,
+            commissioner=None if is_provider_user(request.user) else request.user.organisation,
+            **data.validated_data,
+        )
+        return Response(
+            AdmissionClosureOutput(closure).data,
+            status=201,
+            headers={"Location": reverse("api-care-home-admission-closures", args=[home.pk])},
+        )
+
+
+class LiftInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the home can take admissions again.")
+
+
+class AdmissionClosureLiftApi(APIView):
+    permission_classes = [IsProviderOrCommissioner, HasScope]
+    required_scope = ApiClient.Scope.VACANCIES
+
+    @extend_schema(
+        summary="Lift a closure to admissions",
+        description="The provider lifts its own closures for every body; a commissioner its body's embargoes.",
+        tags=["vacancies"],
+        request=LiftInput,
+        responses={200: AdmissionClosureOutput, **PROBLEMS, 409: OpenApiResponse(description="Already ended.")},
+    )
+    def post(self, request, pk: int):
+        closure = get_object_or_404(admission_closures_liftable_by(actor=request.user), pk=pk)
+        data = LiftInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        closure = admission_closure_lift(actor=request.user, closure=closure, reason=data.validated_data["reason"])
+        return Response(AdmissionClosureOutput(closure).data)
+
+
+class VacancyHomeOutput(serializers.ModelSerializer):
+    rating = serializers.CharField(source="current_rating.overall", allow_null=True, default=None)
+
+    class Meta:
+        model = CareHome
+        fields = ["id", "name", "cqc_location_id", "address", "postcode", "local_authority", "rating"]
+
+
+class BedVacancySearchOutput(BedVacancyOutput):
+    care_home = VacancyHomeOutput()
+    distance_km = serializers.SerializerMethodField()
+
+    class Meta(BedVacancyOutput.Meta):
+        fields = [*BedVacancyOutput.Meta.fields, "care_home", "distance_km"]
+
+    def get_distance_km(self, vacancy) -> float | None:
+        distance = getattr(vacancy, "distance_km", None)
+        return round(distance, 2) if distance is not None else None
+
+
+class BedVacancyPagination(DefaultCursorPagination):
+    def get_ordering(self, request, queryset, view):
+        if "distance_km" in queryset.query.annotations:
+            return ("distance_km", "pk")
+        return ("-confirmed_at", "pk")
+
+
+@extend_schema(
+    summary="Search live bed vacancies near a place",
+    description=(
+        "Free beds in homes not closed to admissions for your body, nearest first from `postcode` or `near`. "
+        "`fresh` marks a vacancy confirmed recently enough to count for urgent requests; `fresh_only=true` "
+        "leaves out the stale ones. `gender=female` finds beds for women (women-only and for anyone)."
+    ),
+    tags=["vacancies"],
+    responses={200: BedVacancySearchOutput(many=True), **PROBLEMS},
+)
+class BedVacancySearchApi(ListAPIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    serializer_class = BedVacancySearchOutput
+    filterset_class = BedVacancyFilter
+    pagination_class = BedVacancyPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return BedVacancy.objects.none()
+        return bed_vacancy_search(actor=self.request.user, filters=BedVacancyFilters())

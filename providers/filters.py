@@ -7,9 +7,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from core.errors import ApplicationError
+from lots.models import Lot
 
 from . import selectors
-from .models import CareHome, Specialism
+from .models import BedVacancy, CareHome, Specialism
 from .postcodes import postcode_locate
 from .ratings import RatingValue
 
@@ -119,3 +120,60 @@ class CareHomeFilter(django_filters.FilterSet):
             self.form.add_error("within_km", "Give `near` or `postcode` as well, the point to measure from.")
             return False
         return valid
+
+
+class BedVacancyFilter(django_filters.FilterSet):
+    """The live bed vacancy search's parameters; the search itself is `selectors.bed_vacancy_search`."""
+
+    lot = django_filters.ModelChoiceFilter(
+        to_field_name="number", queryset=Lot.objects.all(), label="Beds for this lot (number), or for its setting"
+    )
+    setting = django_filters.ChoiceFilter(choices=BedVacancy.Setting.choices)
+    room_type = django_filters.ChoiceFilter(choices=BedVacancy.RoomType.choices)
+    en_suite = django_filters.BooleanFilter(label="Only en-suite rooms")
+    ground_floor = django_filters.BooleanFilter(label="Only ground-floor rooms")
+    bariatric = django_filters.BooleanFilter(label="Only beds equipped for a bariatric resident")
+    gender = django_filters.ChoiceFilter(
+        choices=[(BedVacancy.Gender.FEMALE, "A woman"), (BedVacancy.Gender.MALE, "A man")],
+        label="Who the bed is for: beds for anyone suit both",
+    )
+    fresh_only = django_filters.BooleanFilter(label="Only vacancies confirmed recently enough for urgent requests")
+    near = PointFilter(label="latitude,longitude to sort by distance from")
+    postcode = PostcodeFilter(label="Postcode to sort by distance from, instead of `near`")
+    within_km = django_filters.NumberFilter(label="Only beds this close to `near` or `postcode`")
+
+    class Meta:
+        model = BedVacancy
+        fields = []
+
+    def is_valid(self):
+        if not super().is_valid():
+            return False
+        data = self.form.cleaned_data
+        if data.get("near") and data.get("postcode"):
+            self.form.add_error("postcode", "Give `near` or `postcode`, not both.")
+            return False
+        if data.get("within_km") is not None and not (data.get("near") or data.get("postcode")):
+            self.form.add_error("within_km", "Give `near` or `postcode` as well, the point to measure from.")
+            return False
+        return True
+
+    def as_filters(self) -> selectors.BedVacancyFilters:
+        data = self.form.cleaned_data
+        within = data.get("within_km")
+        return selectors.BedVacancyFilters(
+            lot=data.get("lot"),
+            setting=data.get("setting") or "",
+            room_type=data.get("room_type") or "",
+            en_suite=data.get("en_suite"),
+            ground_floor=data.get("ground_floor"),
+            bariatric=data.get("bariatric"),
+            gender=data.get("gender") or "",
+            fresh_only=bool(data.get("fresh_only")),
+            near=data.get("near") or data.get("postcode"),
+            within_km=float(within) if within is not None else None,
+        )
+
+    def filter_queryset(self, queryset):
+        # The search is one selector; the queryset given is its unfiltered form.
+        return selectors.bed_vacancy_search(actor=self.request.user, filters=self.as_filters())

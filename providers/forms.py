@@ -13,6 +13,7 @@ from organisations.models import Organisation
 from .filters import parse_point, parse_postcode
 from .models import AdmissionClosure, BedVacancy, CareHome, Specialism, Vacancy
 from .ratings import RatingValue
+from .selectors import BedVacancyFilters
 
 
 def _reason(label: str) -> forms.CharField:
@@ -236,6 +237,56 @@ class CareHomeSearchForm(forms.Form):
             return self.cleaned_data["near"]
         home = self.cleaned_data.get("from_home")
         return (home.latitude, home.longitude) if home else None
+
+
+class BedVacancySearchForm(forms.Form):
+    postcode = forms.CharField(
+        label="Near the postcode", required=False, help_text="The person's home postcode, for example ST16 2LL."
+    )
+    within_km = forms.DecimalField(label="Within (km)", required=False, min_value=0, max_digits=6, decimal_places=1)
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all(), required=False)
+    setting = forms.ChoiceField(label="Setting", choices=[("", "Any"), *BedVacancy.Setting.choices], required=False)
+    room_type = forms.ChoiceField(label="Room", choices=[("", "Any"), *BedVacancy.RoomType.choices], required=False)
+    gender = forms.ChoiceField(
+        label="The bed is for",
+        choices=[("", "Anyone"), (BedVacancy.Gender.FEMALE, "A woman"), (BedVacancy.Gender.MALE, "A man")],
+        required=False,
+    )
+    en_suite = forms.BooleanField(label="En-suite only", required=False)
+    ground_floor = forms.BooleanField(label="Ground floor only", required=False)
+    bariatric = forms.BooleanField(label="Bariatric only", required=False)
+    fresh_only = forms.BooleanField(
+        label="Fresh vacancies only (confirmed recently enough for urgent requests)", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Search", method="get")
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        return parse_postcode(value) if value else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("within_km") is not None and not data.get("postcode") and "postcode" not in self.errors:
+            self.add_error("within_km", "Enter a postcode to measure the distance from")
+        return data
+
+    def filters(self) -> BedVacancyFilters:
+        data = self.cleaned_data
+        return BedVacancyFilters(
+            lot=data["lot"],
+            setting=data["setting"],
+            room_type=data["room_type"],
+            en_suite=data["en_suite"] or None,
+            ground_floor=data["ground_floor"] or None,
+            bariatric=data["bariatric"] or None,
+            gender=data["gender"],
+            fresh_only=data["fresh_only"],
+            near=data["postcode"],
+            within_km=float(data["within_km"]) if data["within_km"] is not None else None,
+        )
 
 
 class ProviderInviteForm(forms.Form):

@@ -5,7 +5,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
@@ -326,3 +338,75 @@ def embargoes_for_commissioner(*, actor) -> QuerySet[AdmissionClosure]:
         .select_related("care_home", "created_by", "lifted_by")
         .order_by("-starts_at", "-pk")
     )
+
+
+# --- Live vacancy search near a place, for brokers, commissioners and hospital discharge teams --
+
+
+@dataclass(frozen=True)
+class BedVacancyFilters:
+    lot: object = None
+    setting: str = ""
+    room_type: str = ""
+    en_suite: bool | None = None
+    ground_floor: bool | None = None
+    gender: str = ""
+    bariatric: bool | None = None
+    fresh_only: bool = False
+    near: tuple[float, float] | None = None
+    within_km: float | None = None
+
+
+def _bed_vacancy_search_body(actor):
+    """The commissioning body whose embargoes bind the searcher's view: a council user's own body;
+    anyone else sees every body's closures only."""
+    return actor.organisation if is_council_user(actor) else None
+
+
+def bed_vacancy_search(*, actor, filters: BedVacancyFilters) -> QuerySet[BedVacancy]:
+    """Free beds in registered homes not closed to admissions (for the searcher's body), each with
+    its home, nearest first from a point. Freshness is `bed_vacancy_is_fresh` against `fresh_since`
+    (annotated as `fresh`), so pages and the API show it the same way. No amounts: none are kept here."""
+    require(can_search_bed_vacancies(actor), "Your role cannot search vacancies.")
+    homes = CareHome.objects.filter(registration_status=CareHome.RegistrationStatus.REGISTERED).exclude(
+        closed_to_admissions_q(_bed_vacancy_search_body(actor))
+    )
+    fresh_since = bed_vacancy_fresh_since(fresh_hours=vacancy_fresh_hours_for(lot=filters.lot))
+    vacancies = (
+        BedVacancy.objects.filter(care_home__in=homes)
+        .select_related("care_home__current_rating", "lot")
+        .annotate(fresh=ExpressionWrapper(Q(confirmed_at__gte=fresh_since), output_field=BooleanField()))
+    )
+    if filters.lot is not None:
+        vacancies = vacancies.filter(bed_vacancy_for_lot_q(filters.lot))
+    if filters.setting:
+        vacancies = vacancies.filter(Q(setting=filters.setting) | Q(lot__setting=filters.setting))
+    if filters.room_type:
+        vacancies = vacancies.filter(room_type=filters.room_type)
+    for name in ("en_suite", "ground_floor", "bariatric"):
+        wanted = getattr(filters, name)
+        if wanted:
+            vacancies = vacancies.filter(**{name: True})
+    if filters.gender:
+        # A bed for anyone suits everyone; a women-only bed suits a woman only.
+        vacancies = vacancies.filter(gender__in=[BedVacancy.Gender.ANY, filters.gender])
+    if filters.fresh_only:
+        vacancies = vacancies.filter(confirmed_at__gte=fresh_since)
+    if filters.near is None:
+        return vacancies.order_by("-confirmed_at", "pk")
+    latitude, longitude = filters.near
+    vacancies = vacancies.exclude(care_home__latitude=None).exclude(care_home__longitude=None)
+    if filters.within_km is not None:
+        box = bounding_box(latitude, longitude, filters.within_km)
+        vacancies = vacancies.filter(**{f"care_home__{lookup}": value for lookup, value in box.items()})
+    vacancies = annotate_distance_km(
+        vacancies, latitude, longitude, lat_field="care_home__latitude", lng_field="care_home__longitude"
+    )
+    if filters.within_km is not None:
+        vacancies = vacancies.filter(distance_km__lte=filters.within_km)
+    return vacancies.order_by("distance_km", "pk")
+
+
+def can_search_bed_vacancies(actor) -> bool:
+    """Brokers and commissioners of a body (and, through `is_council_user`, their systems)."""
+    return is_council_user(actor)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("commissioner/providers/invite/", views.provider_invite, name="provider_invite"),
     path("provider/welcome/<uidb64>/<token>/", views.WelcomeView.as_view(), name="welcome"),
     path("care-homes/search/", views.care_home_search, name="care_home_search"),
+    path("vacancies/search/", views.bed_vacancy_search, name="bed_vacancy_search"),
 ]

@@ -20,6 +20,7 @@ from .forms import (
     AdmissionClosureForm,
     ApplicationForm,
     BedVacancyFormSet,
+    BedVacancySearchForm,
     CareHomeAddForm,
     CareHomeSearchForm,
     DecisionForm,
@@ -533,6 +534,36 @@ def care_home_search(request):
         homes = list_page(request, homes)
     context = {"form": form, "homes": homes, "stale_before": selectors.vacancy_stale_before()}
     return render(request, "providers/care_home_search.html", context)
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def bed_vacancy_search(request):
+    """Live vacancies near the person's postcode, with their freshness; closed homes left out."""
+    form = BedVacancySearchForm(request.GET or None)
+    vacancies = None
+    if form.is_bound and form.is_valid():
+        vacancies = selectors.bed_vacancy_search(actor=request.user, filters=form.filters())
+        if _wants_csv(request):
+            rows = (
+                [
+                    v.care_home.name,
+                    v.care_home.cqc_location_id,
+                    v.care_home.postcode,
+                    v.for_label,
+                    v.kind_label,
+                    v.beds,
+                    _local(v.confirmed_at),
+                    "fresh" if v.fresh else "stale",
+                    f"{v.distance_km:.1f}" if getattr(v, "distance_km", None) is not None else "",
+                    v.notes,
+                ]
+                for v in vacancies
+            )
+            header = ["home", "cqc_location_id", "postcode", "lot_or_setting", "bed", "beds", "confirmed", "freshness"]
+            header += ["km", "notes"]
+            return csv_response("bed-vacancies.csv", header, rows)
+        vacancies = list_page(request, vacancies)
+    return render(request, "providers/bed_vacancy_search.html", {"form": form, "vacancies": vacancies})
 
 
 @role_required(Role.COMMISSIONER)

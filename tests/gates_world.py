@@ -20,6 +20,7 @@ from providers.models import Admission
 from .factories import (
     AdmissionClosureFactory,
     AdmissionFactory,
+    BedVacancyFactory,
     BidFactory,
     BlockContractFactory,
     BlockRequestFactory,
@@ -151,6 +152,7 @@ def build_world() -> World:
     emit(event="tender.closed", organisation=council_a, payload={"tender": {"id": tender_a.pk}}, dedupe_key="gates")
     api_client, _ = api_client_create(organisation=council_a, name="Case system", scopes=["read"])
 
+    BedVacancyFactory(care_home=home_a, beds=2, notes="Window overlooks the garden")
     # An embargo dated ahead, so that it binds nothing yet but can be lifted.
     embargo = AdmissionClosureFactory(
         care_home=home_a,

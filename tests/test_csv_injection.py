@@ -33,7 +33,7 @@ from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscrip
 from lots.models import Lot
 from organisations.models import ApiClient, Organisation
 from placements.models import Placement, PlacementRequest
-from providers.models import Admission, AdmissionClosure, AdmissionEvent, CareHome
+from providers.models import Admission, AdmissionClosure, AdmissionEvent, BedVacancy, CareHome
 from providers.services import admission_suspend
 from quality.models import Rating
 
@@ -57,6 +57,7 @@ PAGE_EXPORTS = {
     ("providers.views", "application_queue"): [("commissioner_a", "/commissioner/applications/", True)],
     ("providers.views", "members"): [("commissioner_a", "/commissioner/dps-members/", True)],
     ("providers.views", "suspensions"): [("commissioner_a", "/commissioner/suspensions/", True)],
+    ("providers.views", "bed_vacancy_search"): [("broker_a", "/vacancies/search/", True)],
     ("providers.views", "embargoes"): [("commissioner_a", "/commissioner/embargoes/", True)],
     ("providers.views", "windows"): [("commissioner_a", "/commissioner/reopening-windows/", False)],
     ("providers.views", "care_home_search"): [("broker_a", "/care-homes/search/", True)],
@@ -191,6 +192,7 @@ def _plant(world):
     plant(BlockBed.objects.all(), "label")
     plant(FeePeriod.objects.all(), "note")
     plant(AdmissionClosure.objects.all(), "details")
+    plant(BedVacancy.objects.all(), "notes")
 
 
 def _unsafe_cells(text: str) -> tuple[list[str], int]:

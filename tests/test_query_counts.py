@@ -23,7 +23,7 @@ from loadgen.generator import LoadGenerator, Sizes
 from lots.models import Lot
 from organisations.models import Organisation, Role, User
 from organisations.services import api_client_create
-from providers.models import Admission, CareHome
+from providers.models import Admission, AdmissionClosure, BedVacancy, CareHome
 from providers.services import admission_closure_open, admission_suspend
 
 from .factories import AdmissionFactory
@@ -97,6 +97,18 @@ class World:
         admission_suspend(
             actor=self.users[Role.COMMISSIONER], admission=admitted, reason="Safeguarding concern under review"
         )
+        # Free beds in every home of the council's, and closures of the provider's first home, so that
+        # the vacancy search and the closures list have rows in both sets.
+        homes = CareHome.objects.filter(admissions__commissioner=self.council).distinct()
+        BedVacancy.objects.bulk_create(
+            BedVacancy(care_home=home, lot=Lot.objects.get(number=1), beds=2, confirmed_at=timezone.now())
+            for home in homes
+        )
+        own = CareHome.objects.filter(provider=self.provider).order_by("pk").first()
+        for days in range(1, 1 + CareHome.objects.count() // 10):
+            AdmissionClosure.objects.create(
+                care_home=own, reason="refurbishment", starts_at=timezone.now() - timedelta(days=days)
+            )
         # And an embargo, so that the embargoes page has a row in both sets.
         admission_closure_open(
             actor=self.users[Role.COMMISSIONER],
@@ -194,6 +206,9 @@ API_CASES = [
     (Role.COMMISSIONER, "/api/v1/webhooks/subscriptions/"),
     (Role.COMMISSIONER, "/api/v1/webhooks/deliveries/"),
     (Role.PROVIDER, "/api/v1/care-homes/"),
+    (Role.PROVIDER, "/api/v1/care-homes/{home}/admission-closures/"),
+    (Role.BROKER, "/api/v1/bed-vacancies/"),
+    (Role.BROKER, "/api/v1/bed-vacancies/?near={near}&within_km=50&lot=1&fresh_only=true"),
     (Role.PROVIDER, "/api/v1/tenders/{bid_tender}/bids/"),
     (Role.PROVIDER, "/api/v1/invitations/"),
     (Role.PROVIDER, "/api/v1/block-contracts/"),
@@ -232,6 +247,7 @@ PAGE_CASES = [
     (Role.PROVIDER, "/provider/homes/"),
     (Role.PROVIDER, "/provider/applications/"),
     (Role.COMMISSIONER, "/commissioner/embargoes/"),
+    (Role.BROKER, "/vacancies/search/?lot=1"),
     (Role.PROVIDER, "/agreements/"),
 ]
 
