@@ -26,6 +26,7 @@ from lots.selectors import urgency_rules_for
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require, require_member_of
 from placements.models import Placement, PlacementRequest
+from placements.services import assessment_terms
 from placements.signals import placement_created
 from providers.geo import annotate_distance_km
 from providers.models import Admission, CareHome
@@ -782,6 +783,7 @@ def _award_write(*, actor, tender: Tender, choice: AwardChoice) -> Award:
 def _award_placement_create(*, actor, award: Award, choice: AwardChoice, start_date: date | None) -> Placement:
     """The placement the award sources, at the chosen home and fee, from the start date or the earliest possible."""
     request, bid, split = award.tender.request, choice.bid, choice.split
+    start_date = start_date or max(bid.earliest_start, request.needed_from)
     return Placement.objects.create(
         commissioner=request.commissioner,
         request=request,
@@ -793,12 +795,13 @@ def _award_placement_create(*, actor, award: Award, choice: AwardChoice, start_d
         council_weekly_amount=split.council,
         top_up_weekly_amount=split.top_up,
         top_up_payer=award.top_up_payer,
-        start_date=start_date or max(bid.earliest_start, request.needed_from),
+        start_date=start_date,
         in_county=bid.care_home.local_authority.strip().lower() == request.commissioner.local_authority.strip().lower(),
         requested_at=request.requested_at,
         target_date=request.target_date,
         sourced_at=award.awarded_at,
         created_by=actor,
+        **assessment_terms(request=request, start_date=start_date),
     )
 
 

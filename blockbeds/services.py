@@ -15,6 +15,7 @@ from core.notifications import notify_organisation
 from organisations.models import Role
 from organisations.permissions import is_broker, is_commissioner, is_council_member, is_provider_user, require
 from placements.models import Placement, PlacementRequest
+from placements.services import assessment_terms
 from placements.signals import placement_created, placement_ended
 from providers.models import Admission
 
@@ -440,6 +441,7 @@ def block_bed_fill(*, bed: BlockBed, request: PlacementRequest, actor, start_dat
         target_date=request.target_date,
         sourced_at=now,
         created_by=actor,
+        **assessment_terms(request=request, start_date=start_date),
     )
     try:
         with transaction.atomic():

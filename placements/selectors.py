@@ -58,6 +58,8 @@ class WorkQueueGroup:
 class WorkQueue:
     groups: list[WorkQueueGroup]
     at_risk: list
+    # Discharge-to-assess stays past their review date with no outcome: at risk as well.
+    overdue_reviews: list = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -74,7 +76,8 @@ def broker_work_queue(*, actor) -> WorkQueue:
     groups = {key: WorkQueueGroup(key, title) for key, (title, _) in GROUPS.items() if key != Group.DONE}
     for request in requests:
         groups[request.next_step.group].requests.append(request)
-    return WorkQueue(list(groups.values()), [request for request in requests if request.at_risk])
+    overdue = list(assessment_reviews_overdue(commissioner_id=actor.organisation_id, today=timezone.localdate()))
+    return WorkQueue(list(groups.values()), [request for request in requests if request.at_risk], overdue)
 
 
 def placement_list(*, actor):

@@ -332,6 +332,18 @@ def placement_cancel_lapsed(*, actor, placement: Placement, reason: str) -> Plac
     return placement
 
 
+def assessment_terms(*, request: PlacementRequest, start_date: date) -> dict:
+    """What a placement made for `request` starts with when it is a discharge-to-assess (pathway 3)
+    stay: the assessment period from its urgency rule's `assessment_days` from the start date, and the
+    review that decides the outcome due when the period ends. Empty for any other placement. Every
+    service that creates a placement from a request (an award, a block bed) spreads this in."""
+    if request.pathway != Pathway.PATHWAY_3_ASSESSMENT:
+        return {}
+    rules = urgency_rules_for(request.commissioner, request.lot, request.urgency)
+    ends_on = start_date + timedelta(days=rules.assessment_days)
+    return {"pathway": request.pathway, "assessment_ends_on": ends_on, "review_on": ends_on}
+
+
 def _outcome_errors(placement: Placement, *, outcome: str, on: date | None) -> dict[str, str]:
     errors = {}
     if outcome not in Placement.AssessmentOutcome.values:

@@ -179,6 +179,26 @@ def test_stays_past_their_review_with_no_outcome_are_overdue(council_a, broker_a
     assert [p.pk for p in listed] == [overdue.pk]
 
 
+def test_an_overdue_review_shows_at_risk_for_commissioners_and_brokers(
+    council_a, broker_a, commissioner_a, council_b, broker_b, as_user
+):
+    overdue = d2a_stay(council_a, broker_a, review_in_days=-3)
+    d2a_stay(council_b, broker_b, review_in_days=-3)
+    body = as_user(commissioner_a).get("/api/v1/dashboards/at-risk/").json()
+    assert [(r["placement"], r["days_overdue"]) for r in body["assessment_reviews_overdue"]] == [(overdue.pk, 3)]
+    page = as_user(commissioner_a).get("/dashboards/at-risk/").content.decode()
+    assert "1 discharge-to-assess stay past the review date" in page
+    assert "3 days overdue" in page
+    csv = as_user(commissioner_a).get("/dashboards/at-risk/?format=csv")
+    text = b"".join(csv.streaming_content).decode() if csv.streaming else csv.content.decode()
+    assert "NHS-D2A-1" in text and "review date passed" in text
+    home = as_user(broker_a).get("/broker/").content.decode()
+    assert "Discharge-to-assess reviews overdue: <strong>1</strong>" in home
+    assessment_outcome_record(overdue, outcome="home", on=timezone.localdate(), by=broker_a)
+    assert as_user(commissioner_a).get("/api/v1/dashboards/at-risk/").json()["assessment_reviews_overdue"] == []
+    assert "Discharge-to-assess reviews overdue" not in as_user(broker_a).get("/broker/").content.decode()
+
+
 def test_the_outcome_page_shows_field_errors_and_records_the_outcome(council_a, broker_a, as_user):
     stay = d2a_stay(council_a, broker_a)
     client = as_user(broker_a)
@@ -264,3 +284,47 @@ def test_a_broker_records_an_assessment_outcome_in_a_browser(
     assert "Long-term in the same home from" in page.locator("#assessment-outcome").inner_text()
     stay.refresh_from_db()
     assert (stay.assessment_outcome, stay.assessment_outcome_on) == ("long_term_same_home", today)
+
+
+def test_a_pathway_3_request_placed_in_a_block_bed_starts_its_assessment_from_the_rules(council_a, broker_a):
+    from blockbeds.services import block_bed_fill
+    from lots.models import LotRules
+
+    from .factories import BlockContractFactory, DischargeRequestFactory, UrgencyRulesFactory
+
+    UrgencyRulesFactory(lot_rules=LotRules.objects.get(commissioner=council_a, lot__number=1), assessment_days=42)
+    contract = BlockContractFactory(commissioner=council_a, contract_type="discharge_to_assess", beds=2)
+    beds = list(contract.beds.order_by("label"))
+    start = timezone.localdate()
+    d2a = DischargeRequestFactory(commissioner=council_a, created_by=broker_a)
+    placement = block_bed_fill(bed=beds[0], request=d2a, actor=broker_a, start_date=start).placement
+    assert placement.pathway == Pathway.PATHWAY_3_ASSESSMENT
+    assert placement.assessment_ends_on == start + timedelta(days=42)
+    assert placement.review_on == start + timedelta(days=42)
+    long_term = DischargeRequestFactory(commissioner=council_a, created_by=broker_a, pathway=Pathway.LONG_TERM)
+    other = block_bed_fill(bed=beds[1], request=long_term, actor=broker_a, start_date=start).placement
+    assert (other.pathway, other.assessment_ends_on, other.review_on) == ("", None, None)
+
+
+def test_an_awarded_pathway_3_request_starts_its_assessment_with_the_default_period(council_a, broker_a):
+    from bidding.models import Bid, Tender
+    from bidding.services import tender_award, tender_close_and_evaluate
+
+    from .factories import BidFactory, DischargeRequestFactory, InvitationFactory, TenderFactory
+
+    d2a = DischargeRequestFactory(commissioner=council_a, created_by=broker_a)
+    tender = TenderFactory(
+        request=d2a, opened_at=timezone.now() - timedelta(hours=2), closes_at=timezone.now() - timedelta(minutes=1)
+    )
+    d2a.status = PlacementRequest.Status.TENDERING
+    d2a.save(update_fields=["status"])
+    invitation = InvitationFactory(tender=tender, care_home=CareHomeFactory())
+    BidFactory(invitation=invitation)
+    tender_close_and_evaluate(tender_id=tender.pk)
+    tender.refresh_from_db()
+    assert tender.status == Tender.Status.EVALUATED
+    bid = Bid.objects.get(tender=tender)
+    award = tender_award(actor=broker_a, tender=tender, bid=bid, standstill_waiver_reason="Hospital discharge")
+    placement = Placement.objects.get(request=award.tender.request)
+    assert placement.pathway == Pathway.PATHWAY_3_ASSESSMENT
+    assert placement.assessment_ends_on == placement.start_date + timedelta(days=28)
