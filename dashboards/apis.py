@@ -8,7 +8,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lots.models import Urgency
 from organisations.models import ApiClient
+from placements.models import Placement
 
 from .permissions import dashboard_commissioner
 from .registry import DASHBOARDS, dashboard_run
@@ -38,6 +40,14 @@ class CanReadDashboards(BasePermission):
 MONTH_RANGE = [
     OpenApiParameter("from", OpenApiTypes.STR, description="First month, YYYY-MM (default: twelve months ago)"),
     OpenApiParameter("to", OpenApiTypes.STR, description="Last month, YYYY-MM (default: this month)"),
+]
+URGENCY = [
+    OpenApiParameter(
+        "urgency",
+        OpenApiTypes.STR,
+        enum=list(Urgency.values),
+        description="Only placements whose request had this urgency (imported history counts as planned); default: all",
+    )
 ]
 AT_DATE = [OpenApiParameter("at", OpenApiTypes.DATE, description="Day the placements are active on (default: today)")]
 WITHIN_DAYS = [
@@ -84,6 +94,7 @@ TIMELINESS = inline_serializer(
     {
         "from": serializers.CharField(),
         "to": serializers.CharField(),
+        "urgency": serializers.CharField(allow_null=True, help_text="The urgency shown; null: all requests"),
         "target_percent": serializers.CharField(),
         "lots": inline_serializer(
             "TimelinessLot", {"number": serializers.IntegerField(), "name": serializers.CharField()}, many=True
@@ -234,6 +245,20 @@ AT_RISK = inline_serializer(
             },
             many=True,
         ),
+        "assessment_reviews_overdue": inline_serializer(
+            "AtRiskAssessmentReview",
+            {
+                "placement": serializers.IntegerField(),
+                "request": serializers.IntegerField(allow_null=True),
+                "case_reference": serializers.CharField(),
+                "care_home": serializers.CharField(),
+                "lot": serializers.IntegerField(),
+                "review_on": serializers.DateField(),
+                "days_overdue": serializers.IntegerField(),
+            },
+            many=True,
+            help_text="Discharge-to-assess stays past their review date with no outcome recorded",
+        ),
     },
 )
 BLOCK_BED_UTILISATION = inline_serializer(
@@ -261,6 +286,79 @@ BLOCK_BED_UTILISATION = inline_serializer(
 )
 
 
+_OUTCOME_COUNTS = inline_serializer(
+    "DischargeAssessmentOutcomeCounts",
+    {value: serializers.IntegerField() for value in Placement.AssessmentOutcome.values},
+    help_text="Discharge-to-assess outcomes that took effect in the month, by outcome.",
+)
+DISCHARGE = inline_serializer(
+    "Discharge",
+    {
+        **_MONTHS_FIELDS,
+        "today": serializers.DateField(help_text="The day overdue reviews are counted on"),
+        "urgencies": inline_serializer(
+            "DischargeUrgency", {"urgency": serializers.CharField(), "label": serializers.CharField()}, many=True
+        ),
+        "assessment_outcomes": inline_serializer(
+            "DischargeAssessmentOutcome",
+            {"outcome": serializers.CharField(), "label": serializers.CharField()},
+            many=True,
+        ),
+        "months": inline_serializer(
+            "DischargeMonth",
+            {
+                "month": serializers.CharField(help_text="YYYY-MM, Europe/London"),
+                "urgencies": inline_serializer(
+                    "DischargeCell",
+                    {
+                        "urgency": serializers.CharField(),
+                        "referrals": serializers.IntegerField(help_text="Requests made in the month"),
+                        "sourced": serializers.IntegerField(help_text="Placements sourced in the month"),
+                        "median_hours": _decimal_text(
+                            "Median hours from ready for discharge (or the request) to sourced; null: none sourced"
+                        ),
+                        "p90_hours": _decimal_text("90th percentile of the same hours; null: none sourced"),
+                        "within_target": serializers.IntegerField(help_text="Sourced by the target"),
+                        "percent_within_target": _decimal_text(),
+                        "delayed_days": serializers.IntegerField(
+                            allow_null=True,
+                            help_text="Europe/London calendar days from ready for discharge to sourced, summed; "
+                            "null when none sourced had a ready time",
+                        ),
+                        "assessment_outcomes": _OUTCOME_COUNTS,
+                    },
+                    many=True,
+                ),
+            },
+            many=True,
+        ),
+        "reviews_overdue": serializers.IntegerField(
+            help_text="Discharge-to-assess stays past their review date with no outcome today"
+        ),
+        "vacancies": inline_serializer(
+            "DischargeVacancies",
+            {
+                "fresh_hours": serializers.IntegerField(help_text="A confirmation this recent is fresh"),
+                "rows": inline_serializer(
+                    "DischargeVacancyRow",
+                    {
+                        "area": serializers.CharField(help_text="The home's local authority"),
+                        "setting": serializers.CharField(),
+                        "room_type": serializers.CharField(),
+                        "homes": serializers.IntegerField(),
+                        "fresh_beds": serializers.IntegerField(),
+                        "stale_beds": serializers.IntegerField(),
+                        "last_confirmed_at": serializers.DateTimeField(),
+                    },
+                    many=True,
+                ),
+            },
+            help_text="Free beds now in homes admitted to the body's lots and open to its admissions",
+        ),
+    },
+)
+
+
 def _schema(summary: str, parameters: list, response, description: str = ""):
     return extend_schema(
         summary=summary,
@@ -273,7 +371,7 @@ def _schema(summary: str, parameters: list, response, description: str = ""):
 
 @_schema(
     "Timeliness of sourcing by month and lot",
-    MONTH_RANGE,
+    MONTH_RANGE + URGENCY,
     TIMELINESS,
     "For each month (Europe/London) and lot: placements sourced, sourced within target and the "
     "percentage (one decimal place, half rounded up; null when nothing was sourced); month totals, "
@@ -322,6 +420,18 @@ class BlockBedUtilisationApi(DashboardApi):
     dashboard = "block-bed-utilisation"
 
 
+@_schema(
+    "Hospital discharge and urgent placements by month and urgency",
+    MONTH_RANGE,
+    DISCHARGE,
+    "For each month (Europe/London) and urgency: requests made, placements sourced, the median and 90th "
+    "percentile hours from ready for discharge (or the request) to sourced, how many were sourced by their "
+    "target, the delayed days and the discharge-to-assess outcomes.",
+)
+class DischargeApi(DashboardApi):
+    dashboard = "discharge"
+
+
 API_VIEWS = [
     TimelinessApi,
     PlacementsByClientGroupApi,
@@ -331,4 +441,5 @@ API_VIEWS = [
     MarketApi,
     AtRiskApi,
     BlockBedUtilisationApi,
+    DischargeApi,
 ]

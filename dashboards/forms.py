@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.dates import date_filter_check, validate_filter_date
 from core.errors import ApplicationError, apply_to_form
 from core.forms import form_helper
+from lots.models import Urgency
 
 from .reports.at_risk import AT_RISK_DAYS
 from .reports.common import default_month_range, last_day, month_label
@@ -70,6 +71,22 @@ class MonthRangeForm(forms.Form):
 
     def params(self) -> dict:
         return {"month_from": self.cleaned_data["month_from"], "month_to": self.cleaned_data["month_to"]}
+
+
+class TimelinessForm(MonthRangeForm):
+    """The month range, and optionally one urgency of request (hospital discharge, urgent, planned)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["urgency"] = forms.ChoiceField(
+            label="Urgency",
+            required=False,
+            choices=[("", "All requests"), *Urgency.choices],
+            help_text="Placements whose request had this urgency; imported history counts as planned.",
+        )
+
+    def params(self) -> dict:
+        return {**super().params(), "urgency": self.cleaned_data.get("urgency") or None}
 
 
 class AtDateForm(forms.Form):

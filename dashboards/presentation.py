@@ -32,6 +32,7 @@ class TimelinessFormat:
     def as_json(report) -> dict:
         return {
             **_range(report),
+            "urgency": report.urgency,
             "target_percent": str(report.target_percent),
             "lots": [{"number": lot.number, "name": lot.name} for lot in report.lots],
             "months": [
@@ -285,6 +286,19 @@ def _at_risk_json(row) -> dict:
     }
 
 
+def _overdue_review_json(review) -> dict:
+    placement = review.placement
+    return {
+        "placement": placement.pk,
+        "request": placement.request_id,
+        "case_reference": placement.case_reference,
+        "care_home": placement.care_home.name if placement.care_home else "",
+        "lot": placement.lot.number,
+        "review_on": placement.review_on.isoformat(),
+        "days_overdue": review.days_overdue,
+    }
+
+
 class AtRiskFormat:
     @staticmethod
     def as_json(report) -> dict:
@@ -292,6 +306,7 @@ class AtRiskFormat:
             "today": report.today.isoformat(),
             "within_days": report.within_days,
             "requests": [_at_risk_json(row) for row in report.rows],
+            "assessment_reviews_overdue": [_overdue_review_json(review) for review in report.reviews],
         }
 
     @staticmethod
@@ -309,6 +324,16 @@ class AtRiskFormat:
                 row.request.target_date.isoformat(),
                 row.days_to_target,
                 row.reason,
+            ]
+        for review in report.reviews:
+            yield [
+                review.placement.request_id or "",
+                review.placement.case_reference,
+                review.placement.lot.number,
+                "Discharge-to-assess stay",
+                review.placement.review_on.isoformat(),
+                -review.days_overdue,
+                review.reason,
             ]
 
 
@@ -353,3 +378,89 @@ class BlockUtilisationFormat:
                 period.void_bed_days,
                 as_text(period.occupancy_rate) or "",
             ]
+
+
+# Hospital discharge and urgent sourcing -------------------------------------------------------
+
+
+def _discharge_cell_json(report, urgency: str, cell) -> dict:
+    return {
+        "urgency": urgency,
+        "referrals": cell.referrals,
+        "sourced": cell.sourced,
+        "median_hours": as_text(cell.median_hours),
+        "p90_hours": as_text(cell.p90_hours),
+        "within_target": cell.within_target,
+        "percent_within_target": as_text(cell.percent_within_target),
+        "delayed_days": cell.delayed_days,
+        "assessment_outcomes": dict(zip((value for value, _ in report.outcomes), cell.outcomes, strict=True)),
+    }
+
+
+class DischargeFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            **_range(report),
+            "today": report.today.isoformat(),
+            "urgencies": [{"urgency": value, "label": label} for value, label in report.urgencies],
+            "assessment_outcomes": [{"outcome": value, "label": label} for value, label in report.outcomes],
+            "months": [
+                {
+                    "month": month_label(row.month),
+                    "urgencies": [
+                        _discharge_cell_json(report, value, cell)
+                        for (value, _), cell in zip(report.urgencies, row.cells, strict=True)
+                    ],
+                }
+                for row in report.rows
+            ],
+            "reviews_overdue": report.reviews_overdue,
+            "vacancies": {
+                "fresh_hours": report.fresh_hours,
+                "rows": [
+                    {
+                        "area": row.area,
+                        "setting": row.setting,
+                        "room_type": row.room_type,
+                        "homes": row.homes,
+                        "fresh_beds": row.fresh_beds,
+                        "stale_beds": row.stale_beds,
+                        "last_confirmed_at": row.last_confirmed_at.isoformat(),
+                    }
+                    for row in report.vacancies
+                ],
+            },
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return [
+            "month",
+            "urgency",
+            "referrals",
+            "sourced",
+            "median hours to sourced",
+            "90th percentile hours to sourced",
+            "sourced within target",
+            "% within target",
+            "delayed days",
+            *(f"assessment outcome: {label}" for _, label in report.outcomes),
+        ]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in report.rows:
+            for (_, label), cell in zip(report.urgencies, row.cells, strict=True):
+                yield [
+                    month_label(row.month),
+                    label,
+                    cell.referrals,
+                    cell.sourced,
+                    as_text(cell.median_hours) or "",
+                    as_text(cell.p90_hours) or "",
+                    cell.within_target,
+                    as_text(cell.percent_within_target) or "",
+                    "" if cell.delayed_days is None else cell.delayed_days,
+                    *cell.outcomes,
+                ]

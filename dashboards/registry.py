@@ -15,6 +15,7 @@ from .reports.bids_per_tender import bids_per_tender
 from .reports.block_utilisation import block_bed_utilisation
 from .reports.client_groups import placements_by_client_group
 from .reports.cost import mean_weekly_cost
+from .reports.discharge import discharge
 from .reports.market import market_view
 from .reports.rating_mix import rating_mix
 from .reports.timeliness import timeliness
@@ -38,7 +39,7 @@ DASHBOARDS = {
             "timeliness",
             "Timeliness of sourcing",
             "Placements sourced within target timescales, by month and lot.",
-            forms.MonthRangeForm,
+            forms.TimelinessForm,
             timeliness,
             "dashboards/timeliness.html",
         ),
@@ -98,6 +99,15 @@ DASHBOARDS = {
             forms.MonthRangeForm,
             block_bed_utilisation,
             "dashboards/block_bed_utilisation.html",
+        ),
+        Dashboard(
+            "discharge",
+            "Hospital discharge and urgent placements",
+            "Referrals, hours from ready for discharge to a placement sourced, delayed days and "
+            "discharge-to-assess outcomes, by month and urgency.",
+            forms.MonthRangeForm,
+            discharge,
+            "dashboards/discharge.html",
         ),
     ]
 }

@@ -96,6 +96,7 @@ MATRIX = {
     "api-dashboard-at-risk": ("GET", [], "401 200 200 200 200 403 403 403 403 200 403 403"),
     "api-dashboard-bids-per-tender": ("GET", [], "401 403 200 403 200 403 403 403 403 200 403 403"),
     "api-dashboard-block-bed-utilisation": ("GET", [], "401 403 200 403 200 403 403 403 403 200 403 403"),
+    "api-dashboard-discharge": ("GET", [], "401 403 200 403 200 403 403 403 403 200 403 403"),
     "api-dashboard-market": ("GET", [], "401 403 200 403 200 403 403 403 403 200 403 403"),
     "api-dashboard-mean-weekly-cost": ("GET", [], "401 403 200 403 200 403 403 403 403 200 403 403"),
     "api-dashboard-placements-by-client-group": ("GET", [], "401 403 200 403 200 403 403 403 403 200 403 403"),

@@ -108,8 +108,8 @@ class TestDashboards:
                         html = get_refused(client, page).content.decode()
                         assert "govuk-error-summary" in html and "govuk-error-message" in html, page
                     checked += 1
-        # Five month ranges' from and to, as a month and as a day, and the client-group day.
-        assert checked == 5 * 2 * 2 + 1
+        # Six month ranges' from and to, as a month and as a day, and the client-group day.
+        assert checked == 6 * 2 * 2 + 1
 
     def test_month_ranges_over_ten_years_or_backwards_are_refused(self, commissioner_a, as_user):
         client = as_user(commissioner_a)

@@ -284,3 +284,51 @@ def test_a_council_and_a_provider_system_run_the_whole_journey_with_a_generated_
     lines = [line for line in schedule.results if line.placement_id == award.placement.id]
     assert lines and lines[0].weekly_fee == "870.00"
     assert lines[0].from_date == start
+
+
+def test_a_council_system_records_a_discharge_to_assess_outcome_and_reads_the_discharge_figures(
+    generated, live_server, council_a, broker_a
+):
+    from placements.models import Placement
+
+    from .factories import DischargeRequestFactory, PaidPlacementFactory
+
+    referral = DischargeRequestFactory(commissioner=council_a, created_by=broker_a, status="placed")
+    stay = PaidPlacementFactory(
+        commissioner=council_a,
+        request=referral,
+        start_date=timezone.localdate() - timedelta(days=30),
+        sourced_at=referral.ready_for_discharge_at + timedelta(hours=5),
+        pathway="pathway_3_assessment",
+        review_on=timezone.localdate() - timedelta(days=2),
+        assessment_ends_on=timezone.localdate() - timedelta(days=2),
+    )
+    _, token = api_client_create(
+        organisation=council_a, name="Case system", scopes=["read", "placement-requests", "dashboards"]
+    )
+    council = generated.client(live_server.url, token)
+    models, op = generated.models, generated.op
+
+    figures = ok(op("dashboards_discharge_retrieve").sync_detailed(client=council), models.Discharge)
+    assert figures.reviews_overdue == 1
+    recorded = ok(
+        op("placements_assessment_outcome_create").sync_detailed(
+            stay.pk,
+            client=council,
+            body=models.AssessmentOutcomeInputRequest(
+                outcome=models.AssessmentOutcomeEnum.LONG_TERM_ELSEWHERE, on=timezone.localdate()
+            ),
+        ),
+        models.AssessmentOutcomeOutput,
+    )
+    assert recorded.assessment_outcome == models.AssessmentOutcomeEnum.LONG_TERM_ELSEWHERE
+    assert PlacementRequest.objects.get(pk=recorded.long_term_request).assessment_placement_id == stay.pk
+    refused = op("placements_assessment_outcome_create").sync_detailed(
+        stay.pk,
+        client=generated.package.AuthenticatedClient(base_url=live_server.url, token=token),
+        body=models.AssessmentOutcomeInputRequest(outcome=models.AssessmentOutcomeEnum.DIED, on=timezone.localdate()),
+    )
+    assert refused.status_code == HTTPStatus.CONFLICT
+    assert Placement.objects.get(pk=stay.pk).assessment_outcome == "long_term_elsewhere"
+    figures = ok(op("dashboards_discharge_retrieve").sync_detailed(client=council), models.Discharge)
+    assert figures.reviews_overdue == 0

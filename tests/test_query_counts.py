@@ -40,6 +40,7 @@ DASHBOARDS = [
     "bids-per-tender",
     "market",
     "block-utilisation",
+    "discharge",
 ]
 
 

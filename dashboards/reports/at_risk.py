@@ -1,4 +1,5 @@
-"""Open requests not yet sourced whose target date has passed or is near, with what each waits for."""
+"""Open requests not yet sourced whose target date has passed or is near, with what each waits for,
+and discharge-to-assess stays past their review date with no outcome recorded."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,8 +11,9 @@ from django.utils import timezone
 from bidding.models import Bid, Tender
 from bidding.selectors import with_open_flag
 from organisations.models import Organisation
-from placements.models import PlacementRequest
+from placements.models import Placement, PlacementRequest
 from placements.next_steps import AT_RISK_DAYS
+from placements.selectors import assessment_reviews_overdue
 
 from ..presentation import AtRiskFormat
 from .common import COUNTED_BID_STATES, Report
@@ -64,10 +66,19 @@ class AtRiskRequest:
 
 
 @dataclass
+class OverdueReview:
+    placement: Placement
+    days_overdue: int
+
+    reason = "Discharge to assess: review date passed, no outcome recorded"
+
+
+@dataclass
 class AtRisk(Report):
     today: date
     within_days: int
     rows: list[AtRiskRequest]
+    reviews: list[OverdueReview]
 
     format = AtRiskFormat
 
@@ -105,8 +116,13 @@ def _requests_due_by(commissioner: Organisation, day: date):
 def at_risk_requests(
     *, commissioner: Organisation, today: date | None = None, within_days: int = AT_RISK_DAYS
 ) -> AtRisk:
-    """Open requests not yet sourced whose target date has passed or falls within `within_days`."""
+    """Open requests not yet sourced whose target date has passed or falls within `within_days`, and
+    discharge-to-assess stays whose review date has passed with no outcome recorded."""
     today = today or timezone.localdate()
     requests = _requests_due_by(commissioner, today + timedelta(days=within_days))
     rows = [AtRiskRequest(r, _at_risk_reason(r), (r.target_date - today).days) for r in requests]
-    return AtRisk(today, within_days, rows)
+    reviews = [
+        OverdueReview(placement, (today - placement.review_on).days)
+        for placement in assessment_reviews_overdue(commissioner_id=commissioner.pk, today=today)
+    ]
+    return AtRisk(today, within_days, rows, reviews)

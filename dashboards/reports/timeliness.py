@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
-from lots.models import Lot
+from lots.models import Lot, Urgency
 from organisations.models import Organisation
 from placements.models import Placement
 
@@ -55,17 +55,22 @@ class Timeliness(Report):
     rows: list[TimelinessRow]
     lot_totals: list[TimelinessCell]
     total: TimelinessCell
+    urgency: str | None = None
 
     format = TimelinessFormat
 
 
-def timeliness_live_counts(*, commissioner: Organisation, month_from: date, month_to: date):
-    """Sourced and within-target counts per month and lot, aggregated from the placements."""
+def timeliness_live_counts(*, commissioner: Organisation, month_from: date, month_to: date, urgency: str | None = None):
+    """Sourced and within-target counts per month and lot, aggregated from the placements; with
+    `urgency`, only placements whose request had it (imported history, with no request, is planned)."""
     start, end = months_window(month_from, month_to)
+    placements = Placement.objects.live().filter(commissioner=commissioner, sourced_at__gte=start, sourced_at__lt=end)
+    if urgency is not None:
+        placements = placements.annotate(urgency=Coalesce("request__urgency", Value(Urgency.PLANNED))).filter(
+            urgency=urgency
+        )
     return (
-        Placement.objects.live()
-        .filter(commissioner=commissioner, sourced_at__gte=start, sourced_at__lt=end)
-        .annotate(
+        placements.annotate(
             month=TruncMonth("sourced_at", tzinfo=LONDON),
             sourced_day=TruncDate("sourced_at", tzinfo=LONDON),
         )
@@ -103,10 +108,19 @@ def _month_rows(months: list[date], lots: list[Lot], cells: dict) -> list[Timeli
     return rows
 
 
-def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) -> Timeliness:
-    """Placements sourced per month (Europe/London) and lot, and how many by their target date."""
+def timeliness(
+    *, commissioner: Organisation, month_from: date, month_to: date, urgency: str | None = None
+) -> Timeliness:
+    """Placements sourced per month (Europe/London) and lot, and how many by their target date.
+
+    All requests read the summary the database keeps; one urgency is counted from the placements."""
     lots = list(Lot.objects.order_by("number"))
-    grouped = timeliness_summary_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
+    if urgency is None:
+        grouped = timeliness_summary_counts(commissioner=commissioner, month_from=month_from, month_to=month_to)
+    else:
+        grouped = timeliness_live_counts(
+            commissioner=commissioner, month_from=month_from, month_to=month_to, urgency=urgency
+        )
     rows = _month_rows(months_between(month_from, month_to), lots, _cells_by_month_and_lot(grouped))
     lot_totals = [_sum(row.cells[index] for row in rows) for index in range(len(lots))]
     return Timeliness(
@@ -117,4 +131,5 @@ def timeliness(*, commissioner: Organisation, month_from: date, month_to: date) 
         rows=rows,
         lot_totals=lot_totals,
         total=_sum(lot_totals),
+        urgency=urgency,
     )

@@ -18,13 +18,16 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="to", metavar="YYYY-MM", help="Last month")
         parser.add_argument("--at", metavar="YYYY-MM-DD", help="Day for placements active on a date")
         parser.add_argument("--within-days", dest="within_days", type=int, help="At-risk requests: days to target")
+        parser.add_argument("--urgency", help="Timeliness: only requests of this urgency")
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--commissioner", metavar="SLUG", help="Commissioning body (optional when only one)")
 
     def handle(self, *args, **options):
         dashboard = DASHBOARDS[options["name"]]
         commissioner = commissioning_body(options["commissioner"])
-        data = {key: options[key] for key in ("from", "to", "at", "within_days") if options.get(key) is not None}
+        data = {
+            key: options[key] for key in ("from", "to", "at", "within_days", "urgency") if options.get(key) is not None
+        }
         unused = set(data) - set(dashboard.form_class().fields)
         if unused:
             raise CommandError(f"{dashboard.name} takes no {', '.join('--' + name for name in sorted(unused))}.")
