@@ -775,6 +775,126 @@ def bench_history_import(ctx: Context) -> dict:
     }
 
 
+# Discharge dashboard ---------------------------------------------------------------------------
+
+# The same figures as the dashboard's four grouped queries, written by hand: waits and targets per
+# month and urgency over the placements sourced, referrals per month and urgency, outcomes, and the
+# overdue reviews.
+DISCHARGE_SQL = [
+    """
+SELECT date_trunc('month', p.sourced_at AT TIME ZONE 'Europe/London') AS month,
+       COALESCE(r.urgency, 'planned') AS urgency,
+       COUNT(*) AS sourced,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY w.hours) FILTER (WHERE w.hours IS NOT NULL) AS median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY w.hours) FILTER (WHERE w.hours IS NOT NULL) AS p90,
+       COUNT(*) FILTER (WHERE (r.target_at IS NOT NULL AND p.sourced_at <= r.target_at)
+                          OR (r.target_at IS NULL
+                              AND (p.sourced_at AT TIME ZONE 'Europe/London')::date <= p.target_date)) AS within,
+       SUM(GREATEST((p.sourced_at AT TIME ZONE 'Europe/London')::date
+                    - (r.ready_for_discharge_at AT TIME ZONE 'Europe/London')::date, 0))
+         FILTER (WHERE r.ready_for_discharge_at IS NOT NULL) AS delayed_days
+FROM placements_placement p
+LEFT JOIN placements_placementrequest r ON r.id = p.request_id
+CROSS JOIN LATERAL (
+  SELECT CASE WHEN COALESCE(r.ready_for_discharge_at, r.requested_at, p.requested_at) IS NOT NULL
+              THEN GREATEST(EXTRACT(EPOCH FROM p.sourced_at
+                            - COALESCE(r.ready_for_discharge_at, r.requested_at, p.requested_at))::float8 / 3600.0, 0)
+         END AS hours
+) w
+WHERE p.commissioner_id = %(council)s AND p.cancelled_at IS NULL
+  AND p.sourced_at >= %(start)s AND p.sourced_at < %(end)s
+GROUP BY 1, 2
+""",
+    """
+SELECT date_trunc('month', requested_at AT TIME ZONE 'Europe/London'), urgency, COUNT(*)
+FROM placements_placementrequest
+WHERE commissioner_id = %(council)s AND requested_at >= %(start)s AND requested_at < %(end)s
+GROUP BY 1, 2
+""",
+    """
+SELECT date_trunc('month', p.assessment_outcome_on), COALESCE(r.urgency, 'planned'), p.assessment_outcome, COUNT(*)
+FROM placements_placement p LEFT JOIN placements_placementrequest r ON r.id = p.request_id
+WHERE p.commissioner_id = %(council)s AND p.cancelled_at IS NULL AND p.assessment_outcome <> ''
+  AND p.assessment_outcome_on >= %(first)s AND p.assessment_outcome_on < %(after)s
+GROUP BY 1, 2, 3
+""",
+    """
+SELECT COUNT(*) FROM placements_placement
+WHERE commissioner_id = %(council)s AND pathway = 'pathway_3_assessment' AND assessment_outcome = ''
+  AND review_on < %(today)s AND cancelled_at IS NULL
+""",
+]
+
+
+def bench_discharge_dashboard(ctx: Context) -> dict:
+    council = busiest_council()
+    _, token = _client_for(council, ["read", "dashboards"], role=Role.COMMISSIONER)
+    client = _api(token)
+    last = timezone.localdate().replace(day=1)
+    first = last
+    for _ in range(11):
+        first = (first - timedelta(days=1)).replace(day=1)
+    url = f"/api/v1/dashboards/discharge/?from={first:%Y-%m}&to={last:%Y-%m}"
+    params = {
+        "council": council.pk,
+        "start": london_midnight(first),
+        "end": london_midnight(next_month(last)),
+        "first": first,
+        "after": next_month(last),
+        "today": timezone.localdate(),
+    }
+
+    def api():
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    def raw():
+        results = []
+        with connection.cursor() as cursor:
+            for sql in DISCHARGE_SQL:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+        return results
+
+    api_times, sql_times = compare(api, raw, repeats=ctx.repeats)
+    body = json.loads(api().content)
+    sourcing = raw()[0]
+    api_sourced = sum(cell["sourced"] for month in body["months"] for cell in month["urgencies"])
+    api_delayed = sum(cell["delayed_days"] or 0 for month in body["months"] for cell in month["urgencies"])
+    medians = {
+        (f"{month:%Y-%m}", urgency): round(median, 1)
+        for month, urgency, _, median, *_ in sourcing
+        if median is not None
+    }
+    api_medians = {
+        (month["month"], cell["urgency"]): float(cell["median_hours"])
+        for month in body["months"]
+        for cell in month["urgencies"]
+        if cell["median_hours"] is not None
+    }
+    same = (
+        api_sourced == sum(row[2] for row in sourcing)
+        and api_delayed == sum(row[6] or 0 for row in sourcing)
+        and medians.keys() == api_medians.keys()
+        and all(abs(medians[key] - api_medians[key]) <= 0.05 for key in medians)
+    )
+    value = ratio(api_times, sql_times)
+    return {
+        "what": "discharge dashboard API, 12 months, every urgency, vs the same figures by raw SQL",
+        "placements_in_range": api_sourced,
+        "placements_in_table": Placement.objects.count(),
+        "api_median_ms": api_times.median_ms,
+        "api_p95_ms": api_times.p95_ms,
+        "sql_median_ms": sql_times.median_ms,
+        "ratio": value,
+        "target": 2.0,
+        "verdict": _verdict(value, 2.0),
+        "same_figures": same,
+        "indexes_used": indexes_in_plan(DISCHARGE_SQL[0], params),
+    }
+
+
 BENCHMARKS = [
     ("timeliness_dashboard", bench_timeliness),
     ("care_home_search", bench_search),
@@ -783,6 +903,7 @@ BENCHMARKS = [
     ("bid_burst", bench_bid_burst),
     ("cqc_import", bench_cqc_import),
     ("history_import", bench_history_import),
+    ("discharge_dashboard", bench_discharge_dashboard),
 ]
 
 __all__ = ["BENCHMARKS", "Context", "Timings"]

@@ -173,6 +173,19 @@ class LoadGenerator:
         moment += timedelta(minutes=self.random.randrange(60))
         return min(moment, self.now - timedelta(days=8))
 
+    def _urgency(self, requested_at: datetime) -> tuple:
+        """A request's urgency and discharge details: about a quarter hospital discharges (ready up to
+        six hours before the request, 24-hour target, half of them to assess), a tenth urgent ones
+        from the community (48 hours), the rest planned (target in days)."""
+        draw = self.random.random()
+        if draw < 0.25:
+            ready = requested_at - timedelta(minutes=self.random.randrange(360))
+            pathway = "pathway_3_assessment" if self.random.random() < 0.5 else "long_term"
+            return "hospital_discharge", self.hospital_id, ready, pathway, ready + timedelta(hours=24)
+        if draw < 0.35:
+            return "urgent_community", None, None, "", requested_at + timedelta(hours=48)
+        return "planned", None, None, "", None
+
     def _fee(self, lot_number: int, spread: float = 0.15) -> Decimal:
         guide = DEFAULT_GUIDE_FEES[lot_number]
         return (guide * Decimal(str(round(self.random.uniform(1 - spread, 1 + spread), 3)))).quantize(PENNY)
@@ -222,8 +235,12 @@ class LoadGenerator:
             )
             for index in range(sizes.providers)
         ]
-        Organisation.objects.bulk_create(councils + providers, batch_size=2000)
-        self._count("organisations", len(councils) + len(providers))
+        # One hospital trust site referring to every council: enough for hospital discharges everywhere.
+        hospital = Organisation(kind=Organisation.Kind.HOSPITAL, name=f"Hospital {tag}", slug=f"{tag}-hospital")
+        Organisation.objects.bulk_create([*councils, *providers, hospital], batch_size=2000)
+        hospital.refers_to.set(councils)
+        self.hospital_id = hospital.pk
+        self._count("organisations", len(councils) + len(providers) + 1)
         users = []
         for org in councils:
             for role in (Role.BROKER, Role.COMMISSIONER):
@@ -532,6 +549,9 @@ class LoadGenerator:
             closes_at = opened_at + timedelta(hours=self.random.choice([24, 48, 48, 72]))
             awarded_at = closes_at + timedelta(hours=self.random.randrange(1, 72))
             home = self.homes[self.random.choice(pool) - self.homes[0].pk]
+            urgency, hospital_id, ready, pathway, target_at = self._urgency(requested_at)
+            if target_at is not None:
+                target_date = timezone.localdate(target_at)
             requests.append(
                 (
                     request_id,
@@ -550,6 +570,11 @@ class LoadGenerator:
                     target_date,
                     awarded_at if status == Tender.Status.AWARDED else None,
                     council.broker_id,
+                    urgency,
+                    hospital_id,
+                    ready,
+                    pathway,
+                    target_at,
                 )
             )
             if status is None:
@@ -658,6 +683,11 @@ class LoadGenerator:
                 "target_date",
                 "sourced_at",
                 "created_by_id",
+                "urgency",
+                "hospital_id",
+                "ready_for_discharge_at",
+                "pathway",
+                "target_at",
             ],
             requests,
         )

@@ -4,6 +4,7 @@ from demo.bidding import seed_tenders
 from demo.blockbeds import seed_block_contracts
 from demo.contracts import seed_contracts
 from demo.dashboards import seed_placement_history
+from demo.discharge import seed_discharge
 from demo.fairness import seed_fairness
 from demo.organisations import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
 from demo.postcodes import seed_postcodes
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         seed_tenders(stdout=self.stdout)
         self.stdout.write("Creating clarification questions, a shortlist, a bed hold and a challenged standstill...")
         shortlist_url = seed_fairness(stdout=self.stdout)
+        self.stdout.write("Creating a hospital, urgent referrals and discharge-to-assess stays...")
+        logins += seed_discharge(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
@@ -39,7 +42,7 @@ class Command(BaseCommand):
             if login.role in seen:
                 continue
             seen.add(login.role)
-            self.stdout.write(f"  {login.role:<13} {login.email:<42} {login.organisation}")
-        self.stdout.write(f"  {'back office':<13} {'admin@example.org':<42} /admin/")
+            self.stdout.write(f"  {login.role:<21} {login.email:<42} {login.organisation}")
+        self.stdout.write(f"  {'back office':<21} {'admin@example.org':<42} /admin/")
         if shortlist_url:
             self.stdout.write(f"The person's shortlist (no sign-in, valid 14 days): {shortlist_url}")
