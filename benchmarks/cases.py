@@ -24,16 +24,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bidding.models import Bid, Invitation, Tender
-from bidding.services import tender_close_and_evaluate
+from bidding.services import tender_close_and_evaluate, tender_publish
+from blockbeds.services import block_offer_decline, block_offer_pending
 from core.bulk import copy_rows
 from dashboards.reports.common import LONDON, london_midnight, next_month
-from lots.models import Lot
+from lots.models import Lot, Urgency
 from organisations.models import ApiClient, Organisation, Role, User
 from organisations.services import api_client_create
 from placements.history_import import COLUMNS as HISTORY_COLUMNS
 from placements.history_import import PLACEMENT_FIELDS, placement_history_import
 from placements.models import Placement, PlacementRequest
-from providers.models import Admission, CareHome
+from providers.models import Admission, BedVacancy, CareHome
+from providers.selectors import DEFAULT_VACANCY_FRESH_HOURS
 from quality.models import KEY_QUESTIONS, Rating, RatingValue
 from quality.services import cqc_locations_import
 
@@ -775,6 +777,116 @@ def bench_history_import(ctx: Context) -> dict:
     }
 
 
+# Publishing an urgent referral ---------------------------------------------------------------
+
+URGENT_HOMES_SQL = """
+SELECT h.id FROM providers_carehome h
+LEFT JOIN quality_rating r ON r.id = h.current_rating_id
+WHERE EXISTS (SELECT 1 FROM providers_admission a
+              WHERE a.care_home_id = h.id AND a.commissioner_id = %(council)s
+                AND a.lot_id = %(lot)s AND a.status = 'admitted')
+  AND h.registration_status = 'Registered'
+  AND (r.overall IS NULL OR r.overall <> 'Inadequate')
+  AND NOT EXISTS (SELECT 1 FROM providers_admissionclosure c
+                  WHERE c.care_home_id = h.id AND (c.commissioner_id IS NULL OR c.commissioner_id = %(council)s)
+                    AND c.starts_at <= %(now)s AND (c.ends_at IS NULL OR c.ends_at > %(now)s)
+                    AND (c.lifted_at IS NULL OR c.lifted_at > %(now)s))
+  AND EXISTS (SELECT 1 FROM providers_bedvacancy v
+              WHERE v.care_home_id = h.id AND v.confirmed_at >= %(fresh)s
+                AND (v.lot_id = %(lot)s OR (v.lot_id IS NULL AND v.setting = %(setting)s)))
+  AND upper(h.local_authority) = upper(%(area)s)
+ORDER BY h.name, h.id
+"""
+
+
+def bench_urgent_referral(ctx: Context) -> dict:
+    """Every home has a bed confirmed an hour ago; a hospital discharge for the busiest council is
+    published (rolled back after each repeat) against the raw SQL that finds the homes it invites."""
+
+    council = busiest_council()
+    lot = Lot.objects.get(number=1)
+    broker = User.objects.filter(organisation=council, role=Role.BROKER).first()
+    now = timezone.now()
+    confirmed = now - timedelta(hours=1)
+    homes = list(CareHome.objects.values_list("pk", flat=True))
+    copy_rows(
+        BedVacancy,
+        ["care_home_id", "lot_id", "room_type", "beds", "confirmed_at"],
+        ((pk, lot.pk, "single", 1, confirmed) for pk in homes),
+    )
+    hospital = Organisation.objects.filter(kind=Organisation.Kind.HOSPITAL).first() or Organisation.objects.create(
+        kind=Organisation.Kind.HOSPITAL, name="Benchmark hospital", slug=f"bench-hospital-{int(time.time())}"
+    )
+    hospital.refers_to.add(council)
+    request = PlacementRequest.objects.create(
+        commissioner=council,
+        case_reference=f"BENCH-URGENT-{now.timestamp()}",
+        lot=lot,
+        needs_summary="Benchmark hospital discharge.",
+        local_authority=council.local_authority,
+        needed_from=timezone.localdate(),
+        max_weekly_rate=Decimal("900.00"),
+        target_date=timezone.localdate(now + timedelta(hours=24)),
+        target_at=now + timedelta(hours=24),
+        urgency=Urgency.HOSPITAL_DISCHARGE,
+        hospital=hospital,
+        ward_contact="Benchmark ward",
+        ready_for_discharge_at=now,
+        pathway="pathway_3_assessment",
+        created_by=broker,
+    )
+    if block_offer_pending(request=request):
+        block_offer_decline(request=request, actor=broker, reason="Benchmark: tender instead.")
+    params = {
+        "council": council.pk,
+        "lot": lot.pk,
+        "setting": lot.setting,
+        "area": council.local_authority,
+        "now": now,
+        "fresh": now - timedelta(hours=DEFAULT_VACANCY_FRESH_HOURS),
+    }
+
+    class Undo(Exception):
+        pass
+
+    def publish():
+        invited = []
+        try:
+            with transaction.atomic():
+                tender = tender_publish(actor=broker, request=request)
+                invited = list(
+                    tender.invitations.order_by("care_home__name", "care_home_id").values_list(
+                        "care_home_id", flat=True
+                    )
+                )
+                raise Undo
+        except Undo:
+            pass
+        return invited
+
+    def raw():
+        with connection.cursor() as cursor:
+            cursor.execute(URGENT_HOMES_SQL, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    publish_times, sql_times = compare(publish, raw, repeats=ctx.repeats)
+    invited, found = publish(), raw()
+    value = ratio(publish_times, sql_times)
+    return {
+        "what": "publishing a hospital discharge (invitations written, rolled back) vs the raw SQL finding the homes",
+        "homes_with_fresh_vacancies": len(homes),
+        "homes_invited": len(invited),
+        "same_homes": sorted(invited) == sorted(found),
+        "publish_median_ms": publish_times.median_ms,
+        "publish_p95_ms": publish_times.p95_ms,
+        "sql_median_ms": sql_times.median_ms,
+        "ratio": value,
+        "target": 2.0,
+        "verdict": _verdict(value, 2.0),
+        "indexes_used": indexes_in_plan(URGENT_HOMES_SQL, params),
+    }
+
+
 # Discharge dashboard ---------------------------------------------------------------------------
 
 # The same figures as the dashboard's four grouped queries, written by hand: waits and targets per
@@ -903,6 +1015,7 @@ BENCHMARKS = [
     ("bid_burst", bench_bid_burst),
     ("cqc_import", bench_cqc_import),
     ("history_import", bench_history_import),
+    ("urgent_referral", bench_urgent_referral),
     ("discharge_dashboard", bench_discharge_dashboard),
 ]
 
