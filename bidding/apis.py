@@ -165,6 +165,8 @@ class TenderOutput(serializers.ModelSerializer):
             "quality_weight",
             "price_weight",
             "max_weekly_rate",
+            "award_rule",
+            "sourcing",
             "invited",
             "bids_received",
             "own_bids",

@@ -14,5 +14,7 @@ verb_labels_register(
         "bidding.tender.closed_no_bids": "Tender closed with no bids",
         "bidding.tender.evaluated": "Bids scored and ranked",
         "bidding.tender.awarded": "Awarded",
+        "bidding.bid.not_acceptable": "Bid not acceptable for an award at once",
+        "bidding.invitation.reminded": "Home reminded to bid before the close",
     }
 )

@@ -19,8 +19,29 @@ class Tender(models.Model):
         NO_BIDS = "no_bids", "Closed with no bids"
         CANCELLED = "cancelled", "Cancelled"
 
+    class AwardRule(models.TextChoices):
+        """Copied from the request's urgency rules when published (`lots.UrgencyRules.AwardRule`)."""
+
+        RANKED = "ranked", "Ranked: the best quality and cost score after the window closes"
+        FIRST_ACCEPTABLE = "first_acceptable", "First acceptable: the first compliant bid is awarded at once"
+
+    class Sourcing(models.TextChoices):
+        """Which homes were invited."""
+
+        ELIGIBLE = "eligible", "Every eligible home"
+        FRESH_VACANCIES = "fresh_vacancies", "Eligible homes with a fresh matching vacancy"
+        FALLBACK = "fallback", "Every eligible home, as none had a fresh matching vacancy"
+
     request = models.ForeignKey("placements.PlacementRequest", on_delete=models.PROTECT, related_name="tenders")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    award_rule = models.CharField(max_length=20, choices=AwardRule.choices, default=AwardRule.RANKED)
+    sourcing = models.CharField(max_length=20, choices=Sourcing.choices, default=Sourcing.ELIGIBLE)
+    vacancy_fresh_hours = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Urgent requests: how recent a vacancy had to be, copied from the rules."
+    )
+    reminder_minutes_before_close = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Urgent requests: when homes that have not bid are reminded."
+    )
     opened_at = models.DateTimeField()
     closes_at = models.DateTimeField(db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -50,6 +71,15 @@ class Tender(models.Model):
     def __str__(self) -> str:
         return f"Tender {self.pk} for request {self.request_id}"
 
+    @property
+    def sourcing_note(self) -> str:
+        """Which homes were invited, in the words the request page and the API show."""
+        if self.sourcing == self.Sourcing.FRESH_VACANCIES:
+            return "Only eligible homes with a fresh matching vacancy were invited."
+        if self.sourcing == self.Sourcing.FALLBACK:
+            return "No home had a fresh matching vacancy, so every eligible home was invited."
+        return ""
+
 
 class Invitation(models.Model):
     class Status(models.TextChoices):
@@ -63,6 +93,7 @@ class Invitation(models.Model):
     invited_at = models.DateTimeField(auto_now_add=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the home was reminded to bid (once).")
 
     class Meta:
         ordering = ["tender", "care_home__name"]

@@ -31,6 +31,7 @@ from placements.services import placement_request_create
 from providers.apis import SpecialismCodesField
 
 from .apis import TenderOutput
+from .models import Tender
 from .selectors import tender_list, tender_state_code
 from .services import tender_publish
 
@@ -39,6 +40,9 @@ class TenderSummaryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.SerializerMethodField()
     closes_at = serializers.DateTimeField()
+    award_rule = serializers.ChoiceField(choices=Tender.AwardRule.choices)
+    sourcing = serializers.ChoiceField(choices=Tender.Sourcing.choices, help_text="Which homes were invited.")
+    sourcing_note = serializers.CharField(help_text="Which homes were invited, in words (empty for planned requests).")
 
     def get_status(self, tender) -> str:
         return tender_state_code(tender)

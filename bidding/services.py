@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import FloatField, Q, Value
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -29,15 +29,20 @@ from placements.models import Placement, PlacementRequest
 from placements.services import assessment_terms
 from placements.signals import placement_created
 from providers.geo import annotate_distance_km
-from providers.models import Admission, CareHome
-from providers.selectors import care_home_closed_to_admissions, closed_to_admissions_q
+from providers.models import Admission, BedVacancy, CareHome
+from providers.selectors import (
+    bed_vacancy_for_lot_q,
+    bed_vacancy_fresh_q,
+    care_home_closed_to_admissions,
+    closed_to_admissions_q,
+)
 from quality.models import RatingValue
 
 from . import signals
 from .hooks import award_checks_run
 from .models import Award, Bid, Invitation, Tender
 from .scoring import BidForScoring, ScoringRules, score_bids
-from .selectors import database_now, tender_is_open, tender_open_q, tender_past_deadline_q
+from .selectors import DatabaseNow, database_now, tender_is_open, tender_open_q, tender_past_deadline_q
 
 
 @transaction.atomic
@@ -188,7 +193,9 @@ def local_time_text(moment: datetime) -> str:
 
 @transaction.atomic
 def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tender:
-    """Open a tender for the request and invite every eligible home."""
+    """Open a tender for the request and invite every eligible home; an urgent request's only those
+    with a fresh matching vacancy when any has one (`urgent_invitation_homes`), on its urgency rules'
+    window in hours and award rule."""
     _require_broker_of(actor, request)
     request = PlacementRequest.objects.select_for_update().select_related("lot", "commissioner").get(pk=request.pk)
     live = request.tenders.exclude(status__in=[Tender.Status.NO_BIDS, Tender.Status.CANCELLED])
@@ -199,9 +206,14 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
     rules = urgency_rules_for(request.commissioner, request.lot, request.urgency)
     now = database_now()
     closes_at = _closes_at(requested=closes_at, now=now, rules=rules)
-    eligibility = eligible_care_homes(request=request)
+    eligibility = eligible_care_homes(request=request, at=now)
     if not eligibility.homes:
         raise ApplicationError(eligibility.reason, code="no_eligible_homes")
+    homes, sourcing, urgent = eligibility.homes, Tender.Sourcing.ELIGIBLE, request.is_urgent
+    if urgent:
+        # Urgent requests go first to the homes that said lately they have a bed.
+        targeted = urgent_invitation_homes(request=request, homes=homes, fresh_hours=rules.vacancy_fresh_hours, at=now)
+        homes, sourcing = targeted.homes, targeted.sourcing
     tender = Tender.objects.create(
         request=request,
         opened_at=now,
@@ -210,6 +222,10 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         price_weight=rules.lot_rules.price_weight,
         not_yet_rated_score=rules.lot_rules.not_yet_rated_score,
         max_weekly_rate=request.max_weekly_rate,
+        award_rule=rules.award_rule if urgent else Tender.AwardRule.RANKED,
+        sourcing=sourcing,
+        vacancy_fresh_hours=rules.vacancy_fresh_hours if urgent else None,
+        reminder_minutes_before_close=rules.reminder_minutes_before_close if urgent else None,
         created_by=actor,
     )
     Invitation.objects.bulk_create(
@@ -218,7 +234,7 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
             care_home=home,
             distance_km=None if home.distance_km is None else Decimal(str(round(home.distance_km, 1))),
         )
-        for home in eligibility.homes
+        for home in homes
     )
     request.status = PlacementRequest.Status.TENDERING
     request.save(update_fields=["status", "updated_at"])
@@ -227,9 +243,15 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         verb="bidding.tender.published",
         target=request,
         organisation=request.commissioner,
-        detail={"tender": tender.pk, "invited": len(eligibility.homes), "closes_at": closes_at.isoformat()},
+        detail={
+            "tender": tender.pk,
+            "invited": len(homes),
+            "closes_at": closes_at.isoformat(),
+            "award_rule": tender.award_rule,
+            "sourcing": sourcing,
+        },
     )
-    for provider in {home.provider for home in eligibility.homes}:
+    for provider in {home.provider for home in homes}:
         notify_organisation(
             organisation=provider,
             verb="bidding.tender.invited",
@@ -370,6 +392,11 @@ def tender_lock_open(tender_id: int) -> tuple[Tender, datetime]:
     """
     tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=tender_id)
     now = database_now()
+    if tender.status in (Tender.Status.EVALUATED, Tender.Status.AWARDED) and tender.closes_at > now:
+        raise ConflictError(
+            "This tender has been awarded: bids can no longer be submitted, amended or withdrawn.",
+            code="tender_closed",
+        )
     if not tender_is_open(tender, at=now):
         raise ConflictError(
             f"This tender closed on {local_time_text(tender.closes_at)}: "
@@ -455,6 +482,10 @@ def bid_submit(
     bid.submitted_by = actor
     bid.save()
     _audit_bid(actor, bid, tender, "bidding.bid.submitted")
+    if tender.award_rule == Tender.AwardRule.FIRST_ACCEPTABLE:
+        # Inside this transaction, with the tender row still locked: a second bid waits on the lock
+        # and then finds the tender awarded, so concurrent compliant bids give exactly one award.
+        tender_award_first_acceptable(tender=tender, bid=bid, now=now)
     return bid
 
 
@@ -569,6 +600,37 @@ def tender_close(*, tender_id: int) -> bool:
     return True
 
 
+def _rank_bids(tender: Tender) -> list[Bid]:
+    """Score and rank the tender's submitted bids on quality and cost, with the weights it was published with."""
+    bids = list(tender.bids.filter(status=Bid.Status.SUBMITTED).select_related("care_home__current_rating"))
+    rules = ScoringRules(
+        quality_weight=tender.quality_weight,
+        price_weight=tender.price_weight,
+        not_yet_rated_score=tender.not_yet_rated_score,
+        max_weekly_rate=tender.max_weekly_rate,
+    )
+    inputs = [
+        BidForScoring(
+            bid_id=bid.pk,
+            weekly_fee=bid.weekly_fee,
+            rating=bid.care_home.current_rating.overall if bid.care_home.current_rating_id else None,
+            submitted_at=bid.submitted_at,
+        )
+        for bid in bids
+    ]
+    by_id = {bid.pk: bid for bid in bids}
+    for score in score_bids(inputs, rules):
+        bid = by_id[score.bid_id]
+        bid.quality_score = score.quality_score
+        bid.price_score = score.price_score
+        bid.total_score = score.total_score
+        bid.rank = score.rank
+        bid.above_max_rate = score.above_max_rate
+        bid.working = score.working
+    Bid.objects.bulk_update(bids, ["quality_score", "price_score", "total_score", "rank", "above_max_rate", "working"])
+    return bids
+
+
 def tender_evaluate(*, tender_id: int) -> bool:
     """Score and rank a closed tender's bids. Returns whether this call evaluated it."""
     with transaction.atomic():
@@ -578,34 +640,7 @@ def tender_evaluate(*, tender_id: int) -> bool:
         if not claimed:
             return False
         tender = Tender.objects.select_related("request__commissioner", "request__lot").get(pk=tender_id)
-        bids = list(tender.bids.filter(status=Bid.Status.SUBMITTED).select_related("care_home__current_rating"))
-        rules = ScoringRules(
-            quality_weight=tender.quality_weight,
-            price_weight=tender.price_weight,
-            not_yet_rated_score=tender.not_yet_rated_score,
-            max_weekly_rate=tender.max_weekly_rate,
-        )
-        inputs = [
-            BidForScoring(
-                bid_id=bid.pk,
-                weekly_fee=bid.weekly_fee,
-                rating=bid.care_home.current_rating.overall if bid.care_home.current_rating_id else None,
-                submitted_at=bid.submitted_at,
-            )
-            for bid in bids
-        ]
-        by_id = {bid.pk: bid for bid in bids}
-        for score in score_bids(inputs, rules):
-            bid = by_id[score.bid_id]
-            bid.quality_score = score.quality_score
-            bid.price_score = score.price_score
-            bid.total_score = score.total_score
-            bid.rank = score.rank
-            bid.above_max_rate = score.above_max_rate
-            bid.working = score.working
-        Bid.objects.bulk_update(
-            bids, ["quality_score", "price_score", "total_score", "rank", "above_max_rate", "working"]
-        )
+        bids = _rank_bids(tender)
         audit_record(
             actor=None,
             verb="bidding.tender.evaluated",
@@ -832,6 +867,7 @@ def _award_announce(*, actor, award: Award, placement: Placement, choice: AwardC
             "top_up_payer": award.top_up_payer,
             "chosen_by_person": award.chosen_by_person,
             "top_up_consent": award.top_up_consent,
+            "award_rule": tender.award_rule,
         },
     )
     domain_event_send("tender.awarded", award=award)
@@ -857,3 +893,161 @@ def _notify_outcome(tender: Tender, *, winner: Bid) -> None:
             dedupe_key=f"tender-{tender.pk}-outcome-{bid.pk}-award-{winner.pk}",
             link=link,
         )
+
+
+# --- Urgent sourcing: fresh vacancies, reminders, the first acceptable bid ----------------------
+
+
+@dataclass(frozen=True)
+class UrgentInvitees:
+    homes: list
+    sourcing: str
+
+
+def urgent_invitation_homes(*, request, homes: list, fresh_hours: int, at: datetime | None = None) -> UrgentInvitees:
+    """The eligible homes an urgent tender invites: those with a fresh vacancy for the request's lot
+    (named for the lot or for its setting), or every eligible home when none has one (the fallback,
+    recorded on the tender and shown on the request's page)."""
+    fresh = BedVacancy.objects.filter(
+        bed_vacancy_for_lot_q(request.lot),
+        bed_vacancy_fresh_q(fresh_hours=fresh_hours, at=at),
+        care_home_id__in=[home.pk for home in homes],
+    )
+    with_vacancy = set(fresh.values_list("care_home_id", flat=True))
+    if not with_vacancy:
+        return UrgentInvitees(homes, Tender.Sourcing.FALLBACK)
+    return UrgentInvitees([home for home in homes if home.pk in with_vacancy], Tender.Sourcing.FRESH_VACANCIES)
+
+
+def bid_unmet_requirements(*, bid: Bid, tender: Tender) -> list[str]:
+    """What the bid or its home lacks of the request's requirements, in words; empty when it meets
+    every one. Eligibility (admitted, registered, not Inadequate, not closed) is checked on every bid."""
+    request = tender.request
+    unmet = []
+    if bid.weekly_fee > tender.max_weekly_rate:
+        unmet.append("the fee is above the maximum rate")
+    if not bid.needs_confirmed:
+        unmet.append("the home has not confirmed it can meet the person's needs")
+    if bid.earliest_start > request.needed_from:
+        unmet.append(f"the home cannot take the person by {request.needed_from:%-d %B %Y}")
+    needed = set(request.specialisms.values_list("pk", flat=True))
+    if needed - set(bid.care_home.specialisms.filter(pk__in=needed).values_list("pk", flat=True)):
+        unmet.append("the home no longer offers every specialism the person needs")
+    return unmet
+
+
+FIRST_ACCEPTABLE_REASON = (
+    "Awarded at once under the first acceptable rule: the first bid at or below the maximum rate from a home "
+    "meeting every requirement."
+)
+
+
+def tender_award_first_acceptable(*, tender: Tender, bid: Bid, now: datetime) -> Award | None:
+    """Under the first acceptable rule, award a compliant bid at once; leave any other bid waiting.
+
+    Called by `bid_submit` inside its transaction with the tender row locked. The tender closes with
+    the award: its bids are ranked as at any close, so the broker reads them, and the award says it
+    followed the rule. A bid that falls short is recorded as not acceptable, without its amount.
+    """
+    unmet = bid_unmet_requirements(bid=bid, tender=tender)
+    if not unmet:
+        try:
+            with transaction.atomic():
+                tender.status = Tender.Status.EVALUATED
+                tender.closed_at = now
+                tender.evaluated_at = now
+                tender.save(update_fields=["status", "closed_at", "evaluated_at"])
+                _rank_bids(tender)
+                bid = Bid.objects.select_related("care_home", "provider").get(pk=bid.pk)
+                terms = award_checks_run(tender=tender, bid=bid, reason="", top_up_payer="")
+        except ApplicationError as refusal:
+            tender.status = Tender.Status.OPEN
+            tender.closed_at = tender.evaluated_at = None
+            unmet = [refusal.message]
+    if unmet:
+        audit_record(
+            actor=None,
+            verb="bidding.bid.not_acceptable",
+            target=tender.request,
+            organisation=tender.request.commissioner,
+            detail={"tender": tender.pk, "bid": bid.pk, "care_home_name": bid.care_home.name, "unmet": unmet},
+        )
+        return None
+    choice = AwardChoice(
+        bid=bid,
+        top_ranked=bid.rank == 1,
+        reason=terms.reason or FIRST_ACCEPTABLE_REASON,
+        top_up_payer="",
+        split=fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=tender.max_weekly_rate),
+        chosen_by_person=terms.chosen_by_person,
+        top_up_consent=False,
+    )
+    # The broker who published under the rule is named on the award and the placement; the audit
+    # says the service made it.
+    award = _award_write(actor=tender.created_by, tender=tender, choice=choice)
+    placement = _award_placement_create(actor=tender.created_by, award=award, choice=choice, start_date=None)
+    _award_announce(actor=None, award=award, placement=placement, choice=choice, waiver="")
+    _brokers_notify(
+        tender,
+        verb="bidding.tender.awarded_at_once",
+        subject=f"Placement sourced: tender {tender.pk} for {tender.request.case_reference} awarded at once",
+        template="emails/tender_awarded_at_once.txt",
+        key=f"awarded-at-once-{award.pk}",
+    )
+    return award
+
+
+def tender_reminders_send() -> int:
+    """Remind every invited home that has not bid when its urgent tender's reminder time has come,
+    once per invitation: each is claimed by a conditional UPDATE, so a second run sends nothing."""
+    reminder = ExpressionWrapper(
+        F("tender__reminder_minutes_before_close") * Value(timedelta(minutes=1), output_field=DurationField()),
+        output_field=DurationField(),
+    )
+    due = (
+        Invitation.objects.filter(
+            status=Invitation.Status.INVITED,
+            reminded_at__isnull=True,
+            tender__status=Tender.Status.OPEN,
+            tender__closes_at__gt=DatabaseNow(),
+            tender__reminder_minutes_before_close__isnull=False,
+        )
+        .alias(remind_from=ExpressionWrapper(F("tender__closes_at") - reminder, output_field=DateTimeField()))
+        .filter(remind_from__lte=DatabaseNow())
+        .exclude(bid__status=Bid.Status.SUBMITTED)
+        .values_list("pk", flat=True)
+    )
+    sent = 0
+    for invitation_id in list(due):
+        with transaction.atomic():
+            claimed = Invitation.objects.filter(pk=invitation_id, reminded_at__isnull=True).update(reminded_at=Now())
+            if not claimed:
+                continue
+            invitation = Invitation.objects.select_related(
+                "care_home__provider", "tender__request__commissioner", "tender__request__lot"
+            ).get(pk=invitation_id)
+            tender, request = invitation.tender, invitation.tender.request
+            notify_organisation(
+                organisation=invitation.care_home.provider,
+                verb="bidding.tender.reminder",
+                subject=f"Urgent: bids close {local_time_text(tender.closes_at)} for a lot {request.lot.number} "
+                f"placement ({invitation.care_home.name} has not bid)",
+                template="emails/tender_reminder.txt",
+                context={
+                    "tender": tender,
+                    "request": request,
+                    "care_home": invitation.care_home,
+                    "closes_at_local": local_time_text(tender.closes_at),
+                },
+                dedupe_key=f"tender-{tender.pk}-reminder-{invitation.pk}",
+                link=reverse("bidding:invitation_list"),
+            )
+            audit_record(
+                actor=None,
+                verb="bidding.invitation.reminded",
+                target=request,
+                organisation=request.commissioner,
+                detail={"tender": tender.pk, "care_home": invitation.care_home_id},
+            )
+            sent += 1
+    return sent

@@ -2,7 +2,7 @@
 
 from core.tasks import DATABASE_RETRY, service_task
 
-from .services import tender_close_and_evaluate, tenders_close_overdue, tenders_queue_closes
+from .services import tender_close_and_evaluate, tender_reminders_send, tenders_close_overdue, tenders_queue_closes
 
 
 @service_task("bidding.tasks.tender_close_task", retry=DATABASE_RETRY)
@@ -18,3 +18,8 @@ def tenders_close_overdue_task() -> int:
 @service_task("bidding.tasks.tenders_queue_closes_task", retry=DATABASE_RETRY)
 def tenders_queue_closes_task() -> int:
     return tenders_queue_closes()
+
+
+@service_task("bidding.tasks.tender_reminders_send_task", retry=DATABASE_RETRY)
+def tender_reminders_send_task() -> int:
+    return tender_reminders_send()

@@ -439,6 +439,10 @@ CELERY_BEAT_SCHEDULE["integrations-placement-started-events"] = {
     "task": "integrations.tasks.emit_placement_started_events",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["bidding-tender-reminders"] = {
+    "task": "bidding.tasks.tender_reminders_send_task",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["providers-admission-closures-take-effect"] = {
     "task": "providers.tasks.admission_closures_take_effect_task",
     "schedule": 60.0,

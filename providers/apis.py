@@ -17,6 +17,7 @@ from organisations.api_permissions import (
     IsAnyRoleProviderOrCommissionerWrites,
     IsAnyRoleProviderWrites,
     IsCouncilUser,
+    IsDischargeCoordinator,
     IsProviderOrCommissioner,
     IsProviderUser,
 )
@@ -490,6 +491,12 @@ class AdmissionClosureLiftApi(APIView):
         return Response(AdmissionClosureOutput(closure).data)
 
 
+class IsCouncilUserOrCoordinator(IsCouncilUser):
+    """Brokers, commissioners and hospital discharge coordinators (and their systems)."""
+
+    roles = (*IsCouncilUser.roles, *IsDischargeCoordinator.roles)
+
+
 class VacancyHomeOutput(serializers.ModelSerializer):
     rating = serializers.CharField(source="current_rating.overall", allow_null=True, default=None)
 
@@ -528,7 +535,7 @@ class BedVacancyPagination(DefaultCursorPagination):
     responses={200: BedVacancySearchOutput(many=True), **PROBLEMS},
 )
 class BedVacancySearchApi(ListAPIView):
-    permission_classes = [IsCouncilUser, HasScope]
+    permission_classes = [IsCouncilUserOrCoordinator, HasScope]
     serializer_class = BedVacancySearchOutput
     filterset_class = BedVacancyFilter
     pagination_class = BedVacancyPagination

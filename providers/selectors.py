@@ -22,7 +22,15 @@ from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from core.errors import NotFoundError
-from organisations.permissions import is_commissioner, is_council_user, is_provider_user, require
+from lots.models import LotRules, Urgency
+from lots.selectors import urgency_rules_for
+from organisations.permissions import (
+    is_commissioner,
+    is_council_user,
+    is_discharge_coordinator,
+    is_provider_user,
+    require,
+)
 
 from .geo import annotate_distance_km, bounding_box
 from .models import Admission, AdmissionClosure, AdmissionEvent, BedVacancy, CareHome, Specialism, Vacancy
@@ -304,8 +312,12 @@ def bed_vacancy_is_fresh(
 
 def vacancy_fresh_hours_for(*, commissioner=None, lot=None) -> int:
     """The hours a confirmation stays fresh: the body's hospital discharge rule for the lot when both
-    are known, else the default."""
-    return DEFAULT_VACANCY_FRESH_HOURS
+    are known (the rule an urgent tender of theirs copies), else the default."""
+    if commissioner is None or lot is None:
+        return DEFAULT_VACANCY_FRESH_HOURS
+    if not LotRules.objects.filter(commissioner=commissioner, lot=lot).exists():
+        return DEFAULT_VACANCY_FRESH_HOURS
+    return urgency_rules_for(commissioner, lot, Urgency.HOSPITAL_DISCHARGE).vacancy_fresh_hours
 
 
 def bed_vacancies_for_home(*, care_home) -> QuerySet[BedVacancy]:
@@ -358,8 +370,8 @@ class BedVacancyFilters:
 
 
 def _bed_vacancy_search_body(actor):
-    """The commissioning body whose embargoes bind the searcher's view: a council user's own body;
-    anyone else sees every body's closures only."""
+    """The commissioning body whose embargoes and rules bind the searcher's view: a council user's own
+    body; a hospital's coordinators, who refer to several bodies, see closures for every body only."""
     return actor.organisation if is_council_user(actor) else None
 
 
@@ -371,7 +383,8 @@ def bed_vacancy_search(*, actor, filters: BedVacancyFilters) -> QuerySet[BedVaca
     homes = CareHome.objects.filter(registration_status=CareHome.RegistrationStatus.REGISTERED).exclude(
         closed_to_admissions_q(_bed_vacancy_search_body(actor))
     )
-    fresh_since = bed_vacancy_fresh_since(fresh_hours=vacancy_fresh_hours_for(lot=filters.lot))
+    fresh_hours = vacancy_fresh_hours_for(commissioner=_bed_vacancy_search_body(actor), lot=filters.lot)
+    fresh_since = bed_vacancy_fresh_since(fresh_hours=fresh_hours)
     vacancies = (
         BedVacancy.objects.filter(care_home__in=homes)
         .select_related("care_home__current_rating", "lot")
@@ -408,5 +421,5 @@ def bed_vacancy_search(*, actor, filters: BedVacancyFilters) -> QuerySet[BedVaca
 
 
 def can_search_bed_vacancies(actor) -> bool:
-    """Brokers and commissioners of a body (and, through `is_council_user`, their systems)."""
-    return is_council_user(actor)
+    """Brokers and commissioners of a body and hospital discharge coordinators (and their systems)."""
+    return is_council_user(actor) or is_discharge_coordinator(actor)

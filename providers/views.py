@@ -536,7 +536,7 @@ def care_home_search(request):
     return render(request, "providers/care_home_search.html", context)
 
 
-@role_required(Role.BROKER, Role.COMMISSIONER)
+@role_required(Role.BROKER, Role.COMMISSIONER, Role.DISCHARGE_COORDINATOR)
 def bed_vacancy_search(request):
     """Live vacancies near the person's postcode, with their freshness; closed homes left out."""
     form = BedVacancySearchForm(request.GET or None)
