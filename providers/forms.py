@@ -244,7 +244,7 @@ class BedVacancySearchForm(forms.Form):
         label="Near the postcode", required=False, help_text="The person's home postcode, for example ST16 2LL."
     )
     within_km = forms.DecimalField(label="Within (km)", required=False, min_value=0, max_digits=6, decimal_places=1)
-    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all(), required=False)
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all(), required=False, to_field_name="number")
     setting = forms.ChoiceField(label="Setting", choices=[("", "Any"), *BedVacancy.Setting.choices], required=False)
     room_type = forms.ChoiceField(label="Room", choices=[("", "Any"), *BedVacancy.RoomType.choices], required=False)
     gender = forms.ChoiceField(

@@ -104,3 +104,54 @@ def test_a_vacancy_is_fresh_within_the_hours_and_stale_after():
         just_fresh,
         just_stale,
     ]
+
+
+def test_the_search_leaves_out_closed_homes_and_only_the_searchers_own_embargoes(
+    council_a, council_b, broker_a, broker_b, provider_a
+):
+    from providers.selectors import BedVacancyFilters, bed_vacancy_search
+
+    from .factories import AdmissionClosureFactory
+
+    open_home = CareHomeFactory(provider=provider_a, name="Open")
+    embargoed = CareHomeFactory(provider=provider_a, name="Embargoed by A")
+    closed = CareHomeFactory(provider=provider_a, name="Closed")
+    for home in (open_home, embargoed, closed):
+        BedVacancyFactory(care_home=home)
+    AdmissionClosureFactory(care_home=embargoed, commissioner=council_a, reason="safeguarding_embargo")
+    AdmissionClosureFactory(care_home=closed)
+
+    def names(actor):
+        return {v.care_home.name for v in bed_vacancy_search(actor=actor, filters=BedVacancyFilters())}
+
+    assert names(broker_a) == {"Open"}
+    assert names(broker_b) == {"Open", "Embargoed by A"}
+
+
+def test_freshness_in_the_search_follows_the_bodys_hospital_discharge_rule(council_a, broker_a, broker_b, provider_a):
+    from providers.selectors import BedVacancyFilters, bed_vacancy_search
+
+    from .factories import UrgencyRulesFactory
+
+    UrgencyRulesFactory(lot_rules=council_a.lot_rules.get(lot=lot(1)), vacancy_fresh_hours=6)
+    BedVacancyFactory(care_home=CareHomeFactory(provider=provider_a), confirmed_at=timezone.now() - timedelta(hours=8))
+    filters = BedVacancyFilters(lot=lot(1))
+    assert [v.fresh for v in bed_vacancy_search(actor=broker_a, filters=filters)] == [False]
+    assert [v.fresh for v in bed_vacancy_search(actor=broker_b, filters=filters)] == [True]
+
+
+def test_discharge_coordinators_search_vacancies_and_providers_do_not(council_a, provider_user_a, as_user):
+    from organisations.models import Role
+
+    from .factories import HospitalFactory, UserFactory
+
+    hospital = HospitalFactory()
+    hospital.refers_to.add(council_a)
+    coordinator = UserFactory(organisation=hospital, role=Role.DISCHARGE_COORDINATOR)
+    BedVacancyFactory(care_home=CareHomeFactory(name="Willow Lodge"))
+    page = as_user(coordinator).get("/vacancies/search/?lot=1")
+    assert page.status_code == 200 and b"Willow Lodge" in page.content
+    api = as_user(coordinator).get("/api/v1/bed-vacancies/")
+    assert api.status_code == 200 and api.json()["results"][0]["care_home"]["name"] == "Willow Lodge"
+    assert as_user(provider_user_a).get("/vacancies/search/").status_code == 403
+    assert as_user(provider_user_a).get("/api/v1/bed-vacancies/").status_code == 403
