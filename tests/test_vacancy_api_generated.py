@@ -142,3 +142,41 @@ def test_vacancies_closures_and_the_search_through_a_generated_client(
         id=embargo.parsed.id, client=provider, body=models.LiftInputRequest.from_dict({"reason": "Mine now"})
     )
     assert refused.status_code == 404
+
+
+def test_a_providers_system_bid_is_awarded_at_once_under_the_first_acceptable_rule(
+    generated,  # noqa: F811
+    live_server,
+    council_a,
+    broker_a,
+    provider_a,
+):
+    from bidding.models import Award
+    from bidding.services import tender_publish
+
+    from .factories import DischargeRequestFactory, UrgencyRulesFactory, lot
+
+    UrgencyRulesFactory(lot_rules=council_a.lot_rules.get(lot=lot(1)), award_rule="first_acceptable")
+    home = admitted_home(council_a, provider=provider_a, name="Meadow View")
+    BedVacancy.objects.create(care_home=home, lot=lot(1), beds=1, confirmed_at=timezone.now())
+    request = DischargeRequestFactory(commissioner=council_a, created_by=broker_a)
+    tender = tender_publish(actor=broker_a, request=request)
+    _, token = api_client_create(organisation=provider_a, name="Care system", scopes=["read", "bids"])
+    provider = generated.client(live_server.url, token)
+    body = generated.models.BidInputRequest.from_dict(
+        {
+            "care_home": home.pk,
+            "weekly_fee": "850.00",
+            "earliest_start": timezone.localdate().isoformat(),
+            "needs_confirmed": True,
+        }
+    )
+    made = generated.op("tenders_bids_create").sync_detailed(id=tender.pk, client=provider, body=body)
+    assert made.status_code == 201, made.content
+    award = Award.objects.get(tender=tender)
+    assert award.bid_id == made.parsed.id
+    read = ok(
+        generated.op("tenders_retrieve").sync_detailed(id=tender.pk, client=provider), generated.models.TenderOutput
+    )
+    assert read.status == "awarded" and read.award_rule.value == "first_acceptable"
+    assert read.sourcing.value == "fresh_vacancies"
