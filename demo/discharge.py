@@ -1,7 +1,8 @@
 """Demo hospital discharges: a hospital that refers to the demo council, with a discharge
 coordinator's login; a year of urgent referrals and discharge-to-assess stays for the discharge
-dashboard; live urgent referrals in every state, one closing a few minutes after seeding; and a
-discharge-to-assess stay past its review date with no outcome.
+dashboard; live urgent referrals in every state, one closing a few minutes after seeding; a
+discharge-to-assess stay past its review date with no outcome; and free beds of several kinds,
+fresh and stale.
 
 Deterministic (a fixed random seed, times relative to now) and idempotent: referrals are
 recognised by their case reference.
@@ -25,7 +26,7 @@ from organisations.models import Organisation, Role, User
 from organisations.services import organisation_create
 from placements.models import Pathway, Placement, PlacementRequest
 from placements.services import placement_request_create
-from providers.models import Admission
+from providers.models import Admission, BedVacancy, CareHome
 
 HOSPITAL_SLUG = "royal-stoke"
 HOSPITAL_NAME = "Royal Stoke University Hospital"
@@ -239,12 +240,60 @@ def seed_referrals(*, council, hospital, broker, stdout=None) -> None:
         )
 
 
+def seed_bed_vacancies(*, council, stdout=None) -> int:
+    """Free beds in homes on the council's DPS, as their providers confirmed them: most within the
+    last hours (fresh), some a few days ago (stale, shown as stale and not counted for urgent
+    requests), of several kinds."""
+    homes = list(
+        CareHome.objects.filter(admissions__commissioner=council, admissions__status=Admission.Status.ADMITTED)
+        .distinct()
+        .order_by("name", "pk")
+    )
+    if not homes or BedVacancy.objects.filter(care_home__in=homes).exists():
+        return 0
+    rng = random.Random(1207)
+    now = timezone.now()
+    users = {
+        user.organisation_id: user
+        for user in User.objects.filter(
+            role=Role.PROVIDER, organisation__care_homes__in=homes, is_service_account=False
+        )
+    }
+    kinds = [
+        {"room_type": BedVacancy.RoomType.SINGLE, "en_suite": True},
+        {"room_type": BedVacancy.RoomType.SINGLE, "ground_floor": True},
+        {"room_type": BedVacancy.RoomType.SHARED, "gender": BedVacancy.Gender.FEMALE},
+        {"room_type": BedVacancy.RoomType.SINGLE, "bariatric": True, "en_suite": True},
+    ]
+    vacancies = []
+    for index, home in enumerate(homes):
+        if index % 3 == 2:
+            continue
+        stale = index % 4 == 3
+        hours_ago = rng.randint(30, 96) if stale else rng.randint(1, 20)
+        vacancies.append(
+            BedVacancy(
+                care_home=home,
+                setting=BedVacancy.Setting.NURSING if home.provides_nursing else BedVacancy.Setting.RESIDENTIAL,
+                beds=rng.choice([1, 1, 2, 3]),
+                confirmed_at=now - timedelta(hours=hours_ago, minutes=rng.randint(0, 59)),
+                confirmed_by=users.get(home.provider_id),
+                **kinds[index % len(kinds)],
+            )
+        )
+    BedVacancy.objects.bulk_create(vacancies)
+    if stdout:
+        stdout.write(f"  {len(vacancies)} bed vacancies, fresh and stale")
+    return len(vacancies)
+
+
 @transaction.atomic
 def seed_discharge(*, stdout=None) -> list[Login]:
     logins: list[Login] = []
     hospital = seed_hospital(logins)
     council = Organisation.objects.get(slug=COUNCIL_SLUG)
     broker = User.objects.filter(organisation=council, role=Role.BROKER, is_service_account=False).first()
+    seed_bed_vacancies(council=council, stdout=stdout)
     seed_discharge_history(council=council, hospital=hospital, broker=broker, stdout=stdout)
     seed_referrals(council=council, hospital=hospital, broker=broker, stdout=stdout)
     return logins

@@ -45,6 +45,8 @@ def test_the_demo_has_a_hospital_urgent_referrals_in_every_state_and_discharge_t
     cells = [c for month in body["months"] for c in month["urgencies"] if c["urgency"] == "hospital_discharge"]
     assert sum(cell["sourced"] for cell in cells) > 100
     assert body["reviews_overdue"] == 1
+    beds = body["vacancies"]["rows"]
+    assert sum(row["fresh_beds"] for row in beds) > 0 and sum(row["stale_beds"] for row in beds) > 0
 
     call_command("seed_demo", stdout=StringIO())
     assert PlacementRequest.objects.filter(case_reference__startswith=PREFIX).count() == referrals.count()
