@@ -20,8 +20,9 @@ from blockbeds.services import block_offer_decline, block_offer_pending
 from dashboards.reports.common import LONDON
 from demo.bidding import _bid_all, _close_in
 from demo.organisations import COUNCIL_SLUG, Login, _user
-from lots.models import Lot, LotRules, Urgency
+from lots.models import Lot, LotRules, Urgency, UrgencyRules
 from lots.selectors import urgency_rules_for
+from lots.services import urgency_rules_update
 from organisations.models import Organisation, Role, User
 from organisations.services import organisation_create
 from placements.models import Pathway, Placement, PlacementRequest
@@ -201,8 +202,18 @@ def seed_referrals(*, council, hospital, broker, stdout=None) -> None:
 
     referral(1, ready_hours_ago=0.5)
 
-    closing = tender_publish(actor=broker, request=referral(2, ready_hours_ago=2))
-    _bid_all(closing, ["870.00"])
+    # Lot 2's hospital discharges are awarded to the first acceptable bid: the bid in so far is above
+    # the maximum rate, so the tender stays open, closing four minutes after seeding.
+    commissioner = User.objects.filter(organisation=council, role=Role.COMMISSIONER, is_service_account=False).first()
+    urgency_rules_update(
+        lot_rules=LotRules.objects.get(commissioner=council, lot=lots[2]),
+        urgency=Urgency.HOSPITAL_DISCHARGE,
+        actor=commissioner,
+        reason="Dementia beds for hospital discharges go to the first acceptable bid.",
+        award_rule=UrgencyRules.AwardRule.FIRST_ACCEPTABLE,
+    )
+    closing = tender_publish(actor=broker, request=referral(2, ready_hours_ago=2, lot=2))
+    _bid_all(closing, ["905.00"])
     _close_in(closing, timedelta(minutes=4))
 
     evaluated = tender_publish(actor=broker, request=referral(3, ready_hours_ago=9))

@@ -33,7 +33,8 @@ def test_the_demo_has_a_hospital_urgent_referrals_in_every_state_and_discharge_t
     assert set(referrals.values_list("status", flat=True)) == {"new", "tendering", "awarded", "cancelled"}
     tenders = Tender.objects.filter(request__in=referrals)
     assert {"open", "evaluated", "awarded", "no_bids"} <= set(tenders.values_list("status", flat=True))
-    assert tenders.filter(status="open", closes_at__lte=timezone.now() + timedelta(minutes=10)).exists()
+    closing = tenders.get(status="open", closes_at__lte=timezone.now() + timedelta(minutes=10))
+    assert closing.award_rule == "first_acceptable"
     awarded = Placement.objects.get(request__case_reference=f"{PREFIX}04")
     assert awarded.pathway == Pathway.PATHWAY_3_ASSESSMENT and awarded.review_on is not None
 
