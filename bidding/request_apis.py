@@ -19,6 +19,7 @@ from organisations.api_permissions import HasScope, IsBroker, IsCouncilUser
 from organisations.models import ApiClient
 from placements.apis import (
     PROBLEMS,
+    NextStepOutput,
     PlacementOutput,
     PlacementRequestFilter,
     PlacementRequestInput,
@@ -48,11 +49,6 @@ class TenderSummaryOutput(serializers.Serializer):
         return tender_state_code(tender)
 
 
-class NextStepOutput(serializers.Serializer):
-    code = serializers.CharField(help_text="What happens next, for machines: e.g. ready_to_award, awaiting_home.")
-    label = serializers.CharField(help_text='What happens next, as the pages say it: e.g. "Bids ready to award".')
-
-
 class PlacementRequestOutput(serializers.ModelSerializer):
     # These read what `placement_requests_listed` and `_with_tenders_and_offers` give each request: a page's worth
     # in a few queries, with no lot, home or specialism objects to build.
@@ -62,6 +58,7 @@ class PlacementRequestOutput(serializers.ModelSerializer):
     tenders = TenderSummaryOutput(source="tender_summaries", many=True, read_only=True)
     block_offer = BlockOfferOutput(source="block_offer_summary", read_only=True)
     next_step = NextStepOutput(read_only=True)
+    hospital = serializers.CharField(source="hospital_slug", allow_null=True, read_only=True)
 
     class Meta:
         model = PlacementRequest
@@ -82,6 +79,12 @@ class PlacementRequestOutput(serializers.ModelSerializer):
             "status",
             "requested_at",
             "target_date",
+            "urgency",
+            "hospital",
+            "ward_contact",
+            "ready_for_discharge_at",
+            "pathway",
+            "target_at",
             "sourced_at",
             "cancel_reason",
             "tenders",
@@ -129,7 +132,11 @@ class PlacementRequestListCreateApi(ListAPIView):
 
     @extend_schema(
         summary="Request a placement (brokers)",
-        description="The maximum weekly rate defaults to the lot's guide fee; the target date follows the lot.",
+        description=(
+            "The maximum weekly rate defaults to the lot's guide fee. The target follows the lot's rules for the "
+            "urgency: days for planned requests, hours (`target_at`) for urgent ones. A hospital discharge needs "
+            "its hospital, ward contact, ready-for-discharge time and pathway; other requests have none."
+        ),
         tags=["placements"],
         request=PlacementRequestInput,
         responses={201: PlacementRequestOutput, **PROBLEMS},

@@ -9,4 +9,6 @@ urlpatterns = [
         apis.AssessmentOutcomeApi.as_view(),
         name="api-placement-assessment-outcome",
     ),
+    path("referrals/", apis.ReferralListCreateApi.as_view(), name="api-referrals"),
+    path("referrals/<int:pk>/", apis.ReferralDetailApi.as_view(), name="api-referral"),
 ]

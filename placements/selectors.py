@@ -3,11 +3,18 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from core.errors import NotFoundError
-from organisations.permissions import is_broker, is_council_member, is_council_user, is_provider_user
+from organisations.models import Organisation
+from organisations.permissions import (
+    is_broker,
+    is_council_member,
+    is_council_user,
+    is_discharge_coordinator,
+    is_provider_user,
+)
 
 from .models import Pathway, Placement, PlacementRequest
 from .next_steps import DONE_STEPS, GROUPS, Group, requests_next_steps, with_next_step
@@ -30,16 +37,23 @@ def placement_request_get(*, actor, pk) -> PlacementRequest:
     return request
 
 
+# Orders requests so that urgent ones (hospital discharges, urgent community) come before planned ones.
+URGENT_FIRST = Case(
+    When(urgency=PlacementRequest.Urgency.PLANNED, then=Value(1)), default=Value(0), output_field=IntegerField()
+).asc()
+
+
 def placement_request_queue(*, actor):
     """A broker's work queue: requests with something still to happen, each with its next step
-    (`placements.next_steps`), earliest target first. Placed and cancelled ones are done."""
+    (`placements.next_steps`), urgent ones first, then earliest target first. Placed and
+    cancelled ones are done."""
     live = placement_request_list(actor=actor).filter(
         status__in=[PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING, PlacementRequest.Status.AWARDED]
     )
     return (
         with_next_step(live.prefetch_related(None))
         .exclude(next_step__in=DONE_STEPS)
-        .order_by("target_date", "requested_at", "pk")
+        .order_by(URGENT_FIRST, "target_date", "target_at", "requested_at", "pk")
     )
 
 
@@ -143,3 +157,27 @@ def assessment_stay(*, actor, placement: Placement) -> AssessmentStay | None:
         and not placement.assessment_outcome
         and placement.cancelled_at is None,
     )
+
+
+def referral_list(*, actor):
+    """A discharge coordinator's own hospital's referrals, newest first; nobody else's. Brokers and
+    commissioners read the same requests as their body's placement requests."""
+    if not is_discharge_coordinator(actor) or not actor.organisation_id:
+        return PlacementRequest.objects.none()
+    return PlacementRequest.objects.filter(
+        hospital_id=actor.organisation_id, urgency=PlacementRequest.Urgency.HOSPITAL_DISCHARGE
+    ).select_related("lot", "commissioner")
+
+
+def referral_get(*, actor, pk) -> PlacementRequest:
+    referral = referral_list(actor=actor).filter(pk=pk).first()
+    if referral is None:
+        raise NotFoundError("No such referral.")
+    return referral
+
+
+def referral_bodies(*, actor):
+    """The commissioning bodies a coordinator's hospital refers people to."""
+    if not is_discharge_coordinator(actor) or not actor.organisation_id:
+        return Organisation.objects.none()
+    return actor.organisation.refers_to.filter(is_active=True).order_by("name")

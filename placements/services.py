@@ -5,13 +5,16 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import audit_record
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError
+from core.notifications import notify_organisation
 from lots.selectors import urgency_rules_for
-from organisations.permissions import is_broker, require
+from organisations.models import Role
+from organisations.permissions import is_broker, is_discharge_coordinator, require
 from providers.postcodes import postcode_locate
 
 from .models import Pathway, Placement, PlacementRequest, Urgency
@@ -53,6 +56,8 @@ def _validate_area(*, local_authority: str, latitude, longitude, max_distance_km
 # time years away is a typing mistake; a discharge is planned at most a fortnight ahead.
 READY_EARLIEST = timedelta(days=90)
 READY_LATEST = timedelta(days=14)
+# A referral from the person's home postcode searches this far around it unless told otherwise.
+REFERRAL_DISTANCE_KM = Decimal("20.0")
 
 
 def discharge_details_errors(
@@ -243,6 +248,78 @@ def placement_request_create(
         pathway=pathway,
         verb="placements.request.created",
     )
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor,
+    commissioner,
+    case_reference: str,
+    lot,
+    needs_summary: str,
+    ward_contact: str,
+    ready_for_discharge_at: datetime | None,
+    pathway: str,
+    specialisms=(),
+    postcode: str = "",
+    max_distance_km: Decimal | None = None,
+    needed_from: date | None = None,
+) -> PlacementRequest:
+    """A hospital's discharge coordinator refers a person ready to leave hospital to a commissioning
+    body the hospital refers to: a hospital-discharge placement request of that body, which its
+    brokers see at once in their queue and are told about.
+
+    Homes are searched in the body's area, or within the distance of the person's home postcode;
+    the placement is needed from the day the person is ready (today at the earliest)."""
+    require(
+        is_discharge_coordinator(actor) and actor.organisation is not None and actor.organisation.is_hospital,
+        "Only hospital discharge coordinators raise referrals.",
+    )
+    hospital = actor.organisation
+    if commissioner is None or not hospital.refers_to.filter(pk=commissioner.pk).exists():
+        raise ApplicationError(
+            "Your hospital does not refer people to that body.",
+            fields={"commissioner": "Choose a council or NHS body your hospital refers people to."},
+        )
+    if needed_from is None:
+        ready_day = timezone.localdate(ready_for_discharge_at) if ready_for_discharge_at else timezone.localdate()
+        needed_from = max(ready_day, timezone.localdate())
+    if postcode.strip() and max_distance_km is None:
+        max_distance_km = REFERRAL_DISTANCE_KM
+    request = _request_write(
+        actor=actor,
+        commissioner=commissioner,
+        case_reference=case_reference,
+        lot=lot,
+        needs_summary=needs_summary,
+        needed_from=needed_from,
+        specialisms=specialisms,
+        local_authority="" if postcode.strip() else commissioner.local_authority,
+        postcode=postcode,
+        latitude=None,
+        longitude=None,
+        max_distance_km=max_distance_km,
+        max_weekly_rate=None,
+        preferred_home=None,
+        urgency=Urgency.HOSPITAL_DISCHARGE,
+        hospital=hospital,
+        ward_contact=ward_contact,
+        ready_for_discharge_at=ready_for_discharge_at,
+        pathway=pathway,
+        verb="placements.referral.created",
+    )
+    notify_organisation(
+        organisation=commissioner,
+        roles=[Role.BROKER],
+        verb="placements.referral.created",
+        subject=f"Urgent: hospital discharge referral from {hospital.name}, lot {lot.number}",
+        template="emails/referral_received.txt",
+        context={"request": request, "hospital": hospital},
+        dedupe_key=f"referral-{request.pk}-received",
+        link=reverse("placements:request_detail", args=[request.pk]),
+    )
+    return request
 
 
 def closed_requests_past_retention(*, older_than: timedelta):

@@ -24,6 +24,8 @@ from .factories import (
     BidFactory,
     BlockContractFactory,
     BlockRequestFactory,
+    DischargeRequestFactory,
+    HospitalFactory,
     InvitationFactory,
     OrganisationFactory,
     PaidPlacementFactory,
@@ -40,6 +42,7 @@ LEAK_CASE_REFERENCE = "LEAK-B-REF"
 LEAK_FEE = "9876.54"
 LEAK_PLACEMENT_REFERENCE = "B-PLACED-LEAK"
 LEAK_PLACEMENT_FEE = "5432.10"
+LEAK_REFERRAL_REFERENCE = "HB-LEAK-REF"
 LEAK_MARKERS = {
     # Council B's person waiting on an open tender: only council B's own staff may read it.
     "request": [LEAK_CASE_REFERENCE.encode()],
@@ -47,6 +50,8 @@ LEAK_MARKERS = {
     "placement": [LEAK_PLACEMENT_REFERENCE.encode(), LEAK_PLACEMENT_FEE.encode(), b"5,432.10"],
     # Provider B's sealed bids on open tenders: provider B only.
     "bid": [LEAK_FEE.encode(), b"9,876.54"],
+    # Hospital B's referral to council B: council B's staff and hospital B's coordinators only.
+    "referral": [LEAK_REFERRAL_REFERENCE.encode()],
 }
 
 
@@ -121,6 +126,37 @@ def build_world() -> World:
         council_weekly_amount=Decimal(LEAK_PLACEMENT_FEE),
     )
 
+    # Hospitals: A refers to council A, B to council B; each has a coordinator, A a system too. Hospital
+    # A's referral is out to tender with provider B's sealed bid; hospital B's carries a planted reference.
+    hospital_a = HospitalFactory(name="Royal Stoke Hospital", slug="hospital-a", refers_to=[council_a])
+    hospital_b = HospitalFactory(name="Aintree Hospital", slug="hospital-b", refers_to=[council_b])
+    users["coordinator_a"] = UserFactory(
+        organisation=hospital_a, role=Role.DISCHARGE_COORDINATOR, email="discharge@hospital-a.example"
+    )
+    users["coordinator_b"] = UserFactory(
+        organisation=hospital_b, role=Role.DISCHARGE_COORDINATOR, email="discharge@hospital-b.example"
+    )
+    for name, scope in [("api_h_referrals", "referrals"), ("api_h_read", "read")]:
+        _, world.api_tokens[name] = api_client_create(organisation=hospital_a, name=name, scopes=[scope])
+    referral_a = DischargeRequestFactory(
+        commissioner=council_a,
+        hospital=hospital_a,
+        created_by=users["coordinator_a"],
+        case_reference="HA-REF-1",
+        status="tendering",
+    )
+    BidFactory(
+        invitation=InvitationFactory(tender=TenderFactory(request=referral_a), care_home=home_b),
+        weekly_fee=Decimal(LEAK_FEE),
+        submitted_by=users["provider_b"],
+    )
+    referral_b = DischargeRequestFactory(
+        commissioner=council_b,
+        hospital=hospital_b,
+        created_by=users["coordinator_b"],
+        case_reference=LEAK_REFERRAL_REFERENCE,
+    )
+
     contract = BlockContractFactory(commissioner=council_a, care_home=home_a, reference="STAFFS-A", beds=2)
     beds = list(contract.beds.order_by("label"))
     filled = BlockRequestFactory(commissioner=council_a, created_by=users["broker_a"], case_reference="A-BLOCK-1")
@@ -181,5 +217,7 @@ def build_world() -> World:
         "webhook": subscription.pk,
         "delivery": WebhookDelivery.objects.get(subscription=subscription).pk,
         "api_client": api_client.pk,
+        "referral": referral_a.pk,
+        "referral_b": referral_b.pk,
     }
     return world

@@ -32,6 +32,7 @@ LEAK_ALLOWED = {
     "request": {"broker_b", "commissioner_b"},
     "placement": {"broker_b", "commissioner_b", "provider_b"},
     "bid": {"provider_b"},
+    "referral": {"broker_b", "commissioner_b", "coordinator_b"},
 }
 
 
@@ -119,6 +120,8 @@ MATRIX = {
     ),
     "api-placement-request-publish": ("POST", ['request'], "401 409 403 404 404 403 403 403 409 403 403 403"),
     "api-placement-requests": ("GET", [], "401 200 200 200 200 403 403 200 403 403 403 403"),
+    "api-referral": ("GET", ['referral'], "401 403 403 403 403 403 403 403 403 403 403 403"),
+    "api-referrals": ("GET", [], "401 403 403 403 403 403 403 403 403 403 403 403"),
     "api-placements": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
     "api-service-agreement": ("GET", ['agreement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
     "api-service-agreement-pdf": ("GET", ['agreement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
@@ -203,6 +206,9 @@ MATRIX = {
         "GET", [1, "hospital_discharge"], "in  403 200 403 200 403 403 in  in  in  in  in"
     ),
     "placements:assessment_outcome": ("GET", ['placement'], "in  200 403 404 403 403 403 in  in  in  in  in"),
+    "placements:referral_create": ("GET", [], "in  403 403 403 403 403 403 in  in  in  in  in"),
+    "placements:referral_detail": ("GET", ['referral'], "in  403 403 403 403 403 403 in  in  in  in  in"),
+    "placements:referral_list": ("GET", [], "in  403 403 403 403 403 403 in  in  in  in  in"),
     "placements:request_award": ("POST", ['request'], "in  400 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_cancel": ("POST", ['request'], "in  400 403 404 403 403 403 in  in  in  in  in"),
     "placements:request_create": ("GET", [], "in  200 403 200 403 403 403 in  in  in  in  in"),
@@ -239,6 +245,162 @@ MATRIX = {
 }
 # fmt: on
 QUERY = {"api-payment-schedules": "?period=2026-W15"}
+
+# Hospitals' discharge teams, in a table of their own: a coordinator of hospital A (which refers to
+# council A) and of hospital B, and hospital A's systems with the `referrals` scope and with `read`
+# only. Every URL has a row; the paths and methods are MATRIX's.
+HOSPITAL_ROLES = ["coordinator_a", "coordinator_b", "api_h_referrals", "api_h_read"]
+# fmt: off
+HOSPITAL_MATRIX = {
+    "api-api-client-revoke": "403 403 403 403",
+    "api-api-clients": "403 403 403 403",
+    "api-block-contract": "403 403 403 403",
+    "api-block-contract-rates": "403 403 403 403",
+    "api-block-contracts": "403 403 403 403",
+    "api-block-utilisation": "403 403 403 403",
+    "api-care-home": "403 403 403 403",
+    "api-care-home-vacancies": "403 403 403 403",
+    "api-care-homes": "403 403 403 403",
+    "api-dashboard-at-risk": "403 403 403 403",
+    "api-dashboard-bids-per-tender": "403 403 403 403",
+    "api-dashboard-block-bed-utilisation": "403 403 403 403",
+    "api-dashboard-market": "403 403 403 403",
+    "api-dashboard-mean-weekly-cost": "403 403 403 403",
+    "api-dashboard-placements-by-client-group": "403 403 403 403",
+    "api-dashboard-rating-mix": "403 403 403 403",
+    "api-dashboard-timeliness": "403 403 403 403",
+    "api-docs": "200 200 200 200",
+    "api-invitations": "403 403 403 403",
+    "api-lots": "403 403 403 403",
+    "api-ocds-releases": "200 200 200 200",
+    "api-payment-schedules": "403 403 403 403",
+    "api-placement-assessment-outcome": "403 403 403 403",
+    "api-placement-request": "403 403 403 403",
+    "api-placement-request-block-offer-accept": "403 403 403 403",
+    "api-placement-request-block-offer-decline": "403 403 403 403",
+    "api-placement-request-publish": "403 403 403 403",
+    "api-placement-requests": "403 403 403 403",
+    "api-referral": "200 404 200 403",
+    "api-referrals": "200 200 200 403",
+    "api-placements": "403 403 403 403",
+    "api-service-agreement": "403 403 403 403",
+    "api-service-agreement-pdf": "403 403 403 403",
+    "api-service-agreements": "403 403 403 403",
+    "api-tender": "403 403 403 403",
+    "api-tender-award": "403 403 403 403",
+    "api-tender-abnormal-price-confirm": "403 403 403 403",
+    "api-tender-abnormal-prices": "403 403 403 403",
+    "api-tender-award-status": "403 403 403 403",
+    "api-tender-bid-bed-hold-confirm": "403 403 403 403",
+    "api-tender-bid-challenge": "403 403 403 403",
+    "api-tender-bid-outcome": "403 403 403 403",
+    "api-tender-challenge-decision": "403 403 403 403",
+    "api-tender-choice": "403 403 403 403",
+    "api-tender-move-to-next-bid": "403 403 403 403",
+    "api-tender-question-answer": "403 403 403 403",
+    "api-tender-questions": "403 403 403 403",
+    "api-tender-shortlists": "403 403 403 403",
+    "api-tender-bid": "403 403 403 403",
+    "api-tender-bids": "403 403 403 403",
+    "api-tender-evaluation": "403 403 403 403",
+    "api-webhook-deliveries": "403 403 403 403",
+    "api-webhook-delivery": "403 403 403 403",
+    "api-webhook-delivery-redeliver": "403 403 403 403",
+    "api-webhook-subscription": "403 403 403 403",
+    "api-webhook-subscription-rotate-secret": "403 403 403 403",
+    "api-webhook-subscriptions": "403 403 403 403",
+    "bidding:invitation_detail": "403 403 in  in",
+    "bidding:invitation_list": "403 403 in  in",
+    "bidding:invitation_withdraw": "403 403 in  in",
+    "blockbeds:bed_detail": "403 403 in  in",
+    "blockbeds:bed_live": "403 403 in  in",
+    "blockbeds:bed_out_of_service": "403 403 in  in",
+    "blockbeds:bed_return": "403 403 in  in",
+    "blockbeds:contract_create": "403 403 in  in",
+    "blockbeds:contract_detail": "403 403 in  in",
+    "blockbeds:contract_edit": "403 403 in  in",
+    "blockbeds:contract_rate_new": "403 403 in  in",
+    "blockbeds:contract_list": "403 403 in  in",
+    "blockbeds:occupancy_end": "403 403 in  in",
+    "blockbeds:offer_decline": "403 403 in  in",
+    "blockbeds:offer_fill": "403 403 in  in",
+    "blockbeds:utilisation": "403 403 in  in",
+    "broker_home": "403 403 in  in",
+    "commissioner_home": "403 403 in  in",
+    "contracts:agreement_accept": "403 403 in  in",
+    "contracts:agreement_detail": "403 403 in  in",
+    "contracts:placement_detail": "403 403 in  in",
+    "contracts:agreement_pdf": "403 403 in  in",
+    "contracts:agreements": "403 403 in  in",
+    "contracts:fee_change": "403 403 in  in",
+    "contracts:payment_schedule": "403 403 in  in",
+    "contracts:placement_end": "403 403 in  in",
+    "contracts:uplift_apply": "403 403 in  in",
+    "contracts:uplift_detail": "403 403 in  in",
+    "contracts:uplift_new": "403 403 in  in",
+    "contracts:uplifts": "403 403 in  in",
+    "dashboards:dashboard": "403 403 in  in",
+    "dashboards:index": "403 403 in  in",
+    "healthz": "200 200 200 200",
+    "home": "302 302 in  in",
+    "fairness:provider_award": "403 403 in  in",
+    "fairness:provider_questions": "403 403 in  in",
+    "fairness:shortlist": "404 404 404 404",
+    "fairness:tender_fairness": "403 403 in  in",
+    "integrations:api_client_create": "403 403 in  in",
+    "integrations:api_client_revoke": "403 403 in  in",
+    "integrations:api_clients": "403 403 in  in",
+    "integrations:webhook_create": "403 403 in  in",
+    "integrations:webhook_delivery": "403 403 in  in",
+    "integrations:webhook_detail": "403 403 in  in",
+    "integrations:webhook_disable": "403 403 in  in",
+    "integrations:webhooks": "403 403 in  in",
+    "login": "302 302 200 200",
+    "password_reset": "200 200 200 200",
+    "password_reset_complete": "200 200 200 200",
+    "password_reset_confirm": "200 200 200 200",
+    "password_reset_done": "200 200 200 200",
+    "lots:rules": "403 403 in  in",
+    "lots:rules_edit": "403 403 in  in",
+    "lots:urgency_rules_edit": "403 403 in  in",
+    "placements:assessment_outcome": "403 403 in  in",
+    "placements:referral_create": "200 200 in  in",
+    "placements:referral_detail": "200 404 in  in",
+    "placements:referral_list": "200 200 in  in",
+    "placements:request_award": "403 403 in  in",
+    "placements:request_cancel": "403 403 in  in",
+    "placements:request_create": "403 403 in  in",
+    "placements:request_detail": "403 403 in  in",
+    "placements:request_list": "403 403 in  in",
+    "placements:request_publish": "403 403 in  in",
+    "placements:request_retender": "403 403 in  in",
+    "provider_home": "403 403 in  in",
+    "providers:admission_reinstate": "403 403 in  in",
+    "providers:admission_suspend": "403 403 in  in",
+    "providers:application_decide": "403 403 in  in",
+    "providers:application_queue": "403 403 in  in",
+    "providers:care_home_search": "403 403 in  in",
+    "providers:home_add": "403 403 in  in",
+    "providers:home_apply": "403 403 in  in",
+    "providers:home_detail": "403 403 in  in",
+    "providers:home_vacancies": "403 403 in  in",
+    "providers:home_bed_vacancies": "403 403 in  in",
+    "providers:home_bed_vacancies_confirm": "403 403 in  in",
+    "providers:home_closures": "403 403 in  in",
+    "providers:closure_lift": "403 403 in  in",
+    "providers:embargoes": "403 403 in  in",
+    "providers:members": "403 403 in  in",
+    "providers:my_applications": "403 403 in  in",
+    "providers:my_homes": "403 403 in  in",
+    "providers:provider_invite": "403 403 in  in",
+    "providers:suspensions": "403 403 in  in",
+    "providers:welcome": "200 200 200 200",
+    "providers:windows": "403 403 in  in",
+    "quality:ratings": "403 403 in  in",
+    "schema": "200 200 200 200",
+    "logout": "in  in  in  in",
+}
+# fmt: on
 FORM_TAG = re.compile(rb"<form\b[^>]*>")
 
 
@@ -246,14 +408,13 @@ def test_the_matrix_has_a_row_for_every_url_pattern():
     assert url_names() == set(MATRIX), "Add a row to MATRIX for each new URL (and remove rows of removed ones)."
 
 
-@pytest.mark.django_db
-def test_every_role_gets_the_expected_answer_and_nothing_of_another_organisation():
-    world = build_world()
-    callers = clients(world)
+def wrong_answers_and_leaks(world, callers, roles, rows) -> tuple[list, list, set]:
+    """Ask every URL as each role in `roles`; `rows` maps each URL name to that many answers."""
     wrong, leaks, validating = [], [], set()
-    for name, (method, args, cells) in MATRIX.items():
+    for name, cells in rows.items():
+        method, args, _ = MATRIX[name]
         path = reverse(name, args=[world.ids.get(arg, arg) for arg in args]) + QUERY.get(name, "")
-        for role, expected in zip(ROLES, cells.split(), strict=True):
+        for role, expected in zip(roles, cells.split(), strict=True):
             if expected == "-":
                 continue
             caller = callers[role]
@@ -275,7 +436,28 @@ def test_every_role_gets_the_expected_answer_and_nothing_of_another_organisation
                 )
             for kind, markers in LEAK_MARKERS.items():
                 if role not in LEAK_ALLOWED[kind] and any(marker in body for marker in markers):
-                    leaks.append(f"{method} {path} as {role} shows council/provider B's {kind}")
+                    leaks.append(f"{method} {path} as {role} shows council/provider/hospital B's {kind}")
+    return wrong, leaks, validating
+
+
+@pytest.mark.django_db
+def test_every_role_gets_the_expected_answer_and_nothing_of_another_organisation():
+    world = build_world()
+    rows = {name: cells for name, (_, _, cells) in MATRIX.items()}
+    wrong, leaks, validating = wrong_answers_and_leaks(world, clients(world), ROLES, rows)
+    assert not leaks, "\n".join(leaks)
+    assert not wrong, "\n".join(wrong)
+    assert not validating, "Forms without novalidate:\n" + "\n".join(sorted(validating))
+
+
+def test_the_hospital_matrix_has_a_row_for_every_url_pattern():
+    assert url_names() == set(HOSPITAL_MATRIX), "Add a row to HOSPITAL_MATRIX for each new URL too."
+
+
+@pytest.mark.django_db
+def test_hospitals_get_the_expected_answer_and_never_amounts_or_another_hospitals_referrals():
+    world = build_world()
+    wrong, leaks, validating = wrong_answers_and_leaks(world, clients(world), HOSPITAL_ROLES, HOSPITAL_MATRIX)
     assert not leaks, "\n".join(leaks)
     assert not wrong, "\n".join(wrong)
     assert not validating, "Forms without novalidate:\n" + "\n".join(sorted(validating))
