@@ -24,6 +24,7 @@ def organisation_create(
     slug: str = "",
     cqc_provider_id: str = "",
     local_authority: str = "",
+    refers_to: list[str] = (),
     actor=None,
 ) -> Organisation:
     if kind not in Organisation.Kind.values:
@@ -37,9 +38,23 @@ def organisation_create(
         raise ApplicationError(
             "Only care providers have a CQC provider id.", fields={"cqc_provider_id": "Leave blank."}
         )
+    bodies = []
+    if refers_to:
+        if kind != Organisation.Kind.HOSPITAL:
+            raise ApplicationError("Only hospitals refer people to bodies.", fields={"refers_to": "Leave blank."})
+        bodies = list(
+            Organisation.objects.filter(slug__in=refers_to, kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.NHS])
+        )
+        unknown = sorted(set(refers_to) - {body.slug for body in bodies})
+        if unknown:
+            raise ApplicationError(
+                f"No council or NHS body with slug {', '.join(unknown)}.",
+                fields={"refers_to": "Give the slugs of councils or NHS bodies."},
+            )
     organisation = Organisation.objects.create(
         kind=kind, name=name, slug=slug, cqc_provider_id=cqc_provider_id, local_authority=local_authority
     )
+    organisation.refers_to.set(bodies)
     organisation_created.send(sender=Organisation, organisation=organisation)
     audit_record(actor=actor, verb="organisations.organisation.created", target=organisation, organisation=organisation)
     return organisation

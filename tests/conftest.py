@@ -11,6 +11,7 @@ from organisations.services import api_client_create
 from .browser import launch
 from .factories import (
     TEST_PASSWORD,
+    HospitalFactory,
     OrganisationFactory,
     ProviderOrganisationFactory,
     UserFactory,
@@ -63,6 +64,12 @@ def provider_a():
 @pytest.fixture
 def provider_b():
     return ProviderOrganisationFactory(name="Moorlands Homes Ltd", slug="provider-b")
+
+
+@pytest.fixture
+def hospital_a(council_a):
+    """An NHS trust's hospital site that refers people to council A."""
+    return HospitalFactory(name="Royal Stoke Hospital", slug="hospital-a", refers_to=[council_a])
 
 
 @pytest.fixture

@@ -212,7 +212,12 @@ def test_redocly_finds_no_errors_in_the_schema(openapi, tmp_path):
     assert result.returncode == 0
 
 
-ROLE_CALLERS = {Role.BROKER: "council_a", Role.COMMISSIONER: "council_a", Role.PROVIDER: "provider_a"}
+ROLE_CALLERS = {
+    Role.BROKER: "council_a",
+    Role.COMMISSIONER: "council_a",
+    Role.PROVIDER: "provider_a",
+    Role.DISCHARGE_COORDINATOR: "hospital_a",
+}
 
 
 def test_each_declared_scope_is_the_one_the_operation_enforces(openapi, api_as, request):

@@ -62,6 +62,7 @@ PAGE_EXPORTS = {
     ("providers.views", "windows"): [("commissioner_a", "/commissioner/reopening-windows/", False)],
     ("providers.views", "care_home_search"): [("broker_a", "/care-homes/search/", True)],
     ("lots.views", "rules_list"): [("commissioner_a", "/commissioner/lots/", True)],
+    ("placements.views", "referral_list_view"): [("coordinator_a", "/hospital/referrals/", True)],
     ("integrations.views", "api_client_list_page"): [("commissioner_a", "/integrations/api-clients/", True)],
     ("integrations.views", "webhook_list_page"): [("commissioner_a", "/integrations/webhooks/", True)],
     ("integrations.views", "webhook_detail_page"): [("commissioner_a", "/integrations/webhooks/{webhook}/", False)],

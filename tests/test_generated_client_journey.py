@@ -332,3 +332,67 @@ def test_a_council_system_records_a_discharge_to_assess_outcome_and_reads_the_di
     assert Placement.objects.get(pk=stay.pk).assessment_outcome == "long_term_elsewhere"
     figures = ok(op("dashboards_discharge_retrieve").sync_detailed(client=council), models.Discharge)
     assert figures.reviews_overdue == 0
+
+
+def test_a_hospital_system_refers_and_follows_its_referrals_with_a_generated_client(
+    generated, live_server, council_a, council_b
+):
+    from organisations.models import Role
+
+    from .factories import HospitalFactory, UserFactory
+
+    hospital = HospitalFactory(name="Royal Stoke Hospital", slug="hospital-a", refers_to=[council_a])
+    other = HospitalFactory(name="Aintree Hospital", slug="hospital-b", refers_to=[council_b])
+    UserFactory(organisation=hospital, role=Role.DISCHARGE_COORDINATOR)
+    _, token = api_client_create(organisation=hospital, name="Ward system", scopes=["referrals"])
+    _, other_token = api_client_create(organisation=other, name="Other ward system", scopes=["referrals"])
+    _, read_only_token = api_client_create(organisation=hospital, name="Bed board", scopes=["read"])
+    system = generated.client(live_server.url, token)
+    models, op = generated.models, generated.op
+    ready = timezone.now() - timedelta(hours=2)
+
+    referral = created(
+        op("referrals_create").sync_detailed(
+            client=system,
+            body=models.ReferralInputRequest(
+                commissioner="council-a",
+                case_reference="RJE-204",
+                lot=1,
+                needs_summary="Medically fit for discharge; needs help with mobility.",
+                ward_contact="Ward 12, 01782 000000",
+                ready_for_discharge_at=ready,
+                pathway=models.PathwayEnum.PATHWAY_3_ASSESSMENT,
+            ),
+            idempotency_key=str(uuid.uuid4()),
+        ),
+        models.ReferralOutput,
+    )
+    assert referral.next_step.code == "draft" and referral.next_step.label == "Draft"
+    assert referral.target_at == ready + timedelta(hours=24)
+    stored = PlacementRequest.objects.get(pk=referral.id)
+    assert (stored.commissioner, stored.hospital, stored.urgency) == (council_a, hospital, "hospital_discharge")
+
+    refused = op("referrals_create").sync_detailed(
+        client=system,
+        body=models.ReferralInputRequest(
+            commissioner="council-b",
+            case_reference="RJE-205",
+            lot=1,
+            needs_summary="Needs nursing care.",
+            ward_contact="Ward 12",
+            ready_for_discharge_at=ready,
+            pathway=models.PathwayEnum.LONG_TERM,
+        ),
+        idempotency_key=str(uuid.uuid4()),
+    )
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and isinstance(refused.parsed, models.Problem)
+
+    listed = ok(op("referrals_list").sync_detailed(client=system), models.PaginatedReferralOutputList)
+    assert [item.case_reference for item in listed.results] == ["RJE-204"]
+    followed = ok(op("referrals_retrieve").sync_detailed(id=referral.id, client=system), models.ReferralOutput)
+    assert followed.care_home_name == ""
+    elsewhere = generated.client(live_server.url, other_token)
+    unknown = op("referrals_retrieve").sync_detailed(id=referral.id, client=elsewhere)
+    assert unknown.status_code == HTTPStatus.NOT_FOUND and isinstance(unknown.parsed, models.Problem)
+    no_scope = op("referrals_list").sync_detailed(client=generated.client(live_server.url, read_only_token))
+    assert no_scope.status_code == HTTPStatus.FORBIDDEN

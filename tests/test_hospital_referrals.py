@@ -42,11 +42,6 @@ WARD = "Ward 12, Sam Lee, 01782 000000"
 
 
 @pytest.fixture
-def hospital_a(council_a):
-    return HospitalFactory(name="Royal Stoke Hospital", slug="hospital-a", refers_to=[council_a])
-
-
-@pytest.fixture
 def hospital_b(council_b):
     return HospitalFactory(name="Aintree Hospital", slug="hospital-b", refers_to=[council_b])
 

@@ -89,3 +89,26 @@ def test_api_conforms_to_its_schema_for_a_council_system(case, council_token):
 @BOUNDED
 def test_api_conforms_to_its_schema_for_a_provider_system(case, provider_token):
     case.call_and_validate(headers={"Authorization": f"Bearer {provider_token}"}, checks=CHECKS)
+
+
+@pytest.fixture
+def hospital_token(api_data, council_a, broker_a):
+    from organisations.models import Role
+
+    from .factories import DischargeRequestFactory, HospitalFactory, UserFactory
+
+    hospital = HospitalFactory(name="Royal Stoke Hospital", slug="hospital-a", refers_to=[council_a])
+    coordinator = UserFactory(organisation=hospital, role=Role.DISCHARGE_COORDINATOR)
+    DischargeRequestFactory(commissioner=council_a, hospital=hospital, created_by=coordinator)
+    _, token = api_client_create(organisation=hospital, name="Ward system", scopes=["referrals"])
+    return token
+
+
+# A hospital's system uses the referral endpoints only; every other operation refuses it.
+hospital_schema = load_schema(["examples", "coverage", "fuzzing"]).include(tag="referrals")
+
+
+@hospital_schema.parametrize()
+@BOUNDED
+def test_the_referral_api_conforms_to_its_schema_for_a_hospital_system(case, hospital_token):
+    case.call_and_validate(headers={"Authorization": f"Bearer {hospital_token}"}, checks=CHECKS)

@@ -6,7 +6,7 @@ from organisations.services import organisation_create
 
 
 class Command(BaseCommand):
-    help = "Create a commissioning body (council or NHS) or a care provider organisation."
+    help = "Create a commissioning body (council or NHS), a care provider or a hospital organisation."
 
     def add_arguments(self, parser):
         parser.add_argument("--kind", required=True, choices=Organisation.Kind.values)
@@ -14,6 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--slug", required=True)
         parser.add_argument("--cqc-provider-id", default="", help="Care providers: the CQC provider id.")
         parser.add_argument("--local-authority", default="", help="Councils: the area served (for in-county).")
+        parser.add_argument(
+            "--refers-to", nargs="*", default=[], help="Hospitals: the slugs of the bodies it refers people to."
+        )
 
     def handle(self, *args, **options):
         try:
@@ -23,6 +26,7 @@ class Command(BaseCommand):
                 slug=options["slug"],
                 cqc_provider_id=options["cqc_provider_id"],
                 local_authority=options["local_authority"],
+                refers_to=options["refers_to"],
             )
         except ApplicationError as error:
             raise CommandError(error.message) from error
