@@ -398,6 +398,12 @@ HOSPITAL_MATRIX = {
     "providers:windows": "403 403 in  in",
     "quality:ratings": "403 403 in  in",
     "schema": "200 200 200 200",
+    "api-care-home-bed-vacancies": "403 403 403 403",
+    "api-care-home-bed-vacancies-confirm": "403 403 403 403",
+    "api-care-home-admission-closures": "403 403 403 403",
+    "api-admission-closure-lift": "403 403 403 403",
+    "api-bed-vacancies": "403 403 403 403",
+    "providers:bed_vacancy_search": "403 403 in  in",
     "logout": "in  in  in  in",
 }
 # fmt: on
