@@ -402,8 +402,9 @@ HOSPITAL_MATRIX = {
     "api-care-home-bed-vacancies-confirm": "403 403 403 403",
     "api-care-home-admission-closures": "403 403 403 403",
     "api-admission-closure-lift": "403 403 403 403",
-    "api-bed-vacancies": "403 403 403 403",
-    "providers:bed_vacancy_search": "403 403 in  in",
+    "api-bed-vacancies": "200 200 403 200",
+    "api-dashboard-discharge": "403 403 403 403",
+    "providers:bed_vacancy_search": "200 200 in  in",
     "logout": "in  in  in  in",
 }
 # fmt: on

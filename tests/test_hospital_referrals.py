@@ -360,3 +360,42 @@ def test_a_coordinator_signs_in_refers_and_follows_with_the_keyboard_alone(
     referral = PlacementRequest.objects.get(case_reference="RJE-KEY-1")
     assert (referral.commissioner, referral.urgency) == (council_a, "hospital_discharge")
     assert referral in broker_work_queue(actor=broker_a).group("to-publish").requests
+
+
+def _referral_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_referral_lists_run_the_same_queries_whatever_their_length(
+    council_a, broker_a, coordinator_a, hospital_a, provider_a, provider_user_a, as_user, api_as
+):
+    """The coordinator's page and the referral API list: one referral of each kind, then many more."""
+    home = admitted_home(council_a, provider=provider_a, rating=RatingValue.GOOD, name="Alder House")
+    page, system = as_user(coordinator_a), api_as(hospital_a, scopes=["referrals"])
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            draft = refer(coordinator_a, council_a, case_reference=f"RJE-{PlacementRequest.objects.count()}")
+            tendered = refer(coordinator_a, council_a, case_reference=f"RJE-{PlacementRequest.objects.count()}")
+            tender = tender_publish(actor=broker_a, request=tendered)
+            bid_submit(
+                actor=provider_user_a,
+                tender=tender,
+                care_home=home,
+                weekly_fee=Decimal("800.00"),
+                earliest_start=timezone.localdate() + timedelta(days=1),
+                needs_confirmed=True,
+            )
+            assert draft.pk
+
+    add(1)
+    few = [_referral_queries(page, "/hospital/referrals/"), _referral_queries(system, "/api/v1/referrals/")]
+    add(6)
+    many = [_referral_queries(page, "/hospital/referrals/"), _referral_queries(system, "/api/v1/referrals/")]
+    assert few == many
