@@ -20,7 +20,7 @@ from core.api import CsvRenderer, PdfRenderer, SequenceCursorPagination
 from core.csv_export import csv_response
 from organisations.api_permissions import HasScope, IsAnyRole
 
-from .models import ServiceAgreement
+from .models import PayerType, Route, ServiceAgreement
 from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_parse
 from .pdf import agreement_pdf
 from .selectors import agreement_get, agreement_list
@@ -28,10 +28,25 @@ from .selectors import agreement_get, agreement_list
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
+class PayerTotalOutput(serializers.Serializer):
+    payer_type = serializers.ChoiceField(choices=PayerType.choices)
+    payer = serializers.CharField()
+    route = serializers.ChoiceField(choices=Route.choices)
+    amount = serializers.DecimalField(**MONEY)
+
+
 class PaymentTotalsOutput(serializers.Serializer):
-    council = serializers.DecimalField(**MONEY)
-    top_up = serializers.DecimalField(**MONEY)
-    gross = serializers.DecimalField(**MONEY)
+    council = serializers.DecimalField(**MONEY, help_text="The council's own shares.")
+    top_up = serializers.DecimalField(**MONEY, help_text="Third-party top-ups.")
+    gross = serializers.DecimalField(**MONEY, help_text="Every line: what the homes are paid.")
+    council_pays = serializers.DecimalField(
+        **MONEY, help_text="What the council pays the homes: its shares and every share on the gross route."
+    )
+    to_collect = serializers.DecimalField(
+        **MONEY, help_text="What the council collects from other payers for gross-route shares."
+    )
+    paid_direct = serializers.DecimalField(**MONEY, help_text="Net-route shares their payers pay the homes.")
+    by_payer = PayerTotalOutput(many=True, help_text="The lines' sum per payer type, payer and route.")
 
 
 class PaymentLineOutput(serializers.Serializer):
@@ -54,7 +69,14 @@ class PaymentLineOutput(serializers.Serializer):
     top_up_amount = serializers.DecimalField(**MONEY)
     gross_amount = serializers.DecimalField(**MONEY)
     top_up_payer = serializers.CharField()
-    note = serializers.CharField()
+    note = serializers.CharField(help_text="Why a line is paid as it is, e.g. the absence or death rule applied.")
+    payer_type = serializers.ChoiceField(choices=PayerType.choices)
+    payer = serializers.CharField()
+    route = serializers.ChoiceField(choices=Route.choices)
+    weekly_amount = serializers.DecimalField(**MONEY, help_text="The payer's weekly share of the fee.")
+    percent_paid = serializers.DecimalField(max_digits=5, decimal_places=2, source="percent")
+    amount = serializers.DecimalField(**MONEY)
+    paid_to_home_by = serializers.CharField(source="paid_by")
 
 
 class RemittanceTotalsOutput(serializers.Serializer):
@@ -90,11 +112,13 @@ class PaymentScheduleApi(APIView):
     @extend_schema(
         summary="The payment schedule for a period",
         description=(
-            "A council sees what it owes each provider; a provider sees only its own lines, from every "
-            "council. Each line is the days one weekly fee was in force, paid at weekly / 7 a day, "
-            "rounded to the penny per line; totals are sums of lines. JSON comes in cursor pages of lines "
-            "(`page_size` up to 200), each page with the whole schedule's totals; `Accept: text/csv` gives "
-            "every line as one CSV file."
+            "A council sees what is owed to each provider for its placements, by every payer; a provider "
+            "sees only its own lines, from every council. Each line is one placement, one payer's share and "
+            "the days that share (and any absence or death rule) was in force, paid at weekly / 7 a day, "
+            "rounded to the penny per line; totals are sums of lines, per payer too. JSON comes in cursor "
+            "pages of lines (`page_size` up to 200), each page with the whole schedule's totals; "
+            "`Accept: text/csv` gives every line as one CSV file, ending with a total row per payer and one "
+            "for the schedule (line_type `payer_total` and `schedule_total`)."
         ),
         tags=["payments"],
         parameters=[

@@ -1,10 +1,19 @@
-"""Payment schedules: what a commissioning body owes each provider for a period.
+"""Payment schedules: what each payer owes each provider for a period.
 
-Day-rate rule: a line covers the days one weekly fee (or one block bed's weekly rate) was in
-force within the period, both ends inclusive. Its amount is weekly amount x days / 7, worked
-out separately for the council's part and the third-party top-up, each rounded to the penny
-(half up) once per line. The gross of a line is its council amount plus its top-up amount,
-and every total is the plain sum of its lines, so totals always reconcile to the penny.
+Day-rate rule: a line covers one placement, one payer's share of its fee and the days that share
+(and the payment rule for those days) was in force within the period, both ends inclusive. Its
+amount is the share's weekly amount x days / 7 (x the percentage an absence rule pays), rounded to
+the penny (half up) once per line. Every total is the plain sum of its lines, so totals always
+reconcile to the penny, per payer as overall.
+
+Who pays the home: the council pays its own share and every share on the gross route (then
+collects that share from its payer: the contributions and recharges to collect); a share on the
+net route is paid to the home by its payer (the person, a family member, an NHS body).
+
+Absences and deaths follow the commissioning body's payment rules (`PaymentRules`): the full fee
+for the first weeks of a temporary absence, then a percentage; the fee for a number of days after
+a death. Each such line's note says which rule applied. Outcome payments earned by a placement are
+lines of the schedule whose period holds their due date.
 
 Block beds are paid for every day the bed is live (from its live date, within the contract's
 dates), filled or void, at the contract's weekly rate in force that day: a rate change inside
@@ -16,6 +25,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 from django.db.models import Prefetch, Q
 
@@ -25,10 +35,14 @@ from core.dates import date_filter_check
 from core.errors import ApplicationError, ForbiddenError
 from placements.models import Placement
 
-from .selectors import fee_history
+from .models import OutcomePayment, PayerType, PaymentRules, Route
+from .selectors import SHARE_ORDER, fee_history, funding_shares_prefetch, payment_rules_for, share_sets
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+# A death's paid days may run into the next period: placements ended this long before it are read.
+LONGEST_PAID_AFTER_DEATH = dt.timedelta(days=366)
 PERIOD_PATTERN = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})(?:/(?P<weeks>[14]))?$")
 
 
@@ -84,48 +98,113 @@ class ScheduleLine:
     start: dt.date
     end: dt.date
     weekly_fee: Decimal
-    council_weekly: Decimal
-    top_up_weekly: Decimal
-    top_up_payer: str = ""
+    weekly_amount: Decimal
+    payer_type: str = PayerType.COUNCIL
+    payer: str = ""
+    route: str = Route.GROSS
+    percent: Decimal = HUNDRED
+    fixed_amount: Decimal | None = None
     note: str = ""
     placement_id: int | None = None
     bed_id: int | None = None
 
     PLACEMENT = "placement"
     BLOCK_BED = "block_bed"
+    OUTCOME = "outcome"
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
     @property
+    def amount(self) -> Decimal:
+        if self.fixed_amount is not None:
+            return self.fixed_amount
+        return _pro_rata(self.weekly_amount * self.percent / HUNDRED, self.days)
+
+    @property
+    def council_pays(self) -> bool:
+        """The council pays this line to the home: its own share, or a share on the gross route."""
+        return self.payer_type == PayerType.COUNCIL or self.route == Route.GROSS
+
+    @property
+    def paid_by(self) -> str:
+        return self.commissioner.name if self.council_pays else self.payer
+
+    @property
+    def council_weekly(self) -> Decimal:
+        return self.weekly_amount if self.payer_type == PayerType.COUNCIL else ZERO
+
+    @property
+    def top_up_weekly(self) -> Decimal:
+        return self.weekly_amount if self.payer_type == PayerType.TOP_UP else ZERO
+
+    @property
+    def top_up_payer(self) -> str:
+        return self.payer if self.payer_type == PayerType.TOP_UP else ""
+
+    @property
     def council_amount(self) -> Decimal:
-        return _pro_rata(self.council_weekly, self.days)
+        return self.amount if self.payer_type == PayerType.COUNCIL else ZERO
 
     @property
     def top_up_amount(self) -> Decimal:
-        return _pro_rata(self.top_up_weekly, self.days)
+        return self.amount if self.payer_type == PayerType.TOP_UP else ZERO
 
     @property
     def gross_amount(self) -> Decimal:
-        return self.council_amount + self.top_up_amount
+        return self.amount
+
+
+@dataclass
+class PayerTotal:
+    payer_type: str
+    payer: str
+    route: str
+    amount: Decimal = ZERO
+
+    @property
+    def payer_type_label(self) -> str:
+        return PayerType(self.payer_type).label
 
 
 @dataclass
 class Totals:
+    """`council`: the council's own shares; `top_up`: third-party top-ups; `gross`: every line.
+    `council_pays`: what the council pays the homes (its shares and the gross-route shares);
+    `to_collect`: what it then collects from other payers; `paid_direct`: net shares paid by their
+    payers to the homes. `by_payer`: the lines' sum per payer, route and payer type."""
+
     council: Decimal = ZERO
     top_up: Decimal = ZERO
     gross: Decimal = ZERO
+    council_pays: Decimal = ZERO
+    to_collect: Decimal = ZERO
+    paid_direct: Decimal = ZERO
+    payers: dict = field(default_factory=dict)
 
     def add(self, line: ScheduleLine) -> None:
+        amount = line.amount
         self.council += line.council_amount
         self.top_up += line.top_up_amount
-        self.gross += line.gross_amount
+        self.gross += amount
+        if line.council_pays:
+            self.council_pays += amount
+            if line.payer_type != PayerType.COUNCIL:
+                self.to_collect += amount
+        else:
+            self.paid_direct += amount
+        key = (line.payer_type, line.payer, line.route)
+        self.payers.setdefault(key, PayerTotal(*key)).amount += amount
+
+    @property
+    def by_payer(self) -> list[PayerTotal]:
+        return sorted(self.payers.values(), key=lambda t: (SHARE_ORDER[t.payer_type], t.payer, t.route))
 
 
 @dataclass
 class Remittance:
-    """What one commissioning body pays one provider for the period."""
+    """What one commissioning body's placements pay one provider for the period, by every payer."""
 
     commissioner: object
     provider: object
@@ -144,37 +223,148 @@ class PaymentSchedule:
         return [line for remittance in self.remittances for line in remittance.lines]
 
 
-def _placement_lines(period: Period, placements) -> list[ScheduleLine]:
-    lines = []
-    for placement in placements:
-        window_start = max(period.start, placement.start_date)
-        window_end = min(period.end, placement.end_date or period.end)
-        history = fee_history(placement=placement)
-        for index, fee in enumerate(history):
-            fee_end = history[index + 1].effective_from - dt.timedelta(days=1) if index + 1 < len(history) else None
-            start = max(window_start, fee.effective_from)
-            end = min(window_end, fee_end) if fee_end else window_end
-            if start > end:
-                continue
-            home = placement.care_home
-            lines.append(
-                ScheduleLine(
-                    kind=ScheduleLine.PLACEMENT,
-                    commissioner=placement.commissioner,
-                    provider=home.provider,
-                    care_home=home,
-                    reference=placement.case_reference,
-                    lot=str(placement.lot.number),
-                    start=start,
-                    end=end,
-                    weekly_fee=fee.weekly_fee,
-                    council_weekly=fee.council_weekly_amount,
-                    top_up_weekly=fee.top_up_weekly_amount,
-                    top_up_payer=placement.top_up_payer if fee.top_up_weekly_amount else "",
-                    placement_id=placement.pk,
+@dataclass(frozen=True)
+class RuleSpan:
+    """Days paid under one payment rule: the percentage of each share paid and the note saying why."""
+
+    start: dt.date
+    end: dt.date
+    percent: Decimal
+    note: str
+
+
+def _rule_spans(placement: Placement, rules: PaymentRules, start: dt.date, end: dt.date) -> list[RuleSpan]:
+    """The days from `start` to `end` cut where an absence or death rule starts or stops applying."""
+    cuts: list[tuple[dt.date, dt.date, Decimal, str]] = []
+    for absence in placement.absences.all():
+        away_to = absence.ends_on or end
+        full_to = absence.starts_on + dt.timedelta(weeks=rules.absence_full_weeks) - dt.timedelta(days=1)
+        kind = absence.get_kind_display().lower()
+        since = f"{kind} from {absence.starts_on:%-d %b %Y}"
+        cuts.append(
+            (
+                absence.starts_on,
+                min(away_to, full_to),
+                HUNDRED,
+                f"Away ({since}): full fee for the first {rules.absence_full_weeks} weeks",
+            )
+        )
+        if away_to > full_to:
+            percent = rules.absence_reduced_percent
+            cuts.append(
+                (
+                    full_to + dt.timedelta(days=1),
+                    away_to,
+                    percent,
+                    f"Away ({since}): {percent.normalize():f}% of the fee after {rules.absence_full_weeks} weeks",
                 )
             )
+    death = getattr(placement, "death", None)
+    if death is not None:
+        cuts.append(
+            (
+                death.died_on + dt.timedelta(days=1),
+                death.died_on + dt.timedelta(days=rules.death_paid_days),
+                HUNDRED,
+                f"Paid for {rules.death_paid_days} days after the death on {death.died_on:%-d %b %Y}",
+            )
+        )
+    days = {start, end + dt.timedelta(days=1)}
+    for first, last, _, _ in cuts:
+        days |= {first, last + dt.timedelta(days=1)}
+    bounds = sorted(d for d in days if start <= d <= end + dt.timedelta(days=1))
+    spans = []
+    for first, after in pairwise(bounds):
+        last = after - dt.timedelta(days=1)
+        cut = next(((p, n) for a, b, p, n in reversed(cuts) if a <= first and last <= b), (HUNDRED, ""))
+        spans.append(RuleSpan(first, last, *cut))
+    return spans
+
+
+def paid_until(placement: Placement, rules: PaymentRules) -> dt.date | None:
+    """The last day a placement is paid: its end, or some days after a death as the rules say."""
+    death = getattr(placement, "death", None)
+    if death is not None:
+        return death.died_on + dt.timedelta(days=rules.death_paid_days)
+    return placement.end_date
+
+
+def _placement_lines(period: Period, placements, rules_for=None) -> list[ScheduleLine]:
+    rules_for = rules_for or payment_rules_for
+    lines = []
+    for placement in placements:
+        rules = rules_for(placement.commissioner_id)
+        last_paid = paid_until(placement, rules)
+        window_start = max(period.start, placement.start_date)
+        window_end = min(period.end, last_paid or period.end)
+        if window_start > window_end:
+            continue
+        history = fee_history(placement=placement)
+        spans = _rule_spans(placement, rules, window_start, window_end)
+        home = placement.care_home
+        for share_set in share_sets(placement=placement):
+            set_start = max(window_start, share_set.effective_from)
+            set_end = min(window_end, share_set.effective_to or window_end)
+            for span in spans:
+                start, end = max(set_start, span.start), min(set_end, span.end)
+                if start > end:
+                    continue
+                fee = _fee_on_day(history, start)
+                for share in share_set.shares:
+                    if not share.weekly_amount:
+                        continue
+                    lines.append(
+                        ScheduleLine(
+                            kind=ScheduleLine.PLACEMENT,
+                            commissioner=placement.commissioner,
+                            provider=home.provider,
+                            care_home=home,
+                            reference=placement.case_reference,
+                            lot=str(placement.lot.number),
+                            start=start,
+                            end=end,
+                            weekly_fee=fee,
+                            weekly_amount=share.weekly_amount,
+                            payer_type=share.payer_type,
+                            payer=share.payer,
+                            route=share.route,
+                            percent=span.percent,
+                            note=span.note,
+                            placement_id=placement.pk,
+                        )
+                    )
     return lines
+
+
+def _fee_on_day(history, day: dt.date) -> Decimal:
+    current = history[0]
+    for fee in history:
+        if fee.effective_from > day:
+            break
+        current = fee
+    return current.weekly_fee
+
+
+def _outcome_lines(period: Period, payments) -> list[ScheduleLine]:
+    return [
+        ScheduleLine(
+            kind=ScheduleLine.OUTCOME,
+            commissioner=payment.placement.commissioner,
+            provider=payment.placement.care_home.provider,
+            care_home=payment.placement.care_home,
+            reference=payment.placement.case_reference,
+            lot=str(payment.placement.lot.number),
+            start=payment.due_on,
+            end=payment.due_on,
+            weekly_fee=ZERO,
+            weekly_amount=ZERO,
+            payer=payment.placement.commissioner.name,
+            fixed_amount=payment.amount,
+            note=f"Outcome payment: {payment.rule.description} (outcome on {payment.outcome_on:%-d %b %Y})",
+            placement_id=payment.placement_id,
+        )
+        for payment in payments
+    ]
 
 
 def _days_filled(bed: BlockBed, start: dt.date, end: dt.date) -> int:
@@ -215,8 +405,8 @@ def _block_bed_lines(period: Period, contracts) -> list[ScheduleLine]:
                         start=first,
                         end=last,
                         weekly_fee=rate,
-                        council_weekly=rate,
-                        top_up_weekly=ZERO,
+                        weekly_amount=rate,
+                        payer=contract.commissioner.name,
                         note=note,
                         bed_id=bed.pk,
                     )
@@ -231,10 +421,17 @@ def payment_schedule_build(
     placements = (
         Placement.objects.live()
         .filter(care_home__isnull=False, start_date__lte=period.end)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=period.start))
+        .filter(
+            Q(end_date__isnull=True)
+            | Q(end_date__gte=period.start)
+            | Q(death__isnull=False, end_date__gte=period.start - LONGEST_PAID_AFTER_DEATH)
+        )
         .exclude(source=Placement.Source.BLOCK_BED)
-        .select_related("commissioner", "care_home__provider", "lot")
-        .prefetch_related("fee_periods")
+        .select_related("commissioner", "care_home__provider", "lot", "death")
+        .prefetch_related("fee_periods", funding_shares_prefetch(), "absences")
+    )
+    outcomes = OutcomePayment.objects.filter(due_on__range=(period.start, period.end)).select_related(
+        "rule", "placement__commissioner", "placement__care_home__provider", "placement__lot"
     )
     contracts = (
         BlockContract.objects.filter(start_date__lte=period.end, end_date__gte=period.start)
@@ -258,18 +455,34 @@ def payment_schedule_build(
     if commissioner_id is not None:
         placements = placements.filter(commissioner_id=commissioner_id)
         contracts = contracts.filter(commissioner_id=commissioner_id)
+        outcomes = outcomes.filter(placement__commissioner_id=commissioner_id)
     if provider_id is not None:
         placements = placements.filter(care_home__provider_id=provider_id)
         contracts = contracts.filter(provider_id=provider_id)
+        outcomes = outcomes.filter(placement__care_home__provider_id=provider_id)
+    saved_rules = {r.commissioner_id: r for r in PaymentRules.objects.all()}
+
+    def rules_for(commissioner_id: int) -> PaymentRules:
+        return saved_rules.get(commissioner_id) or PaymentRules(commissioner_id=commissioner_id)
 
     remittances: dict[tuple[int, int], Remittance] = {}
-    for line in _placement_lines(period, placements) + _block_bed_lines(period, contracts):
+    lines = _placement_lines(period, placements, rules_for) + _block_bed_lines(period, contracts)
+    for line in lines + _outcome_lines(period, outcomes):
         key = (line.commissioner.pk, line.provider.pk)
         remittances.setdefault(key, Remittance(line.commissioner, line.provider)).lines.append(line)
 
     schedule = PaymentSchedule(period)
     for remittance in sorted(remittances.values(), key=lambda r: (r.commissioner.name, r.provider.name)):
-        remittance.lines.sort(key=lambda line: (line.care_home.name, line.kind, line.reference, line.start))
+        remittance.lines.sort(
+            key=lambda line: (
+                line.care_home.name,
+                line.kind,
+                line.reference,
+                line.start,
+                SHARE_ORDER[line.payer_type],
+                line.payer,
+            )
+        )
         for line in remittance.lines:
             remittance.totals.add(line)
             schedule.totals.add(line)
@@ -300,14 +513,25 @@ CSV_HEADER = [
     "gross_amount",
     "top_up_payer",
     "note",
+    "payer_type",
+    "payer",
+    "route",
+    "weekly_amount",
+    "percent_paid",
+    "amount",
+    "paid_to_home_by",
 ]
+TOTAL_LINE = "payer_total"
+SCHEDULE_TOTAL_LINE = "schedule_total"
 
 
 def csv_rows(schedule: PaymentSchedule):
+    """One row per line, then the totals check: a row per payer (type, payer and route) and one for
+    the whole schedule, each the sum of the lines above it."""
+    period = [schedule.period.start.isoformat(), schedule.period.end.isoformat()]
     for line in schedule.lines:
         yield [
-            schedule.period.start.isoformat(),
-            schedule.period.end.isoformat(),
+            *period,
             line.commissioner.name,
             line.provider.name,
             line.provider.cqc_provider_id,
@@ -328,7 +552,63 @@ def csv_rows(schedule: PaymentSchedule):
             line.gross_amount,
             line.top_up_payer,
             line.note,
+            line.payer_type,
+            line.payer,
+            line.route,
+            line.weekly_amount,
+            line.percent,
+            line.amount,
+            line.paid_by,
         ]
+    blank = [""] * 13
+    totals = schedule.totals
+    for total in totals.by_payer:
+        council = total.amount if total.payer_type == PayerType.COUNCIL else ZERO
+        top_up = total.amount if total.payer_type == PayerType.TOP_UP else ZERO
+        yield [
+            *period,
+            "",
+            "",
+            "",
+            "",
+            "",
+            TOTAL_LINE,
+            *blank[:9],
+            council,
+            top_up,
+            total.amount,
+            "",
+            "",
+            total.payer_type,
+            total.payer,
+            total.route,
+            "",
+            "",
+            total.amount,
+            "",
+        ]
+    yield [
+        *period,
+        "",
+        "",
+        "",
+        "",
+        "",
+        SCHEDULE_TOTAL_LINE,
+        *blank[:9],
+        totals.council,
+        totals.top_up,
+        totals.gross,
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        totals.gross,
+        "",
+    ]
 
 
 def payment_schedule_for(*, actor, period: Period) -> PaymentSchedule:
@@ -346,6 +626,7 @@ def placement_payment_lines(*, placement: Placement, period: Period) -> list[Sch
     A block-bed placement has none of its own: its bed is paid through the block contract."""
     if placement.source == Placement.Source.BLOCK_BED or placement.cancelled_at or placement.care_home_id is None:
         return []
-    if placement.start_date > period.end or (placement.end_date and placement.end_date < period.start):
+    last_paid = paid_until(placement, payment_rules_for(placement.commissioner_id))
+    if placement.start_date > period.end or (last_paid and last_paid < period.start):
         return []
     return _placement_lines(period, [placement])

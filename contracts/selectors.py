@@ -1,10 +1,10 @@
 """Reads: fee history on a date, and agreements and uplifts scoped to the user."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from bidding.models import Award
@@ -13,7 +13,7 @@ from fairness.models import BedHold, LapsedAward, Standstill
 from placements.models import Placement
 from placements.selectors import placement_list
 
-from .models import FeePeriod, ServiceAgreement, Uplift
+from .models import FeePeriod, FncRate, FundingShare, PayerType, PaymentRules, Route, ServiceAgreement, Uplift
 
 
 @dataclass(frozen=True)
@@ -195,3 +195,136 @@ def placement_record_get(*, actor, pk: int) -> PlacementRecord:
             FeePeriod.objects.filter(placement=placement).select_related("uplift").order_by("effective_from")
         ),
     )
+
+
+# Who pays what -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    """One payer's weekly part of the fee; `payer` is the name shown on agreements and schedules."""
+
+    payer_type: str
+    weekly_amount: Decimal
+    route: str = Route.GROSS
+    payer_organisation_id: int | None = None
+    payer_name: str = ""
+    payer: str = ""
+
+    @property
+    def key(self) -> tuple:
+        return (self.payer_type, self.payer_organisation_id, self.payer_name, self.route)
+
+    def with_amount(self, amount: Decimal) -> "Share":
+        return replace(self, weekly_amount=amount)
+
+
+@dataclass(frozen=True)
+class ShareSet:
+    """The shares in force from `effective_from` to `effective_to` (open-ended when None)."""
+
+    effective_from: dt.date
+    effective_to: dt.date | None
+    shares: tuple[Share, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((s.weekly_amount for s in self.shares), Decimal("0.00"))
+
+    def covers(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+
+SHARE_ORDER = {value: index for index, value in enumerate(PayerType.values)}
+
+
+def _share_sort(share: Share):
+    return (SHARE_ORDER[share.payer_type], share.payer, share.route)
+
+
+def _row_share(row: FundingShare) -> Share:
+    return Share(
+        payer_type=row.payer_type,
+        weekly_amount=row.weekly_amount,
+        route=row.route,
+        payer_organisation_id=row.payer_organisation_id,
+        payer_name=row.payer_name,
+        payer=row.payer,
+    )
+
+
+def default_shares(placement: Placement, council: Decimal, top_up: Decimal) -> tuple[Share, ...]:
+    """The funding of a placement whose shares were never recorded: the council, and any top-up."""
+    shares = [
+        Share(
+            PayerType.COUNCIL,
+            council,
+            Route.GROSS,
+            payer_organisation_id=placement.commissioner_id,
+            payer=placement.commissioner.name,
+        )
+    ]
+    if top_up:
+        payer = placement.top_up_payer or "Top-up payer (not recorded)"
+        shares.append(Share(PayerType.TOP_UP, top_up, Route.GROSS, payer_name=payer, payer=payer))
+    return tuple(shares)
+
+
+def share_sets(*, placement: Placement) -> list[ShareSet]:
+    """The placement's funding in date order. Uses prefetched `funding_shares` (see
+    `funding_shares_prefetch`) when the caller prefetched them; a placement with none recorded is
+    funded by the council and any top-up as each of its fees splits."""
+    rows = [r for r in placement.funding_shares.all() if r.superseded_at is None]
+    if rows:
+        grouped: dict[tuple, list[Share]] = {}
+        for row in rows:
+            grouped.setdefault((row.effective_from, row.effective_to), []).append(_row_share(row))
+        sets = [
+            ShareSet(start, end, tuple(sorted(shares, key=_share_sort)))
+            for (start, end), shares in sorted(grouped.items(), key=lambda item: item[0][0])
+        ]
+        # As with fees, the first shares cover the whole start of the placement, even if it moved earlier.
+        first = sets[0]
+        sets[0] = ShareSet(min(first.effective_from, placement.start_date), first.effective_to, first.shares)
+        return sets
+    history = fee_history(placement=placement)
+    return [
+        ShareSet(
+            fee.effective_from,
+            history[index + 1].effective_from - dt.timedelta(days=1) if index + 1 < len(history) else None,
+            default_shares(placement, fee.council_weekly_amount, fee.top_up_weekly_amount),
+        )
+        for index, fee in enumerate(history)
+    ]
+
+
+def funding_shares_prefetch() -> Prefetch:
+    return Prefetch(
+        "funding_shares",
+        queryset=FundingShare.objects.filter(superseded_at__isnull=True).select_related("payer_organisation"),
+    )
+
+
+def shares_on(placement: Placement, day: dt.date) -> list[Share]:
+    """Each payer's weekly share of the placement's fee on a day; none if the person was not placed then."""
+    if not is_live_on(placement, day):
+        return []
+    for share_set in share_sets(placement=placement):
+        if share_set.covers(day):
+            return list(share_set.shares)
+    return []
+
+
+def fnc_rate_on(day: dt.date) -> FncRate | None:
+    """The national FNC rate in force on a day."""
+    return FncRate.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+
+
+def fnc_rate_list() -> QuerySet[FncRate]:
+    return FncRate.objects.order_by("-effective_from")
+
+
+def payment_rules_for(commissioner_id: int) -> PaymentRules:
+    """The body's rules for absences and deaths; the defaults when it has saved none."""
+    rules = PaymentRules.objects.filter(commissioner_id=commissioner_id).first()
+    return rules or PaymentRules(commissioner_id=commissioner_id)

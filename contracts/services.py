@@ -2,12 +2,12 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,13 +15,38 @@ from blockbeds.models import BlockContract, BlockContractRate, UpliftBasis
 from core.audit import audit_record, audit_record_many
 from core.dates import not_in_past_check
 from core.errors import ApplicationError, ConflictError
+from core.events import domain_event_send
 from core.notifications import notify_organisation
-from lots.models import Lot
+from lots.models import Lot, Setting
 from organisations.models import Organisation, Role
 from organisations.permissions import is_commissioner, is_provider_user, require, require_council_member_or_system
 from placements.models import Placement
 
-from .models import FeePeriod, ServiceAgreement, Uplift, UpliftRule
+from .models import (
+    NHS_PAYER_TYPES,
+    FeePeriod,
+    FncRate,
+    FundingShare,
+    PayerType,
+    Route,
+    ServiceAgreement,
+    TopUpAgreement,
+    Uplift,
+    UpliftRule,
+)
+from .selectors import (
+    SHARE_ORDER,
+    Fee,
+    Share,
+    ShareSet,
+    default_shares,
+    fee_history,
+    fee_on,
+    funding_shares_prefetch,
+    payment_rules_for,
+    share_sets,
+    shares_on,
+)
 
 PENNY = Decimal("0.01")
 UPLIFT_BATCH_SIZE = 500
@@ -99,6 +124,15 @@ def fee_change_record(
     before = str(placement.weekly_fee)
     _set_latest_fee(placement, period)
     placement.save(update_fields=["weekly_fee", "council_weekly_amount", "top_up_weekly_amount"])
+    if placement.funding_shares.exists():
+        _shares_follow_fee(
+            placement,
+            from_day=effective_from,
+            actor=actor,
+            reason=FundingShare.Reason.FEE_CHANGE,
+            note=note,
+            top_up=top_up_weekly_amount,
+        )
     agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.FEE_CHANGE)
     audit_record(
         actor=actor,
@@ -169,6 +203,41 @@ def _agreement_terms(placement: Placement, fee_effective_from: dt.date) -> dict:
         "council_weekly_amount": placement.council_weekly_amount,
         "top_up_weekly_amount": placement.top_up_weekly_amount,
         "top_up_payer": placement.top_up_payer,
+        **_funding_terms(placement),
+    }
+
+
+def _funding_terms(placement: Placement) -> dict:
+    """Who pays what as the agreement states it: the latest shares, the top-up agreement, and the
+    body's rules for absences and deaths."""
+    sets = share_sets(placement=placement)
+    latest = sets[-1] if sets else None
+    top_up = placement.top_up_agreements.filter(stopped_on__isnull=True).order_by("-recorded_at").first()
+    rules = payment_rules_for(placement.commissioner_id)
+    return {
+        "funding_shares": [
+            {
+                **row,
+                "payer_type_label": PayerType(row["payer_type"]).label,
+                "effective_from": str(latest.effective_from),
+            }
+            for row in _shares_text(latest.shares)
+        ]
+        if latest
+        else [],
+        "top_up_terms": (
+            f"{top_up.payer_name} ({top_up.relationship}) agreed on {top_up.signed_on:%-d %B %Y} "
+            f"({top_up.get_signed_via_display().lower()}) to pay £{top_up.weekly_amount:,.2f} a week "
+            f"from {top_up.starts_on:%-d %B %Y}; affordability confirmed by the council. "
+            "The council stays liable for the whole fee if the top-up stops."
+            if top_up
+            else ""
+        ),
+        "payment_terms": (
+            f"While the resident is away in hospital the full fee is paid for the first {rules.absence_full_weeks} "
+            f"weeks, then {rules.absence_reduced_percent.normalize():f}% of it. After a death the fee is paid for "
+            f"{rules.death_paid_days} days."
+        ),
     }
 
 
@@ -203,6 +272,7 @@ def agreement_create_for_placement(*, placement: Placement, actor) -> ServiceAgr
             "An agreement needs the care home the person is placed in.", code="placement_without_home"
         )
     fee_history_start(placement=placement, actor=actor)
+    funding_shares_start(placement=placement, actor=actor)
     agreement = ServiceAgreement.objects.create(
         placement=placement,
         version=1,
@@ -744,6 +814,19 @@ def _fee_changes_record(
     for c in changes:
         c.placement.weekly_fee, c.placement.council_weekly_amount = c.new, c.council
     Placement.objects.bulk_update(placements, ["weekly_fee", "council_weekly_amount"])
+    # The council's share takes the change; placements whose shares were never recorded follow their fees.
+    with_shares = set(
+        FundingShare.objects.filter(placement__in=placements).values_list("placement_id", flat=True).distinct()
+    )
+    for c in changes:
+        if c.placement.pk in with_shares:
+            _shares_follow_fee(
+                c.placement,
+                from_day=effective_from,
+                actor=actor,
+                reason=FundingShare.Reason.UPLIFT if uplift else FundingShare.Reason.FEE_CHANGE,
+                note=note,
+            )
     _agreements_revise_from(
         placements,
         actor,
@@ -795,3 +878,481 @@ def _notify_uplift(uplift: Uplift, per_provider: dict[int, int], block_per_provi
             dedupe_key=f"contracts.uplift.{uplift.pk}.applied",
             link=reverse("contracts:agreements" if per_provider.get(provider.pk) else "blockbeds:contract_list"),
         )
+
+
+# Who pays what -----------------------------------------------------------------------------
+
+ShareTransform = Callable[[tuple[Share, ...], dt.date], tuple[Share, ...]]
+PAYERS_NAMED = (PayerType.CONTRIBUTION, PayerType.TOP_UP)
+
+
+def _fees_by_day(placement: Placement) -> list[Fee]:
+    return fee_history(placement=placement)
+
+
+def _fee_at(fees: list[Fee], day: dt.date) -> Decimal:
+    current = fees[0]
+    for fee in fees:
+        if fee.effective_from > day:
+            break
+        current = fee
+    return current.weekly_fee
+
+
+def _money_text(amount: Decimal) -> str:
+    return f"£{amount:,.2f}"
+
+
+def funding_shares_check(*, placement: Placement) -> None:
+    """The rule: on every day of the placement its shares in force add up to its weekly fee.
+
+    Every write of shares or fees ends by asking this; a deferred database trigger holds the same
+    rule at commit for any write that did not."""
+    placement = Placement.objects.select_related("commissioner").get(pk=placement.pk)
+    sets = share_sets(placement=placement)
+    fees = _fees_by_day(placement)
+    days = {placement.start_date, *(s.effective_from for s in sets), *(f.effective_from for f in fees)}
+    days |= {s.effective_to + dt.timedelta(days=1) for s in sets if s.effective_to}
+    for day in sorted(days):
+        if day < placement.start_date or (placement.end_date and day > placement.end_date):
+            continue
+        in_force = next((s for s in sets if s.covers(day)), None)
+        total = in_force.total if in_force else Decimal("0.00")
+        fee = _fee_at(fees, day)
+        if total != fee:
+            message = (
+                f"On {day:%-d %B %Y} the shares add up to {_money_text(total)} a week, "
+                f"but the weekly fee is {_money_text(fee)}."
+            )
+            raise ApplicationError(message, code="shares_do_not_add_up", fields={"shares": message})
+
+
+def _share_clean(placement: Placement, share: Share) -> Share:
+    """A share as given, checked, with its payer named (the council share is the body's own)."""
+    if share.payer_type not in PayerType.values:
+        raise ApplicationError("Choose who pays each share.", fields={"shares": "Choose a payer type."})
+    if share.route not in Route.values:
+        raise ApplicationError("Choose gross or net for each share.", fields={"shares": "Choose a route."})
+    amount = Decimal(share.weekly_amount)
+    if amount < 0 or amount != amount.quantize(PENNY):
+        raise ApplicationError(
+            "Each share is a weekly amount in pounds and pence, 0 or more.",
+            fields={"shares": "Enter amounts like 120.50."},
+        )
+    organisation_id, name = share.payer_organisation_id, share.payer_name.strip()
+    if share.payer_type == PayerType.COUNCIL:
+        organisation_id, name = placement.commissioner_id, ""
+    elif share.payer_type in PAYERS_NAMED and not name:
+        label = PayerType(share.payer_type).label.lower()
+        raise ApplicationError(f"Name who pays the {label}.", fields={"shares": f"Name who pays the {label}."})
+    elif share.payer_type not in PAYERS_NAMED and not (organisation_id or name):
+        raise ApplicationError("Name the NHS body that pays each NHS share.", fields={"shares": "Name the NHS body."})
+    organisation = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
+    if organisation_id and organisation is None:
+        raise ApplicationError("No such payer organisation.", fields={"shares": "Choose a known organisation."})
+    if organisation and share.payer_type in NHS_PAYER_TYPES and organisation.kind != Organisation.Kind.NHS:
+        raise ApplicationError("An NHS share is paid by an NHS body.", fields={"shares": "Choose an NHS body."})
+    return Share(
+        payer_type=share.payer_type,
+        weekly_amount=amount,
+        route=share.route,
+        payer_organisation_id=organisation_id,
+        payer_name=name,
+        payer=name or organisation.name,
+    )
+
+
+def _shares_merge(shares) -> tuple[Share, ...]:
+    """One share per payer and route, zero shares dropped except the council's, in display order."""
+    merged: dict[tuple, Share] = {}
+    for share in shares:
+        if share.key in merged:
+            share = share.with_amount(merged[share.key].weekly_amount + share.weekly_amount)
+        merged[share.key] = share
+    kept = [s for s in merged.values() if s.weekly_amount or s.payer_type == PayerType.COUNCIL]
+    return tuple(sorted(kept, key=lambda s: (SHARE_ORDER[s.payer_type], s.payer, s.route)))
+
+
+def _council_takes(placement: Placement, shares: tuple[Share, ...], amount: Decimal) -> tuple[Share, ...]:
+    """The council's share changed by `amount` (added, or taken when negative)."""
+    council = next((s for s in shares if s.payer_type == PayerType.COUNCIL), None)
+    if council is None:
+        council = default_shares(placement, Decimal("0.00"), Decimal("0.00"))[0]
+        shares = (*shares, council)
+    new = council.weekly_amount + amount
+    if new < 0:
+        message = (
+            f"The council's share would be {_money_text(new)} a week: the other shares add up to more than the fee."
+        )
+        raise ApplicationError(message, code="council_share_negative", fields={"shares": message})
+    return _shares_merge(s.with_amount(new) if s is council else s for s in shares)
+
+
+def _shares_rewrite(
+    placement: Placement, *, from_day: dt.date, transform: ShareTransform, reason: str, note: str, actor
+) -> list[ShareSet]:
+    """The one writer of shares: every set in force on or after `from_day` (split on that day and
+    on every fee change after it) is replaced by what `transform(shares, set_start)` makes of it;
+    the rows replaced are kept, marked superseded. Ends with the invariant check. Runs inside the
+    caller's transaction with the placement row locked."""
+    placement = (
+        Placement.objects.select_related("commissioner")
+        .prefetch_related(funding_shares_prefetch())
+        .get(pk=placement.pk)
+    )
+    recorded = any(True for _ in placement.funding_shares.all())
+    sets = share_sets(placement=placement)
+    fees = _fees_by_day(placement)
+    starts = sorted(
+        {from_day}
+        | {s.effective_from for s in sets if s.effective_from > from_day}
+        | {f.effective_from for f in fees if f.effective_from > from_day}
+    )
+    new_sets: list[ShareSet] = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] - dt.timedelta(days=1) if index + 1 < len(starts) else None
+        base = next((s for s in sets if s.covers(start)), None)
+        shares = _shares_merge(transform(base.shares if base else (), start))
+        if new_sets and new_sets[-1].shares == shares:
+            new_sets[-1] = ShareSet(new_sets[-1].effective_from, end, shares)
+        else:
+            new_sets.append(ShareSet(start, end, shares))
+    day_before = from_day - dt.timedelta(days=1)
+    stamp = {"created_by": actor if getattr(actor, "is_authenticated", False) else None}
+    rows: list[FundingShare] = []
+    if recorded:
+        replaced = list(
+            FundingShare.objects.select_for_update()
+            .filter(placement=placement, superseded_at__isnull=True)
+            .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=from_day))
+        )
+        FundingShare.objects.filter(pk__in=[r.pk for r in replaced]).update(superseded_at=timezone.now())
+        # The part of a replaced set before the change stays in force as it was.
+        for row in replaced:
+            if row.effective_from < from_day:
+                row.pk, row.effective_to, row.superseded_at = None, day_before, None
+                rows.append(row)
+    else:
+        # Shares never recorded: the funding so far is written down as it was before the change.
+        for share_set in sets:
+            if share_set.effective_from < from_day:
+                end = day_before if share_set.effective_to is None else min(share_set.effective_to, day_before)
+                rows += _share_rows(placement, share_set, end, FundingShare.Reason.INITIAL, "", stamp)
+    for share_set in new_sets:
+        rows += _share_rows(placement, share_set, share_set.effective_to, reason, note, stamp)
+    FundingShare.objects.bulk_create(rows)
+    funding_shares_check(placement=placement)
+    return new_sets
+
+
+def _share_rows(placement, share_set: ShareSet, end, reason: str, note: str, stamp: dict) -> list[FundingShare]:
+    return [
+        FundingShare(
+            placement=placement,
+            payer_type=share.payer_type,
+            payer_organisation_id=share.payer_organisation_id,
+            payer_name=share.payer_name,
+            route=share.route,
+            weekly_amount=share.weekly_amount,
+            effective_from=share_set.effective_from,
+            effective_to=end,
+            reason=reason,
+            note=note,
+            **stamp,
+        )
+        for share in share_set.shares
+    ]
+
+
+def _shares_text(shares) -> list[dict]:
+    return [
+        {"payer_type": s.payer_type, "payer": s.payer, "route": s.route, "weekly_amount": str(s.weekly_amount)}
+        for s in shares
+    ]
+
+
+def _shares_announce(placement: Placement, *, actor, verb: str, effective_from: dt.date, before, after, reason: str):
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=placement,
+        organisation=placement.commissioner,
+        reason=reason,
+        detail={"effective_from": str(effective_from), "before": _shares_text(before), "after": _shares_text(after)},
+    )
+    domain_event_send("funding.changed", placement=placement, effective_from=effective_from)
+
+
+@transaction.atomic
+def funding_shares_change(
+    *, placement: Placement, effective_from: dt.date, shares: list[Share], reason: str, by
+) -> list[ShareSet]:
+    """New shares of the fee from a date, until the next change already recorded: they must add
+    up to the fee on each of those days. The agreement gets a new version; audited; announced."""
+    require_council_member_or_system(by, placement.commissioner_id)
+    placement = Placement.objects.select_for_update().select_related("commissioner").get(pk=placement.pk)
+    if not reason.strip():
+        raise ApplicationError("Say why who pays is changing.", fields={"reason": "Enter the reason."})
+    if effective_from < placement.start_date or (placement.end_date and effective_from > placement.end_date):
+        message = "The change must take effect while the person is placed."
+        raise ApplicationError(message, code="outside_placement", fields={"effective_from": message})
+    if not shares:
+        raise ApplicationError("Give at least one share.", fields={"shares": "Give at least one share."})
+    cleaned = _shares_merge(_share_clean(placement, share) for share in shares)
+    before = shares_on(placement, effective_from)
+    sets = _shares_rewrite(
+        placement,
+        from_day=effective_from,
+        transform=lambda current, start: cleaned if start == effective_from else current,
+        reason=FundingShare.Reason.CHANGE,
+        note=reason.strip(),
+        actor=by,
+    )
+    agreement_revise(placement=placement, actor=by, reason=ServiceAgreement.Reason.FUNDING_CHANGE)
+    _shares_announce(
+        placement,
+        actor=by,
+        verb="contracts.funding.changed",
+        effective_from=effective_from,
+        before=before,
+        after=sets[0].shares,
+        reason=reason.strip(),
+    )
+    return sets
+
+
+def _shares_follow_fee(
+    placement: Placement, *, from_day: dt.date, actor, reason: str, note: str, top_up: Decimal | None = None
+) -> None:
+    """After a fee change from `from_day` (already in the fee history): the council's share takes
+    the difference on each day, and the top-up becomes `top_up` when one is given."""
+    fees = _fees_by_day(placement)
+
+    def follow(shares: tuple[Share, ...], start: dt.date) -> tuple[Share, ...]:
+        if top_up is not None:
+            others = [s for s in shares if s.payer_type != PayerType.TOP_UP]
+            current = next((s for s in shares if s.payer_type == PayerType.TOP_UP), None)
+            if top_up:
+                payer = current.payer if current else (placement.top_up_payer or "Top-up payer (not recorded)")
+                others.append(
+                    current.with_amount(top_up)
+                    if current
+                    else Share(PayerType.TOP_UP, top_up, Route.GROSS, payer_name=payer, payer=payer)
+                )
+            shares = tuple(others)
+        total = sum((s.weekly_amount for s in shares), Decimal("0.00"))
+        return _council_takes(placement, shares, _fee_at(fees, start) - total)
+
+    _shares_rewrite(placement, from_day=from_day, transform=follow, reason=reason, note=note, actor=actor)
+
+
+def funding_shares_start(*, placement: Placement, actor) -> None:
+    """Record a new placement's shares as agreed (the council, and any top-up), once."""
+    if placement.funding_shares.exists():
+        return
+    _shares_rewrite(
+        placement,
+        from_day=placement.start_date,
+        transform=lambda shares, start: shares,
+        reason=FundingShare.Reason.INITIAL,
+        note="",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def top_up_stop(*, placement: Placement, on: dt.date, by, reason: str) -> list[ShareSet]:
+    """The top-up payer stops paying: from `on` the council's share covers the top-up (the
+    council stays liable for the whole fee). One action; audited; a new agreement version."""
+    require_council_member_or_system(by, placement.commissioner_id)
+    placement = Placement.objects.select_for_update().select_related("commissioner").get(pk=placement.pk)
+    if not reason.strip():
+        raise ApplicationError("Say why the top-up stops.", fields={"reason": "Enter the reason."})
+    before = shares_on(placement, on)
+    if not any(s.payer_type == PayerType.TOP_UP for s in before):
+        message = f"There is no top-up on {on:%-d %B %Y}."
+        raise ApplicationError(message, code="no_top_up", fields={"on": message})
+
+    def council_covers(shares: tuple[Share, ...], start: dt.date) -> tuple[Share, ...]:
+        stopped = sum((s.weekly_amount for s in shares if s.payer_type == PayerType.TOP_UP), Decimal("0.00"))
+        return _council_takes(placement, tuple(s for s in shares if s.payer_type != PayerType.TOP_UP), stopped)
+
+    sets = _shares_rewrite(
+        placement,
+        from_day=on,
+        transform=council_covers,
+        reason=FundingShare.Reason.TOP_UP_STOPPED,
+        note=reason.strip(),
+        actor=by,
+    )
+    TopUpAgreement.objects.filter(placement=placement, stopped_on__isnull=True).update(
+        stopped_on=on, stopped_by=by if getattr(by, "is_authenticated", False) else None, stop_reason=reason.strip()
+    )
+    placement.top_up_weekly_amount = Decimal("0.00")
+    placement.council_weekly_amount = placement.weekly_fee
+    placement.save(update_fields=["top_up_weekly_amount", "council_weekly_amount"])
+    agreement_revise(placement=placement, actor=by, reason=ServiceAgreement.Reason.FUNDING_CHANGE)
+    _shares_announce(
+        placement,
+        actor=by,
+        verb="contracts.top_up.stopped",
+        effective_from=on,
+        before=before,
+        after=sets[0].shares,
+        reason=reason.strip(),
+    )
+    return sets
+
+
+@transaction.atomic
+def funding_nhs_interim_end(*, placement: Placement, on: dt.date, by, note: str = "") -> list[ShareSet] | None:
+    """A discharge-to-assess stay becomes long term in the same home: from `on` the council pays
+    what the NHS paid during the assessment (joint funding or CHC); FNC stays with the NHS."""
+    placement = Placement.objects.select_for_update().select_related("commissioner").get(pk=placement.pk)
+    before = shares_on(placement, on)
+    if not any(s.payer_type in (PayerType.NHS_JOINT, PayerType.CHC) for s in before):
+        return None
+
+    def council_takes_over(shares: tuple[Share, ...], start: dt.date) -> tuple[Share, ...]:
+        moving = (PayerType.NHS_JOINT, PayerType.CHC)
+        amount = sum((s.weekly_amount for s in shares if s.payer_type in moving), Decimal("0.00"))
+        return _council_takes(placement, tuple(s for s in shares if s.payer_type not in moving), amount)
+
+    sets = _shares_rewrite(
+        placement,
+        from_day=on,
+        transform=council_takes_over,
+        reason=FundingShare.Reason.ASSESSMENT_OUTCOME,
+        note=note or "Long-term placement in the same home after the assessment",
+        actor=by,
+    )
+    agreement_revise(placement=placement, actor=by, reason=ServiceAgreement.Reason.FUNDING_CHANGE)
+    _shares_announce(
+        placement,
+        actor=by,
+        verb="contracts.funding.changed",
+        effective_from=on,
+        before=before,
+        after=sets[0].shares,
+        reason=note or "Long-term placement after the assessment",
+    )
+    return sets
+
+
+# The national FNC rate ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def fnc_rate_record(*, effective_from: dt.date, weekly_rate: Decimal, by, note: str = "") -> FncRate:
+    """Enter the national FNC rate from a date (commissioners or back office, each April)."""
+    require(by is None or is_commissioner(by) or getattr(by, "is_staff", False), "Only commissioners enter FNC rates.")
+    if weekly_rate is None or weekly_rate <= 0:
+        raise ApplicationError("Enter the weekly rate.", fields={"weekly_rate": "Enter more than zero."})
+    if FncRate.objects.filter(effective_from=effective_from).exists():
+        message = "There is already a rate from that date."
+        raise ConflictError(message, code="fnc_rate_exists", fields={"effective_from": message})
+    rate = FncRate.objects.create(
+        effective_from=effective_from,
+        weekly_rate=weekly_rate,
+        note=note,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=by,
+        verb="contracts.fnc_rate.recorded",
+        target=rate,
+        detail={"effective_from": str(effective_from), "weekly_rate": str(weekly_rate)},
+    )
+    return rate
+
+
+def fnc_placements(rate: FncRate) -> QuerySet[Placement]:
+    """Nursing placements with an FNC share in force on or after the rate's date."""
+    day = rate.effective_from
+    return (
+        Placement.objects.live()
+        .filter(lot__setting=Setting.NURSING)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        .filter(
+            Q(funding_shares__payer_type=PayerType.FNC, funding_shares__superseded_at__isnull=True)
+            & (Q(funding_shares__effective_to__isnull=True) | Q(funding_shares__effective_to__gte=day))
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def fnc_rate_follow(*, placement: Placement, rate: FncRate, actor=None) -> bool:
+    """A nursing placement's FNC share follows the national rate from its date: the fee rises (or
+    falls) by the difference, which the NHS pays; the council's share is unchanged."""
+    placement = Placement.objects.select_for_update().select_related("commissioner").get(pk=placement.pk)
+    day = max(rate.effective_from, placement.start_date)
+    current = next((s for s in shares_on(placement, day) if s.payer_type == PayerType.FNC), None)
+    if current is None or current.weekly_amount == rate.weekly_rate:
+        return False
+    delta = rate.weekly_rate - current.weekly_amount
+    fee_history_start(placement=placement, actor=actor)
+    fees = _fees_by_day(placement)
+    at_day = FeePeriod.objects.filter(placement=placement, effective_from=day).first()
+    if at_day is None:
+        fee = fee_on(placement=placement, on=day)
+        FeePeriod.objects.create(
+            placement=placement,
+            effective_from=day,
+            weekly_fee=fee.weekly_fee + delta,
+            council_weekly_amount=fee.council_weekly_amount + delta,
+            top_up_weekly_amount=fee.top_up_weekly_amount,
+            reason=FeePeriod.Reason.FNC_RATE,
+            note=str(rate),
+            created_by=actor,
+        )
+        later = FeePeriod.objects.filter(placement=placement, effective_from__gt=day)
+    else:
+        later = FeePeriod.objects.filter(placement=placement, effective_from__gte=day)
+    later.update(weekly_fee=F("weekly_fee") + delta, council_weekly_amount=F("council_weekly_amount") + delta)
+    del fees
+    placement.weekly_fee += delta
+    placement.council_weekly_amount += delta
+    placement.save(update_fields=["weekly_fee", "council_weekly_amount"])
+    before = shares_on(placement, day)
+
+    def fnc_follows(shares: tuple[Share, ...], start: dt.date) -> tuple[Share, ...]:
+        return tuple(s.with_amount(s.weekly_amount + delta) if s.payer_type == PayerType.FNC else s for s in shares)
+
+    sets = _shares_rewrite(
+        placement,
+        from_day=day,
+        transform=fnc_follows,
+        reason=FundingShare.Reason.FNC_RATE,
+        note=str(rate),
+        actor=actor,
+    )
+    agreement_revise(placement=placement, actor=actor, reason=ServiceAgreement.Reason.FUNDING_CHANGE)
+    _shares_announce(
+        placement,
+        actor=actor,
+        verb="contracts.funding.fnc_followed",
+        effective_from=day,
+        before=before,
+        after=sets[0].shares,
+        reason=str(rate),
+    )
+    return True
+
+
+def fnc_rate_apply(*, rate: FncRate, actor=None, progress: Callable[[int, int], None] | None = None) -> int:
+    """Every nursing placement's FNC share follows the rate; each placement in its own transaction,
+    so a rerun after a failure carries on and changes nothing twice."""
+    ids = list(fnc_placements(rate).values_list("pk", flat=True))
+    changed = 0
+    for done, pk in enumerate(ids, start=1):
+        if fnc_rate_follow(placement=Placement(pk=pk), rate=rate, actor=actor):
+            changed += 1
+        if progress:
+            progress(done, len(ids))
+    FncRate.objects.filter(pk=rate.pk).update(
+        applied_at=timezone.now(), placements_changed=F("placements_changed") + changed
+    )
+    audit_record(actor=actor, verb="contracts.fnc_rate.applied", target=rate, detail={"placements": changed})
+    return changed
