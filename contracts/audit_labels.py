@@ -13,5 +13,10 @@ verb_labels_register(
         "contracts.uplift.created": "Fee uplift created",
         "contracts.uplift.queued": "Fee uplift started",
         "contracts.uplift.applied": "Fee uplift applied",
+        "contracts.funding.changed": "Who pays the fee changed",
+        "contracts.funding.fnc_followed": "NHS nursing care share moved to the new national rate",
+        "contracts.top_up.stopped": "Top-up stopped: the council pays it",
+        "contracts.fnc_rate.recorded": "National FNC rate entered",
+        "contracts.fnc_rate.applied": "National FNC rate applied to nursing placements",
     }
 )

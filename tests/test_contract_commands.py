@@ -37,13 +37,26 @@ def test_payment_schedule_export_writes_the_finance_csv(council_a, tmp_path):
     call_command("payment_schedule_export", council_a.slug, "2026-W15", "--output", str(target))
 
     with target.open() as handle:
-        (row,) = list(csv.DictReader(handle))
+        row, payer_total, schedule_total = list(csv.DictReader(handle))
     assert (row["from_date"], row["to_date"], row["days"], row["council_amount"]) == (
         "2026-04-08",
         "2026-04-12",
         "5",
         "500.00",
     )
+    assert (row["payer_type"], row["payer"], row["route"], row["amount"]) == (
+        "council",
+        council_a.name,
+        "gross",
+        "500.00",
+    )
+    # The totals check: one row per payer, then the schedule's.
+    assert (payer_total["line_type"], payer_total["payer"], payer_total["amount"]) == (
+        "payer_total",
+        council_a.name,
+        "500.00",
+    )
+    assert (schedule_total["line_type"], schedule_total["amount"]) == ("schedule_total", "500.00")
 
 
 def test_payment_schedule_export_refuses_a_bad_period(council_a):

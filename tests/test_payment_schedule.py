@@ -112,21 +112,30 @@ def test_schedule_lines_and_totals_are_exact_to_the_penny(cast, council_a, provi
     assert (starts.council_amount, starts.top_up_amount, starts.gross_amount) == (D("2089.29"), D("0.00"), D("2089.29"))
 
     # Ends Wednesday 15 April (last day paid): 17 days; 650 x 17 / 7 = 1578.5714; 95 x 17 / 7 = 230.7143.
-    ends = _line(lines, reference="ENDS")
+    # One line per share: the council's and the daughter's top-up.
+    ends = _line(lines, reference="ENDS", payer_type="council")
+    ends_top_up = _line(lines, reference="ENDS", payer_type="top_up")
     assert (ends.start, ends.end, ends.days) == (dt.date(2026, 3, 30), dt.date(2026, 4, 15), 17)
-    assert (ends.council_amount, ends.top_up_amount, ends.gross_amount) == (D("1578.57"), D("230.71"), D("1809.28"))
-    assert ends.top_up_payer == "Daughter"
+    assert (ends_top_up.start, ends_top_up.end, ends_top_up.days) == (dt.date(2026, 3, 30), dt.date(2026, 4, 15), 17)
+    assert (ends.council_amount, ends_top_up.top_up_amount, ends.gross_amount + ends_top_up.gross_amount) == (
+        D("1578.57"),
+        D("230.71"),
+        D("1809.28"),
+    )
+    assert (ends_top_up.top_up_payer, ends_top_up.payer, ends.payer) == ("Daughter", "Daughter", council_a.name)
 
     # Uplift of 3.7% from Wednesday 8 April: 950.00 + 35.15, all of it on the council's part.
-    before = _line(lines, reference="UPLIFTED", weekly_fee=D("950.00"))
-    after = _line(lines, reference="UPLIFTED", weekly_fee=D("985.15"))
+    before = _line(lines, reference="UPLIFTED", weekly_fee=D("950.00"), payer_type="council")
+    before_top_up = _line(lines, reference="UPLIFTED", weekly_fee=D("950.00"), payer_type="top_up")
+    after = _line(lines, reference="UPLIFTED", weekly_fee=D("985.15"), payer_type="council")
+    after_top_up = _line(lines, reference="UPLIFTED", weekly_fee=D("985.15"), payer_type="top_up")
     assert (before.start, before.end, before.days) == (dt.date(2026, 3, 30), dt.date(2026, 4, 7), 9)
     # 900 x 9 / 7 = 1157.1429; 50 x 9 / 7 = 64.2857.
-    assert (before.council_amount, before.top_up_amount) == (D("1157.14"), D("64.29"))
+    assert (before.council_amount, before_top_up.top_up_amount) == (D("1157.14"), D("64.29"))
     assert (after.start, after.end, after.days) == (dt.date(2026, 4, 8), dt.date(2026, 4, 26), 19)
     # 935.15 x 19 / 7 = 2538.2643; 50 x 19 / 7 = 135.7143.
-    assert (after.council_weekly, after.top_up_weekly) == (D("935.15"), D("50.00"))
-    assert (after.council_amount, after.top_up_amount) == (D("2538.26"), D("135.71"))
+    assert (after.council_weekly, after_top_up.top_up_weekly) == (D("935.15"), D("50.00"))
+    assert (after.council_amount, after_top_up.top_up_amount) == (D("2538.26"), D("135.71"))
 
     # Block beds are paid the weekly rate for all 28 days, void or filled: 1012.34 x 4 = 4049.36.
     void = _line(lines, bed_id=cast["void_bed"].pk)
@@ -135,7 +144,7 @@ def test_schedule_lines_and_totals_are_exact_to_the_penny(cast, council_a, provi
     assert (filled.days, filled.council_amount, filled.note) == (28, D("4049.36"), "Filled")
     # The person in the filled bed is paid through the block contract, not again as a placement.
     assert not [line for line in lines if line.reference in ("IN-BLOCK-BED", "OTHER-COUNCIL")]
-    assert len(lines) == 6
+    assert len(lines) == 9
 
     # Remittances come in provider name order: Moorlands Homes (B), then Trentside Care (A).
     beech, alder = schedule.remittances
@@ -152,8 +161,9 @@ def test_schedule_lines_and_totals_are_exact_to_the_penny(cast, council_a, provi
 
 def test_single_week_period_pays_seven_days_at_the_weekly_fee(cast, council_a):
     schedule = payment_schedule_build(period=period_parse("2026-W13"), commissioner_id=council_a.pk)
-    uplifted = _line(schedule.lines, reference="UPLIFTED")
-    assert (uplifted.days, uplifted.council_amount, uplifted.top_up_amount) == (7, D("900.00"), D("50.00"))
+    uplifted = _line(schedule.lines, reference="UPLIFTED", payer_type="council")
+    top_up = _line(schedule.lines, reference="UPLIFTED", payer_type="top_up")
+    assert (uplifted.days, uplifted.council_amount, top_up.top_up_amount) == (7, D("900.00"), D("50.00"))
     assert not [line for line in schedule.lines if line.reference == "STARTS"]
 
 
