@@ -33,5 +33,12 @@ def register_award_check(check: AwardCheck) -> AwardCheck:
 def award_checks_run(*, tender, bid, reason: str, top_up_payer: str) -> AwardTerms:
     terms = AwardTerms(reason=reason, top_up_payer=top_up_payer)
     for check in _award_checks:
-        terms = check(tender=tender, bid=bid, reason=terms.reason, top_up_payer=terms.top_up_payer)
+        result = check(tender=tender, bid=bid, reason=terms.reason, top_up_payer=terms.top_up_payer)
+        # A check that does not know of the person's choice or a top-up consent keeps what an earlier one found.
+        terms = AwardTerms(
+            reason=result.reason,
+            top_up_payer=result.top_up_payer,
+            chosen_by_person=terms.chosen_by_person or result.chosen_by_person,
+            top_up_consent=terms.top_up_consent or result.top_up_consent,
+        )
     return terms

@@ -1,8 +1,19 @@
 from django.urls import path
 
-from .apis import PaymentScheduleApi, ServiceAgreementDetailApi, ServiceAgreementListApi, ServiceAgreementPdfApi
+from .apis import (
+    FncRateListApi,
+    PaymentScheduleApi,
+    PlacementFundingApi,
+    ServiceAgreementDetailApi,
+    ServiceAgreementListApi,
+    ServiceAgreementPdfApi,
+    TopUpAgreementApi,
+)
 
 urlpatterns = [
+    path("placements/<int:pk>/funding-shares/", PlacementFundingApi.as_view(), name="api-placement-funding"),
+    path("placement-requests/<int:pk>/top-up-agreements/", TopUpAgreementApi.as_view(), name="api-top-up-agreements"),
+    path("fnc-rates/", FncRateListApi.as_view(), name="api-fnc-rates"),
     path("payment-schedules/", PaymentScheduleApi.as_view(), name="api-payment-schedules"),
     path("service-agreements/", ServiceAgreementListApi.as_view(), name="api-service-agreements"),
     path("service-agreements/<int:pk>/", ServiceAgreementDetailApi.as_view(), name="api-service-agreement"),

@@ -6,7 +6,10 @@ The PDF also has an address of its own, for clients that read one representation
 clients generated from the schema do).
 """
 
+from decimal import Decimal
+
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
@@ -14,16 +17,29 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import CsvRenderer, PdfRenderer, SequenceCursorPagination
+from core.api import CsvRenderer, PdfRenderer, SequenceCursorPagination, created
 from core.csv_export import csv_response
-from organisations.api_permissions import HasScope, IsAnyRole
+from core.errors import NotFoundError
+from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleCouncilWrites, IsBroker
+from organisations.models import ApiClient
+from placements.models import Placement
+from placements.selectors import placement_list, placement_request_get
 
-from .models import PayerType, Route, ServiceAgreement
+from .models import FncRate, PayerType, Route, ServiceAgreement, TopUpAgreement
 from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_parse
 from .pdf import agreement_pdf
-from .selectors import agreement_get, agreement_list
+from .selectors import (
+    Share,
+    agreement_get,
+    agreement_list,
+    fnc_rate_list,
+    funding_shares_prefetch,
+    share_sets,
+)
+from .services import funding_shares_change, top_up_agreement_record
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -253,3 +269,188 @@ class ServiceAgreementPdfApi(APIView):
 
     def get(self, request, pk: int):
         return _pdf_response(agreement_get(actor=request.user, pk=pk))
+
+
+# Who pays what -----------------------------------------------------------------------------
+
+FUNDING_PROBLEMS = {
+    400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
+    403: OpenApiResponse(description="Your role or API client's scopes do not allow this."),
+    404: OpenApiResponse(description="No such placement or placement request, or not your body's."),
+}
+
+
+def _placement_for(request, pk: int):
+    placement = placement_list(actor=request.user).filter(pk=pk).first()
+    if placement is None:
+        raise NotFoundError("No such placement.")
+    return placement
+
+
+class ShareOutput(serializers.Serializer):
+    payer_type = serializers.ChoiceField(choices=PayerType.choices)
+    payer = serializers.CharField(help_text="The payer as the agreement names it.")
+    payer_organisation = serializers.IntegerField(source="payer_organisation_id", allow_null=True)
+    route = serializers.ChoiceField(choices=Route.choices)
+    weekly_amount = serializers.DecimalField(**MONEY)
+
+
+class ShareSetOutput(serializers.Serializer):
+    effective_from = serializers.DateField()
+    effective_to = serializers.DateField(allow_null=True, help_text="The last day; null while in force.")
+    total = serializers.DecimalField(**MONEY, help_text="The weekly fee: the shares always add up to it.")
+    shares = ShareOutput(many=True)
+
+
+class ShareInput(serializers.Serializer):
+    payer_type = serializers.ChoiceField(choices=PayerType.choices)
+    weekly_amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal(0))
+    route = serializers.ChoiceField(choices=Route.choices, default=Route.GROSS)
+    payer_organisation = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="An NHS body's id, for NHS shares."
+    )
+    payer_name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="The person or third party."
+    )
+
+
+class FundingChangeInput(serializers.Serializer):
+    effective_from = serializers.DateField()
+    reason = serializers.CharField(max_length=2000)
+    shares = ShareInput(many=True, allow_empty=False)
+
+
+class PlacementFundingApi(APIView):
+    """A placement's funding shares over time."""
+
+    permission_classes = [IsAnyRoleCouncilWrites, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
+
+    @extend_schema(
+        summary="Who pays a placement's fee, from each date",
+        description="Each set of shares adds up to the weekly fee in force on its days.",
+        tags=["funding"],
+        responses={200: ShareSetOutput(many=True), **FUNDING_PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        placement = _placement_for(request, pk)
+        placement = (
+            Placement.objects.select_related("commissioner")
+            .prefetch_related("fee_periods", funding_shares_prefetch())
+            .get(pk=placement.pk)
+        )
+        return Response(ShareSetOutput(share_sets(placement=placement), many=True).data)
+
+    @extend_schema(
+        summary="Change who pays from a date (councils; the `contracts` scope)",
+        description=(
+            "The shares apply from `effective_from` until the next change already recorded, and must add up "
+            "to the weekly fee on each of those days; the agreement gets a new version."
+        ),
+        tags=["funding"],
+        request=FundingChangeInput,
+        responses={201: ShareSetOutput(many=True), **FUNDING_PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        placement = _placement_for(request, pk)
+        data = FundingChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        shares = [
+            Share(
+                payer_type=s["payer_type"],
+                weekly_amount=s["weekly_amount"],
+                route=s["route"],
+                payer_organisation_id=s["payer_organisation"],
+                payer_name=s["payer_name"],
+            )
+            for s in data.validated_data["shares"]
+        ]
+        sets = funding_shares_change(
+            placement=placement,
+            effective_from=data.validated_data["effective_from"],
+            shares=shares,
+            reason=data.validated_data["reason"],
+            by=request.user,
+        )
+        return created(
+            ShareSetOutput(sets, many=True).data,
+            location=request.build_absolute_uri(reverse("api-placement-funding", args=[placement.pk])),
+        )
+
+
+class TopUpAgreementInput(serializers.Serializer):
+    payer_name = serializers.CharField(max_length=200)
+    relationship = serializers.CharField(max_length=100)
+    weekly_amount = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    starts_on = serializers.DateField()
+    signed_via = serializers.ChoiceField(choices=TopUpAgreement.SignedVia.choices)
+    signed_on = serializers.DateField()
+    affordability_confirmed = serializers.BooleanField(
+        help_text="The broker checked the payer can afford the top-up for the length of the stay."
+    )
+    affordability_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TopUpAgreementOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TopUpAgreement
+        fields = [
+            "id",
+            "request",
+            "placement",
+            "payer_name",
+            "relationship",
+            "weekly_amount",
+            "starts_on",
+            "signed_via",
+            "signed_on",
+            "affordability_confirmed",
+            "recorded_at",
+            "stopped_on",
+        ]
+
+
+@extend_schema(
+    summary="Record a top-up agreement for a placement request (brokers)",
+    description=(
+        "An award whose fee is above the council's maximum rate is refused until the third party's signed "
+        "agreement to pay the difference is recorded, with the broker's affordability check."
+    ),
+    tags=["funding"],
+    request=TopUpAgreementInput,
+    responses={201: TopUpAgreementOutput, **FUNDING_PROBLEMS},
+)
+class TopUpAgreementApi(APIView):
+    permission_classes = [IsBroker, HasScope]
+    required_scope = ApiClient.Scope.PLACEMENT_REQUESTS
+
+    def post(self, request, pk: int):
+        placement_request = placement_request_get(actor=request.user, pk=pk)
+        data = TopUpAgreementInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        agreement = top_up_agreement_record(request=placement_request, by=request.user, **data.validated_data)
+        return created(
+            TopUpAgreementOutput(agreement).data,
+            location=request.build_absolute_uri(reverse("api-placement-request", args=[placement_request.pk])),
+        )
+
+
+class FncRateOutput(serializers.ModelSerializer):
+    class Meta:
+        model = FncRate
+        fields = ["effective_from", "weekly_rate", "note"]
+
+
+@extend_schema(
+    summary="The national NHS-funded nursing care rates",
+    description="Each weekly rate applies from its date until the next; nursing placements' FNC shares follow.",
+    tags=["funding"],
+    responses={200: FncRateOutput(many=True), 403: FUNDING_PROBLEMS[403]},
+)
+class FncRateListApi(ListAPIView):
+    permission_classes = [IsAnyRole, HasScope]
+    serializer_class = FncRateOutput
+    pagination_class = None
+
+    def get_queryset(self):
+        return fnc_rate_list()

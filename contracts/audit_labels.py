@@ -16,6 +16,7 @@ verb_labels_register(
         "contracts.funding.changed": "Who pays the fee changed",
         "contracts.funding.fnc_followed": "NHS nursing care share moved to the new national rate",
         "contracts.top_up.stopped": "Top-up stopped: the council pays it",
+        "contracts.top_up_agreement.recorded": "Top-up agreement recorded",
         "contracts.fnc_rate.recorded": "National FNC rate entered",
         "contracts.fnc_rate.applied": "National FNC rate applied to nursing placements",
     }

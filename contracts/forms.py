@@ -5,7 +5,7 @@ from django import forms
 from core.forms import DateField, MoneyField, form_helper
 from lots.models import ClientGroup, Lot
 
-from .models import Uplift
+from .models import TopUpAgreement, Uplift
 
 
 class UpliftForm(forms.Form):
@@ -101,3 +101,36 @@ class PlacementEndForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Record the end")
+
+
+class TopUpAgreementForm(forms.Form):
+    payer_name = forms.CharField(label="Who pays the top-up", max_length=200)
+    relationship = forms.CharField(
+        label="Their relationship to the person", max_length=100, help_text="For example, daughter or friend."
+    )
+    weekly_amount = MoneyField(label="Weekly top-up agreed", what="the weekly top-up agreed", min_value=Decimal("0.01"))
+    starts_on = DateField(label="Top-up paid from", what="the date the top-up is paid from")
+    signed_via = forms.ChoiceField(
+        label="How the agreement was signed", choices=TopUpAgreement.SignedVia.choices, widget=forms.RadioSelect
+    )
+    signed_on = DateField(label="Date signed", what="the date the agreement was signed")
+    affordability_confirmed = forms.BooleanField(
+        label="I have checked the payer can afford the top-up for the likely length of the stay",
+        required=False,
+    )
+    affordability_note = forms.CharField(
+        label="How affordability was checked", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Record the top-up agreement")
+
+
+class TopUpStopForm(forms.Form):
+    on = DateField(label="The council pays the top-up from", what="the date the council pays the top-up from")
+    reason = forms.CharField(label="Why the top-up stopped", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Stop the top-up", warning=True)

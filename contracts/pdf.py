@@ -1,10 +1,15 @@
 """The service agreement as a PDF document."""
 
+import datetime as dt
+from decimal import Decimal
+
 from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .models import ServiceAgreement
+from .models import Route, ServiceAgreement
+
+ROUTES = {Route.GROSS: "gross: paid by the council, which collects it", Route.NET: "net: paid to the home directly"}
 
 DATE_FORMAT = "%d %B %Y"
 
@@ -77,6 +82,23 @@ def agreement_pdf(agreement: ServiceAgreement) -> bytes:
         fee_rows.append(("Top-up paid by", agreement.top_up_payer or "Not recorded"))
     fee_rows.append(("Fee in force from", f"{agreement.fee_effective_from:{DATE_FORMAT}}"))
     section("Fee", fee_rows)
+    if agreement.funding_shares:
+        section(
+            "Who pays",
+            [
+                (
+                    share.get("payer_type_label", share["payer_type"]),
+                    f"{_money(Decimal(share['weekly_amount']))} a week by {share['payer']} "
+                    f"({ROUTES.get(share['route'], share['route'])}), from "
+                    f"{dt.date.fromisoformat(share['effective_from']):{DATE_FORMAT}}",
+                )
+                for share in agreement.funding_shares
+            ],
+        )
+    if agreement.top_up_terms:
+        section("Top-up agreement", [("Agreed", agreement.top_up_terms)])
+    if agreement.payment_terms:
+        section("Absences and deaths", [("Payment rules", agreement.payment_terms)])
     pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(
         0,

@@ -11,16 +11,26 @@ from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from bidding.hooks import AwardTerms
+from bidding.services import fee_split
 from blockbeds.models import BlockContract, BlockContractRate, UpliftBasis
 from core.audit import audit_record, audit_record_many
 from core.dates import not_in_past_check
 from core.errors import ApplicationError, ConflictError
 from core.events import domain_event_send
 from core.notifications import notify_organisation
+from fairness.models import ShortlistLink
 from lots.models import Lot, Setting
 from organisations.models import Organisation, Role
-from organisations.permissions import is_commissioner, is_provider_user, require, require_council_member_or_system
-from placements.models import Placement
+from organisations.permissions import (
+    is_broker,
+    is_commissioner,
+    is_provider_user,
+    require,
+    require_council_member_or_system,
+    require_member_of,
+)
+from placements.models import Placement, PlacementRequest
 
 from .models import (
     NHS_PAYER_TYPES,
@@ -272,6 +282,7 @@ def agreement_create_for_placement(*, placement: Placement, actor) -> ServiceAgr
             "An agreement needs the care home the person is placed in.", code="placement_without_home"
         )
     fee_history_start(placement=placement, actor=actor)
+    top_up_agreement_attach(placement=placement)
     funding_shares_start(placement=placement, actor=actor)
     agreement = ServiceAgreement.objects.create(
         placement=placement,
@@ -1356,3 +1367,124 @@ def fnc_rate_apply(*, rate: FncRate, actor=None, progress: Callable[[int, int], 
     )
     audit_record(actor=actor, verb="contracts.fnc_rate.applied", target=rate, detail={"placements": changed})
     return changed
+
+
+# Top-ups with consent ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def top_up_agreement_record(
+    *,
+    request: PlacementRequest,
+    by,
+    payer_name: str,
+    relationship: str,
+    weekly_amount: Decimal,
+    starts_on: dt.date,
+    signed_via: str,
+    signed_on: dt.date,
+    affordability_confirmed: bool,
+    affordability_note: str = "",
+) -> TopUpAgreement:
+    """The broker records a third party's written agreement to pay a top-up, and confirms the
+    payer can afford it for the length of the stay. An award with a top-up needs one."""
+    require_member_of(by, request.commissioner_id, not_found="No such placement request.")
+    require(is_broker(by), "Only brokers record top-up agreements.")
+    errors = {}
+    if not payer_name.strip():
+        errors["payer_name"] = "Enter who will pay the top-up."
+    if not relationship.strip():
+        errors["relationship"] = "Enter how the payer is related to the person."
+    if weekly_amount is None or weekly_amount <= 0:
+        errors["weekly_amount"] = "Enter the weekly amount agreed, more than zero."
+    if signed_via not in TopUpAgreement.SignedVia.values:
+        errors["signed_via"] = "Say how the agreement was signed."
+    elif (
+        signed_via == TopUpAgreement.SignedVia.CHOICE_LINK
+        and not ShortlistLink.objects.filter(
+            tender__request=request, chosen_bid__isnull=False, top_up_consent=True
+        ).exists()
+    ):
+        errors["signed_via"] = "Nobody has agreed to a top-up through this person's choice link."
+    if signed_on and signed_on > timezone.localdate():
+        errors["signed_on"] = "The agreement cannot be signed in the future."
+    if not affordability_confirmed:
+        errors["affordability_confirmed"] = (
+            "Confirm you have checked the payer can afford the top-up for the length of the stay."
+        )
+    if errors:
+        raise ApplicationError(
+            "The top-up agreement is not complete: " + " ".join(errors.values()),
+            code="top_up_agreement_invalid",
+            fields=errors,
+        )
+    TopUpAgreement.objects.filter(request=request, placement__isnull=True, stopped_on__isnull=True).update(
+        stopped_on=timezone.localdate(), stopped_by=by, stop_reason="Replaced by a new agreement"
+    )
+    agreement = TopUpAgreement.objects.create(
+        request=request,
+        payer_name=payer_name.strip(),
+        relationship=relationship.strip(),
+        weekly_amount=weekly_amount,
+        starts_on=starts_on,
+        signed_via=signed_via,
+        signed_on=signed_on,
+        affordability_confirmed=True,
+        affordability_note=affordability_note.strip(),
+        recorded_by=by,
+    )
+    audit_record(
+        actor=by,
+        verb="contracts.top_up_agreement.recorded",
+        target=request,
+        organisation=request.commissioner,
+        detail={
+            "agreement": agreement.pk,
+            "weekly_amount": str(weekly_amount),
+            "relationship": agreement.relationship,
+            "signed_via": signed_via,
+        },
+    )
+    return agreement
+
+
+def top_up_agreement_for(request: PlacementRequest) -> TopUpAgreement | None:
+    """The request's top-up agreement waiting for its award."""
+    return (
+        TopUpAgreement.objects.filter(request=request, placement__isnull=True, stopped_on__isnull=True)
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+
+
+def top_up_award_check(*, tender, bid, reason: str, top_up_payer: str) -> AwardTerms:
+    """An award whose fee is above the council's rate needs the top-up agreement recorded, for the
+    amount the award leaves to the third party, with affordability confirmed."""
+    split = fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=tender.max_weekly_rate)
+    if not split.top_up:
+        return AwardTerms(reason, top_up_payer)
+    agreement = top_up_agreement_for(tender.request)
+    if agreement is None:
+        message = (
+            f"This award needs a top-up of £{split.top_up:,.2f} a week: record the payer's signed top-up "
+            "agreement and confirm it is affordable before awarding."
+        )
+        raise ApplicationError(message, code="top_up_agreement_required", fields={"top_up_payer": message})
+    if agreement.weekly_amount != split.top_up:
+        message = (
+            f"The top-up agreement is for £{agreement.weekly_amount:,.2f} a week but this award needs "
+            f"£{split.top_up:,.2f}: record an agreement for that amount."
+        )
+        raise ApplicationError(message, code="top_up_agreement_amount", fields={"top_up_payer": message})
+    return AwardTerms(reason, top_up_payer or agreement.payer_name, top_up_consent=True)
+
+
+def top_up_agreement_attach(*, placement: Placement) -> TopUpAgreement | None:
+    """At the award's placement: the request's waiting agreement becomes the placement's."""
+    if placement.request_id is None or not placement.top_up_weekly_amount:
+        return None
+    agreement = top_up_agreement_for(placement.request)
+    if agreement is not None:
+        agreement.placement = placement
+        agreement.save(update_fields=["placement"])
+    return agreement

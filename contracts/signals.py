@@ -4,6 +4,7 @@ the agreements' personal details when placements' retention period passes."""
 from django.db.models import Q
 from django.dispatch import receiver
 
+from bidding.hooks import register_award_check
 from blockbeds.signals import block_rate_changed
 from placements.retention import (
     REMOVED,
@@ -15,7 +16,9 @@ from placements.retention import (
 from placements.signals import placement_cancelled, placement_created, placement_ended
 
 from . import services
-from .models import ServiceAgreement
+from .models import FundingShare, PayerType, ServiceAgreement, TopUpAgreement
+
+NAMED_PAYERS = (PayerType.CONTRIBUTION, PayerType.TOP_UP)
 
 
 @receiver(placement_created, dispatch_uid="contracts.agreement_on_placement_created")
@@ -43,13 +46,41 @@ def placement_fees_follow_block_rate(sender, *, contract, effective_from, weekly
     )
 
 
+register_award_check(services.top_up_award_check)
+
+
 def _agreements(scope: RetentionScope):
     return ServiceAgreement.objects.filter(placement__in=scope.placements)
+
+
+def _top_ups(scope: RetentionScope):
+    return TopUpAgreement.objects.filter(Q(placement__in=scope.placements) | Q(request__in=scope.requests))
+
+
+def _named_shares(scope: RetentionScope):
+    return FundingShare.objects.filter(placement__in=scope.placements).exclude(payer_name="")
+
+
+def _names(scope: RetentionScope):
+    return [
+        *_agreements(scope).values_list("top_up_payer", flat=True),
+        *_top_ups(scope).values_list("payer_name", flat=True),
+        *_named_shares(scope).values_list("payer_name", flat=True),
+    ]
 
 
 def _agreements_clear(scope: RetentionScope) -> None:
     agreements = _agreements(scope)
     agreements.exclude(top_up_payer="").update(top_up_payer=REMOVED)
+    agreements.exclude(top_up_terms="").update(top_up_terms="")
+    _top_ups(scope).update(payer_name=REMOVED, relationship=REMOVED, affordability_note="")
+    _named_shares(scope).update(payer_name=REMOVED)
+    for agreement in agreements.exclude(funding_shares=[]):
+        agreement.funding_shares = [
+            {**share, "payer": REMOVED} if share.get("payer_type") in NAMED_PAYERS else share
+            for share in agreement.funding_shares
+        ]
+        agreement.save(update_fields=["funding_shares"])
     for request in scope.requests:
         agreements.filter(Q(placement__request_id=request.pk) | Q(placement__lapsed_request_id=request.pk)).update(
             case_reference=scope.anonymous[request.pk]
@@ -59,7 +90,7 @@ def _agreements_clear(scope: RetentionScope) -> None:
 personal_data_holder_register(
     "contracts",
     PersonalDataHolder(
-        names=lambda scope: _agreements(scope).values_list("top_up_payer", flat=True),
+        names=_names,
         clear=_agreements_clear,
         audit_targets=lambda scope: audit_targets(ServiceAgreement, _agreements(scope).values_list("pk", flat=True)),
     ),

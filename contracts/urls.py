@@ -17,4 +17,6 @@ urlpatterns = [
     path("commissioner/uplifts/<int:pk>/", views.uplift_detail, name="uplift_detail"),
     path("commissioner/uplifts/<int:pk>/apply/", views.uplift_apply_view, name="uplift_apply"),
     path("payments/", views.payment_schedule, name="payment_schedule"),
+    path("broker/requests/<int:pk>/top-up-agreement/", views.top_up_agreement_new, name="top_up_agreement"),
+    path("agreements/<int:pk>/top-up-stop/", views.top_up_stop_view, name="top_up_stop"),
 ]

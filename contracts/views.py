@@ -14,9 +14,9 @@ from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 from placements.next_steps import request_next_step
-from placements.selectors import assessment_stay
+from placements.selectors import assessment_stay, placement_request_get
 
-from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, UpliftForm
+from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, TopUpAgreementForm, TopUpStopForm, UpliftForm
 from .list_filters import (
     AgreementFilterForm,
     PaymentFilterForm,
@@ -46,6 +46,8 @@ from .services import (
     agreement_accept,
     fee_change_record,
     placement_end_record,
+    top_up_agreement_record,
+    top_up_stop,
     uplift_create,
     uplift_preview,
     uplift_queue,
@@ -190,6 +192,41 @@ def fee_change(request, pk: int):
 def placement_end(request, pk: int):
     return _placement_change(
         request, pk, PlacementEndForm, placement_end_record, "Record the end of the placement", "End recorded."
+    )
+
+
+@role_required(Role.BROKER)
+def top_up_agreement_new(request, pk: int):
+    """The broker records the third party's signed top-up agreement and the affordability check."""
+    placement_request = placement_request_get(actor=request.user, pk=pk)
+    form = TopUpAgreementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            top_up_agreement_record(request=placement_request, by=request.user, **form.cleaned_data)
+        except ACCESS_ERRORS:
+            raise
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Top-up agreement recorded. You can now award the placement.")
+            return redirect("placements:request_detail", pk=placement_request.pk)
+    return render(
+        request, "contracts/top_up_agreement_form.html", {"form": form, "placement_request": placement_request}
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def top_up_stop_view(request, pk: int):
+    def stop(*, placement, actor, on, reason):
+        return top_up_stop(placement=placement, on=on, by=actor, reason=reason)
+
+    return _placement_change(
+        request,
+        pk,
+        TopUpStopForm,
+        stop,
+        "The top-up payer has stopped paying",
+        "The council's share covers the top-up from that date: new version issued.",
     )
 
 

@@ -67,6 +67,15 @@ class IsAnyRoleProviderOrCommissionerWrites(_RolePermission):
         return self.roles if method in SAFE_METHODS else IsProviderOrCommissioner.roles
 
 
+class IsAnyRoleCouncilWrites(_RolePermission):
+    """Every role reads; only council users (and council systems) write: a body's own placements."""
+
+    roles = IsAnyRole.roles
+
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
+        return self.roles if method in SAFE_METHODS else IsCouncilUser.roles
+
+
 class HasScope(BasePermission):
     """An API client needs the view's `required_scope` (reads need `read`); people need none."""
 

@@ -443,3 +443,21 @@ def backdated_uplift(*, actor, name: str, basis: str, effective_from, rules: lis
             new_weekly_rate=rule.get("new_weekly_rate"),
         )
     return uplift
+
+
+def top_up_agreed(request, broker, weekly_amount, payer_name="Daughter", signed_via="paper"):
+    """The broker records a signed, affordable top-up agreement, as an award with a top-up needs."""
+    from contracts.services import top_up_agreement_record
+
+    return top_up_agreement_record(
+        request=request,
+        by=broker,
+        payer_name=payer_name,
+        relationship="Daughter",
+        weekly_amount=Decimal(weekly_amount),
+        starts_on=request.needed_from,
+        signed_via=signed_via,
+        signed_on=timezone.localdate(),
+        affordability_confirmed=True,
+        affordability_note="Income and savings checked against a two-year stay.",
+    )
