@@ -111,6 +111,9 @@ MATRIX = {
     "api-placement-assessment-outcome": (
         "POST", ['placement'], "401 400 403 404 403 403 403 403 400 403 403 403"
     ),
+    "api-fnc-rates": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
+    "api-placement-funding": ("GET", ['placement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
+    "api-top-up-agreements": ("POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"),
     "api-placement-request": ("GET", ['request'], "401 200 200 404 404 403 403 200 403 403 403 403"),
     "api-placement-request-block-offer-accept": (
         "POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"
@@ -173,6 +176,8 @@ MATRIX = {
     "contracts:agreement_pdf": ("GET", ['agreement'], "in  200 200 404 404 200 404 in  in  in  in  in"),
     "contracts:agreements": ("GET", [], "in  200 200 200 200 200 200 in  in  in  in  in"),
     "contracts:fee_change": ("GET", ['agreement'], "in  200 200 404 404 403 403 in  in  in  in  in"),
+    "contracts:top_up_stop": ("GET", ['agreement'], "in  200 200 404 404 403 403 in  in  in  in  in"),
+    "contracts:top_up_agreement": ("GET", ['request'], "in  200 403 404 403 403 403 in  in  in  in  in"),
     "contracts:payment_schedule": ("GET", [], "in  200 200 200 200 200 200 in  in  in  in  in"),
     "contracts:placement_end": ("GET", ['agreement'], "in  200 200 404 404 403 403 in  in  in  in  in"),
     "contracts:uplift_apply": ("POST", ['uplift'], "in  403 -   403 404 403 403 in  in  in  in  in"),

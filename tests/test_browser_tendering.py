@@ -102,6 +102,23 @@ def test_broker_and_providers_tender_and_award_through_the_pages(
     page.get_by_label("1. Home B", exact=False).check()
     page.fill("#id_top_up_payer", "Her son")
     page.get_by_role("button", name="Award placement").click()
+    # Home B is £50.00 above the council's maximum: no award without the signed, affordable top-up agreement.
+    expect(page.locator(".govuk-error-summary")).to_contain_text("record the payer's signed top-up agreement")
+    expect(page.get_by_text("Placement awarded.")).to_have_count(0)
+    page.get_by_role("link", name="record the top-up agreement").click()
+    page.fill("#id_payer_name", "Her son")
+    page.fill("#id_relationship", "Son")
+    page.fill("#id_weekly_amount", "50.00")
+    fill_date(page, "starts_on", start)
+    page.get_by_label("Signed on paper").check()
+    fill_date(page, "signed_on", timezone.localdate())
+    page.get_by_role("button", name="Record the top-up agreement").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Confirm you have checked the payer can afford")
+    page.get_by_label("I have checked the payer can afford the top-up", exact=False).check()
+    page.get_by_role("button", name="Record the top-up agreement").click()
+    expect(page.get_by_text("Top-up agreement recorded.")).to_be_visible()
+    page.get_by_label("1. Home B", exact=False).check()
+    page.get_by_role("button", name="Award placement").click()
     expect(page.get_by_text("Placement awarded.")).to_be_visible()
     expect(page.locator("#award-summary")).to_contain_text("Home B")
     expect(page.locator("#award-summary")).to_contain_text("top-up £50.00 paid by Her son")
@@ -121,3 +138,4 @@ def test_broker_and_providers_tender_and_award_through_the_pages(
         850,
         50,
     )
+    assert placement.top_up_agreements.get().payer_name == "Her son"

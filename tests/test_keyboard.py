@@ -13,7 +13,7 @@ from placements.models import Placement
 from quality.models import RatingValue
 
 from .browser import page_as
-from .factories import admitted_home, ensure_reference_data
+from .factories import admitted_home, ensure_reference_data, top_up_agreed
 from .test_accessibility import wcag_violations
 
 MAX_TABS = 120
@@ -103,6 +103,8 @@ def test_broker_and_provider_journeys_need_only_the_keyboard(
     Tender.objects.filter(pk=tender.pk).update(
         opened_at=timezone.now() - timedelta(hours=3), closes_at=timezone.now() - timedelta(seconds=1)
     )
+    # Home B is above the council's maximum: its top-up agreement is recorded first (its own page is tested elsewhere).
+    top_up_agreed(tender.request, broker_a, "50.00", payer_name="Her son")
     page = keyboard_page(browser, live_server, broker_a)
     page.goto(f"{live_server.url}/broker/requests/{tender.request_id}/")
     expect(page.locator("#ranked-bids tbody tr").nth(0)).to_contain_text("Home B")

@@ -111,11 +111,30 @@ def test_whole_journey_through_the_api_with_the_worker_closing_the_window(
         {"id": ri_bid, "care_home_name": "RI C", "status": "withdrawn", "reason": ""}
     ]
 
-    award = council.post(
-        f"/api/v1/tenders/{tender_id}/award/",
-        {"bid": good_bid, "reason": "The person chose Good A to be near her daughter.", "top_up_payer": "Her daughter"},
+    choice = {
+        "bid": good_bid,
+        "reason": "The person chose Good A to be near her daughter.",
+        "top_up_payer": "Her daughter",
+    }
+    refused = council.post(f"/api/v1/tenders/{tender_id}/award/", choice)
+    assert refused.status_code == 400 and refused.json()["code"] == "top_up_agreement_required", refused.content
+    assert "top_up_payer" in refused.json()["errors"]
+    agreement = council.post(
+        f"/api/v1/placement-requests/{request_id}/top-up-agreements/",
+        {
+            "payer_name": "Her daughter",
+            "relationship": "Daughter",
+            "weekly_amount": "100.00",
+            "starts_on": timezone.localdate().isoformat(),
+            "signed_via": "paper",
+            "signed_on": timezone.localdate().isoformat(),
+            "affordability_confirmed": True,
+        },
     )
+    assert agreement.status_code == 201, agreement.content
+    award = council.post(f"/api/v1/tenders/{tender_id}/award/", choice)
     assert award.status_code == 201, award.content
+    assert award.json()["top_up_consent"] is True
     body = award.json()
     assert body["top_ranked"] is False
     assert body["top_up_weekly_amount"] == "100.00"
