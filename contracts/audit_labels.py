@@ -17,6 +17,10 @@ verb_labels_register(
         "contracts.funding.fnc_followed": "NHS nursing care share moved to the new national rate",
         "contracts.top_up.stopped": "Top-up stopped: the council pays it",
         "contracts.top_up_agreement.recorded": "Top-up agreement recorded",
+        "contracts.absence.recorded": "Absence from the home recorded",
+        "contracts.absence.ended": "Return to the home recorded",
+        "contracts.death.recorded": "Death recorded",
+        "contracts.outcome_payment.earned": "Outcome payment earned",
         "contracts.fnc_rate.recorded": "National FNC rate entered",
         "contracts.fnc_rate.applied": "National FNC rate applied to nursing placements",
     }

@@ -34,6 +34,8 @@ from placements.models import Placement, PlacementRequest
 
 from .models import (
     NHS_PAYER_TYPES,
+    Absence,
+    Death,
     FeePeriod,
     FncRate,
     FundingShare,
@@ -1488,3 +1490,100 @@ def top_up_agreement_attach(*, placement: Placement) -> TopUpAgreement | None:
         agreement.placement = placement
         agreement.save(update_fields=["placement"])
     return agreement
+
+
+# Absences and deaths -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def absence_record(
+    *,
+    placement: Placement,
+    starts_on: dt.date,
+    by,
+    ends_on: dt.date | None = None,
+    kind: str = Absence.Kind.HOSPITAL,
+    note: str = "",
+) -> Absence:
+    """A temporary absence (such as a hospital admission): the body's payment rules apply to its days."""
+    require_council_member_or_system(by, placement.commissioner_id)
+    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    if kind not in Absence.Kind.values:
+        raise ApplicationError("Choose the kind of absence.", fields={"kind": "Choose the kind of absence."})
+    if starts_on < placement.start_date or (placement.end_date and starts_on > placement.end_date):
+        message = "The absence must start while the person is placed."
+        raise ApplicationError(message, code="outside_placement", fields={"starts_on": message})
+    if ends_on is not None and ends_on < starts_on:
+        message = "The absence cannot end before it starts."
+        raise ApplicationError(message, fields={"ends_on": message})
+    overlapping = placement.absences.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on))
+    if ends_on is not None:
+        overlapping = overlapping.filter(starts_on__lte=ends_on)
+    if overlapping.exists():
+        message = "The person is already recorded as away on some of those days."
+        raise ConflictError(message, code="absence_overlaps", fields={"starts_on": message})
+    absence = Absence.objects.create(
+        placement=placement,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note.strip(),
+        recorded_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=by,
+        verb="contracts.absence.recorded",
+        target=placement,
+        organisation=placement.commissioner,
+        reason=note.strip(),
+        detail={"absence": absence.pk, "kind": kind, "starts_on": str(starts_on), "ends_on": str(ends_on or "")},
+    )
+    domain_event_send("placement.absence_recorded", placement=placement, absence=absence)
+    return absence
+
+
+@transaction.atomic
+def absence_end(*, absence: Absence, ends_on: dt.date, by) -> Absence:
+    """The person is back: the absence's last day away."""
+    require_council_member_or_system(by, absence.placement.commissioner_id)
+    absence = Absence.objects.select_for_update().select_related("placement__commissioner").get(pk=absence.pk)
+    if ends_on < absence.starts_on:
+        message = "The absence cannot end before it starts."
+        raise ApplicationError(message, fields={"ends_on": message})
+    before = str(absence.ends_on or "")
+    absence.ends_on = ends_on
+    absence.save(update_fields=["ends_on"])
+    audit_record(
+        actor=by,
+        verb="contracts.absence.ended",
+        target=absence.placement,
+        organisation=absence.placement.commissioner,
+        detail={"absence": absence.pk, "before": before, "after": str(ends_on)},
+    )
+    return absence
+
+
+@transaction.atomic
+def death_record(*, placement: Placement, died_on: dt.date, by) -> Death:
+    """A resident's death: the placement ends that day and is paid on for the days the body's rules say."""
+    require_council_member_or_system(by, placement.commissioner_id)
+    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    if Death.objects.filter(placement=placement).exists():
+        raise ConflictError("A death is already recorded for this placement.", code="death_recorded")
+    if died_on < placement.start_date:
+        message = "The date of death is before the placement started."
+        raise ApplicationError(message, fields={"died_on": message})
+    death = Death.objects.create(
+        placement=placement, died_on=died_on, recorded_by=by if getattr(by, "is_authenticated", False) else None
+    )
+    placement_end_record(placement=placement, actor=by, end_date=died_on, reason="The resident died.")
+    rules = payment_rules_for(placement.commissioner_id)
+    audit_record(
+        actor=by,
+        verb="contracts.death.recorded",
+        target=placement,
+        organisation=placement.commissioner,
+        detail={"died_on": str(died_on), "paid_days_after": rules.death_paid_days},
+    )
+    domain_event_send("placement.death_recorded", placement=placement, death=death)
+    return death

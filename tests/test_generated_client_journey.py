@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
@@ -19,13 +20,19 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from bidding.models import Tender
-from bidding.services import database_now, tender_close_and_evaluate
+from bidding.services import bid_submit, database_now, tender_close_and_evaluate, tender_publish
 from lots.models import LotRules
 from organisations.services import api_client_create
 from placements.models import PlacementRequest
 from quality.models import RatingValue
 
-from .factories import AdmissionFactory, BlockContractFactory, CareHomeFactory, admitted_home
+from .factories import (
+    AdmissionFactory,
+    BlockContractFactory,
+    CareHomeFactory,
+    PlacementRequestFactory,
+    admitted_home,
+)
 
 PACKAGE = "placements_client"
 # The window between publishing and closing: long enough for the provider's five calls.
@@ -396,3 +403,75 @@ def test_a_hospital_system_refers_and_follows_its_referrals_with_a_generated_cli
     assert unknown.status_code == HTTPStatus.NOT_FOUND and isinstance(unknown.parsed, models.Problem)
     no_scope = op("referrals_list").sync_detailed(client=generated.client(live_server.url, read_only_token))
     assert no_scope.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_an_award_with_a_top_up_waits_for_its_agreement_through_a_generated_client(
+    generated, live_server, council_a, broker_a, provider_a, provider_user_a
+):
+    """The case system awards a home above the council's maximum rate: refused until it records the
+    top-up agreement; then the placement's funding shares show the third party's share."""
+    request = PlacementRequestFactory(commissioner=council_a, created_by=broker_a, max_weekly_rate=Decimal("900.00"))
+    home = admitted_home(council_a, provider=provider_a, rating=RatingValue.GOOD, name="Hill View")
+    tender = tender_publish(actor=broker_a, request=request)
+    bid = bid_submit(
+        actor=provider_user_a,
+        tender=tender,
+        care_home=home,
+        weekly_fee=Decimal("950.00"),
+        earliest_start=timezone.localdate(),
+        needs_confirmed=True,
+    )
+    Tender.objects.filter(pk=tender.pk).update(
+        opened_at=timezone.now() - timedelta(hours=3), closes_at=timezone.now() - timedelta(seconds=1)
+    )
+    tender_close_and_evaluate(tender_id=tender.pk)
+    _, token = api_client_create(
+        organisation=council_a, name="Case system", scopes=["read", "placement-requests", "contracts"]
+    )
+    council = generated.client(live_server.url, token)
+    op, models = generated.op, generated.models
+
+    def award():
+        return op("tenders_award_create").sync_detailed(
+            id=tender.pk,
+            client=council,
+            body=models.AwardInputRequest(bid=bid.pk, top_up_payer="Her daughter"),
+            idempotency_key=str(uuid.uuid4()),
+        )
+
+    refused = award()
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and isinstance(refused.parsed, models.Problem)
+    assert refused.parsed.code == "top_up_agreement_required"
+    assert "£50.00 a week" in refused.parsed.detail
+
+    recorded = created(
+        op("placement_requests_top_up_agreements_create").sync_detailed(
+            id=request.pk,
+            client=council,
+            body=models.TopUpAgreementInputRequest(
+                payer_name="Her daughter",
+                relationship="Daughter",
+                weekly_amount="50.00",
+                starts_on=request.needed_from,
+                signed_via=models.SignedViaEnum.PAPER,
+                signed_on=timezone.localdate(),
+                affordability_confirmed=True,
+            ),
+            idempotency_key=str(uuid.uuid4()),
+        ),
+        models.TopUpAgreementOutput,
+    )
+    assert recorded.weekly_amount == "50.00"
+
+    awarded = created(award(), models.AwardOutput)
+    assert awarded.top_up_consent is True and awarded.top_up_weekly_amount == "50.00"
+    funding = op("placements_funding_shares_list").sync_detailed(id=awarded.placement.id, client=council)
+    assert funding.status_code == HTTPStatus.OK, funding.content
+    (current,) = funding.parsed
+    assert current.total == "950.00"
+    assert {(share.payer_type.value, share.payer, share.weekly_amount) for share in current.shares} == {
+        ("council", council_a.name, "900.00"),
+        ("top_up", "Her daughter", "50.00"),
+    }
+    rates = op("fnc_rates_list").sync_detailed(client=council)
+    assert rates.status_code == HTTPStatus.OK and rates.parsed == []
