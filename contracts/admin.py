@@ -4,7 +4,21 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
-from .models import FeePeriod, ServiceAgreement, Uplift, UpliftRule
+from .models import (
+    Absence,
+    Death,
+    FeePeriod,
+    FncRate,
+    FundingShare,
+    OutcomePayment,
+    OutcomePaymentRule,
+    PaymentRules,
+    ServiceAgreement,
+    TopUpAgreement,
+    Uplift,
+    UpliftRule,
+)
+from .services import fnc_rate_record
 
 
 @admin.register(FeePeriod)
@@ -48,3 +62,76 @@ class UpliftAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "basis", "commissioner"]
     inlines = [UpliftRuleInline]
+
+
+@admin.register(FundingShare)
+class FundingShareAdmin(ReadOnlyAdmin):
+    list_display = [
+        "placement",
+        "payer_type",
+        "payer",
+        "route",
+        "weekly_amount",
+        "effective_from",
+        "effective_to",
+        "reason",
+        "superseded_at",
+    ]
+    list_filter = ["payer_type", "route", "reason"]
+    search_fields = ["placement__case_reference", "payer_name"]
+    raw_id_fields = ["placement", "payer_organisation", "created_by"]
+
+
+@admin.register(FncRate)
+class FncRateAdmin(admin.ModelAdmin):
+    """The back office enters each April's national rate; it cannot be edited afterwards, and the
+    nursing placements follow it when `fnc_rate_apply` runs."""
+
+    list_display = ["effective_from", "weekly_rate", "note", "applied_at", "placements_changed"]
+    fields = ["effective_from", "weekly_rate", "note"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        rate = fnc_rate_record(
+            effective_from=obj.effective_from, weekly_rate=obj.weekly_rate, note=obj.note, by=request.user
+        )
+        obj.pk = rate.pk
+
+
+@admin.register(TopUpAgreement)
+class TopUpAgreementAdmin(ReadOnlyAdmin):
+    list_display = ["request", "placement", "payer_name", "relationship", "weekly_amount", "signed_via", "stopped_on"]
+    raw_id_fields = ["request", "placement", "recorded_by", "stopped_by"]
+
+
+@admin.register(PaymentRules)
+class PaymentRulesAdmin(ReadOnlyAdmin):
+    list_display = ["commissioner", "absence_full_weeks", "absence_reduced_percent", "death_paid_days"]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(ReadOnlyAdmin):
+    list_display = ["placement", "kind", "starts_on", "ends_on"]
+    raw_id_fields = ["placement", "recorded_by"]
+
+
+@admin.register(Death)
+class DeathAdmin(ReadOnlyAdmin):
+    list_display = ["placement", "died_on"]
+    raw_id_fields = ["placement", "recorded_by"]
+
+
+@admin.register(OutcomePaymentRule)
+class OutcomePaymentRuleAdmin(ReadOnlyAdmin):
+    list_display = ["description", "commissioner", "lot", "block_contract", "outcome", "amount"]
+
+
+@admin.register(OutcomePayment)
+class OutcomePaymentAdmin(ReadOnlyAdmin):
+    list_display = ["placement", "rule", "amount", "due_on"]
+    raw_id_fields = ["placement"]

@@ -21,6 +21,7 @@ verb_labels_register(
         "contracts.absence.ended": "Return to the home recorded",
         "contracts.death.recorded": "Death recorded",
         "contracts.outcome_payment.earned": "Outcome payment earned",
+        "contracts.outcome_rule.created": "Outcome payment rule created",
         "contracts.fnc_rate.recorded": "National FNC rate entered",
         "contracts.fnc_rate.applied": "National FNC rate applied to nursing placements",
     }

@@ -39,6 +39,8 @@ from .models import (
     FeePeriod,
     FncRate,
     FundingShare,
+    OutcomePayment,
+    OutcomePaymentRule,
     PayerType,
     Route,
     ServiceAgreement,
@@ -1587,3 +1589,128 @@ def death_record(*, placement: Placement, died_on: dt.date, by) -> Death:
     )
     domain_event_send("placement.death_recorded", placement=placement, death=death)
     return death
+
+
+# Outcome payments --------------------------------------------------------------------------
+
+
+def _outcome_rules_for(placement: Placement, outcome: str) -> list[OutcomePaymentRule]:
+    contracts = BlockContract.objects.filter(beds__occupancies__placement=placement).values("pk")
+    return list(
+        OutcomePaymentRule.objects.filter(commissioner_id=placement.commissioner_id, outcome=outcome)
+        .filter(Q(lot_id=placement.lot_id) | Q(block_contract__in=contracts))
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def outcome_payments_earn(*, placement: Placement, outcome: str, on: dt.date, by=None) -> list[OutcomePayment]:
+    """The outcome payments a placement's recorded outcome earns under its body's rules (for its lot
+    or its block contract): each rule pays once, in the schedule whose period holds the later of the
+    outcome's date and today, however often the outcome is recorded."""
+    placement = Placement.objects.select_related("commissioner").get(pk=placement.pk)
+    ends = placement.assessment_ends_on
+    due_on = max(on, timezone.localdate())
+    earned = [
+        OutcomePayment(
+            placement=placement, rule=rule, outcome=outcome, outcome_on=on, amount=rule.amount, due_on=due_on
+        )
+        for rule in _outcome_rules_for(placement, outcome)
+        if not (rule.within_assessment_period and ends is not None and on > ends)
+    ]
+    if not earned:
+        return []
+    before = set(OutcomePayment.objects.filter(placement=placement).values_list("rule_id", flat=True))
+    OutcomePayment.objects.bulk_create(earned, ignore_conflicts=True)
+    new = list(
+        OutcomePayment.objects.filter(placement=placement, rule__in=[e.rule for e in earned])
+        .exclude(rule_id__in=before)
+        .select_related("rule")
+    )
+    for payment in new:
+        audit_record(
+            actor=by,
+            verb="contracts.outcome_payment.earned",
+            target=placement,
+            organisation=placement.commissioner,
+            detail={
+                "rule": payment.rule.description,
+                "amount": str(payment.amount),
+                "outcome": outcome,
+                "due_on": str(payment.due_on),
+            },
+        )
+    return new
+
+
+@transaction.atomic
+def outcome_rule_create(
+    *,
+    by,
+    outcome: str,
+    amount: Decimal,
+    description: str,
+    lot=None,
+    block_contract=None,
+    within_assessment_period: bool = True,
+) -> OutcomePaymentRule:
+    """A commissioner's outcome payment rule, for one lot or one block contract of its own."""
+    require(is_commissioner(by), "Only commissioners define outcome payments.")
+    if (lot is None) == (block_contract is None):
+        raise ApplicationError("Choose a lot or a block contract.", fields={"lot": "Choose a lot or a block contract."})
+    if block_contract is not None and block_contract.commissioner_id != by.organisation_id:
+        raise ApplicationError("Choose one of your block contracts.", fields={"block_contract": "Not yours."})
+    if outcome not in Placement.AssessmentOutcome.values:
+        raise ApplicationError("Choose the outcome that earns the payment.", fields={"outcome": "Choose an outcome."})
+    if amount is None or amount <= 0:
+        raise ApplicationError("Enter the amount.", fields={"amount": "Enter more than zero."})
+    rule = OutcomePaymentRule.objects.create(
+        commissioner=by.organisation,
+        lot=lot,
+        block_contract=block_contract,
+        outcome=outcome,
+        amount=amount,
+        description=description.strip() or f"{Placement.AssessmentOutcome(outcome).label}",
+        within_assessment_period=within_assessment_period,
+        created_by=by,
+    )
+    audit_record(
+        actor=by,
+        verb="contracts.outcome_rule.created",
+        target=rule,
+        organisation=by.organisation,
+        detail={"outcome": outcome, "amount": str(amount)},
+    )
+    return rule
+
+
+def imported_shares_write(entries) -> int:
+    """Imported placements' shares from their start: the columns given, and the council the rest of
+    the fee (the import checked they fit in it; the deferred trigger checks again at commit)."""
+    placements = Placement.objects.in_bulk([pk for pk, _, _ in entries])
+    rows = []
+    for pk, start, shares in entries:
+        placement = placements[pk]
+        others = sum((share.weekly_amount for share in shares), Decimal("0.00"))
+        common = {"placement": placement, "effective_from": start, "reason": FundingShare.Reason.IMPORTED}
+        rows.append(
+            FundingShare(
+                payer_type=PayerType.COUNCIL,
+                payer_organisation_id=placement.commissioner_id,
+                weekly_amount=placement.weekly_fee - others,
+                route=Route.GROSS,
+                **common,
+            )
+        )
+        rows += [
+            FundingShare(
+                payer_type=share.payer_type,
+                payer_name=share.payer_name,
+                route=share.route,
+                weekly_amount=share.weekly_amount,
+                **common,
+            )
+            for share in shares
+        ]
+    FundingShare.objects.bulk_create(rows)
+    return len(rows)

@@ -6,6 +6,8 @@ from django.dispatch import receiver
 
 from bidding.hooks import register_award_check
 from blockbeds.signals import block_rate_changed
+from placements.history_import import imported_shares_writer_register
+from placements.models import Placement
 from placements.retention import (
     REMOVED,
     PersonalDataHolder,
@@ -13,7 +15,12 @@ from placements.retention import (
     audit_targets,
     personal_data_holder_register,
 )
-from placements.signals import placement_cancelled, placement_created, placement_ended
+from placements.signals import (
+    assessment_outcome_recorded,
+    placement_cancelled,
+    placement_created,
+    placement_ended,
+)
 
 from . import services
 from .models import FundingShare, PayerType, ServiceAgreement, TopUpAgreement
@@ -46,7 +53,17 @@ def placement_fees_follow_block_rate(sender, *, contract, effective_from, weekly
     )
 
 
+@receiver(assessment_outcome_recorded, dispatch_uid="contracts.funding_and_payments_on_assessment_outcome")
+def funding_and_payments_on_assessment_outcome(sender, *, placement, outcome, on, by, **kwargs) -> None:
+    """The outcome earns its outcome payments; long term in the same home moves what the NHS paid
+    during the assessment to the council, in a new agreement version from that date."""
+    services.outcome_payments_earn(placement=placement, outcome=outcome, on=on, by=by)
+    if outcome == Placement.AssessmentOutcome.LONG_TERM_SAME_HOME:
+        services.funding_nhs_interim_end(placement=placement, on=on, by=by)
+
+
 register_award_check(services.top_up_award_check)
+imported_shares_writer_register(services.imported_shares_write)
 
 
 def _agreements(scope: RetentionScope):

@@ -8,7 +8,7 @@ The new rows are then written with COPY in batches, in one transaction, with pro
 
 import csv
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
@@ -37,6 +37,28 @@ COLUMNS = [
     "in_county",
 ]
 REQUIRED = ["case_reference", "lot", "requested_at", "target_date", "sourced_at", "start_date"]
+# Optional: who pays what from the start. The council's share is the fee less these; the routes are
+# gross (the council pays the home and collects) or net (the payer pays the home), gross when empty.
+SHARE_AMOUNTS = {
+    "contribution_weekly": "contribution",
+    "top_up_weekly": "top_up",
+    "fnc_weekly": "fnc",
+    "nhs_joint_weekly": "nhs_joint",
+    "chc_weekly": "chc",
+}
+SHARE_COLUMNS = [
+    "contribution_weekly",
+    "contribution_payer",
+    "contribution_route",
+    "top_up_weekly",
+    "top_up_payer",
+    "top_up_route",
+    "fnc_weekly",
+    "nhs_joint_weekly",
+    "chc_weekly",
+    "nhs_payer",
+]
+ROUTES = ("gross", "net")
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
 MAX_WEEKLY_FEE = Decimal("100000000")
@@ -70,7 +92,28 @@ class ImportResult:
     already_imported: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True)
+class ImportedShare:
+    """A payer's weekly share of an imported placement's fee, from its start."""
+
+    payer_type: str
+    weekly_amount: Decimal
+    payer_name: str
+    route: str
+
+
+# Writers of imported funding shares, registered by the app that keeps them (contracts); each is
+# called with (placement id, start date, shares) pairs inside the import's transaction.
+_shares_writers: list[Callable] = []
+
+
+def imported_shares_writer_register(writer: Callable) -> Callable:
+    if writer not in _shares_writers:
+        _shares_writers.append(writer)
+    return writer
+
+
+@dataclass
 class _Row:
     line: int
     case_reference: str
@@ -83,6 +126,15 @@ class _Row:
     start_date: date
     end_date: date | None
     in_county: bool | None
+    shares: list[ImportedShare] = field(default_factory=list)
+
+    @property
+    def top_up(self) -> Decimal:
+        return sum((share.weekly_amount for share in self.shares if share.payer_type == "top_up"), Decimal("0.00"))
+
+    @property
+    def top_up_payer(self) -> str:
+        return next((share.payer_name for share in self.shares if share.payer_type == "top_up"), "")
 
 
 # Reading one row -----------------------------------------------------------------------------
@@ -193,14 +245,47 @@ def _parse(line: int, values: dict[str, str], zone: tzinfo) -> _Row:
     }
     for problem in _order_problems(parsed, zone):
         problems.add(problem)
+    shares = _shares(values, parsed["weekly_fee"], problems)
     if problems.found:
         raise ValueError("; ".join(problems.found))
     return _Row(
         line=line,
         case_reference=values["case_reference"],
         care_home_cqc_id=values["care_home_cqc_id"],
+        shares=shares,
         **parsed,
     )
+
+
+def _shares(values: dict[str, str], fee: Decimal, problems: "_Problems") -> list[ImportedShare]:
+    """The optional share columns as shares; the council's share is what is left of the fee."""
+    shares = []
+    for column, payer_type in SHARE_AMOUNTS.items():
+        amount = problems.parse(_amount, values.get(column, ""), column)
+        if not amount:
+            continue
+        prefix = column.removesuffix("_weekly")
+        if payer_type in ("contribution", "top_up"):
+            payer, route = values.get(f"{prefix}_payer", ""), values.get(f"{prefix}_route", "") or "gross"
+            if not payer:
+                problems.add(f"{prefix}_payer is empty: name who pays the {column}")
+            if route not in ROUTES:
+                problems.add(f"{prefix}_route '{route}' should be gross or net")
+        else:
+            payer, route = values.get("nhs_payer", ""), "net"
+            if not payer:
+                problems.add(f"nhs_payer is empty: name the NHS body that pays the {column}")
+        shares.append(ImportedShare(payer_type, amount, payer, route))
+    if sum((share.weekly_amount for share in shares), Decimal("0.00")) > fee:
+        problems.add("the share columns add up to more than weekly_fee")
+    return shares
+
+
+def _amount(value: str, name: str) -> Decimal:
+    try:
+        return _weekly_fee(value)
+    except ValueError as error:
+        raise ValueError(str(error).replace("weekly_fee", name, 1)) from None
 
 
 # Reading the file ----------------------------------------------------------------------------
@@ -209,7 +294,7 @@ def _parse(line: int, values: dict[str, str], zone: tzinfo) -> _Row:
 def _header_error(header: list[str]) -> RowError | None:
     if not header:
         return RowError(1, "the file is empty; it needs a header row")
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name not in COLUMNS and name not in SHARE_COLUMNS]
     missing = [name for name in COLUMNS if name not in header]
     if not unknown and not missing:
         return None
@@ -229,7 +314,7 @@ def _read(lines: Iterable[str], errors: list[RowError], progress) -> list[_Row]:
         errors.append(header_error)
         return []
     # Each column's place in the file; a short row leaves its last columns empty.
-    places = [(name, header.index(name)) for name in COLUMNS]
+    places = [(name, header.index(name)) for name in COLUMNS + SHARE_COLUMNS if name in header]
     width = len(header)
     # Requests are dated in the time zone of the people importing (Europe/London), looked up once.
     zone = timezone.get_current_timezone()
@@ -301,6 +386,8 @@ PLACEMENT_FIELDS = [
     "source",
     "weekly_fee",
     "council_weekly_amount",
+    "top_up_weekly_amount",
+    "top_up_payer",
     "start_date",
     "end_date",
     "in_county",
@@ -312,7 +399,7 @@ PLACEMENT_FIELDS = [
 
 
 def _placement_rows(rows: list[_Row], *, commissioner: Organisation, lots: dict, homes: dict, actor):
-    """The rows as values in the order of `PLACEMENT_FIELDS`; the whole fee is the council's."""
+    """The rows as values in the order of `PLACEMENT_FIELDS`; the fee less any top-up is the council's."""
     created_by = actor.pk if getattr(actor, "is_authenticated", False) else None
     for row in rows:
         yield (
@@ -322,7 +409,9 @@ def _placement_rows(rows: list[_Row], *, commissioner: Organisation, lots: dict,
             lots[row.lot],
             Placement.Source.IMPORTED,
             row.weekly_fee,
-            row.weekly_fee,
+            row.weekly_fee - row.top_up,
+            row.top_up,
+            row.top_up_payer,
             row.start_date,
             row.end_date,
             row.in_county,
@@ -353,8 +442,24 @@ def _insert_new(rows: list[_Row], *, commissioner: Organisation, homes: dict, ac
             PLACEMENT_FIELDS,
             _placement_rows(batch, commissioner=commissioner, lots=lots, homes=homes, actor=actor),
         )
+        _shares_write(batch, commissioner)
         progress(f"Imported {result.created} of {len(new)} new placements")
     return result
+
+
+def _shares_write(batch: list[_Row], commissioner: Organisation) -> None:
+    """Hand the batch's share columns to the registered writers, with the new placements' ids."""
+    with_shares = {(row.case_reference, row.start_date): row for row in batch if row.shares}
+    if not with_shares or not _shares_writers:
+        return
+    ids = Placement.objects.filter(
+        commissioner=commissioner,
+        source=Placement.Source.IMPORTED,
+        case_reference__in={key[0] for key in with_shares},
+    ).values_list("pk", "case_reference", "start_date")
+    found = [(pk, with_shares[(ref, start)]) for pk, ref, start in ids if (ref, start) in with_shares]
+    for writer in _shares_writers:
+        writer([(pk, row.start_date, row.shares) for pk, row in found])
 
 
 def placement_history_import(

@@ -262,3 +262,63 @@ def test_a_fee_too_large_or_not_in_pence_is_a_row_error_not_a_crash(tmp_path, co
 
     assert err.getvalue().startswith(f"line 2: weekly_fee '{fee}' is ")
     assert Placement.objects.count() == 0
+
+
+SHARES_HEADER = (
+    HEADER + ",contribution_weekly,contribution_payer,contribution_route,top_up_weekly,top_up_payer,"
+    "fnc_weekly,nhs_payer"
+)
+
+
+@pytest.mark.django_db
+def test_optional_share_columns_become_funding_shares_and_bad_ones_import_nothing(tmp_path, council_a):
+    from contracts.payments import payment_schedule_build, period_parse
+    from contracts.selectors import shares_on
+
+    base = history_row(3)  # lot 4, fee 703.00, no end date
+    rows = [
+        base + ",120.50,Mrs Three,net,40.00,Her son,235.88,Staffs ICB",
+        history_row(6) + ",,,,,,,",
+    ]
+    path = write_file(tmp_path / "shares.csv", rows, header=SHARES_HEADER)
+    run_import(path, council_a)
+
+    with_shares = Placement.objects.get(case_reference="HIST-000003")
+    assert (with_shares.council_weekly_amount, with_shares.top_up_weekly_amount, with_shares.top_up_payer) == (
+        Decimal("663.00"),
+        Decimal("40.00"),
+        "Her son",
+    )
+    shares = {(s.payer_type, s.payer, s.route): s.weekly_amount for s in shares_on(with_shares, with_shares.start_date)}
+    # The council pays the rest: 703.00 - 120.50 - 40.00 - 235.88 = 306.62.
+    assert shares == {
+        ("council", council_a.name, "gross"): Decimal("306.62"),
+        ("contribution", "Mrs Three", "net"): Decimal("120.50"),
+        ("top_up", "Her son", "gross"): Decimal("40.00"),
+        ("fnc", "Staffs ICB", "net"): Decimal("235.88"),
+    }
+    plain = Placement.objects.get(case_reference="HIST-000006")
+    assert [s.payer_type for s in shares_on(plain, plain.start_date)] == ["council"]
+    assert not plain.funding_shares.exists()
+    period = period_parse(
+        f"{with_shares.start_date.isocalendar().year}-W{with_shares.start_date.isocalendar().week:02d}"
+    )
+    assert payment_schedule_build(period=period, commissioner_id=council_a.pk).lines == []  # no home known
+
+    bad = write_file(
+        tmp_path / "bad.csv",
+        [
+            history_row(7) + ",900.00,Mr Seven,gross,,,,",
+            history_row(8) + ",50.00,,sideways,,,10.00,",
+        ],
+        header=SHARES_HEADER,
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_placements", str(bad), "--commissioner", council_a.slug, stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        "line 2: the share columns add up to more than weekly_fee",
+        "line 3: contribution_payer is empty: name who pays the contribution_weekly; contribution_route 'sideways' "
+        "should be gross or net; nhs_payer is empty: name the NHS body that pays the fnc_weekly",
+    ]
+    assert not Placement.objects.filter(case_reference__in=["HIST-000007", "HIST-000008"]).exists()
