@@ -118,7 +118,7 @@ def d2a_stay(council_a, broker_a):
         lot=lot(6),
         start_date=today - dt.timedelta(days=20),
         council_weekly_amount=D("900"),
-        pathway=Placement.Pathway.PATHWAY_3_ASSESSMENT,
+        pathway="pathway_3_assessment",
         assessment_ends_on=today + dt.timedelta(days=8),
     )
     agreement_create_for_placement(placement=placement, actor=broker_a)
