@@ -1095,7 +1095,7 @@ def _shares_announce(placement: Placement, *, actor, verb: str, effective_from: 
         reason=reason,
         detail={"effective_from": str(effective_from), "before": _shares_text(before), "after": _shares_text(after)},
     )
-    domain_event_send("funding.changed", placement=placement, effective_from=effective_from)
+    domain_event_send("placement.funding_changed", placement=placement, effective_from=effective_from, shares=after)
 
 
 @transaction.atomic

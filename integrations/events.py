@@ -284,3 +284,34 @@ def care_home_reinstated(home, *, commissioner, lots: list[int], dedupe_key: str
             payload=care_home_payload(home, lots=lots),
             dedupe_key=f"care_home.reinstated:{dedupe_key}",
         )
+
+
+def placement_funding_changed(placement, *, effective_from, shares) -> None:
+    """To the commissioning body and the home's provider: each payer type's weekly share from the
+    date, with the route; organisations are named, people (the person, a family member) are not."""
+    payload = {
+        **placement_payload(placement),
+        "funding": {
+            "effective_from": effective_from,
+            "shares": [
+                {
+                    "payer_type": share.payer_type,
+                    "payer_organisation_id": share.payer_organisation_id,
+                    "route": share.route,
+                    "weekly_amount": share.weekly_amount,
+                }
+                for share in shares
+            ],
+        },
+    }
+    key = ";".join(f"{s.payer_type}:{s.payer_organisation_id}:{s.route}:{s.weekly_amount}" for s in shares)
+    organisations = [placement.commissioner]
+    if placement.care_home_id:
+        organisations.append(placement.care_home.provider)
+    for organisation in organisations:
+        emit(
+            event=Type.PLACEMENT_FUNDING_CHANGED,
+            organisation=organisation,
+            payload=payload,
+            dedupe_key=f"placement.funding_changed:{placement.pk}:{effective_from}:{key}"[:200],
+        )

@@ -49,6 +49,7 @@ class WebhookEvent(models.Model):
         PLACEMENT_STARTED = "placement.started", "Placement started"
         CARE_HOME_SUSPENDED = "care_home.suspended", "Care home suspended"
         CARE_HOME_REINSTATED = "care_home.reinstated", "Care home reinstated"
+        PLACEMENT_FUNDING_CHANGED = "placement.funding_changed", "Who pays a placement's fee changed"
 
     organisation = models.ForeignKey(
         "organisations.Organisation", on_delete=models.CASCADE, related_name="webhook_events"

@@ -19,6 +19,7 @@ HANDLERS = {
     "invitation.withdrawn": events.care_home_invitation_withdrawn,
     "care_home.suspended": events.care_home_suspended,
     "care_home.reinstated": events.care_home_reinstated,
+    "placement.funding_changed": events.placement_funding_changed,
 }
 
 

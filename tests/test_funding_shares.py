@@ -367,3 +367,28 @@ def test_concurrent_fee_and_funding_changes_leave_shares_adding_up(council_a, br
     funding_shares_check(placement=placement)
     fee_from_march = FeePeriod.objects.filter(placement=placement).order_by("-effective_from").first().weekly_fee
     assert sum(s.weekly_amount for s in shares_on(placement, dt.date(2026, 3, 2))) == fee_from_march == D("1311.63")
+
+
+@pytest.mark.django_db
+def test_a_funding_change_is_a_webhook_event_for_the_council_and_the_provider_without_names(shared, broker_a, icb):
+    from integrations.models import WebhookEvent
+
+    funding_shares_change(
+        placement=shared,
+        effective_from=dt.date(2026, 2, 2),
+        shares=_shares("725.50", "200.25", "235.88", "50.00", icb=icb),
+        reason="Contribution reassessed",
+        by=broker_a,
+    )
+    events = WebhookEvent.objects.filter(
+        type="placement.funding_changed", payload__funding__effective_from="2026-02-02"
+    )
+    assert {event.organisation_id for event in events} == {shared.commissioner_id, shared.care_home.provider_id}
+    payload = events.first().payload
+    assert {(s["payer_type"], s["weekly_amount"]) for s in payload["funding"]["shares"]} == {
+        ("council", "725.50"),
+        ("contribution", "200.25"),
+        ("fnc", "235.88"),
+        ("top_up", "50.00"),
+    }
+    assert "Mrs Example" not in str(payload) and "Her daughter" not in str(payload)
