@@ -392,3 +392,35 @@ def test_a_funding_change_is_a_webhook_event_for_the_council_and_the_provider_wi
         ("top_up", "50.00"),
     }
     assert "Mrs Example" not in str(payload) and "Her daughter" not in str(payload)
+
+
+@pytest.mark.django_db
+def test_funding_share_and_fnc_rate_lists_run_the_same_queries_whatever_their_length(
+    shared, broker_a, commissioner_a, icb, as_user
+):
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(broker_a)
+    urls = [f"/api/v1/placements/{shared.pk}/funding-shares/", "/api/v1/fnc-rates/"]
+
+    def counts():
+        found = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, response.content
+            found.append(len(queries))
+        return found
+
+    before = counts()
+    for month in range(1, 6):
+        funding_shares_change(
+            placement=shared,
+            effective_from=dt.date(2026, month, 1),
+            shares=_shares(f"{745 - month}.50", f"{180 + month}.25", "235.88", "50.00", icb=icb),
+            reason="Contribution reassessed",
+            by=broker_a,
+        )
+        fnc_rate_record(effective_from=dt.date(2020 + month, 4, 1), weekly_rate=D("200.00") + month, by=commissioner_a)
+    assert len(client.get(urls[0]).json()) == 6 and len(client.get(urls[1]).json()) == 5
+    assert counts() == before

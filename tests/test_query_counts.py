@@ -278,6 +278,13 @@ NOT_COUNTED = {
     "/api/v1/tenders/{id}/shortlists/": "test_fair_api.test_shortlist_list_runs_the_same_queries_whatever_its_length",
     # The load data sets have no hospitals; referral lists are grown and counted there.
     "/api/v1/referrals/": "test_hospital_referrals.test_referral_lists_run_the_same_queries_whatever_their_length",
+    # A placement's share sets and the national FNC rates are not in the load data sets.
+    "/api/v1/placements/{id}/funding-shares/": (
+        "test_funding_shares.test_funding_share_and_fnc_rate_lists_run_the_same_queries_whatever_their_length"
+    ),
+    "/api/v1/fnc-rates/": (
+        "test_funding_shares.test_funding_share_and_fnc_rate_lists_run_the_same_queries_whatever_their_length"
+    ),
 }
 
 
