@@ -20,6 +20,7 @@ from bidding.services import (
     tender_publish,
 )
 from blockbeds.services import block_offer_decline, block_offer_pending
+from demo.contracts import top_up_agreement_for_demo
 from demo.organisations import COUNCIL_SLUG
 from lots.models import Lot
 from organisations.models import Organisation, Role, User
@@ -128,6 +129,7 @@ def seed_tenders(stdout=None) -> None:
     tender_close_and_evaluate(tender_id=awarded.pk)
     awarded.refresh_from_db()
     choice = awarded.bids.order_by("-weekly_fee").first()
+    top_up_agreement_for_demo(broker, awarded, choice, "The person's husband", "Husband")
     tender_award(
         actor=broker,
         tender=awarded,

@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from bidding.services import fee_split
 from contracts.models import ServiceAgreement, Uplift, UpliftRule
-from contracts.services import agreement_create_for_placement
+from contracts.services import agreement_create_for_placement, top_up_agreement_record
 from demo.organisations import COUNCIL_SLUG
 from organisations.models import Organisation
 from placements.models import Placement
@@ -48,3 +49,22 @@ def seed_contracts(*, stdout=None) -> int:
     if stdout:
         stdout.write(f"  {created} service agreements generated; a draft fee uplift to preview.")
     return created
+
+
+def top_up_agreement_for_demo(broker, tender, bid, payer_name: str, relationship: str):
+    """The signed, affordable top-up agreement an award above the council's maximum rate needs."""
+    top_up = fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=tender.max_weekly_rate).top_up
+    if not top_up:
+        return None
+    return top_up_agreement_record(
+        request=tender.request,
+        by=broker,
+        payer_name=payer_name,
+        relationship=relationship,
+        weekly_amount=top_up,
+        starts_on=tender.request.needed_from,
+        signed_via="paper",
+        signed_on=timezone.localdate(),
+        affordability_confirmed=True,
+        affordability_note="Income checked against the likely length of the stay.",
+    )

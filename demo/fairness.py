@@ -17,6 +17,7 @@ from bidding.models import Bid, Tender
 from bidding.services import tender_award, tender_close_and_evaluate, tender_publish
 from blockbeds.services import block_offer_decline, block_offer_pending
 from demo.bidding import STAFFORD, _bid_all, _close_in
+from demo.contracts import top_up_agreement_for_demo
 from demo.organisations import COUNCIL_SLUG
 from fairness.models import BedHold, StandstillRule
 from fairness.services import challenge_raise, question_answer, question_ask, shortlist_share
@@ -90,12 +91,14 @@ def _seed(council, broker) -> None:
     _evaluated(broker, 2, lots[1], ["835.00", "880.00", "915.00", "790.00"])
 
     held, ranked = _evaluated(broker, 3, lots[1], ["850.00", "825.00", "870.00"])
+    top_up_agreement_for_demo(broker, held, ranked[0], TOP_UP_PAYER, "Family member")
     tender_award(actor=broker, tender=held, bid=ranked[0], top_up_payer=TOP_UP_PAYER)
     # The home has not answered in time, so the broker can show moving to the next ranked bid.
     BedHold.objects.filter(bid=ranked[0]).update(confirm_by=timezone.now() - timedelta(hours=1))
 
     StandstillRule.objects.get_or_create(commissioner=council, lot=lots[STANDSTILL_LOT], defaults={"days": 10})
     challenged, ranked = _evaluated(broker, 4, lots[STANDSTILL_LOT], ["1180.00", "1120.00", "1210.00"])
+    top_up_agreement_for_demo(broker, challenged, ranked[0], TOP_UP_PAYER, "Family member")
     tender_award(actor=broker, tender=challenged, bid=ranked[0], top_up_payer=TOP_UP_PAYER)
     if len(ranked) > 1:
         challenge_raise(

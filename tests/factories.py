@@ -107,9 +107,7 @@ class UrgencyRulesFactory(factory.django.DjangoModelFactory):
         model = UrgencyRules
         django_get_or_create = ["lot_rules", "urgency"]
 
-    lot_rules = factory.LazyAttribute(
-        lambda o: LotRules.objects.get(commissioner=OrganisationFactory(), lot__number=1)
-    )
+    lot_rules = factory.LazyAttribute(lambda o: LotRules.objects.get(commissioner=OrganisationFactory(), lot__number=1))
     urgency = Urgency.HOSPITAL_DISCHARGE
     target_hours = 24
     min_window_hours = 1
@@ -443,6 +441,14 @@ def backdated_uplift(*, actor, name: str, basis: str, effective_from, rules: lis
             new_weekly_rate=rule.get("new_weekly_rate"),
         )
     return uplift
+
+
+def top_up_agreed_for(tender, bid, broker, payer_name="Daughter", signed_via="paper"):
+    """The top-up agreement an award of `bid` needs: for the fee above the tender's maximum rate."""
+    from bidding.services import fee_split
+
+    top_up = fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=tender.max_weekly_rate).top_up
+    return top_up_agreed(tender.request, broker, top_up, payer_name, signed_via) if top_up else None
 
 
 def top_up_agreed(request, broker, weekly_amount, payer_name="Daughter", signed_via="paper"):

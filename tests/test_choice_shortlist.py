@@ -13,6 +13,7 @@ from fairness.models import ShortlistLink
 from fairness.services import shortlist_choose, shortlist_share, token_hash
 from placements.models import Placement
 
+from .factories import top_up_agreed_for
 from .fairness_world import evaluated, make_world, place_bid
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,8 @@ def test_choice_through_link_reaches_award_with_top_up_consent(world, broker_a, 
     assert link.chosen_bid_id == bids["b"].pk and link.top_up_consent
     assert AuditEvent.objects.filter(verb="fairness.choice.recorded").exists()
 
+    # Agreed through the link; the broker records the agreement and its affordability before awarding.
+    top_up_agreed_for(tender, bids["b"], broker_a, payer_name="Ann Example", signed_via="choice_link")
     award = tender_award(actor=broker_a, tender=tender, bid=bids["b"])
     assert award.chosen_by_person and award.top_up_consent
     assert award.top_up_payer == "Ann Example"

@@ -13,7 +13,7 @@ from fairness.services import question_answer, question_ask, shortlist_share
 from lots.models import Lot
 
 from .browser import page_as
-from .factories import PaidPlacementFactory
+from .factories import PaidPlacementFactory, top_up_agreed_for
 from .fairness_world import evaluated, make_world
 from .test_accessibility import wcag_violations
 
@@ -63,6 +63,7 @@ def test_fairness_pages_have_no_wcag_violations(
 
     ordered = sorted(bids.values(), key=lambda bid: bid.rank)
     winner = next(bid for bid in ordered if bid.weekly_fee >= Decimal("800"))
+    top_up_agreed_for(tender, winner, broker_a, payer_name="Son")
     tender_award(actor=broker_a, tender=tender, bid=winner, reason="The person's preference.", top_up_payer="Son")
     loser = next(bid for bid in ordered if bid.pk != winner.pk)
     loser_user = next(user for user in users.values() if user.organisation_id == loser.provider_id)

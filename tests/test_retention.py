@@ -27,6 +27,7 @@ from .factories import (
     PlacementRequestFactory,
     TenderFactory,
     admitted_home,
+    top_up_agreed_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +158,7 @@ def awarded_long_ago(council_a, broker_a, provider_a, provider_user_a):
     )
     home = admitted_home(council_a, provider=provider_a)
     bid = BidFactory(invitation=InvitationFactory(tender=tender, care_home=home), weekly_fee=Decimal("900.00"))
+    top_up_agreed_for(tender, bid, broker_a, payer_name="Ms Daughter-Payer")
     tender_award(
         actor=broker_a,
         tender=tender,

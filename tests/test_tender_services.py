@@ -428,14 +428,14 @@ def test_award_of_another_bid_needs_a_reason_and_a_top_up_payer_above_the_rate(b
     tender, bids = _tender_with_three_bids(broker_a, placement_request, homes)
     chosen = bids["ri_c"]
 
-    with pytest.raises(ApplicationError) as no_reason:
-        tender_award(actor=broker_a, tender=tender, bid=chosen, top_up_payer="Daughter")
-    assert "reason" in no_reason.value.fields
     with pytest.raises(ApplicationError) as no_agreement:
         tender_award(actor=broker_a, tender=tender, bid=chosen, reason="Person's choice: near family")
     assert "top_up_payer" in no_agreement.value.fields
     assert no_agreement.value.code == "top_up_agreement_required"
     top_up_agreed(placement_request, broker_a, "100.00")
+    with pytest.raises(ApplicationError) as no_reason:
+        tender_award(actor=broker_a, tender=tender, bid=chosen, top_up_payer="Daughter")
+    assert "reason" in no_reason.value.fields
 
     award = tender_award(
         actor=broker_a, tender=tender, bid=chosen, reason="Person's choice: near family", top_up_payer="Daughter"
