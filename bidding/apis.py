@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import created
+from core.clock import request_receipt
 from core.errors import ConflictError
 from organisations.api_permissions import HasScope, IsAnyRole, IsBroker, IsCouncilUser, IsProviderUser
 from organisations.models import ApiClient
@@ -349,7 +350,10 @@ class TenderBidsApi(APIView):
 
     @extend_schema(
         summary="Submit a bid (providers)",
-        description="Refused with 409 at or after the deadline, judged by the database clock.",
+        description=(
+            "Judged by when the service received the request, on the database clock: received before "
+            "the deadline it is decided as on time however long it waited; at or after it, refused with 409."
+        ),
         tags=["tenders"],
         request=BidInput,
         responses={201: OwnBidOutput, **PROBLEMS, **CLOSED},
@@ -358,7 +362,9 @@ class TenderBidsApi(APIView):
         tender = tender_get(actor=request.user, pk=pk)
         data = BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bid = bid_submit(actor=request.user, tender=tender, **data.validated_data)
+        bid = bid_submit(
+            actor=request.user, tender=tender, received=request_receipt(request), **data.validated_data
+        )
         return created(
             OwnBidOutput(bid, context={"request": request}).data,
             location=request.build_absolute_uri(reverse("api-tender-bid", args=[tender.pk, bid.pk])),
@@ -387,7 +393,7 @@ class BidDetailApi(APIView):
         bid = self._bid(request, pk, bid_pk)
         data = BidAmendInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bid = bid_amend(actor=request.user, bid=bid, **data.validated_data)
+        bid = bid_amend(actor=request.user, bid=bid, received=request_receipt(request), **data.validated_data)
         return Response(OwnBidOutput(bid, context={"request": request}).data)
 
     @extend_schema(
@@ -396,7 +402,7 @@ class BidDetailApi(APIView):
         responses={204: None, **PROBLEMS, **CLOSED},
     )
     def delete(self, request, pk: int, bid_pk: int):
-        bid_withdraw(actor=request.user, bid=self._bid(request, pk, bid_pk))
+        bid_withdraw(actor=request.user, bid=self._bid(request, pk, bid_pk), received=request_receipt(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

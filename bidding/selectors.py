@@ -11,11 +11,12 @@ sees its own bids, and its rank, scores and outcome once the award is made.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import connection
-from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Func, Prefetch, Q
+from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q
 
+from core.clock import DatabaseNow, database_now
 from core.errors import NotFoundError
 from organisations.permissions import is_council_user, is_provider_user, require_council_member
 
@@ -24,33 +25,21 @@ from .models import Bid, Invitation, Tender
 # --- Is this tender open: one rule, one clock -------------------------------------------------
 
 
-class DatabaseNow(Func):
-    """The database's clock as a query expression: `clock_timestamp()`, the moment the row is read.
-
-    The same clock `database_now` reads. Not PostgreSQL's `now()` (the transaction's start) nor
-    Django's `Now()` (the statement's start): either is earlier than the moment a statement that
-    waited on a lock reads the row, so it could call a tender open that the bid path calls closed.
-    """
-
-    template = "clock_timestamp()"
-    output_field = DateTimeField()
-
-
-def database_now() -> datetime:
-    """The database's clock at this moment (see `DatabaseNow`)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
-        return cursor.fetchone()[0]
-
-
 def tender_open_q() -> Q:
     """`tender_is_open` as a filter: open status and a deadline still ahead by the database clock."""
     return Q(status=Tender.Status.OPEN, closes_at__gt=DatabaseNow())
 
 
-def tender_past_deadline_q() -> Q:
-    """Tenders still marked open whose deadline has passed: the ones a close is owed to."""
-    return Q(status=Tender.Status.OPEN, closes_at__lte=DatabaseNow())
+def tender_close_grace() -> timedelta:
+    """How long after its deadline a tender is closed: the longest a bid received before the
+    deadline may take to be decided (`BID_RECEIPT_GRACE_SECONDS`, the web servers' request bound)."""
+    return timedelta(seconds=settings.BID_RECEIPT_GRACE_SECONDS)
+
+
+def tender_close_due_q() -> Q:
+    """Tenders a close is owed to: past the deadline by the grace, so every bid received before
+    the deadline has been decided by the receipt rule (`tender_lock_open`) before the close."""
+    return Q(status=Tender.Status.OPEN, closes_at__lte=DatabaseNow() - tender_close_grace())
 
 
 def with_open_flag(queryset):

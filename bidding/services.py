@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
 from core.audit import audit_record
+from core.clock import database_now_and_receipt
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.events import domain_event_send
@@ -42,7 +43,14 @@ from . import signals
 from .hooks import award_checks_run
 from .models import Award, Bid, Invitation, Tender
 from .scoring import BidForScoring, ScoringRules, score_bids
-from .selectors import DatabaseNow, database_now, tender_is_open, tender_open_q, tender_past_deadline_q
+from .selectors import (
+    DatabaseNow,
+    database_now,
+    tender_close_due_q,
+    tender_close_grace,
+    tender_is_open,
+    tender_open_q,
+)
 
 
 @transaction.atomic
@@ -274,7 +282,7 @@ def schedule_tender_close(tender_id: int, closes_at: datetime) -> None:
     from .tasks import tender_close_task
 
     if closes_at - timezone.now() <= timedelta(seconds=settings.TENDER_CLOSE_QUEUE_AHEAD_SECONDS):
-        tender_close_task.apply_async((tender_id,), eta=closes_at)
+        tender_close_task.apply_async((tender_id,), eta=closes_at + tender_close_grace())
 
 
 def tenders_queue_closes() -> int:
@@ -286,7 +294,7 @@ def tenders_queue_closes() -> int:
     horizon = timezone.now() + timedelta(seconds=settings.TENDER_CLOSE_QUEUE_AHEAD_SECONDS)
     due = list(Tender.objects.filter(tender_open_q(), closes_at__lte=horizon).values_list("pk", "closes_at"))
     for tender_id, closes_at in due:
-        tender_close_task.apply_async((tender_id,), eta=closes_at)
+        tender_close_task.apply_async((tender_id,), eta=closes_at + tender_close_grace())
     return len(due)
 
 
@@ -384,26 +392,31 @@ def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest
 # --- Bids: decided against the database clock with the tender row locked ---------------------
 
 
-def tender_lock_open(tender_id: int) -> tuple[Tender, datetime]:
-    """Lock the tender row, then read the clock: the deadline check and the write share a transaction.
+def tender_lock_open(tender_id: int, *, received: float | None = None) -> tuple[Tender, datetime]:
+    """Lock the tender row, then judge the write by when it was received, on the database clock.
 
-    For every write that must land while the tender is open (bids, clarification questions);
-    call it inside the writing transaction.
+    `received` is the request's receipt stamp (`core.clock.request_receipt`): a bid received
+    before the deadline is decided as open however long it waited for the lock or a worker,
+    and one received at or after it is refused. The close waits `tender_close_grace` past the
+    deadline (`tender_close_due_q`), so every bid received in time is decided before it. Without
+    a stamp (tasks, commands) the moment is now. Returns the tender and the moment the write is
+    judged at, which the write records. For every write that must land while the tender is open
+    (bids, clarification questions); call it inside the writing transaction.
     """
     tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=tender_id)
-    now = database_now()
+    now, received_at = database_now_and_receipt(received)
     if tender.status in (Tender.Status.EVALUATED, Tender.Status.AWARDED) and tender.closes_at > now:
         raise ConflictError(
             "This tender has been awarded: bids can no longer be submitted, amended or withdrawn.",
             code="tender_closed",
         )
-    if not tender_is_open(tender, at=now):
+    if not tender_is_open(tender, at=received_at):
         raise ConflictError(
             f"This tender closed on {local_time_text(tender.closes_at)}: "
             "bids can no longer be submitted, amended or withdrawn.",
             code="tender_closed",
         )
-    return tender, now
+    return tender, received_at
 
 
 def _require_provider_home(actor, care_home) -> None:
@@ -455,9 +468,11 @@ def bid_submit(
     earliest_start: date,
     needs_confirmed: bool,
     notes: str = "",
+    received: float | None = None,
 ) -> Bid:
+    """`received` is the request's receipt stamp (`core.clock.request_receipt`): it decides."""
     _require_provider_home(actor, care_home)
-    tender, now = tender_lock_open(tender.pk)
+    tender, now = tender_lock_open(tender.pk, received=received)
     invitation = Invitation.objects.filter(tender=tender, care_home=care_home).first()
     if invitation is None:
         raise NotFoundError("No such tender.")
@@ -501,11 +516,11 @@ def _audit_bid(actor, bid: Bid, tender: Tender, verb: str, reason: str = "") -> 
     )
 
 
-def _own_bid_locked(actor, bid: Bid) -> tuple[Bid, Tender, datetime]:
+def _own_bid_locked(actor, bid: Bid, received: float | None) -> tuple[Bid, Tender, datetime]:
     require(is_provider_user(actor), "Only care providers can change bids.")
     if bid.provider_id != actor.organisation_id:
         raise NotFoundError("No such bid.")
-    tender, now = tender_lock_open(bid.tender_id)
+    tender, now = tender_lock_open(bid.tender_id, received=received)
     bid = Bid.objects.select_for_update().select_related("care_home").get(pk=bid.pk)
     if bid.status != Bid.Status.SUBMITTED:
         raise ConflictError(f"This bid is {bid.get_status_display().lower()} and cannot be changed.", code="not_live")
@@ -521,8 +536,9 @@ def bid_amend(
     earliest_start: date | None = None,
     needs_confirmed: bool | None = None,
     notes: str | None = None,
+    received: float | None = None,
 ) -> Bid:
-    bid, tender, now = _own_bid_locked(actor, bid)
+    bid, tender, now = _own_bid_locked(actor, bid, received)
     _require_still_eligible(bid.care_home, tender)
     start_changed = earliest_start is not None and earliest_start != bid.earliest_start
     bid.weekly_fee = bid.weekly_fee if weekly_fee is None else weekly_fee
@@ -542,8 +558,8 @@ def bid_amend(
 
 
 @transaction.atomic
-def bid_withdraw(*, actor, bid: Bid, reason: str = "") -> Bid:
-    bid, tender, now = _own_bid_locked(actor, bid)
+def bid_withdraw(*, actor, bid: Bid, reason: str = "", received: float | None = None) -> Bid:
+    bid, tender, now = _own_bid_locked(actor, bid, received)
     bid.status = Bid.Status.WITHDRAWN
     bid.updated_at = now
     bid.save(update_fields=["status", "updated_at"])
@@ -569,9 +585,11 @@ def _brokers_notify(tender: Tender, *, verb: str, subject: str, template: str, k
 
 
 def tender_close(*, tender_id: int) -> bool:
-    """Close a tender whose deadline has passed. Returns whether this call closed it."""
+    """Close a tender whose deadline has passed by the grace (`tender_close_due_q`). Returns whether
+    this call closed it."""
     with transaction.atomic():
-        claimed = Tender.objects.filter(tender_past_deadline_q(), pk=tender_id).update(
+        # The claim's UPDATE waits for any bid holding the tender row, and runs only after the grace.
+        claimed = Tender.objects.filter(tender_close_due_q(), pk=tender_id).update(
             status=Tender.Status.CLOSED, closed_at=Now()
         )
         if not claimed:
@@ -668,7 +686,7 @@ def tender_close_and_evaluate(*, tender_id: int) -> None:
 def tenders_close_overdue() -> int:
     """Close and evaluate every tender past its deadline (workers down, a message lost)."""
     due = list(
-        Tender.objects.filter(tender_past_deadline_q() | Q(status=Tender.Status.CLOSED)).values_list("pk", flat=True)
+        Tender.objects.filter(tender_close_due_q() | Q(status=Tender.Status.CLOSED)).values_list("pk", flat=True)
     )
     for tender_id in due:
         tender_close_and_evaluate(tender_id=tender_id)

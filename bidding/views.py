@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from core.clock import request_receipt
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
 from core.lists import list_page
@@ -129,10 +130,14 @@ def invitation_detail(request, pk: int):
     if form.is_valid():
         try:
             if live:
-                bid_amend(actor=request.user, bid=bid, **form.cleaned_data)
+                bid_amend(actor=request.user, bid=bid, received=request_receipt(request), **form.cleaned_data)
             else:
                 bid_submit(
-                    actor=request.user, tender=invitation.tender, care_home=invitation.care_home, **form.cleaned_data
+                    actor=request.user,
+                    tender=invitation.tender,
+                    care_home=invitation.care_home,
+                    received=request_receipt(request),
+                    **form.cleaned_data,
                 )
         except ApplicationError as error:
             apply_to_form(form, error)
@@ -164,7 +169,9 @@ def invitation_withdraw_bid(request, pk: int):
     try:
         if bid is None:
             raise ApplicationError("There is no bid to withdraw.")
-        bid_withdraw(actor=request.user, bid=bid, reason=form.cleaned_data["reason"])
+        bid_withdraw(
+            actor=request.user, bid=bid, reason=form.cleaned_data["reason"], received=request_receipt(request)
+        )
     except ApplicationError as error:
         apply_to_form(form, error)
         return _withdraw_page(request, invitation, bid, form, status=error.status)

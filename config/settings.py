@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: when the request was received, which decides a bid at its deadline (core.clock).
+    "core.clock.ReceiptTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -252,6 +254,13 @@ if TENDER_CLOSE_QUEUE_AHEAD_SECONDS < 1:
     raise ImproperlyConfigured(
         "TENDER_CLOSE_QUEUE_AHEAD_SECONDS must be 1 or more, and CELERY_VISIBILITY_TIMEOUT 2 or more."
     )
+# A tender is closed this long after its deadline, so every bid received before the deadline
+# (judged by its receipt time, core.clock) is decided first. It must be at least the longest a
+# web request may take: gunicorn's --timeout (Dockerfile, docker-compose.yml) is 10 s and each
+# statement is cut off after DATABASE_STATEMENT_TIMEOUT.
+BID_RECEIPT_GRACE_SECONDS = env.int("BID_RECEIPT_GRACE_SECONDS", default=10)
+if BID_RECEIPT_GRACE_SECONDS < 0:
+    raise ImproperlyConfigured("BID_RECEIPT_GRACE_SECONDS must be 0 or a number of seconds.")
 TENDER_CLOSE_QUEUE_EVERY_SECONDS = max(TENDER_CLOSE_QUEUE_AHEAD_SECONDS // 3, 1)
 CELERY_BEAT_SCHEDULE: dict = {
     "tenders-close-overdue": {
