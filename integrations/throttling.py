@@ -1,10 +1,21 @@
-"""Request rates per API client (or signed-in person, or address), counted in the shared cache."""
+"""Request rates per API client (or signed-in person, or address), counted in the shared cache.
+
+With Redis as the cache, a request's budget is one round trip: a Lua script drops the window's
+expired moments from the caller's sorted set, counts what is left, adds this request if it fits
+and answers the count and the oldest moment, atomically on the Redis server (so two web servers
+counting the same caller at once never both take the last request). Without Redis (the demo's
+in-process cache) DRF's own list of moments is used.
+"""
 
 import logging
 import math
+import time
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.outages import CACHE_ERRORS
@@ -12,6 +23,47 @@ from organisations.models import ApiClient
 from organisations.signin import client_address
 
 logger = logging.getLogger(__name__)
+
+
+# KEYS[1] the caller's window; ARGV: now, window length, limit, a unique member, count it (1) or only look (0).
+# Answers {allowed, requests counted in the window, oldest moment counted (or now)}.
+_BUDGET_LUA = """
+local now = tonumber(ARGV[1])
+local duration = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - duration)
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if ARGV[5] == '1' and count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(duration * 1000))
+  count = count + 1
+  allowed = 1
+elseif ARGV[5] == '0' then
+  allowed = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local first = now
+if oldest[2] then first = tonumber(oldest[2]) end
+return {allowed, count, tostring(first)}
+"""
+_scripts: dict = {}
+
+
+def _redis_budget(key: str, *, now: float, duration: int, limit: int, count: bool) -> tuple[bool, int, float] | None:
+    """One round trip to Redis; None when the cache is not Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    client = backend._cache.get_client(key, write=True)
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_BUDGET_LUA)
+    allowed, counted, oldest = script(
+        keys=[backend.make_and_validate_key(f"{key}:window")],
+        args=[repr(now), duration, limit, uuid.uuid4().hex, "1" if count else "0"],
+    )
+    return bool(allowed), int(counted), float(oldest)
 
 
 @dataclass(frozen=True)
@@ -48,8 +100,20 @@ class ApiRateThrottle(SimpleRateThrottle):
         self.rate = self._rate_for(request)
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
-            allowed = super().allow_request(request, view)
-            request._request.rate_limit = self.state(allowed=allowed)
+            counted = _redis_budget(
+                self.get_cache_key(request, view),
+                now=time.time(),
+                duration=self.duration,
+                limit=self.num_requests,
+                count=True,
+            )
+            if counted is None:
+                allowed = super().allow_request(request, view)
+                request._request.rate_limit = self.state(allowed=allowed)
+                return allowed
+            allowed, in_window, oldest = counted
+            request._request.rate_limit = _state_of(self.num_requests, self.duration, in_window, oldest, allowed)
+            self._wait = request._request.rate_limit.reset
             return allowed
         except CACHE_ERRORS as error:
             logger.warning(
@@ -60,6 +124,10 @@ class ApiRateThrottle(SimpleRateThrottle):
                 error,
             )
             return True
+
+    def wait(self):
+        # The Redis budget knows when the oldest counted request leaves the window.
+        return getattr(self, "_wait", None) or super().wait()
 
     def state(self, *, allowed: bool) -> RateLimitState:
         """The budget after this request: `history` and `now` as `allow_request` left them."""
@@ -94,6 +162,11 @@ class ApiRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+def _state_of(limit: int, duration: int, in_window: int, oldest: float, allowed: bool) -> RateLimitState:
+    reset = max(0, math.ceil(duration - (time.time() - oldest)))
+    return RateLimitState(limit, max(0, limit - in_window) if allowed else 0, reset)
+
+
 class _Caller:
     """What the throttle reads of a request, for a response it did not see (`rate_limit_peek`)."""
 
@@ -112,6 +185,16 @@ def rate_limit_peek(request, caller_and_client) -> RateLimitState | None:
     throttle.rate = throttle._rate_for(caller)
     throttle.num_requests, throttle.duration = throttle.parse_rate(throttle.rate)
     try:
+        counted = _redis_budget(
+            throttle.get_cache_key(caller, None),
+            now=time.time(),
+            duration=throttle.duration,
+            limit=throttle.num_requests,
+            count=False,
+        )
+        if counted is not None:
+            _, in_window, oldest = counted
+            return _state_of(throttle.num_requests, throttle.duration, in_window, oldest, True)
         throttle.history = throttle.cache.get(throttle.get_cache_key(caller, None), [])
     except CACHE_ERRORS:
         return None

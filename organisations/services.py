@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError, ForbiddenError
 
-from .authentication import hash_secret
+from .authentication import api_credentials_changed, hash_secret
 from .models import COMMISSIONING_ROLES, ApiClient, Organisation, Role, User
 from .permissions import can_manage_api_clients
 from .signals import organisation_created
@@ -157,5 +157,6 @@ def api_client_revoke(*, client: ApiClient, actor=None) -> ApiClient:
     client.revoked_at = timezone.now()
     client.save(update_fields=["revoked_at"])
     User.objects.filter(pk=client.user_id).update(is_active=False)
+    api_credentials_changed()
     audit_record(actor=actor, verb="organisations.api_client.revoked", target=client, organisation=client.organisation)
     return client
