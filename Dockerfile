@@ -19,4 +19,4 @@ USER nobody
 EXPOSE 8000
 # A worker is restarted after 10 s on one request: a little longer than DATABASE_STATEMENT_TIMEOUT
 # (5 s), so a slow statement is cancelled and answered before its worker is killed.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "10"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "config.gunicorn_worker.ReceiptThreadWorker", "--threads", "8", "--timeout", "10"]

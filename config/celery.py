@@ -19,3 +19,24 @@ def _task_statement_timeout(**kwargs):
     from core.db import use_task_statement_timeout
 
     use_task_statement_timeout()
+
+
+@signals.before_task_publish.connect
+def _task_published(**kwargs):
+    from .metrics import task_published
+
+    task_published(**kwargs)
+
+
+@signals.task_prerun.connect
+def _task_started(**kwargs):
+    from .metrics import task_started
+
+    task_started(**kwargs)
+
+
+@signals.task_postrun.connect
+def _task_finished(**kwargs):
+    from .metrics import task_finished
+
+    task_finished(**kwargs)

@@ -10,6 +10,7 @@ import ipaddress
 from pathlib import Path
 
 import environ
+import structlog
 from celery.schedules import crontab
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "csp",
+    "django_prometheus",
+    "django_structlog",
     "core",
     "organisations",
     "lots",
@@ -69,6 +72,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: when the request was received, which decides a bid at its deadline (core.clock).
     "core.clock.ReceiptTimeMiddleware",
+    # Request counts and latency by view for /metrics; its partner is last in the chain.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id (X-Request-ID when the proxy sends one) on every log line, carried into tasks.
+    "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -90,6 +97,7 @@ MIDDLEWARE = [
     "core.middleware.AccessErrorMiddleware",
     # With DEBUG on and TECHNICAL_ERROR_PAGES off (the demo): the styled 404 and 500 pages.
     "core.error_pages.StyledErrorPagesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Error pages: with DEBUG on, Django shows its technical 404 (every URL pattern) and tracebacks.
@@ -461,9 +469,60 @@ CELERY_BEAT_SCHEDULE["fairness-standstills-confirm-due"] = {
     "schedule": 300.0,
 }
 
+# Logs: one JSON object a line (LOG_FORMAT=plain for people reading a terminal). Every line of a
+# web request carries its request_id (django_structlog), and tasks queued by the request carry
+# it into the worker's lines too.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
+_LOG_PRE_CHAIN = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+structlog.configure(
+    processors=[
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.filter_by_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.processors.StackInfoRenderer(),
+        structlog.processors.format_exc_info,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    cache_logger_on_first_use=True,
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processor": structlog.processors.JSONRenderer(),
+            "foreign_pre_chain": _LOG_PRE_CHAIN,
+        },
+        "plain": {
+            "()": structlog.stdlib.ProcessorFormatter,
+            "processor": structlog.dev.ConsoleRenderer(colors=False),
+            "foreign_pre_chain": _LOG_PRE_CHAIN,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# The reverse proxy's X-Request-ID names the request in the logs, so its lines and ours join up
+# (one is made up when the header is absent). It is only ever written to logs, as JSON.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+
+# /metrics (Prometheus text format) answers only the addresses in METRICS_ALLOWED_ADDRESSES (CIDR
+# ranges; by default this machine alone), or with METRICS_TOKEN as a Bearer token. Empty both to
+# switch it off. With several gunicorn workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder
+# per host) so the figures cover every worker.
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The broker queues whose depth /metrics reports.
+CELERY_METRICS_QUEUES = env.list("CELERY_METRICS_QUEUES", default=["celery"])

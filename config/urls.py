@@ -11,7 +11,8 @@ from organisations.signin import SignInView, SignOutView
 from placements import urls as placements_urls
 from placements import views as placement_views
 
-from .views import healthz
+from .metrics import metrics
+from .views import healthz, liveness, readiness
 
 APPS = [
     "providers",
@@ -39,6 +40,9 @@ api_v1 = [
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("health/live", liveness, name="health_live"),
+    path("health/ready", readiness, name="health_ready"),
+    path("metrics", metrics, name="metrics"),
     path("sign-in/", SignInView.as_view(), name="login"),
     path("sign-out/", SignOutView.as_view(), name="logout"),
     path("password-reset/", org_views.PasswordResetRequestView.as_view(), name="password_reset"),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.bulk import copy_rows
 from core.errors import ApplicationError
+from core.metrics import import_rows_count
 from lots.models import Lot
 from organisations.models import Organisation
 from providers.models import CareHome
@@ -475,10 +476,12 @@ def placement_history_import(
     errors: list[RowError] = []
     rows = _read(lines, errors, progress)
     if errors:
+        import_rows_count("placement_history", {"refused": len(errors)})
         raise HistoryImportError(errors)
     homes = _homes_by_cqc_id(rows)
     errors = _derive_in_county(rows, homes, commissioner)
     if errors:
+        import_rows_count("placement_history", {"refused": len(errors)})
         raise HistoryImportError(errors)
     with transaction.atomic():
         result = _insert_new(rows, commissioner=commissioner, homes=homes, actor=actor, progress=progress)
@@ -490,4 +493,5 @@ def placement_history_import(
             organisation=commissioner,
             detail={"rows": result.rows, "created": result.created, "already_imported": result.already_imported},
         )
+    import_rows_count("placement_history", {"created": result.created, "already_imported": result.already_imported})
     return result

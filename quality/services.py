@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from core.audit import audit_record
 from core.bulk import copy_rows
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
+from core.metrics import import_rows_count
 from organisations.models import Organisation
 from providers.models import CareHome, Specialism
 from providers.services import care_home_suspend_for_rating
@@ -302,6 +303,7 @@ def cqc_locations_import(
             progress(number, report)
     if batch:
         _import_batch(list(batch.values()), source, report)
+    import_rows_count("cqc_locations", {**report.counts, "refused": len(report.errors)})
     return report
 
 

@@ -187,6 +187,10 @@ MATRIX = {
     "dashboards:dashboard": ("GET", ['timeliness'], "in  403 200 403 200 403 403 in  in  in  in  in"),
     "dashboards:index": ("GET", [], "in  200 200 200 200 403 403 in  in  in  in  in"),
     "healthz": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
+    "health_live": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
+    "health_ready": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
+    # Open to the monitoring addresses (the test client's 127.0.0.1), whoever signs in; see test_operations.py.
+    "metrics": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "home": ("GET", [], "in  302 302 302 302 302 302 in  in  in  in  in"),
     "fairness:provider_award": ("GET", ['bid'], "in  403 403 403 403 200 404 in  in  in  in  in"),
     "fairness:provider_questions": ("GET", ['tender'], "in  403 403 403 403 200 200 in  in  in  in  in"),
