@@ -33,6 +33,7 @@ from organisations.signin import client_address
 
 from .celery import app as celery_app
 
+
 def _close_lag() -> GaugeMetricFamily:
     gauge = GaugeMetricFamily(
         "carehomes_tender_close_lag_seconds",
