@@ -11,7 +11,7 @@ TEST_WORKERS ?= 2
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/carehomes
 export REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-.PHONY: install assets demo serve test lint schema-lint bench chromium clean
+.PHONY: install assets demo serve test lint schema-lint bench load chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,11 +54,25 @@ BENCH_SCALE ?= 0.01
 bench: install
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m benchmarks.run
 
+# The Locust scenario against gunicorn, a Celery worker and beat on loopback, bounded in users and time.
+LOAD_SCALE ?= 0.01
+LOAD_USERS ?= 20
+LOAD_SECONDS ?= 60
+load: install
+	LOAD_SCALE=$(LOAD_SCALE) LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) $(PY) -m benchmarks.load
+
 lint: install
 	$(VENV)/bin/ruff check .
 
 # The OpenAPI schema as integrators get it, checked by drf-spectacular and linted by Redocly (redocly.yaml).
-schema-lint: install
+schema-# The Locust scenario against gunicorn, a Celery worker and beat on loopback, bounded in users and time.
+LOAD_SCALE ?= 0.01
+LOAD_USERS ?= 20
+LOAD_SECONDS ?= 60
+load: install
+	LOAD_SCALE=$(LOAD_SCALE) LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) $(PY) -m benchmarks.load
+
+lint: install
 	mkdir -p var
 	DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} \
 	  $(PY) manage.py spectacular --file var/schema.yaml --validate --fail-on-warn

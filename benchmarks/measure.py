@@ -47,6 +47,17 @@ def compare(subject: Callable[[], object], baseline: Callable[[], object], *, re
     return Timings(subject_times), Timings(baseline_times)
 
 
+def compare_many(*functions: Callable[[], object], repeats: int) -> list[Timings]:
+    """`compare` for several paths at once, each timed in turn within every repeat."""
+    for function in functions:
+        function()
+    times: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeats):
+        for index, function in enumerate(functions):
+            times[index].append(timed(function)[0])
+    return [Timings(seconds) for seconds in times]
+
+
 def ratio(subject: Timings, baseline: Timings) -> float:
     return round(subject.median_ms / baseline.median_ms, 2) if baseline.median_ms else float("inf")
 

@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(["Ratios:", *summary]))
     burst = results["benchmarks"].get("bid_burst", {})
-    if burst.get("lost") or burst.get("accepted_late"):
-        failed.append("bid_burst (lost or late bids)")
+    if burst.get("lost") or burst.get("accepted_late") or burst.get("received_before_deadline_but_refused"):
+        failed.append("bid_burst (lost, late, or received in time but refused)")
     if failed:
         print(f"Failed: {', '.join(failed)}", file=sys.stderr)
         return 1
