@@ -245,7 +245,7 @@ def test_two_servers_two_workers_and_beat_behave_as_one(
         request = PlacementRequestFactory(commissioner=council_a, created_by=broker_a, status="new")
         published = requests.post(
             f"{server}/api/v1/placement-requests/{request.pk}/publish/",
-            json={"closes_at": (database_now() + timedelta(seconds=8)).isoformat()},
+            json={"closes_at": (database_now() + timedelta(minutes=10)).isoformat()},
             headers=council,
             timeout=30,
         )
@@ -266,6 +266,13 @@ def test_two_servers_two_workers_and_beat_behave_as_one(
                 timeout=30,
             )
             assert bid.status_code == 201, bid.content
+
+    # Every bid is in: the deadlines come near, and beat starts queueing each close every second.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE bidding_tender SET closes_at = clock_timestamp() + interval '2 seconds' WHERE id = ANY(%s)",
+            [tenders],
+        )
 
     def all_evaluated():
         return Tender.objects.filter(pk__in=tenders, status=Tender.Status.EVALUATED).count() == TENDERS
