@@ -190,6 +190,8 @@ STATICFILES_DIRS = [
     ("build", BASE_DIR / "static/build"),
     # The service's own small scripts (served from 'self', as the Content-Security-Policy requires).
     ("js", BASE_DIR / "static/js"),
+    # The back office's stylesheet (templates/admin/base_site.html).
+    ("css", BASE_DIR / "static/css"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -322,6 +324,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The API reference at /api/v1/docs/ (templates/drf_spectacular/swagger_ui.html): an operation's
+    # summary is one button, with no deep link nested inside it (nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "ENUM_NAME_OVERRIDES": {
         "RatingValueEnum": "quality.models.RatingValue.choices",
         "PlacementRequestStatusEnum": "placements.models.PlacementRequest.Status",

@@ -28,6 +28,8 @@ class UserAdmin(BaseUserAdmin):
         ("Back office", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+    # Recorded by the service, not typed in (and Django's split date and time boxes have no labels).
+    readonly_fields = ["last_login", "date_joined"]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "organisation", "role", "password1", "password2"]})
     ]

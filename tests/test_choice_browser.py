@@ -39,7 +39,7 @@ def test_person_records_a_choice_through_the_link_and_the_broker_sees_it(
     assert response.headers["referrer-policy"] == "same-origin"
     expect(page.get_by_role("heading", name="Choose a care home")).to_be_visible()
     assert wcag_violations(page) == []
-    # On a phone the page fits the screen: the homes' table scrolls in its own box, the form does not.
+    # On a phone the page fits the screen: each home is a card, and the form fits too.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
     page.get_by_label("Beech Court").check()

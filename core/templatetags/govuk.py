@@ -1,9 +1,11 @@
-"""Template helpers for the GOV.UK patterns every page shares: money as people read it, and one
-error summary per page that links each message to its field."""
+"""Template helpers for the GOV.UK patterns every page shares: money as people read it, one
+error summary per page that links each message to its field, and the scrolling region a wide
+table sits in."""
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.template.loader import render_to_string
 
 register = template.Library()
 
@@ -63,3 +65,35 @@ def govuk_error_summary(*forms, message: str = ""):
     if message and not any(text == message for _, text in rows):
         rows.insert(0, ("", message))
     return {"errors": rows}
+
+
+@register.filter
+def paired(first, second) -> list[tuple]:
+    """`{% for lot, cell in report.lots|paired:row.cells %}`: a table's column headings beside one
+    row's cells, for the narrow view of a wide table."""
+    return list(zip(first, second, strict=True))
+
+
+class TableRegionNode(template.Node):
+    def __init__(self, label, nodelist):
+        self.label = label
+        self.nodelist = nodelist
+
+    def render(self, context):
+        return render_to_string(
+            "includes/table_region.html",
+            {"label": self.label.resolve(context), "table": self.nodelist.render(context)},
+        )
+
+
+@register.tag("table_region")
+def table_region(parser, token):
+    """`{% table_region "Label" %}<table>…</table>{% endtable_region %}`: the table inside
+    includes/table_region.html, a labelled region keyboard users can focus and scroll, so a table
+    wider than a phone scrolls on its own instead of the whole page."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("table_region takes one argument: the region's label")
+    nodelist = parser.parse(("endtable_region",))
+    parser.delete_first_token()
+    return TableRegionNode(parser.compile_filter(bits[1]), nodelist)
