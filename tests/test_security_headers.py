@@ -190,7 +190,8 @@ def test_an_injected_inline_script_without_the_nonce_is_blocked(live_server, bro
 def test_the_api_documentation_works_under_the_policy(live_server, browser, broker_a):
     page = page_as(browser, live_server, broker_a)
     page.goto(f"{live_server.url}{reverse('api-docs')}")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Care home placements API")
+    # Swagger UI draws once the whole schema has been generated and fetched: slow on a busy machine.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Care home placements API", timeout=60000)
     operations = page.locator(".opblock")
     expect(operations.first).to_be_visible()
     assert operations.count() > 20
