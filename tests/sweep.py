@@ -121,9 +121,10 @@ def build_phone_world(world: World) -> list[tuple[str, str, str, str]]:
         actor=broker, tender=shortlisted, bids=list(bids.values()), recipient="The person's daughter"
     )
     won, won_bids = _evaluated_with_bids(world, "A-PHONE-HOLD")
-    tender_award(actor=broker, tender=won, bid=won_bids["provider_a"], reason="", top_up_payer="")
+    choice = "The person chose this home."
+    tender_award(actor=broker, tender=won, bid=won_bids["provider_a"], reason=choice, top_up_payer="")
     lost, lost_bids = _evaluated_with_bids(world, "A-PHONE-LOST")
-    tender_award(actor=broker, tender=lost, bid=lost_bids["provider_b"], reason="", top_up_payer="")
+    tender_award(actor=broker, tender=lost, bid=lost_bids["provider_b"], reason=choice, top_up_payer="")
     open_tender = _published_tender(world, "A-PHONE-BID")
     open_invitation = open_tender.invitations.get(care_home__provider=world.users["provider_a"].organisation)
     return [
@@ -286,6 +287,9 @@ LAYOUT_PROBE = """
     if (box.width > 0 && box.right > viewport + 1 && !insideScroller(el)) {
       const child = [...el.children].some((c) => c.getBoundingClientRect().right > viewport + 1);
       if (!child) sticking.push(describe(el));
+    } else if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible"
+               && box.right + el.scrollWidth - el.clientWidth > viewport + 1 && !insideScroller(el)) {
+      sticking.push(describe(el) + ": its text");
     }
   }
   return {
@@ -332,7 +336,9 @@ async def _check(context, base_url: str, visit: Visit, *, product_page: bool) ->
 
 async def _inspect(page, base_url: str, visit: Visit, problems: list[str], *, product_page: bool) -> None:
     await page.set_viewport_size({"width": visit.width, "height": 800})
-    response = await page.goto(base_url + visit.path, wait_until="load")
+    # The API reference loads Swagger UI's large bundle; other pages are small.
+    timeout = 120000 if visit.name == "api-docs" else 30000
+    response = await page.goto(base_url + visit.path, wait_until="load", timeout=timeout)
     if response is None or response.status != visit.status:
         problems.append(f"answered {response.status if response else 'nothing'}, expected {visit.status}")
         return

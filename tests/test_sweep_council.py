@@ -16,6 +16,7 @@ SWEPT_ROLES = ["broker_a", "commissioner_a", "broker_b", "commissioner_b"]
 def test_the_sweep_covers_every_page_of_every_role():
     """Every GET pattern a page role may open (200 in the matrix) is visited for that role."""
     assert sorted(SWEPT_ROLES + PROVIDER_SIDE_ROLES) == sorted(PAGE_ROLES)
+    assert set(PAGE_ROLES) == {role for role in ROLES if not role.startswith("api_")}
     world = build_world()
     swept = {(name, role) for role in PAGE_ROLES for name, _ in matrix_paths(role, world)}
     expected = {
