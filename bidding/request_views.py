@@ -81,9 +81,7 @@ def _detail_context(request, placement_request, **forms):
         "ranked": ranked,
         "not_ranked": list(other_bids(tender=tender)) if disclosure.amounts else [],
         "disclosure": disclosure,
-        "timeline": [
-            (event, verb_label(event.verb)) for event in audit_timeline(target=placement_request)
-        ],
+        "timeline": [(event, verb_label(event.verb)) for event in audit_timeline(target=placement_request)],
         "is_broker": is_broker,
         "award": getattr(tender, "award", None) if tender and tender.status == Tender.Status.AWARDED else None,
         "next_step": request_next_step(placement_request),

@@ -237,7 +237,6 @@ def tender_invitations(*, actor, tender: Tender):
     """The homes invited to a tender, nearest first, for its commissioning body. Who was invited
     is not sealed (every eligible home is); what they bid is, and is not read here."""
     require_council_member(actor, tender.request.commissioner_id, "Only the commissioning body sees who was invited.")
-    return (
-        tender.invitations.select_related("care_home__current_rating", "care_home__provider")
-        .order_by("status", F("distance_km").asc(nulls_last=True), "care_home__name")
+    return tender.invitations.select_related("care_home__current_rating", "care_home__provider").order_by(
+        "status", F("distance_km").asc(nulls_last=True), "care_home__name"
     )

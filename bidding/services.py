@@ -24,6 +24,7 @@ from core.events import domain_event_send
 from core.notifications import notify_organisation
 from core.templatetags.govuk import money
 from lots.selectors import urgency_rules_for
+from lots.services import dps_term_require
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_provider_user, require, require_member_of
 from placements.models import Placement, PlacementRequest
@@ -35,7 +36,9 @@ from providers.selectors import (
     bed_vacancy_for_lot_q,
     bed_vacancy_fresh_q,
     care_home_closed_to_admissions,
+    care_home_compliance_lapsed,
     closed_to_admissions_q,
+    compliance_lapsed_q,
 )
 from quality.models import RatingValue
 
@@ -153,6 +156,15 @@ def eligible_care_homes(*, request, at: datetime | None = None) -> Eligibility:
     homes = homes.exclude(closed_to_admissions_q(request.commissioner, at))
     if not homes.exists():
         return Eligibility([], f"Every admitted home in lot {lot_number} is closed to admissions.")
+    homes = homes.exclude(
+        compliance_lapsed_q(request.commissioner_id, timezone.localdate(at) if at else timezone.localdate())
+    )
+    if not homes.exists():
+        return Eligibility(
+            [],
+            f"No admitted home in lot {lot_number} has the compliance documents you require in date "
+            "(an expired one stops new placements until it is renewed).",
+        )
     needed = list(request.specialisms.order_by("name"))
     for specialism in needed:
         homes = homes.filter(specialisms=specialism)
@@ -209,10 +221,16 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
     live = request.tenders.exclude(status__in=[Tender.Status.NO_BIDS, Tender.Status.CANCELLED])
     if request.status not in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING) or live.exists():
         raise ConflictError("This request already has a tender under way or has been decided.", code="not_publishable")
+    now = database_now()
+    dps_term_require(
+        commissioner=request.commissioner,
+        on=timezone.localdate(now),
+        lot=request.lot,
+        action="No call-off can be published",
+    )
     # Block beds come first: a fitting void one is already paid for.
     block_offer_ensure_settled(request=request)
     rules = urgency_rules_for(request.commissioner, request.lot, request.urgency)
-    now = database_now()
     closes_at = _closes_at(requested=closes_at, now=now, rules=rules)
     eligibility = eligible_care_homes(request=request, at=now)
     if not eligibility.homes:
@@ -441,6 +459,11 @@ def _require_still_eligible(care_home, tender) -> None:
     if care_home_closed_to_admissions(care_home, tender.request.commissioner):
         message = "This home is closed to admissions: it cannot bid until the closure is lifted."
         raise ApplicationError(message, code="closed_to_admissions", fields={"care_home": message})
+    if care_home_compliance_lapsed(
+        care_home=care_home, commissioner_id=tender.request.commissioner_id, on=timezone.localdate()
+    ):
+        message = "This home is not eligible to bid: a compliance document the council requires has expired."
+        raise ApplicationError(message, code="compliance_lapsed", fields={"care_home": message})
 
 
 def _validate_bid_terms(*, weekly_fee, earliest_start, needs_confirmed, start_changed: bool = True) -> None:

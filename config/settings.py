@@ -193,6 +193,12 @@ STATICFILES_DIRS = [
     # The back office's stylesheet (templates/admin/base_site.html).
     ("css", BASE_DIR / "static/css"),
 ]
+# Uploaded files (providers' compliance documents): private, served only through the views that check
+# who may read them, never from a public URL.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+COMPLIANCE_DOCUMENT_MAX_BYTES = env.int("COMPLIANCE_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+if COMPLIANCE_DOCUMENT_MAX_BYTES < 1:
+    raise ImproperlyConfigured("COMPLIANCE_DOCUMENT_MAX_BYTES must be a positive number of bytes.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -417,6 +423,12 @@ for _name in ("LOGIN_FAILURE_LIMIT", "LOGIN_LOCKOUT_SECONDS", "LOGIN_LOCKOUT_MAX
         raise ImproperlyConfigured(f"{_name} must be a whole number of 1 or more.")
 if LOGIN_ADDRESS_FAILURE_LIMIT < 1:
     raise ImproperlyConfigured("LOGIN_ADDRESS_FAILURE_LIMIT must be a whole number of 1 or more.")
+# Provider self-registration at /sign-up/: each client address may register this many times within
+# the window, as the sign-in budget counts failures from one address.
+SIGNUP_ADDRESS_LIMIT = env.int("SIGNUP_ADDRESS_LIMIT", default=10)
+SIGNUP_ADDRESS_WINDOW_SECONDS = env.int("SIGNUP_ADDRESS_WINDOW_SECONDS", default=3600)
+if SIGNUP_ADDRESS_LIMIT < 1 or SIGNUP_ADDRESS_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured("SIGNUP_ADDRESS_LIMIT and SIGNUP_ADDRESS_WINDOW_SECONDS must be 1 or more.")
 
 # Client addresses (sign-in throttling, the API's rate limits, audit). Only a request that arrives
 # from one of these proxies (IP addresses or CIDR ranges, comma-separated) has its client's address
@@ -472,6 +484,11 @@ CELERY_BEAT_SCHEDULE["providers-admission-closures-take-effect"] = {
 CELERY_BEAT_SCHEDULE["fairness-standstills-confirm-due"] = {
     "task": "fairness.tasks.standstills_confirm_due_task",
     "schedule": 300.0,
+}
+# Each document and stage is reminded once, so running hourly only makes a new day's reminders prompt.
+CELERY_BEAT_SCHEDULE["providers-compliance-reminders"] = {
+    "task": "providers.tasks.compliance_reminders_send_task",
+    "schedule": 3600.0,
 }
 
 # Logs: one JSON object a line (LOG_FORMAT=plain for people reading a terminal). Every line of a

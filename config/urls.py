@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from bidding import request_urls as bidding_request_urls
 from integrations.openapi import ApiDocsView
+from lots import views as lots_views
 from organisations import views as org_views
 from organisations.signin import SignInView, SignOutView
 from placements import urls as placements_urls
@@ -57,6 +58,7 @@ urlpatterns = [
     path("commissioner/", org_views.commissioner_home, name="commissioner_home"),
     path("provider/", org_views.provider_home, name="provider_home"),
     path("commissioner/lots/", include("lots.urls")),
+    path("dps/", lots_views.dps_register, name="dps_register"),
     path("", include(placement_pages)),
     *(path("", include(f"{app}.urls")) for app in PAGE_APPS),
     path("api/v1/", include(api_v1)),

@@ -53,9 +53,7 @@ def with_next_step(queryset):
         .values("n")
     )
     hold = BedHold.objects.filter(tender__request=OuterRef("pk")).exclude(status=BedHold.Status.LAPSED)
-    hold = hold.order_by("-id").annotate(
-        overdue=ExpressionWrapper(bed_hold_overdue_q(), output_field=BooleanField())
-    )
+    hold = hold.order_by("-id").annotate(overdue=ExpressionWrapper(bed_hold_overdue_q(), output_field=BooleanField()))
     standstill = Standstill.objects.filter(tender__request=OuterRef("pk")).order_by("-starts_at", "-id")
     placement = Placement.objects.filter(request=OuterRef("pk"))
     annotated = queryset.annotate(

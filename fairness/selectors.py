@@ -133,10 +133,6 @@ def bed_hold_for_bid(*, bid: Bid) -> BedHold | None:
     broker has moved on yet, so no page shows it as awaiting past its deadline."""
     return (
         BedHold.objects.filter(bid=bid)
-        .annotate(
-            expired=ExpressionWrapper(
-                bed_hold_overdue_q(), output_field=BooleanField()
-            )
-        )
+        .annotate(expired=ExpressionWrapper(bed_hold_overdue_q(), output_field=BooleanField()))
         .first()
     )

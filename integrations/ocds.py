@@ -32,6 +32,7 @@ from bidding.selectors import bid_amounts_public
 from contracts.models import FeePeriod, ServiceAgreement
 from core.models import AuditEvent
 from fairness.selectors import regime_terms_for
+from lots.selectors import dps_agreements_for, dps_agreements_with_end
 
 OCDS_VERSION = "1.1"
 CURRENCY = "GBP"
@@ -88,6 +89,11 @@ def tenders_for_publication(*, released_from: datetime | None = None, released_t
                 "request__placement__agreements",
                 queryset=ServiceAgreement.objects.order_by("version"),
                 to_attr="agreements_in_order",
+            ),
+            Prefetch(
+                "request__commissioner__dps_agreements",
+                queryset=dps_agreements_with_end().order_by("starts_on", "pk"),
+                to_attr="dps_terms",
             ),
             Prefetch(
                 "request__placement__fee_periods",
@@ -218,7 +224,28 @@ def release_for(tender: Tender) -> dict:
         "lots": [{"id": _lot_id(lot), "title": lot.name, "status": "active"}],
         "techniques": {"hasFrameworkAgreement": False, "hasDynamicPurchasingSystem": True},
     }
+    dps = _dps_of(tender)
+    if dps is not None:
+        # A call-off names the DPS it is made under, with the DPS's period (its term, extensions included).
+        release["relatedProcesses"] = [
+            {
+                "id": f"dps-{dps.pk}",
+                "relationship": ["framework"],
+                "title": f"{dps.title} (DPS term {dps.starts_on.isoformat()} to {dps.current_ends_on.isoformat()})",
+                "scheme": "ocid",
+                "identifier": f"{settings.OCDS_OCID_PREFIX}-dps-{dps.pk}",
+            }
+        ]
     return release
+
+
+def _dps_of(tender: Tender):
+    """The body's DPS whose term held the day the tender opened, from the prefetched agreements."""
+    on = timezone.localdate(tender.opened_at)
+    terms = getattr(tender.request.commissioner, "dps_terms", None)
+    if terms is None:
+        terms = list(dps_agreements_for(commissioner=tender.request.commissioner))
+    return next((dps for dps in terms if dps.starts_on <= on <= dps.current_ends_on), None)
 
 
 def _closed_release(tender: Tender) -> dict:

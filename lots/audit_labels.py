@@ -6,5 +6,8 @@ verb_labels_register(
     {
         "lots.rules.updated": "Lot rules changed",
         "lots.urgency_rules.updated": "Urgency rules changed",
+        "lots.dps.recorded": "DPS agreement recorded",
+        "lots.dps.extended": "DPS term extended",
+        "lots.dps.notice_added": "DPS notice added",
     }
 )

@@ -1,6 +1,6 @@
 from django import forms
 
-from core.forms import form_helper
+from core.forms import DateField, form_helper
 
 from .models import LotRules, UrgencyRules
 from .services import EDITABLE_FIELDS, URGENCY_EDITABLE_FIELDS
@@ -47,3 +47,17 @@ class UrgencyRulesForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Save urgency rules")
+
+
+class ExtensionForm(forms.Form):
+    decision_reference = forms.CharField(
+        label="Decision reference",
+        max_length=120,
+        required=False,
+        help_text="The record of the decision to extend, for example a cabinet or delegated decision reference.",
+    )
+    decided_on = DateField(label="Decided on", what="the date of the decision")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Record the extension")

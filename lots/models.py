@@ -187,3 +187,99 @@ class UrgencyRules(models.Model):
             errors["default_window_hours"] = "The default window must lie between the minimum and the maximum."
         if errors:
             raise ValidationError(errors)
+
+
+class ProcurementRegime(models.TextChoices):
+    PCR_2015_LIGHT_TOUCH = "pcr_2015_light_touch", "Public Contracts Regulations 2015, light-touch regime"
+    PCR_2015_DPS = "pcr_2015_dps", "Public Contracts Regulations 2015, regulation 34 (dynamic purchasing system)"
+    PA_2023_DYNAMIC_MARKET = "pa_2023_dynamic_market", "Procurement Act 2023, dynamic market"
+    PA_2023_LIGHT_TOUCH = "pa_2023_light_touch", "Procurement Act 2023, light-touch contracts"
+
+
+class DpsAgreement(models.Model):
+    """A commissioning body's DPS itself: its term, the lots it covers, its extension options.
+
+    Applications and call-offs are made under it, and only within its term (`lots.selectors.dps_in_term`).
+    """
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="dps_agreements"
+    )
+    title = models.CharField(max_length=200)
+    reference = models.CharField(max_length=60, blank=True, help_text="The body's own contract reference.")
+    procurement_regime = models.CharField(max_length=40, choices=ProcurementRegime.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField(help_text="The end of the original term, before any extension.")
+    maximum_term_ends_on = models.DateField(
+        null=True, blank=True, help_text="No extension may run past this day (e.g. a ten-year limit)."
+    )
+    lots = models.ManyToManyField(Lot, related_name="dps_agreements")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["commissioner__name", "starts_on"]
+        verbose_name = "DPS agreement"
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="dps_ends_after_start"),
+            models.UniqueConstraint(fields=["commissioner", "starts_on"], name="dps_one_start_per_body"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commissioner}: {self.title}"
+
+
+class DpsExtensionOption(models.Model):
+    """An option in the agreement to extend its term, to be decided by a date."""
+
+    agreement = models.ForeignKey(DpsAgreement, on_delete=models.CASCADE, related_name="extension_options")
+    months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(120)])
+    decide_by = models.DateField(help_text="The latest day the body may decide to exercise it.")
+
+    class Meta:
+        ordering = ["decide_by", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.months} months, decide by {self.decide_by}"
+
+
+class DpsExtension(models.Model):
+    """An extension option exercised: the decision and the new end of the term. Never edited."""
+
+    agreement = models.ForeignKey(DpsAgreement, on_delete=models.CASCADE, related_name="extensions")
+    option = models.OneToOneField(DpsExtensionOption, on_delete=models.PROTECT, related_name="exercised")
+    decision_reference = models.CharField(max_length=120, help_text="The decision record, e.g. a cabinet decision.")
+    decided_on = models.DateField()
+    new_ends_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        "organisations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["new_ends_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.agreement}: extended to {self.new_ends_on} ({self.decision_reference})"
+
+
+class DpsNotice(models.Model):
+    """A notice published about the DPS (e.g. on Find a Tender or Contracts Finder)."""
+
+    class Kind(models.TextChoices):
+        CONTRACT_NOTICE = "contract_notice", "Contract notice"
+        TENDER_NOTICE = "tender_notice", "Tender notice"
+        MODIFICATION_NOTICE = "modification_notice", "Contract change notice"
+        AWARD_NOTICE = "award_notice", "Award notice"
+        OTHER = "other", "Other notice"
+
+    agreement = models.ForeignKey(DpsAgreement, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.CONTRACT_NOTICE)
+    reference = models.CharField(max_length=120)
+    url = models.URLField(max_length=500)
+    published_on = models.DateField()
+
+    class Meta:
+        ordering = ["published_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"

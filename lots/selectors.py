@@ -1,6 +1,11 @@
 """Reads of lots, lot rules and urgency rules."""
 
-from .models import URGENT, Lot, LotRules, Urgency, UrgencyRules
+from datetime import date
+
+from django.db.models import F, Max, Prefetch
+from django.db.models.functions import Coalesce
+
+from .models import URGENT, DpsAgreement, DpsExtensionOption, Lot, LotRules, Urgency, UrgencyRules
 from .reference import DEFAULT_URGENCY_RULES
 
 
@@ -60,3 +65,70 @@ def urgency_rules_table(*, actor) -> list[UrgencyRules]:
             rule.lot_rules = rules
             table.append(rule)
     return table
+
+
+def dps_agreements_with_end():
+    """DPS agreements with the current end of each term (`current_ends_on`): the latest exercised
+    extension's new end, else the original end."""
+    return DpsAgreement.objects.annotate(current_ends_on=Coalesce(Max("extensions__new_ends_on"), F("ends_on")))
+
+
+def dps_agreements_for(*, commissioner):
+    return dps_agreements_with_end().filter(commissioner=commissioner).order_by("starts_on", "pk")
+
+
+def dps_agreement_list():
+    """Every DPS agreement of every body, for the public register and the API: a DPS is public."""
+    return (
+        dps_agreements_with_end()
+        .select_related("commissioner")
+        .prefetch_related(
+            "lots",
+            "notices",
+            Prefetch("extension_options", queryset=DpsExtensionOption.objects.select_related("exercised")),
+            "extensions",
+        )
+        .order_by("commissioner__name", "starts_on", "pk")
+    )
+
+
+def _covers(agreement: DpsAgreement, lot) -> bool:
+    numbers = {covered.number for covered in agreement.lots.all()}
+    return lot is None or not numbers or lot.number in numbers
+
+
+def _long(day: date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def dps_term_refusal(*, commissioner, on: date, lot=None, action: str = "No call-off can be made") -> str:
+    """Why nothing can be done under the body's DPS on this day (for this lot), or "" when it can.
+
+    The one rule for applications and call-offs alike. A body that has recorded no DPS agreement
+    is not held to a term; once it has one, only a day within the term of an agreement covering
+    the lot (its end moved by every exercised extension) is allowed.
+    """
+    agreements = list(dps_agreements_for(commissioner=commissioner).prefetch_related("lots", "extension_options"))
+    if not agreements:
+        return ""
+    covering = [agreement for agreement in agreements if _covers(agreement, lot)]
+    if not covering:
+        return f"{action}: lot {lot.number} is not covered by {commissioner}'s DPS."
+    for agreement in covering:
+        if agreement.starts_on <= on <= agreement.current_ends_on:
+            return ""
+    before = [agreement for agreement in covering if on < agreement.starts_on]
+    nearest = before[0] if before else covering[-1]
+    term = (
+        f"{commissioner}'s DPS ({nearest.title}) runs from {_long(nearest.starts_on)} "
+        f"to {_long(nearest.current_ends_on)}"
+    )
+    if nearest.current_ends_on != nearest.ends_on:
+        term += f" (extended from {_long(nearest.ends_on)})"
+    when = "before it starts" if before else "after it ended"
+    return f"{action} on {_long(on)}, {when}: {term}."
+
+
+def dps_in_term(commissioner, on: date, lot=None) -> bool:
+    """Whether applications and call-offs may be made under the body's DPS on this day."""
+    return dps_term_refusal(commissioner=commissioner, on=on, lot=lot) == ""

@@ -3,16 +3,30 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 
-from .forms import LotRulesForm, UrgencyRulesForm
-from .models import URGENT, Urgency
-from .selectors import lot_rules_list, urgency_rules_for, urgency_rules_table
-from .services import EDITABLE_FIELDS, URGENCY_EDITABLE_FIELDS, lot_rules_update, urgency_rules_update
+from .forms import ExtensionForm, LotRulesForm, UrgencyRulesForm
+from .models import URGENT, DpsExtensionOption, Urgency
+from .selectors import (
+    dps_agreement_list,
+    dps_in_term,
+    dps_term_refusal,
+    lot_rules_list,
+    urgency_rules_for,
+    urgency_rules_table,
+)
+from .services import (
+    EDITABLE_FIELDS,
+    URGENCY_EDITABLE_FIELDS,
+    dps_extension_exercise,
+    lot_rules_update,
+    urgency_rules_update,
+)
 
 CSV_HEADER = ["lot", "name", *EDITABLE_FIELDS]
 URGENCY_CSV_HEADER = ["lot", "name", "urgency", *URGENCY_EDITABLE_FIELDS]
@@ -73,3 +87,63 @@ def urgency_rules_edit(request, number: int, urgency: str):
         "lots/urgency_rules_edit.html",
         {"form": form, "lot_rules": lot_rules, "urgency_label": Urgency(urgency).label},
     )
+
+
+def _dps_rows(agreements):
+    return (
+        [
+            a.commissioner.name,
+            a.title,
+            a.reference,
+            a.get_procurement_regime_display(),
+            a.starts_on,
+            a.ends_on,
+            a.current_ends_on,
+            " ".join(str(lot.number) for lot in a.lots.all()) or "all",
+        ]
+        for a in agreements
+    )
+
+
+DPS_CSV_HEADER = ["body", "title", "reference", "regime", "starts_on", "original_end", "current_end", "lots"]
+
+
+@role_required(Role.COMMISSIONER, Role.BROKER)
+def dps(request):
+    """The body's DPS: its term, extension options and decisions, lots and notices."""
+    agreements = dps_agreement_list().filter(commissioner_id=request.user.organisation_id)
+    if request.GET.get("format") == "csv":
+        return csv_response("dps.csv", DPS_CSV_HEADER, _dps_rows(agreements))
+    today = timezone.localdate()
+    context = {
+        "agreements": agreements,
+        "today": today,
+        "in_term": dps_in_term(request.user.organisation, today),
+        "refusal": dps_term_refusal(commissioner=request.user.organisation, on=today),
+    }
+    return render(request, "lots/dps.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+def dps_extend(request, pk: int):
+    option = get_object_or_404(
+        DpsExtensionOption.objects.select_related("agreement"), pk=pk, agreement__commissioner=request.user.organisation
+    )
+    form = ExtensionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            extension = dps_extension_exercise(actor=request.user, option=option, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"The DPS now runs to {extension.new_ends_on:%-d %B %Y}.")
+            return redirect("lots:dps")
+    return render(request, "lots/dps_extend.html", {"form": form, "option": option})
+
+
+def dps_register(request):
+    """Every body's DPS, for anyone: providers deciding to apply, and the public."""
+    agreements = dps_agreement_list()
+    if request.GET.get("format") == "csv":
+        return csv_response("dps-register.csv", DPS_CSV_HEADER, _dps_rows(agreements))
+    return render(request, "lots/dps_register.html", {"agreements": agreements, "today": timezone.localdate()})

@@ -144,6 +144,19 @@ def signin_account_clear(*, email: str) -> None:
     cache.delete_many([_account_failures(email), _account_lock(email)])
 
 
+def address_budget_spend(*, scope: str, address: str, limit: int, window: int) -> float:
+    """Count one more request of `scope` from a client address; the seconds it must wait once the
+    address has spent `limit` within `window` (the sign-in address budget's rule), else 0."""
+    lock = f"{scope}:address-lock:{address}"
+    left = _seconds_left(lock)
+    if left > 0:
+        return left
+    if _count(f"{scope}:address-count:{address}", window) > limit:
+        _lock(lock, window)
+        return float(window)
+    return 0.0
+
+
 def wait_text(seconds: float) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     if minutes < 60:

@@ -19,5 +19,14 @@ verb_labels_register(
         "providers.bed_vacancies.confirmed": "Bed vacancies confirmed with no change",
         "providers.admission_closure.opened": "Closed to admissions",
         "providers.admission_closure.lifted": "Closure to admissions lifted",
+        "providers.question.added": "Selection question added",
+        "providers.question.retired": "Selection question no longer asked",
+        "providers.document_requirement.set": "Compliance document required",
+        "providers.document_requirement.removed": "Compliance document no longer required",
+        "providers.document.uploaded": "Compliance document uploaded",
+        "providers.document.expiring": "Compliance document about to expire: provider reminded",
+        "providers.document.expired": "Compliance document expired",
+        "providers.provider.registered": "Provider registered itself",
+        "providers.provider.confirmed": "Provider's registration confirmed",
     }
 )

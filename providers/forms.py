@@ -11,7 +11,7 @@ from lots.models import Lot
 from organisations.models import Organisation
 
 from .filters import parse_point, parse_postcode
-from .models import AdmissionClosure, BedVacancy, CareHome, Specialism, Vacancy
+from .models import AdmissionClosure, BedVacancy, CareHome, DocumentKind, SelectionQuestion, Specialism, Vacancy
 from .ratings import RatingValue
 from .selectors import BedVacancyFilters
 
@@ -60,9 +60,14 @@ class ApplicationForm(forms.Form):
     )
     terms_accepted = forms.BooleanField(label="I accept the DPS terms and conditions", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, questions=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.question_fields = add_question_fields(self, questions)
         self.helper = form_helper("Apply")
+
+    def answers(self) -> dict[int, str]:
+        """The answers given, by question id, as the service takes them."""
+        return {int(name.removeprefix("question_")): self.cleaned_data.get(name) or "" for name in self.question_fields}
 
 
 class DecisionForm(forms.Form):
@@ -298,3 +303,98 @@ class ProviderInviteForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Send invitation")
+
+
+def add_question_fields(form: forms.Form, questions) -> list[str]:
+    """One answer field per selection question, named as the service names its errors."""
+    names = []
+    for question in questions:
+        name = f"question_{question.pk}"
+        label = f"Lot {question.lot.number}: {question.text}"
+        if question.answer_type == SelectionQuestion.AnswerType.YES_NO:
+            field = forms.ChoiceField(
+                label=label, choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect, required=False
+            )
+        else:
+            field = forms.CharField(
+                label=label,
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 3})
+                if question.answer_type == SelectionQuestion.AnswerType.TEXT
+                else forms.TextInput(attrs={"inputmode": "decimal"}),
+            )
+        form.fields[name] = field
+        names.append(name)
+    return names
+
+
+class SignUpForm(forms.Form):
+    name = forms.CharField(label="Name of your organisation", max_length=200, required=False)
+    cqc_provider_id = forms.CharField(
+        label="CQC provider id",
+        max_length=20,
+        required=False,
+        help_text="On your CQC registration, for example 1-101641459.",
+    )
+    full_name = forms.CharField(label="Your full name", max_length=150, required=False)
+    email = forms.EmailField(
+        label="Your e-mail address",
+        required=False,
+        error_messages={"invalid": "Enter an e-mail address in the correct format, like name@example.com"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Register")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if not email:
+            raise forms.ValidationError("Enter your e-mail address")
+        return email
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of document", choices=[("", "Choose"), *DocumentKind.choices])
+    file = forms.FileField(
+        label="The document",
+        help_text="A PDF, PNG, JPEG or Word (.docx) file.",
+        error_messages={"required": "Select the document to upload"},
+    )
+    expires_on = DateField(label="Expires on", what="the date the document expires")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Upload document")
+
+
+class QuestionForm(forms.Form):
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.all())
+    text = forms.CharField(label="Question", max_length=500, required=False)
+    answer_type = forms.ChoiceField(
+        label="Type of answer", choices=SelectionQuestion.AnswerType.choices, widget=forms.RadioSelect
+    )
+    required_answer = forms.CharField(
+        label="Answer required (optional)",
+        max_length=40,
+        required=False,
+        help_text="Yes or no questions: yes or no. Numbers: the least acceptable. Leave empty to read each answer.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Add question")
+
+
+class DocumentRequirementForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of document", choices=DocumentKind.choices)
+    required = forms.BooleanField(label="Every home on our DPS must keep this document in date", required=False)
+    suspends_when_expired = forms.BooleanField(
+        label="When it expires, stop new placements at the home until it is renewed", required=False
+    )
+    reminder_days = forms.IntegerField(label="Remind the provider this many days before it expires", initial=30)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save setting")

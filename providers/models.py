@@ -342,3 +342,138 @@ class BedVacancy(models.Model):
     @property
     def for_label(self) -> str:
         return f"Lot {self.lot.number}" if self.lot_id else self.get_setting_display()
+
+
+class SelectionQuestion(models.Model):
+    """A question of a body's selection questionnaire for one lot, with the answer it requires."""
+
+    class AnswerType(models.TextChoices):
+        YES_NO = "yes_no", "Yes or no"
+        NUMBER = "number", "A number"
+        TEXT = "text", "Text"
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="selection_questions"
+    )
+    lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="+")
+    text = models.CharField(max_length=500)
+    answer_type = models.CharField(max_length=10, choices=AnswerType.choices)
+    required_answer = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Yes or no: the answer needed ('yes' or 'no'). A number: the least acceptable. "
+        "Empty: any answer is accepted and the commissioner reads it.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="No longer asked; kept for past answers.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["lot__number", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SelectionAnswer(models.Model):
+    """A provider's answer to a selection question, made when applying for one home-lot."""
+
+    admission = models.ForeignKey(Admission, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(SelectionQuestion, on_delete=models.PROTECT, related_name="answers")
+    answer = models.CharField(max_length=2000)
+
+    class Meta:
+        ordering = ["question__position", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["admission", "question"], name="answer_one_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.answer}"
+
+
+class DocumentKind(models.TextChoices):
+    EMPLOYERS_LIABILITY = "employers_liability", "Employer's liability insurance"
+    PUBLIC_LIABILITY = "public_liability", "Public liability insurance"
+    PROFESSIONAL_INDEMNITY = "professional_indemnity", "Professional indemnity insurance"
+    SAFEGUARDING_POLICY = "safeguarding_policy", "Safeguarding policy"
+    BUSINESS_CONTINUITY = "business_continuity", "Business continuity plan"
+    EQUALITY_POLICY = "equality_policy", "Equality and diversity policy"
+
+
+class DocumentRequirement(models.Model):
+    """A compliance document a body requires of every home on its DPS, and what its expiry does."""
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="document_requirements"
+    )
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    suspends_when_expired = models.BooleanField(
+        default=True, help_text="An expired document stops new placements at the home until it is renewed."
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(365)], help_text="Days before expiry to remind."
+    )
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["commissioner", "kind"], name="document_requirement_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commissioner}: {self.get_kind_display()}"
+
+
+def _document_path(instance, filename: str) -> str:
+    return f"compliance/{instance.care_home_id}/{instance.kind}/{filename}"
+
+
+class ComplianceDocument(models.Model):
+    """A compliance document of a home (insurance, a policy) with its expiry date.
+
+    Renewing uploads a new one of the same kind; the one it replaces is kept, superseded.
+    """
+
+    care_home = models.ForeignKey(CareHome, on_delete=models.PROTECT, related_name="compliance_documents")
+    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=_document_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    expires_on = models.DateField()
+    uploaded_by = models.ForeignKey("organisations.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["care_home", "kind"], condition=Q(superseded_at__isnull=True), name="document_one_current"
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_on"], condition=Q(superseded_at__isnull=True), name="doc_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: {self.get_kind_display()} to {self.expires_on}"
+
+
+class ComplianceReminder(models.Model):
+    """A reminder sent about a document's expiry, once per document and stage."""
+
+    class Stage(models.TextChoices):
+        DUE = "due", "Expires soon"
+        EXPIRED = "expired", "Expired"
+
+    document = models.ForeignKey(ComplianceDocument, on_delete=models.CASCADE, related_name="reminders")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "stage"], name="reminder_once_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document}: {self.get_stage_display()}"

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
@@ -24,6 +25,7 @@ from django.utils import timezone
 from core.errors import NotFoundError
 from lots.models import LotRules, Urgency
 from lots.selectors import urgency_rules_for
+from organisations.models import Organisation
 from organisations.permissions import (
     is_commissioner,
     is_council_user,
@@ -33,7 +35,18 @@ from organisations.permissions import (
 )
 
 from .geo import annotate_distance_km, bounding_box
-from .models import Admission, AdmissionClosure, AdmissionEvent, BedVacancy, CareHome, Specialism, Vacancy
+from .models import (
+    Admission,
+    AdmissionClosure,
+    AdmissionEvent,
+    BedVacancy,
+    CareHome,
+    ComplianceDocument,
+    DocumentRequirement,
+    SelectionQuestion,
+    Specialism,
+    Vacancy,
+)
 
 # How long a confirmed bed vacancy counts for urgent requests when no urgency rule says otherwise.
 DEFAULT_VACANCY_FRESH_HOURS = 24
@@ -423,3 +436,163 @@ def bed_vacancy_search(*, actor, filters: BedVacancyFilters) -> QuerySet[BedVaca
 def can_search_bed_vacancies(actor) -> bool:
     """Brokers and commissioners of a body and hospital discharge coordinators (and their systems)."""
     return is_council_user(actor) or is_discharge_coordinator(actor)
+
+
+# Selection: the questionnaire and the compliance documents
+
+
+def selection_questions(*, commissioner, lot) -> QuerySet[SelectionQuestion]:
+    """The questions a body asks now of homes applying for a lot."""
+    return SelectionQuestion.objects.filter(commissioner=commissioner, lot=lot, retired_at=None).order_by(
+        "position", "pk"
+    )
+
+
+def answer_meets(question: SelectionQuestion, answer: str) -> bool:
+    """Whether an answer gives what the question requires (any answer when it requires none)."""
+    answer = (answer or "").strip()
+    if not answer:
+        return False
+    required = question.required_answer.strip().lower()
+    if not required:
+        return True
+    if question.answer_type == SelectionQuestion.AnswerType.YES_NO:
+        return answer.lower() == required
+    if question.answer_type == SelectionQuestion.AnswerType.NUMBER:
+        try:
+            return Decimal(answer) >= Decimal(required)
+        except InvalidOperation:
+            return False
+    return True
+
+
+def current_documents(*, care_home: CareHome) -> QuerySet[ComplianceDocument]:
+    return ComplianceDocument.objects.filter(care_home=care_home, superseded_at=None).order_by("kind")
+
+
+def document_failures(*, care_home: CareHome, commissioner, on) -> list[str]:
+    """Each document the body requires that the home has not got in date on this day."""
+    documents = {doc.kind: doc for doc in current_documents(care_home=care_home)}
+    failures = []
+    for requirement in DocumentRequirement.objects.filter(commissioner=commissioner):
+        document = documents.get(requirement.kind)
+        label = requirement.get_kind_display()
+        if document is None:
+            failures.append(f"{label}: not uploaded.")
+        elif document.expires_on < on:
+            failures.append(f"{label}: expired on {document.expires_on:%-d %B %Y}.")
+    return failures
+
+
+def selection_failures(*, admission: Admission, on) -> list[str]:
+    """Why an application cannot be admitted on this day: each answer that does not give what its
+    question requires, and each document the body requires missing or expired. Empty: it meets the selection criteria.
+
+    The one rule the decision page shows and the admission service enforces.
+    """
+    # The questions asked when the home applied: a question added since does not bind it.
+    failures = [
+        f"“{answer.question.text}”: the answer does not meet the requirement."
+        for answer in admission.answers.select_related("question")
+        if not answer_meets(answer.question, answer.answer)
+    ]
+    return failures + document_failures(care_home=admission.care_home, commissioner=admission.commissioner, on=on)
+
+
+def compliance_lapsed_q(commissioner_id, on) -> Q:
+    """Homes with a document the body requires, and says suspends when expired, past its expiry on
+    this day: they take no new placements from the body until the document is renewed."""
+    suspending = DocumentRequirement.objects.filter(commissioner_id=commissioner_id, suspends_when_expired=True)
+    lapsed = ComplianceDocument.objects.filter(
+        care_home=OuterRef("pk"),
+        superseded_at=None,
+        expires_on__lt=on,
+        kind__in=suspending.values("kind"),
+    )
+    return Q(Exists(lapsed))
+
+
+def care_home_compliance_lapsed(*, care_home: CareHome, commissioner_id, on) -> bool:
+    return CareHome.objects.filter(compliance_lapsed_q(commissioner_id, on), pk=care_home.pk).exists()
+
+
+def documents_due_for_reminder(*, on) -> QuerySet[ComplianceDocument]:
+    """Current documents some body requires whose reminder is due or which have expired, by the
+    earliest reminder any requiring body asks for."""
+    reminder_days = (
+        DocumentRequirement.objects.filter(
+            kind=OuterRef("kind"), commissioner__admissions__care_home=OuterRef("care_home")
+        )
+        .order_by("-reminder_days")
+        .values("reminder_days")[:1]
+    )
+    return (
+        ComplianceDocument.objects.filter(superseded_at=None, expires_on__lte=on + timedelta(days=366))
+        .annotate(reminder_days=Subquery(reminder_days))
+        .exclude(reminder_days=None)
+        .select_related("care_home__provider")
+        .order_by("expires_on", "pk")
+    )
+
+
+def selection_question_list(*, actor) -> QuerySet[SelectionQuestion]:
+    require(is_commissioner(actor), "Only commissioners set selection questionnaires.")
+    return (
+        SelectionQuestion.objects.filter(commissioner_id=actor.organisation_id, retired_at=None)
+        .select_related("lot")
+        .order_by("lot__number", "position", "pk")
+    )
+
+
+def selection_question_get(*, actor, pk: int) -> SelectionQuestion:
+    question = selection_question_list(actor=actor).filter(pk=pk).first()
+    if question is None:
+        raise NotFoundError("No such question.")
+    return question
+
+
+def document_requirement_list(*, actor) -> QuerySet[DocumentRequirement]:
+    require(is_commissioner(actor), "Only commissioners set document requirements.")
+    return DocumentRequirement.objects.filter(commissioner_id=actor.organisation_id).order_by("kind")
+
+
+def compliance_document_get(*, actor, pk: int) -> ComplianceDocument:
+    """A provider reads its own homes' documents; a commissioner those of homes on (or applying to)
+    its DPS. Anyone else's is unknown to them."""
+    documents = ComplianceDocument.objects.select_related("care_home")
+    if is_provider_user(actor):
+        documents = documents.filter(care_home__provider_id=actor.organisation_id)
+    elif is_commissioner(actor):
+        documents = documents.filter(
+            Exists(Admission.objects.filter(care_home=OuterRef("care_home"), commissioner_id=actor.organisation_id))
+        )
+    else:
+        documents = documents.none()
+    document = documents.filter(pk=pk).first()
+    if document is None:
+        raise NotFoundError("No such document.")
+    return document
+
+
+def commissioning_bodies() -> QuerySet:
+    return Organisation.objects.filter(
+        kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.NHS], is_active=True
+    ).order_by("name")
+
+
+def commissioning_body_chosen(value):
+    """The active council or NHS body a provider chose on the application page, or None."""
+    if not str(value or "").isdigit():
+        return None
+    return commissioning_bodies().filter(pk=int(value)).first()
+
+
+def selection_questions_of(*, commissioner) -> QuerySet[SelectionQuestion]:
+    """All the questions a body asks now, of every lot, for the application page."""
+    if commissioner is None:
+        return SelectionQuestion.objects.none()
+    return (
+        SelectionQuestion.objects.filter(commissioner=commissioner, retired_at=None)
+        .select_related("lot")
+        .order_by("lot__number", "position", "pk")
+    )

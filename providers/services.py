@@ -1,30 +1,66 @@
 """DPS membership: homes, applications per lot, decisions, suspensions and vacancies."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.text import slugify
 
 from core.audit import audit_record
 from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.events import domain_event_send
-from core.notifications import notify_organisation
+from core.notifications import notify_organisation, notify_users
 from lots.models import Lot, LotRules
-from organisations.models import Organisation, Role
+from lots.services import dps_term_require
+from organisations.models import Organisation, Role, User
 from organisations.permissions import is_commissioner, is_provider_user, require
 from organisations.services import organisation_create, user_create
 
-from .models import Admission, AdmissionClosure, AdmissionEvent, ApplicationWindow, BedVacancy, CareHome, Vacancy
+from .models import (
+    Admission,
+    AdmissionClosure,
+    AdmissionEvent,
+    ApplicationWindow,
+    BedVacancy,
+    CareHome,
+    ComplianceDocument,
+    ComplianceReminder,
+    DocumentKind,
+    DocumentRequirement,
+    SelectionAnswer,
+    SelectionQuestion,
+    Vacancy,
+)
 from .postcodes import postcode_point
 from .ratings import RatingSource, RatingValue
-from .selectors import admission_closure_in_force_q
+from .selectors import (
+    admission_closure_in_force_q,
+    document_failures,
+    documents_due_for_reminder,
+    selection_failures,
+    selection_questions,
+)
 from .signals import admission_closure_started, care_home_suspended
 
 LIVE_STATUSES = (Admission.Status.APPLIED, Admission.Status.ADMITTED)
 REQUIRED = "Enter a reason."
+ADMITTED_SUSPENDED = (
+    "The CQC rates the home Inadequate, so it joins the DPS suspended from new placements; "
+    "only a commissioner can reinstate it."
+)
+
+
+def admission_starts_suspended(care_home: CareHome) -> bool:
+    """A home rated Inadequate may join the DPS, but suspended from new placements."""
+    rating = care_home.current_rating
+    return rating is not None and rating.overall == RatingValue.INADEQUATE
 
 
 def _require_own_home(actor, care_home: CareHome) -> None:
@@ -165,11 +201,55 @@ def _check_declarations(declarations: Declarations, today: date) -> None:
         raise ApplicationError("Some declarations are missing.", code="declarations_missing", fields=errors)
 
 
+def answer_field(question: SelectionQuestion) -> str:
+    """The form and API field of a question's answer."""
+    return f"question_{question.pk}"
+
+
+def _check_answers(*, commissioner, lots: list[Lot], answers: dict[int, str]) -> dict[int, list[SelectionQuestion]]:
+    """Every question asked for the lots is answered in its type; what the answers are worth is the
+    commissioner's evaluation (`selection_failures`)."""
+    asked, errors = {}, {}
+    for lot in lots:
+        asked[lot.pk] = list(selection_questions(commissioner=commissioner, lot=lot))
+        for question in asked[lot.pk]:
+            answer = (answers.get(question.pk) or "").strip()
+            if not answer:
+                errors[answer_field(question)] = "Answer this question."
+            elif question.answer_type == SelectionQuestion.AnswerType.YES_NO and answer.lower() not in ("yes", "no"):
+                errors[answer_field(question)] = "Answer yes or no."
+            elif question.answer_type == SelectionQuestion.AnswerType.NUMBER:
+                try:
+                    Decimal(answer)
+                except InvalidOperation:
+                    errors[answer_field(question)] = "Answer with a number, like 12."
+    if errors:
+        raise ApplicationError("Some selection questions are not answered.", code="answers_missing", fields=errors)
+    return asked
+
+
+def _check_documents(*, care_home: CareHome, commissioner, today: date) -> None:
+    failures = document_failures(care_home=care_home, commissioner=commissioner, on=today)
+    if failures:
+        message = "Upload the compliance documents the council requires, in date, before applying: " + " ".join(
+            failures
+        )
+        raise ApplicationError(message, code="documents_missing", fields={"commissioner": message})
+
+
 @transaction.atomic
 def admission_apply(
-    *, actor, care_home: CareHome, commissioner: Organisation, lots: list[Lot], declarations: Declarations
+    *,
+    actor,
+    care_home: CareHome,
+    commissioner: Organisation,
+    lots: list[Lot],
+    declarations: Declarations,
+    answers: dict[int, str] | None = None,
 ) -> list[Admission]:
-    """Apply for a home to join lots of one commissioning body's DPS."""
+    """Apply for a home to join lots of one commissioning body's DPS, within its term, answering
+    the body's selection questions for each lot (`answers` by question id) with the compliance
+    documents it requires uploaded and in date."""
     _require_own_home(actor, care_home)
     if not commissioner.is_commissioning_body:
         raise ApplicationError("Choose a council or NHS body.", code="not_commissioner")
@@ -178,7 +258,12 @@ def admission_apply(
     today = timezone.localdate()
     _check_declarations(declarations, today)
     for lot in lots:
+        dps_term_require(
+            commissioner=commissioner, on=today, lot=lot, action="No application can be made", field="lots"
+        )
         _check_window(commissioner=commissioner, lot=lot, today=today)
+    questions = _check_answers(commissioner=commissioner, lots=lots, answers=answers or {})
+    _check_documents(care_home=care_home, commissioner=commissioner, today=today)
     now = timezone.now()
     applied = []
     for lot in lots:
@@ -205,6 +290,11 @@ def admission_apply(
         admission.decided_at = None
         admission.decision_reason = ""
         admission.save()
+        admission.answers.all().delete()
+        SelectionAnswer.objects.bulk_create(
+            SelectionAnswer(admission=admission, question=question, answer=(answers or {})[question.pk].strip())
+            for question in questions[lot.pk]
+        )
         audit_record(
             actor=actor,
             verb="providers.admission.applied",
@@ -240,30 +330,58 @@ def admission_decide(*, actor, admission: Admission, admit: bool, reason: str) -
         raise ConflictError(
             f"This application is already {admission.get_status_display().lower()}.", code="not_pending"
         )
-    rating = admission.care_home.current_rating
-    if admit and rating is not None and rating.overall == RatingValue.INADEQUATE:
-        raise ConflictError(
-            "A home rated Inadequate by the CQC cannot be admitted. Reject the application or wait for a new rating.",
-            code="rated_inadequate",
-        )
+    if admit:
+        failures = selection_failures(admission=admission, on=timezone.localdate())
+        if failures:
+            raise ConflictError(
+                "The application does not meet the selection criteria: " + " ".join(failures),
+                code="selection_not_met",
+                fields={"decision": failures},
+            )
     to_status = Admission.Status.ADMITTED if admit else Admission.Status.REJECTED
     _transition(admission, to_status=to_status, actor=actor, reason=reason)
     admission.decided_by = actor
     admission.decided_at = timezone.now()
     admission.decision_reason = reason
+    suspended = admit and admission_starts_suspended(admission.care_home)
+    if suspended:
+        # The home joins the DPS but takes no new placements until a commissioner reinstates it.
+        admission.status_before_suspension = Admission.Status.ADMITTED
+        _transition(
+            admission, to_status=Admission.Status.SUSPENDED, actor=actor, reason=ADMITTED_SUSPENDED, automatic=True
+        )
     admission.save()
     verb = "providers.admission.admitted" if admit else "providers.admission.rejected"
-    audit_record(actor=actor, verb=verb, target=admission, organisation=actor.organisation, reason=reason)
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=admission,
+        organisation=actor.organisation,
+        reason=reason,
+        detail={"starts_suspended": suspended},
+    )
+    if suspended:
+        audit_record(
+            actor=actor,
+            verb="providers.admission.suspended",
+            target=admission,
+            organisation=actor.organisation,
+            reason=ADMITTED_SUSPENDED,
+            detail={"automatic": True, "suspended_by": "CQC rating", "statement": ADMITTED_SUSPENDED},
+        )
     word = "admitted to" if admit else "not admitted to"
+    message = (
+        f"{admission.commissioner} has {word.replace(' to', '')} {admission.care_home.name} "
+        f"on lot {admission.lot.number}. Reason: {reason}"
+    )
+    if suspended:
+        message += f" {ADMITTED_SUSPENDED}"
     notify_organisation(
         organisation=admission.care_home.provider,
         verb=verb,
         subject=f"{admission.care_home.name} {word} lot {admission.lot.number}",
         template="emails/dps_message.txt",
-        context={
-            "message": f"{admission.commissioner} has {word.replace(' to', '')} {admission.care_home.name} "
-            f"on lot {admission.lot.number}. Reason: {reason}"
-        },
+        context={"message": message},
         dedupe_key=f"admission-decided:{admission.pk}:{admission.decided_at.isoformat()}",
         link=reverse("providers:my_applications"),
     )
@@ -529,10 +647,6 @@ def application_window_create(*, actor, lot: Lot, opens_on: date, closes_on: dat
 def provider_invite(*, actor, name: str, cqc_provider_id: str, email: str, full_name: str = ""):
     """A commissioner invites a care provider: its organisation (found by CQC provider id, e.g. made
     by the CQC import, or created) gets a first user, who is e-mailed a link to set a password."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     require(is_commissioner(actor), "Only commissioners invite providers.")
     cqc_provider_id = cqc_provider_id.strip()
     if not cqc_provider_id:
@@ -873,3 +987,370 @@ def bed_vacancies_confirm(*, actor, care_home: CareHome) -> int:
         detail={"kinds": count, "confirmed_at": now.isoformat()},
     )
     return count
+
+
+# Selection questionnaires and compliance documents
+
+
+@transaction.atomic
+def selection_question_add(
+    *, actor, lot: Lot, text: str, answer_type: str, required_answer: str = ""
+) -> SelectionQuestion:
+    """A commissioner adds a question to the body's selection questionnaire for a lot."""
+    require(is_commissioner(actor), "Only commissioners set selection questionnaires.")
+    text, required = text.strip(), required_answer.strip().lower()
+    errors = {}
+    if not text:
+        errors["text"] = "Enter the question."
+    if answer_type not in SelectionQuestion.AnswerType.values:
+        errors["answer_type"] = "Choose the type of answer."
+    elif answer_type == SelectionQuestion.AnswerType.YES_NO and required not in ("", "yes", "no"):
+        errors["required_answer"] = "For a yes or no question, require yes, no or leave it empty."
+    elif answer_type == SelectionQuestion.AnswerType.NUMBER and required:
+        try:
+            Decimal(required)
+        except InvalidOperation:
+            errors["required_answer"] = "For a number, give the least acceptable number, like 12."
+    elif answer_type == SelectionQuestion.AnswerType.TEXT and required:
+        errors["required_answer"] = "A text answer is read by the commissioner: leave the required answer empty."
+    if errors:
+        raise ApplicationError("The question cannot be added.", code="question_invalid", fields=errors)
+    position = SelectionQuestion.objects.filter(commissioner=actor.organisation, lot=lot).count()
+    question = SelectionQuestion.objects.create(
+        commissioner=actor.organisation,
+        lot=lot,
+        text=text,
+        answer_type=answer_type,
+        required_answer=required,
+        position=position,
+    )
+    audit_record(
+        actor=actor,
+        verb="providers.question.added",
+        target=question,
+        organisation=actor.organisation,
+        detail={"lot": lot.number, "answer_type": answer_type, "required_answer": required},
+    )
+    return question
+
+
+@transaction.atomic
+def selection_question_retire(*, actor, question: SelectionQuestion) -> SelectionQuestion:
+    """Stop asking a question; answers already given keep it."""
+    require(is_commissioner(actor), "Only commissioners set selection questionnaires.")
+    if question.commissioner_id != actor.organisation_id:
+        raise NotFoundError("No such question.")
+    if question.retired_at is None:
+        question.retired_at = timezone.now()
+        question.save(update_fields=["retired_at"])
+        audit_record(actor=actor, verb="providers.question.retired", target=question, organisation=actor.organisation)
+    return question
+
+
+@transaction.atomic
+def document_requirement_set(
+    *, actor, kind: str, required: bool, suspends_when_expired: bool = True, reminder_days: int = 30
+) -> DocumentRequirement | None:
+    """A commissioner's setting for one kind of compliance document: required or not, whether its
+    expiry stops new placements at the home, and how many days ahead the provider is reminded."""
+    require(is_commissioner(actor), "Only commissioners set document requirements.")
+    if kind not in DocumentKind.values:
+        raise ApplicationError("Choose a kind of document.", code="kind_invalid", fields={"kind": "Choose one."})
+    if not 1 <= reminder_days <= 365:
+        raise ApplicationError(
+            "Remind between 1 and 365 days ahead.", code="reminder_invalid", fields={"reminder_days": "1 to 365."}
+        )
+    existing = DocumentRequirement.objects.select_for_update().filter(commissioner=actor.organisation, kind=kind)
+    if not required:
+        existing.delete()
+        audit_record(
+            actor=actor,
+            verb="providers.document_requirement.removed",
+            target=actor.organisation,
+            organisation=actor.organisation,
+            detail={"kind": kind},
+        )
+        return None
+    requirement, _ = DocumentRequirement.objects.update_or_create(
+        commissioner=actor.organisation,
+        kind=kind,
+        defaults={"suspends_when_expired": suspends_when_expired, "reminder_days": reminder_days},
+    )
+    audit_record(
+        actor=actor,
+        verb="providers.document_requirement.set",
+        target=requirement,
+        organisation=actor.organisation,
+        detail={"kind": kind, "suspends_when_expired": suspends_when_expired, "reminder_days": reminder_days},
+    )
+    return requirement
+
+
+# What a file's first bytes must be for each type accepted: the name alone proves nothing.
+DOCUMENT_SIGNATURES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+}
+
+
+def _check_upload(upload) -> str:
+    """The content type of an acceptable upload, or a field error naming what is wrong."""
+    name = (upload.name or "").lower()
+    extension = name[name.rfind(".") :] if "." in name else ""
+    if extension not in DOCUMENT_SIGNATURES:
+        raise ApplicationError(
+            "The file must be a PDF, PNG, JPEG or Word (.docx) document.",
+            code="file_type",
+            fields={"file": "The file must be a PDF, PNG, JPEG or Word (.docx) document."},
+        )
+    limit = settings.COMPLIANCE_DOCUMENT_MAX_BYTES
+    if upload.size == 0:
+        raise ApplicationError("The file is empty.", code="file_empty", fields={"file": "The selected file is empty."})
+    if upload.size > limit:
+        message = f"The file must be smaller than {limit // (1024 * 1024) or 1} MB."
+        raise ApplicationError(message, code="file_too_large", fields={"file": message})
+    content_type, signatures = DOCUMENT_SIGNATURES[extension]
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(signature) for signature in signatures):
+        message = f"The file is not a real {extension[1:].upper()} document."
+        raise ApplicationError(message, code="file_content", fields={"file": message})
+    return content_type
+
+
+@transaction.atomic
+def compliance_document_upload(
+    *, actor, care_home: CareHome, kind: str, upload, expires_on: date
+) -> ComplianceDocument:
+    """Upload a home's compliance document; one of the same kind it renews is kept, superseded."""
+    _require_own_home(actor, care_home)
+    if kind not in DocumentKind.values:
+        raise ApplicationError("Choose the kind of document.", code="kind_invalid", fields={"kind": "Choose one."})
+    if expires_on is None or expires_on <= timezone.localdate():
+        message = "Enter an expiry date in the future."
+        raise ApplicationError(message, code="expiry_invalid", fields={"expires_on": message})
+    content_type = _check_upload(upload)
+    CareHome.objects.select_for_update().get(pk=care_home.pk)
+    now = timezone.now()
+    renewed = list(
+        ComplianceDocument.objects.filter(care_home=care_home, kind=kind, superseded_at=None).values_list(
+            "pk", flat=True
+        )
+    )
+    ComplianceDocument.objects.filter(pk__in=renewed).update(superseded_at=now)
+    document = ComplianceDocument(
+        care_home=care_home,
+        kind=kind,
+        original_name=upload.name[-200:],
+        content_type=content_type,
+        size=upload.size,
+        expires_on=expires_on,
+        uploaded_by=actor,
+    )
+    document.file.save(upload.name, upload, save=False)
+    document.save()
+    audit_record(
+        actor=actor,
+        verb="providers.document.uploaded",
+        target=care_home,
+        organisation=actor.organisation,
+        detail={"kind": kind, "expires_on": expires_on.isoformat(), "renews": renewed},
+    )
+    return document
+
+
+def _requiring_bodies(document: ComplianceDocument):
+    """The bodies on whose DPS the home is (applied, admitted or suspended) that require this kind."""
+    return (
+        DocumentRequirement.objects.filter(
+            kind=document.kind,
+            commissioner__admissions__care_home=document.care_home,
+            commissioner__admissions__status__in=[*LIVE_STATUSES, Admission.Status.SUSPENDED],
+        )
+        .select_related("commissioner")
+        .distinct()
+        .order_by("commissioner__name")
+    )
+
+
+def compliance_reminders_send(*, on: date) -> int:
+    """Remind providers of documents about to expire and tell them, and each body whose setting
+    makes it stop placements, of those that have: each document and stage once, however often it
+    runs. A document that expires under a suspending requirement takes the home out of that
+    body's open tenders too. Returns how many reminders went out."""
+    sent = 0
+    for document in documents_due_for_reminder(on=on):
+        if document.expires_on < on:
+            stage = ComplianceReminder.Stage.EXPIRED
+        elif document.expires_on - timedelta(days=document.reminder_days) <= on:
+            stage = ComplianceReminder.Stage.DUE
+        else:
+            continue
+        with transaction.atomic():
+            _, created = ComplianceReminder.objects.get_or_create(document=document, stage=stage)
+            if created:
+                _remind(document, stage)
+                sent += 1
+    return sent
+
+
+def _remind(document: ComplianceDocument, stage: str) -> None:
+    home = document.care_home
+    label = document.get_kind_display()
+    expiry = f"{document.expires_on:%-d %B %Y}"
+    link = reverse("providers:home_documents", kwargs={"pk": home.pk})
+    if stage == ComplianceReminder.Stage.DUE:
+        notify_organisation(
+            organisation=home.provider,
+            verb="providers.document.expiring",
+            subject=f"{home.name}: {label} expires on {expiry}",
+            template="emails/dps_message.txt",
+            context={"message": f"The {label.lower()} of {home.name} expires on {expiry}. Upload its renewal."},
+            dedupe_key=f"document-due:{document.pk}",
+            link=link,
+        )
+        audit_record(
+            actor=None,
+            verb="providers.document.expiring",
+            target=home,
+            organisation=home.provider,
+            detail={"kind": document.kind, "expires_on": document.expires_on.isoformat()},
+        )
+        return
+    stopping = [r for r in _requiring_bodies(document) if r.suspends_when_expired]
+    names = ", ".join(r.commissioner.name for r in stopping)
+    consequence = f" {names} will place nobody new there until it is renewed." if stopping else ""
+    notify_organisation(
+        organisation=home.provider,
+        verb="providers.document.expired",
+        subject=f"{home.name}: {label} expired on {expiry}",
+        template="emails/dps_message.txt",
+        context={
+            "message": f"The {label.lower()} of {home.name} expired on {expiry}.{consequence} Upload its renewal."
+        },
+        dedupe_key=f"document-expired:{document.pk}",
+        link=link,
+    )
+    statement = f"{label} expired on {expiry}: no new placements until it is renewed."
+    for requirement in stopping:
+        notify_organisation(
+            organisation=requirement.commissioner,
+            roles=[Role.COMMISSIONER, Role.BROKER],
+            verb="providers.document.expired",
+            subject=f"{home.name}: {label} expired, no new placements",
+            template="emails/dps_message.txt",
+            context={"message": f"{home.name}: {statement}"},
+            dedupe_key=f"document-expired:{document.pk}:{requirement.commissioner_id}",
+            link=reverse("providers:members"),
+        )
+        _withdraw_from_tenders(care_home=home, actor=None, reason=statement, commissioner=requirement.commissioner)
+    audit_record(
+        actor=None,
+        verb="providers.document.expired",
+        target=home,
+        organisation=home.provider,
+        detail={
+            "kind": document.kind,
+            "expires_on": document.expires_on.isoformat(),
+            "stops_placements_for": [r.commissioner.slug for r in stopping],
+        },
+    )
+
+
+# Providers registering themselves
+
+
+def cqc_provider_known(cqc_provider_id: str) -> bool:
+    """Whether the imported CQC data lists care homes under this provider id."""
+    return CareHome.objects.filter(cqc_provider_id=cqc_provider_id).exists()
+
+
+@transaction.atomic
+def provider_register(*, name: str, cqc_provider_id: str, full_name: str, email: str) -> User:
+    """A care provider registers itself: an inactive organisation (or the one the CQC import made,
+    while nobody uses it) and an inactive first user, who is e-mailed a one-time link to confirm the
+    address and set a password. Nothing is active until that link is used."""
+    name, cqc_provider_id, email = name.strip(), cqc_provider_id.strip(), email.strip().lower()
+    errors = {}
+    if not name:
+        errors["name"] = "Enter the name of your organisation."
+    if not full_name.strip():
+        errors["full_name"] = "Enter your full name."
+    if not cqc_provider_id:
+        errors["cqc_provider_id"] = "Enter your CQC provider id."
+    elif not cqc_provider_known(cqc_provider_id):
+        errors["cqc_provider_id"] = (
+            "The CQC data held here lists no care home under this provider id. Check it on your CQC registration."
+        )
+    if User.objects.filter(email=email).exists():
+        errors["email"] = "This e-mail address is registered already. Sign in, or reset your password."
+    organisation = Organisation.objects.select_for_update().filter(cqc_provider_id=cqc_provider_id).first()
+    if cqc_provider_id and organisation is not None and organisation.users.exists():
+        errors["cqc_provider_id"] = (
+            "This provider is registered already. Ask the person who registered it to add you, or sign in."
+        )
+    if errors:
+        raise ApplicationError("The registration cannot be made.", code="registration_invalid", fields=errors)
+    if organisation is None:
+        organisation = organisation_create(
+            kind=Organisation.Kind.PROVIDER,
+            name=name,
+            slug=slugify(f"{name} {cqc_provider_id}")[:60],
+            cqc_provider_id=cqc_provider_id,
+        )
+        organisation.is_active = False
+        organisation.save(update_fields=["is_active"])
+    user, _ = user_create(organisation=organisation, role=Role.PROVIDER, email=email, full_name=full_name.strip())
+    user.set_unusable_password()
+    user.is_active = False
+    user.save(update_fields=["password", "is_active"])
+    link = reverse(
+        "providers:sign_up_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    notify_users(
+        users=[user],
+        organisation=organisation,
+        verb="providers.provider.registered",
+        subject="Confirm your e-mail address to finish registering",
+        template="emails/dps_message.txt",
+        context={
+            "message": f"You registered {organisation.name} to join councils' dynamic purchasing systems. "
+            "Confirm your e-mail address and set your password with the link below; it works once."
+        },
+        dedupe_key=f"provider-registered:{user.pk}",
+        link=link,
+    )
+    audit_record(
+        actor=None,
+        verb="providers.provider.registered",
+        target=organisation,
+        organisation=organisation,
+        detail={"email": email, "cqc_provider_id": cqc_provider_id},
+    )
+    return user
+
+
+@transaction.atomic
+def provider_registration_confirm(*, user: User) -> User:
+    """The registering contact used the link: the user, and an organisation nobody used yet, go live."""
+    user = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user.pk)
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        organisation = user.organisation
+        if not organisation.is_active:
+            organisation.is_active = True
+            organisation.save(update_fields=["is_active"])
+        audit_record(actor=user, verb="providers.provider.confirmed", target=organisation, organisation=organisation)
+    return user

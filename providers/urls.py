@@ -31,4 +31,12 @@ urlpatterns = [
     path("provider/welcome/<uidb64>/<token>/", views.WelcomeView.as_view(), name="welcome"),
     path("care-homes/search/", views.care_home_search, name="care_home_search"),
     path("vacancies/search/", views.bed_vacancy_search, name="bed_vacancy_search"),
+    path("sign-up/", views.sign_up, name="sign_up"),
+    path("sign-up/sent/", views.sign_up_sent, name="sign_up_sent"),
+    path("sign-up/confirm/<uidb64>/<token>/", views.SignUpConfirmView.as_view(), name="sign_up_confirm"),
+    path("provider/homes/<int:pk>/documents/", views.home_documents, name="home_documents"),
+    path("compliance-documents/<int:pk>/", views.document_download, name="document_download"),
+    path("commissioner/questionnaire/", views.questionnaire, name="questionnaire"),
+    path("commissioner/questionnaire/<int:pk>/retire/", views.question_retire, name="question_retire"),
+    path("commissioner/document-requirements/", views.document_requirements, name="document_requirements"),
 ]

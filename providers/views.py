@@ -1,8 +1,10 @@
 """Pages: the provider portal (homes, applications, vacancies), the commissioner's queue,
 decisions and suspensions, and the care-home search for brokers."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import PasswordResetConfirmView
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -14,6 +16,7 @@ from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
 from organisations.permissions import is_provider_user
+from organisations.signin import address_budget_spend, client_address, wait_text
 
 from . import selectors, services
 from .forms import (
@@ -24,9 +27,13 @@ from .forms import (
     CareHomeAddForm,
     CareHomeSearchForm,
     DecisionForm,
+    DocumentRequirementForm,
+    DocumentUploadForm,
     EmbargoForm,
     ProviderInviteForm,
+    QuestionForm,
     ReasonForm,
+    SignUpForm,
     VacancyFormSet,
     WindowForm,
 )
@@ -113,7 +120,9 @@ def home_detail(request, pk: int):
 @role_required(Role.PROVIDER)
 def home_apply(request, pk: int):
     home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
-    form = ApplicationForm(request.POST or None)
+    body = selectors.commissioning_body_chosen(request.POST.get("commissioner") or request.GET.get("commissioner"))
+    questions = selectors.selection_questions_of(commissioner=body)
+    form = ApplicationForm(request.POST or None, questions=questions, initial={"commissioner": body})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         declarations = services.Declarations(
@@ -129,13 +138,15 @@ def home_apply(request, pk: int):
                 commissioner=data["commissioner"],
                 lots=list(data["lots"]),
                 declarations=declarations,
+                answers=form.answers(),
             )
         except ApplicationError as error:
             apply_to_form(form, error)
         else:
             messages.success(request, f"Application sent to {data['commissioner']}.")
             return redirect("providers:my_applications")
-    return render(request, "providers/home_apply.html", {"form": form, "home": home})
+    context = {"form": form, "home": home, "body": body, "bodies": selectors.commissioning_bodies()}
+    return render(request, "providers/home_apply.html", context)
 
 
 @role_required(Role.PROVIDER)
@@ -338,7 +349,18 @@ def application_decide(request, pk: int):
             verb = "admitted" if admit else "rejected"
             messages.success(request, f"{admission.care_home.name} {verb} on lot {admission.lot.number}.")
             return redirect("providers:application_queue")
-    context = {"admission": admission, "form": form, "events": admission.events.select_related("actor")}
+    context = {
+        "admission": admission,
+        "form": form,
+        "events": admission.events.select_related("actor"),
+        "answers": [
+            (answer, selectors.answer_meets(answer.question, answer.answer))
+            for answer in admission.answers.select_related("question")
+        ],
+        "documents": selectors.current_documents(care_home=admission.care_home),
+        "failures": selectors.selection_failures(admission=admission, on=timezone.localdate()),
+        "today": timezone.localdate(),
+    }
     return render(request, "providers/application_decide.html", context)
 
 
@@ -585,3 +607,142 @@ class WelcomeView(PasswordResetConfirmView):
 
     template_name = "providers/welcome.html"
     success_url = reverse_lazy("login")
+
+
+# Providers registering themselves
+
+
+def sign_up(request):
+    """A care provider registers itself: checked against the CQC data, confirmed by e-mail."""
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wait = address_budget_spend(
+            scope="signup",
+            address=client_address(request),
+            limit=settings.SIGNUP_ADDRESS_LIMIT,
+            window=settings.SIGNUP_ADDRESS_WINDOW_SECONDS,
+        )
+        if wait:
+            form.add_error(
+                None, f"There have been too many registrations from your network. Try again in {wait_text(wait)}."
+            )
+        else:
+            try:
+                services.provider_register(**form.cleaned_data)
+            except ApplicationError as error:
+                apply_to_form(form, error)
+            else:
+                return redirect("providers:sign_up_sent")
+    return render(request, "providers/sign_up.html", {"form": form})
+
+
+def sign_up_sent(request):
+    return render(request, "providers/sign_up_sent.html")
+
+
+class SignUpConfirmView(PasswordResetConfirmView):
+    """The registering contact confirms the address and sets a password; the link works once."""
+
+    template_name = "providers/sign_up_confirm.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.provider_registration_confirm(user=form.user)
+        messages.success(self.request, "Your registration is confirmed. Sign in to add your homes and apply.")
+        return response
+
+
+# Compliance documents
+
+
+@role_required(Role.PROVIDER)
+def home_documents(request, pk: int):
+    home = selectors.care_home_get_for_provider(actor=request.user, pk=pk)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            document = services.compliance_document_upload(
+                actor=request.user,
+                care_home=home,
+                kind=data["kind"],
+                upload=data["file"],
+                expires_on=data["expires_on"],
+            )
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(
+                request, f"{document.get_kind_display()} uploaded, in date to {document.expires_on:%-d %B %Y}."
+            )
+            return redirect("providers:home_documents", pk=home.pk)
+    documents = selectors.current_documents(care_home=home)
+    if _wants_csv(request):
+        rows = ([d.get_kind_display(), d.original_name, d.expires_on, _local(d.uploaded_at)] for d in documents)
+        return csv_response("compliance-documents.csv", ["kind", "file", "expires_on", "uploaded_at"], rows)
+    context = {"home": home, "form": form, "documents": documents, "today": timezone.localdate()}
+    return render(request, "providers/home_documents.html", context)
+
+
+@role_required(Role.PROVIDER, Role.COMMISSIONER)
+def document_download(request, pk: int):
+    document = selectors.compliance_document_get(actor=request.user, pk=pk)
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        as_attachment=True,
+        filename=document.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# The commissioner's selection criteria
+
+
+@role_required(Role.COMMISSIONER)
+def questionnaire(request):
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.selection_question_add(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Question added.")
+            return redirect("providers:questionnaire")
+    questions = selectors.selection_question_list(actor=request.user)
+    if _wants_csv(request):
+        rows = ([q.lot.number, q.text, q.get_answer_type_display(), q.required_answer] for q in questions)
+        return csv_response("selection-questions.csv", ["lot", "question", "answer_type", "required_answer"], rows)
+    return render(request, "providers/questionnaire.html", {"form": form, "questions": questions})
+
+
+@role_required(Role.COMMISSIONER)
+def question_retire(request, pk: int):
+    question = selectors.selection_question_get(actor=request.user, pk=pk)
+    if request.method == "POST":
+        services.selection_question_retire(actor=request.user, question=question)
+        messages.success(request, "The question is no longer asked.")
+    return redirect("providers:questionnaire")
+
+
+@role_required(Role.COMMISSIONER)
+def document_requirements(request):
+    form = DocumentRequirementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.document_requirement_set(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Document setting saved.")
+            return redirect("providers:document_requirements")
+    requirements = selectors.document_requirement_list(actor=request.user)
+    if _wants_csv(request):
+        rows = (
+            [r.get_kind_display(), "yes" if r.suspends_when_expired else "no", r.reminder_days] for r in requirements
+        )
+        return csv_response("document-requirements.csv", ["kind", "suspends_when_expired", "reminder_days"], rows)
+    return render(request, "providers/document_requirements.html", {"form": form, "requirements": requirements})

@@ -1,6 +1,9 @@
 """The standard cast: two councils, two providers, a broker and commissioner of each
 council, a provider user of each provider, and API clients; plus a real Celery worker."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -20,6 +23,8 @@ from .factories import (
 
 
 def pytest_configure(config):
+    # Uploaded files (compliance documents) go to a folder of this run, never the working tree's var/.
+    settings.MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="carehomes-media-"))
     engine = settings.DATABASES["default"]["ENGINE"]
     if engine != "django.db.backends.postgresql":
         pytest.exit(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from blockbeds.services import block_bed_fill
@@ -13,9 +14,10 @@ from contracts.services import agreement_create_for_placement, uplift_create
 from integrations.events import emit
 from integrations.models import WebhookDelivery
 from integrations.services import webhook_subscription_create
+from lots.services import dps_agreement_create
 from organisations.models import Role
 from organisations.services import api_client_create
-from providers.models import Admission
+from providers.models import Admission, ComplianceDocument, SelectionQuestion
 
 from .factories import (
     AdmissionClosureFactory,
@@ -197,8 +199,32 @@ def build_world() -> World:
         starts_at=timezone.now() + timedelta(days=1),
         took_effect_at=None,
     )
+    dps = dps_agreement_create(
+        commissioner=council_a,
+        title="Care homes DPS",
+        procurement_regime="pcr_2015_light_touch",
+        starts_on=timezone.localdate() - timedelta(days=700),
+        ends_on=timezone.localdate() + timedelta(days=700),
+        extension_options=[(12, timezone.localdate() + timedelta(days=500))],
+    )
+    document = ComplianceDocument.objects.create(
+        care_home=home_a,
+        kind="public_liability",
+        file=ContentFile(b"%PDF-1.4 policy", name="policy.pdf"),
+        original_name="policy.pdf",
+        content_type="application/pdf",
+        size=15,
+        expires_on=timezone.localdate() + timedelta(days=300),
+        uploaded_by=users["provider_a"],
+    )
+
+    SelectionQuestion.objects.create(
+        commissioner=council_a, lot=lot(1), text="Is a registered manager in post?", answer_type="yes_no"
+    )
 
     world.ids = {
+        "dps_option": dps.extension_options.get().pk,
+        "document": document.pk,
         "home": home_a.pk,
         "closure": embargo.pk,
         "application": pending.pk,

@@ -30,10 +30,18 @@ from contracts.payments import period_containing
 from core.csv_export import csv_cell, csv_response
 from dashboards.registry import DASHBOARDS
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from lots.models import Lot
+from lots.models import DpsAgreement, Lot
 from organisations.models import ApiClient, Organisation
 from placements.models import Placement, PlacementRequest
-from providers.models import Admission, AdmissionClosure, AdmissionEvent, BedVacancy, CareHome
+from providers.models import (
+    Admission,
+    AdmissionClosure,
+    AdmissionEvent,
+    BedVacancy,
+    CareHome,
+    ComplianceDocument,
+    SelectionQuestion,
+)
 from providers.services import admission_suspend
 from quality.models import Rating
 
@@ -63,6 +71,11 @@ PAGE_EXPORTS = {
     ("providers.views", "care_home_search"): [("broker_a", "/care-homes/search/", True)],
     ("lots.views", "rules_list"): [("commissioner_a", "/commissioner/lots/", True)],
     ("placements.views", "referral_list_view"): [("coordinator_a", "/hospital/referrals/", True)],
+    ("lots.views", "dps"): [("commissioner_a", "/commissioner/lots/dps/", True)],
+    ("lots.views", "dps_register"): [("provider_a", "/dps/", True)],
+    ("providers.views", "home_documents"): [("provider_a", "/provider/homes/{home}/documents/", True)],
+    ("providers.views", "questionnaire"): [("commissioner_a", "/commissioner/questionnaire/", True)],
+    ("providers.views", "document_requirements"): [("commissioner_a", "/commissioner/document-requirements/", False)],
     ("integrations.views", "api_client_list_page"): [("commissioner_a", "/integrations/api-clients/", True)],
     ("integrations.views", "webhook_list_page"): [("commissioner_a", "/integrations/webhooks/", True)],
     ("integrations.views", "webhook_detail_page"): [("commissioner_a", "/integrations/webhooks/{webhook}/", False)],
@@ -194,6 +207,9 @@ def _plant(world):
     plant(FeePeriod.objects.all(), "note")
     plant(AdmissionClosure.objects.all(), "details")
     plant(BedVacancy.objects.all(), "notes")
+    plant(DpsAgreement.objects.all(), "title", "reference")
+    plant(ComplianceDocument.objects.all(), "original_name")
+    plant(SelectionQuestion.objects.all(), "text", "required_answer")
 
 
 def _unsafe_cells(text: str) -> tuple[list[str], int]:

@@ -6,16 +6,20 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from bidding.services import eligible_care_homes
 from core.errors import ApplicationError, ConflictError
 from core.models import Notification
 from lots.models import LotRules
 from providers.models import Admission, CareHome, Vacancy
-from providers.services import Declarations, admission_apply, admission_decide, care_home_add
+from providers.services import Declarations, admission_apply, admission_decide, admission_reinstate, care_home_add
+from quality.models import RatingValue
+from quality.services import rating_record
 
 from .factories import (
     AdmissionFactory,
     ApplicationWindowFactory,
     CareHomeFactory,
+    PlacementRequestFactory,
     VacancyFactory,
     lot,
 )
@@ -320,13 +324,37 @@ def test_commissioner_adds_a_reopening_window(commissioner_a, as_user):
     assert commissioner_a.organisation.application_windows.get().lot == lot(2)
 
 
-def test_home_rated_inadequate_cannot_be_admitted(commissioner_a, council_a, provider_a):
+def test_home_rated_inadequate_is_admitted_suspended_and_a_good_rating_later_does_not_reinstate_it(
+    commissioner_a, council_a, provider_a, provider_user_a
+):
     home = CareHomeFactory(provider=provider_a, rating="Inadequate")
     admission = AdmissionFactory(commissioner=council_a, care_home=home, status=Admission.Status.APPLIED)
-    with pytest.raises(ConflictError, match="Inadequate"):
-        admission_decide(actor=commissioner_a, admission=admission, admit=True, reason="Looks fine")
-    admission_decide(actor=commissioner_a, admission=admission, admit=False, reason="Rated Inadequate")
-    assert Admission.objects.get(pk=admission.pk).status == Admission.Status.REJECTED
+    with pytest.raises(ApplicationError, match="reason"):
+        admission_decide(actor=commissioner_a, admission=admission, admit=True, reason=" ")
+
+    admission_decide(actor=commissioner_a, admission=admission, admit=True, reason="Improvement plan agreed")
+
+    admission.refresh_from_db()
+    assert admission.status == Admission.Status.SUSPENDED
+    assert admission.status_before_suspension == Admission.Status.ADMITTED
+    assert admission.decision_reason == "Improvement plan agreed"
+    steps = list(admission.events.order_by("at", "pk").values_list("from_status", "to_status", "automatic"))
+    assert steps[-2:] == [("applied", "admitted", False), ("admitted", "suspended", True)]
+    assert "Inadequate" in admission.events.order_by("-at", "-pk").first().reason
+    message = Notification.objects.get(verb="providers.admission.admitted").body
+    assert "suspended from new placements" in message
+
+    rating_record(care_home=home, overall=RatingValue.GOOD, report_date=timezone.localdate())
+
+    admission.refresh_from_db()
+    assert admission.status == Admission.Status.SUSPENDED
+    request = PlacementRequestFactory(commissioner=council_a, lot=admission.lot, local_authority=home.local_authority)
+    assert eligible_care_homes(request=request).homes == []
+
+    admission_reinstate(actor=commissioner_a, admission=admission, reason="Good rating and visit passed")
+    admission.refresh_from_db()
+    assert admission.status == Admission.Status.ADMITTED
+    assert [h.pk for h in eligible_care_homes(request=request).homes] == [home.pk]
 
 
 def test_commissioner_invites_a_provider_known_from_the_cqc_import_and_its_contact_sets_a_password(

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from bidding.models import Tender
 from bidding.services import bid_submit, database_now, tender_close_and_evaluate, tender_publish
 from lots.models import LotRules
+from lots.services import dps_agreement_create, dps_extension_exercise
 from organisations.services import api_client_create
 from placements.models import PlacementRequest
 from quality.models import RatingValue
@@ -31,6 +32,7 @@ from .factories import (
     BlockContractFactory,
     CareHomeFactory,
     PlacementRequestFactory,
+    UserFactory,
     admitted_home,
 )
 
@@ -132,6 +134,28 @@ def test_a_council_and_a_provider_system_run_the_whole_journey_with_a_generated_
     provider = generated.client(live_server.url, provider_token)
     models, op = generated.models, generated.op
     start = timezone.localdate() + timedelta(days=4)
+
+    # The council's DPS, in term today through an extension: the case system reads its term first.
+    dps = dps_agreement_create(
+        commissioner=council_a,
+        title="Care homes DPS",
+        procurement_regime="pcr_2015_light_touch",
+        starts_on=timezone.localdate() - timedelta(days=1500),
+        ends_on=timezone.localdate() - timedelta(days=30),
+        extension_options=[(12, timezone.localdate())],
+    )
+    dps_extension_exercise(
+        actor=UserFactory(organisation=council_a, role="commissioner", email="dps@a.example"),
+        option=dps.extension_options.get(),
+        decision_reference="CAB-2026-12",
+        decided_on=timezone.localdate(),
+    )
+    response = op("dps_agreements_list").sync_detailed(client=council)
+    assert response.status_code == HTTPStatus.OK
+    (listed,) = [item for item in response.parsed if item.id == dps.pk]
+    assert isinstance(listed, models.DpsAgreementOutput)
+    assert listed.current_ends_on == dps.extensions.get().new_ends_on
+    assert listed.extension_options[0].exercised.decision_reference == "CAB-2026-12"
 
     # The council's case system creates the request; a void block bed fits it.
     request = created(

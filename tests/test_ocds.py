@@ -120,7 +120,8 @@ def test_release_package_reads_a_fixed_number_of_queries(
         home = CareHomeFactory(provider=provider_user_a.organisation)
         awarded_tender(commissioner=council_a, broker=broker_a, home=home, provider_user=provider_user_a)
 
-    with django_assert_max_num_queries(3):
+    # The tenders, the agreements and fee changes of their placements, and the bodies' DPS agreements.
+    with django_assert_max_num_queries(4):
         response = client.get(RELEASES)
 
     assert len(response.json()["releases"]) == 5 * 3

@@ -21,10 +21,16 @@ from drf_spectacular.generators import SchemaGenerator
 from bidding.models import Tender
 from loadgen.generator import LoadGenerator, Sizes
 from lots.models import Lot
+from lots.services import dps_agreement_create
 from organisations.models import Organisation, Role, User
 from organisations.services import api_client_create
-from providers.models import Admission, AdmissionClosure, BedVacancy, CareHome
-from providers.services import admission_closure_open, admission_suspend
+from providers.models import Admission, AdmissionClosure, BedVacancy, CareHome, DocumentKind
+from providers.services import (
+    admission_closure_open,
+    admission_suspend,
+    document_requirement_set,
+    selection_question_add,
+)
 
 from .factories import AdmissionFactory
 
@@ -64,6 +70,7 @@ class World:
             Role.PROVIDER: User.objects.get(organisation=self.provider, role=Role.PROVIDER),
         }
         self._application_and_suspension()
+        self._dps_and_selection(many=sizes.homes > SMALL.homes)
         self.tender = (
             Tender.objects.filter(request__commissioner=self.council, status=Tender.Status.AWARDED)
             .annotate(n=Count("bids"))
@@ -87,6 +94,30 @@ class World:
                 role=role,
             )
             self.api[role] = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def _dps_and_selection(self, *, many: bool) -> None:
+        """The council's DPS with its options and notices, questions and required documents: more of
+        each in the larger set, so its pages and list compare a short table with a long one."""
+        count = 6 if many else 2
+        today = timezone.localdate()
+        dps = dps_agreement_create(
+            commissioner=self.council,
+            title="Care homes DPS",
+            procurement_regime="pcr_2015_light_touch",
+            starts_on=today - timedelta(days=900),
+            ends_on=today + timedelta(days=900),
+            extension_options=[(12, today + timedelta(days=100 + n)) for n in range(count)],
+        )
+        dps.lots.set(Lot.objects.order_by("number")[: count + 2])
+        for n in range(count):
+            dps.notices.create(reference=f"2024/S 000-{n:06d}", url="https://notices.example/", published_on=today)
+        commissioner = self.users[Role.COMMISSIONER]
+        for n in range(count * 3):
+            selection_question_add(
+                actor=commissioner, lot=Lot.objects.get(number=1 + n % 10), text=f"Question {n}", answer_type="text"
+            )
+        for kind in DocumentKind.values[:count]:
+            document_requirement_set(actor=commissioner, kind=kind, required=True)
 
     def _application_and_suspension(self) -> None:
         """One more application waiting and one more suspension for the council, in homes of other providers.
@@ -200,6 +231,7 @@ API_CASES = [
     (Role.BROKER, "/api/v1/care-homes/?lot=1&rating=Good"),
     (Role.BROKER, "/api/v1/block-contracts/"),
     (Role.BROKER, "/api/v1/lots/"),
+    (Role.BROKER, "/api/v1/dps-agreements/"),
     (Role.BROKER, "/api/v1/tenders/{tender}/evaluation/"),
     (Role.BROKER, "/api/v1/ocds/releases/"),
     (Role.COMMISSIONER, "/api/v1/service-agreements/"),
@@ -236,6 +268,10 @@ PAGE_CASES = [
     (Role.COMMISSIONER, "/commissioner/suspensions/"),
     (Role.COMMISSIONER, "/commissioner/reopening-windows/"),
     (Role.COMMISSIONER, "/commissioner/lots/"),
+    (Role.COMMISSIONER, "/commissioner/lots/dps/"),
+    (Role.COMMISSIONER, "/commissioner/questionnaire/"),
+    (Role.COMMISSIONER, "/commissioner/document-requirements/"),
+    (Role.BROKER, "/dps/"),
     (Role.COMMISSIONER, "/commissioner/uplifts/"),
     (Role.COMMISSIONER, "/payments/"),
     (Role.COMMISSIONER, "/block-contracts/utilisation/"),

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('placements', '0003_placement_cancelled_when_award_lapses'),
+        ("placements", "0003_placement_cancelled_when_award_lapses"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='placementrequest',
-            name='postcode',
-            field=models.CharField(blank=True, help_text='The postcode the location was given as, if any.', max_length=8),
+            model_name="placementrequest",
+            name="postcode",
+            field=models.CharField(
+                blank=True, help_text="The postcode the location was given as, if any.", max_length=8
+            ),
         ),
     ]

@@ -5,26 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0005_care_home_coordinates_index'),
+        ("providers", "0005_care_home_coordinates_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Postcode',
+            name="Postcode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('compact', models.CharField(help_text='Upper case without spaces: the lookup key.', max_length=7, unique=True)),
-                ('postcode', models.CharField(help_text='As written, e.g. ST16 2LL.', max_length=8)),
-                ('latitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
-                ('longitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
-                ('local_authority_code', models.CharField(blank=True, help_text='ONS code, e.g. E07000197.', max_length=9)),
-                ('terminated', models.BooleanField(default=False, help_text='No longer in use by Royal Mail.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "compact",
+                    models.CharField(help_text="Upper case without spaces: the lookup key.", max_length=7, unique=True),
+                ),
+                ("postcode", models.CharField(help_text="As written, e.g. ST16 2LL.", max_length=8)),
+                (
+                    "latitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ]
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ]
+                    ),
+                ),
+                (
+                    "local_authority_code",
+                    models.CharField(blank=True, help_text="ONS code, e.g. E07000197.", max_length=9),
+                ),
+                ("terminated", models.BooleanField(default=False, help_text="No longer in use by Royal Mail.")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['compact'],
+                "ordering": ["compact"],
             },
         ),
     ]

@@ -5,6 +5,7 @@ from demo.blockbeds import seed_block_contracts
 from demo.contracts import seed_contracts
 from demo.dashboards import seed_placement_history
 from demo.discharge import seed_discharge
+from demo.dps import seed_dps
 from demo.fairness import seed_fairness
 from demo.organisations import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
 from demo.postcodes import seed_postcodes
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         shortlist_url = seed_fairness(stdout=self.stdout)
         self.stdout.write("Creating a hospital, urgent referrals and discharge-to-assess stays...")
         logins += seed_discharge(stdout=self.stdout)
+        self.stdout.write("Recording each body's DPS, its questionnaire and compliance documents...")
+        seed_dps(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
