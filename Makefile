@@ -65,14 +65,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 # The OpenAPI schema as integrators get it, checked by drf-spectacular and linted by Redocly (redocly.yaml).
-schema-# The Locust scenario against gunicorn, a Celery worker and beat on loopback, bounded in users and time.
-LOAD_SCALE ?= 0.01
-LOAD_USERS ?= 20
-LOAD_SECONDS ?= 60
-load: install
-	LOAD_SCALE=$(LOAD_SCALE) LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) $(PY) -m benchmarks.load
-
-lint: install
+schema-lint: install
 	mkdir -p var
 	DEBUG=true DATABASE_URL=$${DATABASE_URL:-$(DATABASE_URL_TEST)} \
 	  $(PY) manage.py spectacular --file var/schema.yaml --validate --fail-on-warn
