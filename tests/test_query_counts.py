@@ -19,6 +19,8 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from bidding.models import Tender
+from blockbeds.models import BlockContract
+from blockbeds.selectors import block_offers
 from loadgen.generator import LoadGenerator, Sizes
 from lots.models import Lot
 from lots.services import dps_agreement_create
@@ -32,7 +34,7 @@ from providers.services import (
     selection_question_add,
 )
 
-from .factories import AdmissionFactory
+from .factories import AdmissionFactory, PlacementRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +73,7 @@ class World:
         }
         self._application_and_suspension()
         self._dps_and_selection(many=sizes.homes > SMALL.homes)
+        self._request_offered_a_block_bed()
         self.tender = (
             Tender.objects.filter(request__commissioner=self.council, status=Tender.Status.AWARDED)
             .annotate(n=Count("bids"))
@@ -94,6 +97,25 @@ class World:
                 role=role,
             )
             self.api[role] = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def _request_offered_a_block_bed(self) -> None:
+        """A new request that one of the council's void block beds fits, in both sets, so the request
+        queue compares an offer's beds with beds (the generated data may leave the small set without one)."""
+        broker = User.objects.get(organisation=self.council, role=Role.BROKER)
+        for contract in BlockContract.objects.filter(commissioner=self.council).select_related("care_home"):
+            home = contract.care_home
+            for lot in contract.lots.all():
+                candidate = PlacementRequestFactory(
+                    commissioner=self.council,
+                    created_by=broker,
+                    lot=lot,
+                    latitude=home.latitude,
+                    longitude=home.longitude,
+                    local_authority=home.local_authority,
+                )
+                if block_offers(requests=[candidate]).get(candidate.pk):
+                    return
+                candidate.delete()
 
     def _dps_and_selection(self, *, many: bool) -> None:
         """The council's DPS with its options and notices, questions and required documents: more of
