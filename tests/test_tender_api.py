@@ -175,6 +175,7 @@ def test_whole_journey_through_the_api_with_the_worker_closing_the_window(
         "bidding.bid.withdrawn",
         "bidding.tender.closed",
         "bidding.tender.evaluated",
+        "contracts.top_up_agreement.recorded",
         "bidding.tender.awarded",
     ]
     assert Notification.objects.filter(verb="bidding.bid.won").count() == 1
