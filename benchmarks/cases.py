@@ -656,9 +656,7 @@ def bench_bid_burst(ctx: Context) -> dict:
     accepted = [json.loads(text)["id"] for _, status, _, _, text in outcomes if status == 201]
     refused = [(job, sent) for job, status, sent, _, _ in outcomes if status == 409]
     # In the server's socket before the deadline (loopback: sent is received), less the clock link's error.
-    refused_in_time = sum(
-        1 for job, sent in refused if sent_at(sent) + timedelta(seconds=link_error) < closes[job[0]]
-    )
+    refused_in_time = sum(1 for job, sent in refused if sent_at(sent) + timedelta(seconds=link_error) < closes[job[0]])
     failed = [(status, text[:200]) for _, status, _, _, text in outcomes if status not in (201, 409)]
     stored = set(Bid.objects.filter(tender__in=deadline).values_list("pk", flat=True))
     late = Bid.objects.filter(tender__in=deadline, submitted_at__gte=F("tender__closes_at")).count()
@@ -850,6 +848,8 @@ def _history_file(count: int, council: Organisation, tag: str) -> tuple[list[str
                 Placement.Source.IMPORTED,
                 fee,
                 fee,
+                Decimal("0.00"),
+                "",
                 start,
                 None,
                 in_county,

@@ -75,7 +75,7 @@ MIDDLEWARE = [
     # Request counts and latency by view for /metrics; its partner is last in the chain.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id (X-Request-ID when the proxy sends one) on every log line, carried into tasks.
-    "django_structlog.middlewares.RequestMiddleware",
+    "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",

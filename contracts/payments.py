@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from blockbeds.models import BlockBed, BlockContract, Occupancy
 from blockbeds.selectors import rate_segments
@@ -626,7 +626,10 @@ def placement_payment_lines(*, placement: Placement, period: Period) -> list[Sch
     A block-bed placement has none of its own: its bed is paid through the block contract."""
     if placement.source == Placement.Source.BLOCK_BED or placement.cancelled_at or placement.care_home_id is None:
         return []
-    last_paid = paid_until(placement, payment_rules_for(placement.commissioner_id))
+    rules = payment_rules_for(placement.commissioner_id)
+    last_paid = paid_until(placement, rules)
     if placement.start_date > period.end or (last_paid and last_paid < period.start):
         return []
-    return _placement_lines(period, [placement])
+    # The same reads as the whole schedule's, whatever the placement's history of fees and funding.
+    prefetch_related_objects([placement], "fee_periods", funding_shares_prefetch(), "absences")
+    return _placement_lines(period, [placement], lambda _commissioner_id: rules)

@@ -122,6 +122,7 @@ class PlacementRequestForm(DischargeFields):
         label="How urgent is it?",
         choices=Urgency.choices,
         initial=Urgency.PLANNED,
+        required=False,
         widget=forms.RadioSelect,
         help_text="Urgent requests are measured in hours and go to the top of the work queue.",
     )
@@ -147,6 +148,10 @@ class PlacementRequestForm(DischargeFields):
         if commissioner is not None:
             self.fields["hospital"].queryset = commissioner.referring_hospitals.filter(is_active=True).order_by("name")
         self.helper = form_helper("Save request")
+
+    def clean_urgency(self):
+        # The page checks "planned" from the start; a post without a choice means the same, as over the API.
+        return self.cleaned_data["urgency"] or Urgency.PLANNED
 
     def clean_postcode(self):
         value = self.cleaned_data["postcode"].strip()

@@ -63,7 +63,10 @@ class PlacementRequest(models.Model):
     target_date = models.DateField(
         help_text="Requested date plus the lot's target days; for urgent requests the date of the target moment."
     )
-    urgency = models.CharField(max_length=20, choices=Urgency.choices, default=Urgency.PLANNED, db_index=True)
+    # Defaults in the database too: rows written by SQL (imports, bulk loads) get the same values.
+    urgency = models.CharField(
+        max_length=20, choices=Urgency.choices, default=Urgency.PLANNED, db_default=Urgency.PLANNED, db_index=True
+    )
     hospital = models.ForeignKey(
         "organisations.Organisation",
         null=True,
@@ -74,12 +77,16 @@ class PlacementRequest(models.Model):
         help_text="Hospital discharges: the hospital the person leaves.",
     )
     ward_contact = models.CharField(
-        max_length=200, blank=True, help_text="Hospital discharges: the ward and who to call there."
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Hospital discharges: the ward and who to call there.",
     )
     ready_for_discharge_at = models.DateTimeField(
         null=True, blank=True, help_text="Hospital discharges: when the person no longer needs a hospital bed."
     )
-    pathway = models.CharField(max_length=30, choices=Pathway.choices, blank=True)
+    pathway = models.CharField(max_length=30, choices=Pathway.choices, blank=True, default="", db_default="")
     target_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -198,10 +205,12 @@ class Placement(models.Model):
     cancel_reason = models.TextField(blank=True)
     # Discharge to assess: a pathway-3 stay has an assessment period and a review date from the
     # urgency rules when it is placed, and an outcome recorded at the review.
-    pathway = models.CharField(max_length=30, choices=Pathway.choices, blank=True)
+    pathway = models.CharField(max_length=30, choices=Pathway.choices, blank=True, default="", db_default="")
     assessment_ends_on = models.DateField(null=True, blank=True)
     review_on = models.DateField(null=True, blank=True, db_index=True)
-    assessment_outcome = models.CharField(max_length=30, choices=AssessmentOutcome.choices, blank=True)
+    assessment_outcome = models.CharField(
+        max_length=30, choices=AssessmentOutcome.choices, blank=True, default="", db_default=""
+    )
     assessment_outcome_on = models.DateField(null=True, blank=True)
 
     objects = PlacementQuerySet.as_manager()

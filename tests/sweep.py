@@ -39,9 +39,18 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": [
 DESKTOP, PHONE, SMALL_PHONE = 1280, 375, 320
 # The roles that open pages (API clients have no pages).
 PAGE_ROLES = ["anon", "broker_a", "commissioner_a", "broker_b", "commissioner_b", "provider_a", "provider_b"]
-# Machine answers rather than pages: JSON, a PDF, a health probe. The API documentation is swept
-# on its own below, as every visitor sees the same page.
-NOT_PAGES = {"schema", "healthz", "contracts:agreement_pdf", "api-docs"}
+# Machine answers rather than pages: JSON, a PDF, an uploaded document, health probes, metrics.
+# The API documentation is swept on its own below, as every visitor sees the same page.
+NOT_PAGES = {
+    "schema",
+    "healthz",
+    "health_live",
+    "health_ready",
+    "metrics",
+    "contracts:agreement_pdf",
+    "providers:document_download",
+    "api-docs",
+}
 # Pages a person or a care home manager opens on a phone: swept at 320 px too.
 PHONE_FIRST = {
     "fairness:shortlist",

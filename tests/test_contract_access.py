@@ -133,11 +133,24 @@ def test_finance_csv_has_the_documented_layout_and_reconciles(as_user, broker_a,
         "gross_amount",
         "top_up_payer",
         "note",
+        "payer_type",
+        "payer",
+        "route",
+        "weekly_amount",
+        "percent_paid",
+        "amount",
+        "paid_to_home_by",
     ]
-    assert sorted(row["reference"] for row in rows) == ["A-AT-A", "A-AT-B", "BLK-B/001"]
+    lines = [row for row in rows if row["line_type"] in ("placement", "block_bed")]
+    totals = [row for row in rows if row["line_type"] not in ("placement", "block_bed")]
+    assert sorted(row["reference"] for row in lines) == ["A-AT-A", "A-AT-B", "BLK-B/001"]
     assert {row["period_start"] for row in rows} == {"2026-04-06"}
-    assert sum(D(row["gross_amount"]) for row in rows) == D("2100.00")  # 3 x 700.00 for a full week
-    assert {row["line_type"] for row in rows} == {"placement", "block_bed"}
+    assert sum(D(row["gross_amount"]) for row in lines) == D("2100.00")  # 3 x 700.00 for a full week
+    assert {row["paid_to_home_by"] for row in lines} == {"Staffordshire County Council"}
+    # The payer totals, then the schedule's total, each the sum of the lines above it.
+    assert [row["line_type"] for row in totals] == ["payer_total", "schedule_total"]
+    assert totals[0]["payer"] == "Staffordshire County Council" and totals[0]["amount"] == "2100.00"
+    assert totals[-1]["gross_amount"] == "2100.00"
 
 
 def test_a_bad_period_on_the_page_is_shown_as_an_error(as_user, broker_a, world):
@@ -155,7 +168,18 @@ class TestPaymentScheduleApi:
         assert sorted(references) == ["A-AT-A", "B-AT-A"]
         assert {line["provider"] for line in body["results"]} == {"Trentside Care Ltd"}
         assert {r["provider"] for r in body["remittances"]} == {"Trentside Care Ltd"}
-        assert body["totals"] == {"council": "1400.00", "top_up": "0.00", "gross": "1400.00"}
+        totals = body["totals"]
+        assert {key: totals[key] for key in ("council", "top_up", "gross")} == {
+            "council": "1400.00",
+            "top_up": "0.00",
+            "gross": "1400.00",
+        }
+        assert totals["council_pays"] == "1400.00" and totals["to_collect"] == "0.00"
+        # Two councils place with this provider: each pays its own placement.
+        assert [(p["payer_type"], p["amount"]) for p in totals["by_payer"]] == [
+            ("council", "700.00"),
+            ("council", "700.00"),
+        ]
 
     def test_a_council_client_gets_its_own_bodys_schedule(self, api_as, council_a, world):
         body = api_as(council_a, scopes=["read"]).get(f"{self.url}?period={PERIOD}/4").json()
@@ -179,7 +203,7 @@ class TestPaymentScheduleApi:
         home = CareHomeFactory()
         for n in range(10):
             PaidPlacementFactory(commissioner=council_a, care_home=home, case_reference=f"MORE-{n}")
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(13):
             response = caller.get(f"{self.url}?period={PERIOD}")
         assert response.status_code == 200
 

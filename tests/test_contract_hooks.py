@@ -18,6 +18,7 @@ from .factories import (
     CareHomeFactory,
     PlacementRequestFactory,
     admitted_home,
+    top_up_agreed_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,7 @@ def test_an_award_generates_the_agreement_with_the_fee_split(council_a, broker_a
         opened_at=timezone.now() - timedelta(hours=3), closes_at=timezone.now() - timedelta(seconds=1)
     )
 
+    top_up_agreed_for(tender, bid, broker_a, payer_name="Son")
     tender_award(actor=broker_a, tender=tender, bid=bid, top_up_payer="Son")
 
     agreement = ServiceAgreement.objects.get(placement__request=placement_request)

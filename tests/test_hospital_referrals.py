@@ -97,9 +97,7 @@ def test_a_referral_is_an_urgent_request_of_the_body_at_the_top_of_its_brokers_q
     assert "Royal Stoke Hospital" in notice.subject and notice.link.endswith(f"/requests/{referral.pk}/")
 
 
-def test_only_the_bodies_a_hospital_refers_to_and_only_coordinators(
-    council_a, council_b, coordinator_a, broker_a
-):
+def test_only_the_bodies_a_hospital_refers_to_and_only_coordinators(council_a, council_b, coordinator_a, broker_a):
     with pytest.raises(ApplicationError) as refused:
         refer(coordinator_a, council_b)
     assert set(refused.value.fields) == {"commissioner"}
@@ -307,9 +305,7 @@ def test_a_broker_requests_a_hospital_discharge_in_the_browser(live_server, brow
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_coordinator_signs_in_refers_and_follows_with_the_keyboard_alone(
-    live_server, browser, council_a, broker_a
-):
+def test_a_coordinator_signs_in_refers_and_follows_with_the_keyboard_alone(live_server, browser, council_a, broker_a):
     ensure_reference_data()
     hospital = HospitalFactory(name="Royal Stoke Hospital", slug="hospital-a", refers_to=[council_a])
     UserFactory(organisation=hospital, role=Role.DISCHARGE_COORDINATOR, email="discharge@hospital-a.example")

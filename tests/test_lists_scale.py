@@ -223,9 +223,13 @@ def _rows(html: str) -> int:
     return max((len(re.findall(r"<tr\b", body)) for body in bodies), default=0)
 
 
+# The payment schedule's CSV ends with its totals check: rows that sum the lines, not lines.
+TOTAL_ROWS = {"payer_total", "schedule_total"}
+
+
 def _csv_rows(response) -> list[dict]:
     text = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
-    return list(csv.DictReader(io.StringIO(text)))
+    return [row for row in csv.DictReader(io.StringIO(text)) if row.get("line_type") not in TOTAL_ROWS]
 
 
 def _count_queries(client, url: str) -> int:

@@ -62,12 +62,18 @@ def test_bench_runner_end_to_end_on_a_tiny_scale(tmp_path):
         "bid_burst",
         "cqc_import",
         "history_import",
+        "api_floor",
+        "urgent_referral",
+        "discharge_dashboard",
     }
     assert not [name for name, figures in benchmarks.items() if "error" in figures]
-    for name in ("timeliness_dashboard", "care_home_search", "api_overhead", "cqc_import"):
+    ratios = ("timeliness_dashboard", "care_home_search", "api_overhead", "cqc_import", "api_floor", "urgent_referral")
+    for name in (*ratios, "discharge_dashboard"):
         assert benchmarks[name]["ratio"] > 0
     assert benchmarks["timeliness_dashboard"]["same_figures"] is True
+    assert benchmarks["discharge_dashboard"]["same_figures"] is True
     assert benchmarks["care_home_search"]["same_homes"] is True
+    assert benchmarks["urgent_referral"]["same_homes"] is True
     assert benchmarks["tender_close_evaluate_200_bids"]["ranked"] == 200
     burst = benchmarks["bid_burst"]
     assert burst["submitted"] == 60

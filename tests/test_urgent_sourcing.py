@@ -213,9 +213,7 @@ def test_the_first_compliant_bid_is_awarded_at_once_with_the_rule_recorded(
     assert late.value.code == "tender_closed" and "awarded" in late.value.message
 
 
-def test_a_bid_above_the_maximum_is_not_awarded_and_the_next_compliant_one_is(
-    first_acceptable, homes, provider_user_a
-):
+def test_a_bid_above_the_maximum_is_not_awarded_and_the_next_compliant_one_is(first_acceptable, homes, provider_user_a):
     tender = first_acceptable
     above = bid(provider_user_a, tender, homes["Fresh Lot"], fee="900.01")
     tender.refresh_from_db()

@@ -41,7 +41,7 @@ def test_a_provider_keeps_bed_vacancies_confirms_them_and_closes_the_home(
     page.select_option("#id_beds-0-gender", "female")
     page.get_by_role("button", name="Save and confirm bed vacancies").click()
     expect(page.get_by_text("Bed vacancies saved and confirmed as current.")).to_be_visible()
-    row = page.locator("#bed-vacancies ~ table tbody tr").first
+    row = page.get_by_role("region", name="Free beds by kind").locator("tbody tr").first
     expect(row).to_contain_text("Single room, en-suite, ground floor, women only")
     expect(row).to_contain_text("Fresh")
     vacancy = BedVacancy.objects.get()
@@ -54,7 +54,7 @@ def test_a_provider_keeps_bed_vacancies_confirms_them_and_closes_the_home(
     assert wcag_violations(page) == []
     page.get_by_role("button", name="Confirm no change").click()
     expect(page.get_by_text("1 bed vacancy rows confirmed as current")).to_be_visible()
-    expect(page.locator("#bed-vacancies ~ table tbody tr").first).to_contain_text("Fresh")
+    expect(page.get_by_role("region", name="Free beds by kind").locator("tbody tr").first).to_contain_text("Fresh")
     vacancy.refresh_from_db()
     assert timezone.now() - vacancy.confirmed_at < timedelta(minutes=5)
 

@@ -6,53 +6,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lots', '0004_urgency_rules'),
-        ('organisations', '0002_hospitals_and_discharge_coordinators'),
-        ('placements', '0005_placement_discharge_to_assess'),
-        ('providers', '0006_postcode_directory'),
+        ("lots", "0004_urgency_rules"),
+        ("organisations", "0002_hospitals_and_discharge_coordinators"),
+        ("placements", "0005_placement_discharge_to_assess"),
+        ("providers", "0006_postcode_directory"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='placementrequest',
-            name='hospital',
-            field=models.ForeignKey(blank=True, help_text='Hospital discharges: the hospital the person leaves.', limit_choices_to={'kind': 'hospital'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='organisations.organisation'),
+            model_name="placementrequest",
+            name="hospital",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Hospital discharges: the hospital the person leaves.",
+                limit_choices_to={"kind": "hospital"},
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="referrals",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='placementrequest',
-            name='pathway',
-            field=models.CharField(blank=True, choices=[('pathway_3_assessment', 'Pathway 3: discharge to assess'), ('long_term', 'Long-term')], max_length=30),
+            model_name="placementrequest",
+            name="pathway",
+            field=models.CharField(
+                blank=True,
+                choices=[("pathway_3_assessment", "Pathway 3: discharge to assess"), ("long_term", "Long-term")],
+                max_length=30,
+            ),
         ),
         migrations.AddField(
-            model_name='placementrequest',
-            name='ready_for_discharge_at',
-            field=models.DateTimeField(blank=True, help_text='Hospital discharges: when the person no longer needs a hospital bed.', null=True),
+            model_name="placementrequest",
+            name="ready_for_discharge_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Hospital discharges: when the person no longer needs a hospital bed.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='placementrequest',
-            name='target_at',
-            field=models.DateTimeField(blank=True, help_text="Urgent requests: ready for discharge (or the request) plus the urgency rule's target hours.", null=True),
+            model_name="placementrequest",
+            name="target_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Urgent requests: ready for discharge (or the request) plus the urgency rule's target hours.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='placementrequest',
-            name='urgency',
-            field=models.CharField(choices=[('hospital_discharge', 'Hospital discharge'), ('urgent_community', 'Urgent (community)'), ('planned', 'Planned')], db_index=True, default='planned', max_length=20),
+            model_name="placementrequest",
+            name="urgency",
+            field=models.CharField(
+                choices=[
+                    ("hospital_discharge", "Hospital discharge"),
+                    ("urgent_community", "Urgent (community)"),
+                    ("planned", "Planned"),
+                ],
+                db_index=True,
+                default="planned",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='placementrequest',
-            name='ward_contact',
-            field=models.CharField(blank=True, help_text='Hospital discharges: the ward and who to call there.', max_length=200),
+            model_name="placementrequest",
+            name="ward_contact",
+            field=models.CharField(
+                blank=True, help_text="Hospital discharges: the ward and who to call there.", max_length=200
+            ),
         ),
         migrations.AlterField(
-            model_name='placementrequest',
-            name='target_date',
-            field=models.DateField(help_text="Requested date plus the lot's target days; for urgent requests the date of the target moment."),
+            model_name="placementrequest",
+            name="target_date",
+            field=models.DateField(
+                help_text="Requested date plus the lot's target days; for urgent requests the date of the target moment."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementrequest',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('urgency', 'hospital_discharge'), _negated=True), models.Q(('hospital__isnull', False), ('ready_for_discharge_at__isnull', False)), _connector='OR'), name='request_discharge_has_hospital_and_ready_time'),
+            model_name="placementrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("urgency", "hospital_discharge"), _negated=True),
+                    models.Q(("hospital__isnull", False), ("ready_for_discharge_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="request_discharge_has_hospital_and_ready_time",
+            ),
         ),
     ]
