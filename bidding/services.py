@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, FloatField, Q, Value
 from django.db.models.functions import Now
 from django.urls import reverse
@@ -410,8 +410,15 @@ def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest
 # --- Bids: decided against the database clock with the tender row locked ---------------------
 
 
-def tender_lock_open(tender_id: int, *, received: float | None = None) -> tuple[Tender, datetime]:
+def tender_lock_open(
+    tender_id: int, *, received: float | None = None, exclusive: bool = False
+) -> tuple[Tender, datetime]:
     """Lock the tender row, then judge the write by when it was received, on the database clock.
+
+    The lock is shared (FOR SHARE): bids and questions on one tender go on side by side, while a
+    close, an evaluation or an award, which lock the row FOR UPDATE, wait for those in flight, and
+    they for it. `exclusive` takes the row FOR UPDATE instead, for a write that may itself award
+    (a bid on a first-acceptable tender), so two such bids are decided one after the other.
 
     `received` is the request's receipt stamp (`core.clock.request_receipt`): a bid received
     before the deadline is decided as open however long it waited for the lock or a worker,
@@ -421,7 +428,15 @@ def tender_lock_open(tender_id: int, *, received: float | None = None) -> tuple[
     judged at, which the write records. For every write that must land while the tender is open
     (bids, clarification questions); call it inside the writing transaction.
     """
-    tender = Tender.objects.select_for_update().select_related("request__commissioner").get(pk=tender_id)
+    tenders = Tender.objects.select_related("request__commissioner")
+    if exclusive:
+        tender = tenders.select_for_update(of=("self",)).get(pk=tender_id)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM bidding_tender WHERE id = %s FOR SHARE", [tender_id])
+            if cursor.fetchone() is None:
+                raise NotFoundError("No such tender.")
+        tender = tenders.get(pk=tender_id)
     now, received_at = database_now_and_receipt(received)
     if tender.status in (Tender.Status.EVALUATED, Tender.Status.AWARDED) and tender.closes_at > now:
         raise ConflictError(
@@ -495,8 +510,15 @@ def bid_submit(
 ) -> Bid:
     """`received` is the request's receipt stamp (`core.clock.request_receipt`): it decides."""
     _require_provider_home(actor, care_home)
-    tender, now = tender_lock_open(tender.pk, received=received)
-    invitation = Invitation.objects.filter(tender=tender, care_home=care_home).first()
+    # A bid that may award at once holds the tender alone; others share it. The award rule is
+    # fixed when the tender is published.
+    tender, now = tender_lock_open(
+        tender.pk, received=received, exclusive=tender.award_rule == Tender.AwardRule.FIRST_ACCEPTABLE
+    )
+    # The invitation's row serialises two submissions for the same home.
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).filter(tender=tender, care_home=care_home).order_by("pk")
+    ).first()
     if invitation is None:
         raise NotFoundError("No such tender.")
     if invitation.status != Invitation.Status.INVITED:
@@ -544,7 +566,7 @@ def _own_bid_locked(actor, bid: Bid, received: float | None) -> tuple[Bid, Tende
     if bid.provider_id != actor.organisation_id:
         raise NotFoundError("No such bid.")
     tender, now = tender_lock_open(bid.tender_id, received=received)
-    bid = Bid.objects.select_for_update().select_related("care_home").get(pk=bid.pk)
+    bid = Bid.objects.select_for_update(of=("self",)).select_related("care_home").get(pk=bid.pk)
     if bid.status != Bid.Status.SUBMITTED:
         raise ConflictError(f"This bid is {bid.get_status_display().lower()} and cannot be changed.", code="not_live")
     return bid, tender, now
