@@ -40,3 +40,14 @@ def _task_finished(**kwargs):
     from .metrics import task_finished
 
     task_finished(**kwargs)
+
+
+@signals.setup_logging.connect
+def _worker_logging(**kwargs):
+    """The worker logs as the web does (settings.LOGGING: JSON lines carrying the request id),
+    instead of Celery putting its own format on the root logger."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

@@ -98,7 +98,7 @@ def test_questionnaire_documents_extension_application_and_admission_through_the
 
     page.goto(f"{live_server.url}/commissioner/questionnaire/")
     page.get_by_label("Lot", exact=True).select_option(label="Lot 1: Older people residential")
-    page.get_by_label("Question").fill("Does the home have a registered manager in post?")
+    page.get_by_label("Question", exact=True).fill("Does the home have a registered manager in post?")
     page.get_by_label("Yes or no").check()
     page.get_by_label("Answer required (optional)").fill("yes")
     page.get_by_role("button", name="Add question").click()

@@ -111,3 +111,15 @@ def test_log_lines_are_json_with_the_request_id_which_tasks_carry(caplog):
     assert lines, "the request was logged"
     assert all(line["request_id"] == "req-4711" for line in lines)
     assert headers["__django_structlog__"]["request_id"] == "req-4711"
+
+
+def test_a_worker_logs_json_lines_as_the_web_does():
+    from config.celery import app
+
+    # What `celery worker` does as it starts: set up logging, which by Celery's default would put
+    # its own format on the root logger.
+    app.log.already_setup = False
+    app.log.setup(loglevel="INFO")
+    handlers = [h for h in logging.getLogger().handlers if not type(h).__module__.startswith("_pytest")]
+    formatters = [handler.formatter for handler in handlers]
+    assert formatters and all(isinstance(f, structlog.stdlib.ProcessorFormatter) for f in formatters)
