@@ -137,7 +137,11 @@ LABELS = {
 def next_steps_describe(requests: list) -> dict[int, NextStep]:
     """Each annotated request's step with its label; drafts with a block bed on offer say so."""
     drafts = [r for r in requests if r.next_step == Step.DRAFT and r.status == PlacementRequest.Status.NEW]
-    offers = block_offer_summaries(requests=drafts) if drafts else {}
+    # A caller that has read the offers already (the request API) leaves them on each request.
+    offers = {r.pk: r.block_offer_summary for r in drafts if hasattr(r, "block_offer_summary")}
+    unread = [r for r in drafts if r.pk not in offers]
+    if unread:
+        offers.update(block_offer_summaries(requests=unread))
     today = timezone.localdate()
     steps = {}
     for request in requests:
