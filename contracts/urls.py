@@ -6,6 +6,10 @@ app_name = "contracts"
 
 urlpatterns = [
     path("placements/<int:pk>/", views.placement_detail, name="placement_detail"),
+    path("placements/<int:pk>/absences/new/", views.absence_new, name="absence_new"),
+    path("placements/<int:pk>/absences/<int:absence_pk>/end/", views.absence_end_view, name="absence_end"),
+    path("placements/<int:pk>/death/", views.death_new, name="death_new"),
+    path("placements/<int:pk>/funding/", views.funding_change, name="funding_change"),
     path("agreements/", views.agreements, name="agreements"),
     path("agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("agreements/<int:pk>/pdf/", views.agreement_download, name="agreement_pdf"),

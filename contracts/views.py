@@ -16,7 +16,18 @@ from organisations.models import Role
 from placements.next_steps import request_next_step
 from placements.selectors import assessment_stay, placement_request_get
 
-from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, TopUpAgreementForm, TopUpStopForm, UpliftForm
+from .forms import (
+    AbsenceEndForm,
+    AbsenceForm,
+    DeathForm,
+    FeeChangeForm,
+    FundingChangeForm,
+    PeriodForm,
+    PlacementEndForm,
+    TopUpAgreementForm,
+    TopUpStopForm,
+    UpliftForm,
+)
 from .list_filters import (
     AgreementFilterForm,
     PaymentFilterForm,
@@ -35,16 +46,23 @@ from .payments import (
 )
 from .pdf import agreement_pdf
 from .selectors import (
+    absence_get,
     agreement_get,
     agreement_list,
     agreement_versions,
+    nhs_payer_list,
+    placement_payers,
     placement_record_get,
     uplift_get,
     uplift_list,
 )
 from .services import (
+    absence_end,
+    absence_record,
     agreement_accept,
+    death_record,
     fee_change_record,
+    funding_shares_change,
     placement_end_record,
     top_up_agreement_record,
     top_up_stop,
@@ -138,8 +156,110 @@ def placement_detail(request, pk: int):
             "period": period,
             "payment_lines": placement_payment_lines(placement=placement, period=period),
             "is_council": request.user.is_council_user,
+            "can_act": request.user.is_council_user and not placement.cancelled_at,
             "assessment": assessment_stay(actor=request.user, placement=placement),
+            "payers": placement_payers(placement=placement, on=timezone.localdate()),
         },
+    )
+
+
+def _placement_action(request, pk: int, form, act, *, title: str, done: str, fields: dict | None = None):
+    """A form about a placement of the user's body: `act(placement, cleaned_data)` calls the service;
+    its refusals show on the form's fields (`fields` renames the service's field names)."""
+    placement = placement_record_get(actor=request.user, pk=pk).placement
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(placement, form.cleaned_data)
+        except ApplicationError as error:
+            for name, renamed in (fields or {}).items():
+                if name in error.fields:
+                    error.fields[renamed] = error.fields.pop(name)
+            apply_to_form(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("contracts:placement_detail", pk=placement.pk)
+    context = {"form": form, "placement": placement, "title": title}
+    return render(request, "contracts/placement_action.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def absence_new(request, pk: int):
+    def act(placement, data):
+        absence_record(placement=placement, by=request.user, **data)
+
+    return _placement_action(
+        request,
+        pk,
+        AbsenceForm(request.POST or None),
+        act,
+        title="Record an absence from the home",
+        done="Absence recorded: the body's payment rules apply to the days away.",
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def absence_end_view(request, pk: int, absence_pk: int):
+    placement = placement_record_get(actor=request.user, pk=pk).placement
+    absence = absence_get(placement=placement, pk=absence_pk)
+
+    def act(placement, data):
+        absence_end(absence=absence, by=request.user, **data)
+
+    return _placement_action(
+        request,
+        pk,
+        AbsenceEndForm(request.POST or None, initial={"ends_on": absence.ends_on}),
+        act,
+        title=f"Record the return from the absence from {absence.starts_on:%-d %B %Y}",
+        done="Return recorded.",
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def death_new(request, pk: int):
+    def act(placement, data):
+        death_record(placement=placement, by=request.user, **data)
+
+    return _placement_action(
+        request,
+        pk,
+        DeathForm(request.POST or None),
+        act,
+        title="Record a death",
+        done="Death recorded: the placement ends that day and is paid on as the body's rules say.",
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def funding_change(request, pk: int):
+    """New shares of the fee from a date, filled in with the shares in force today."""
+    placement = placement_record_get(actor=request.user, pk=pk).placement
+    payers = placement_payers(placement=placement, on=timezone.localdate())
+    initial = FundingChangeForm.initial_for(timezone.localdate(), payers.current.shares if payers.current else ())
+    form = FundingChangeForm(
+        request.POST or None,
+        initial=initial,
+        nhs_bodies=nhs_payer_list(),
+    )
+
+    def act(placement, data):
+        funding_shares_change(
+            placement=placement,
+            effective_from=data["effective_from"],
+            shares=form.shares(),
+            reason=data["reason"],
+            by=request.user,
+        )
+
+    shares_field = form.first_share_field() if form.is_bound and form.is_valid() else "share_1_weekly_amount"
+    return _placement_action(
+        request,
+        pk,
+        form,
+        act,
+        title="Change who pays",
+        done="Who pays is changed from that date: new version of the agreement issued.",
+        fields={"shares": shares_field},
     )
 
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from blockbeds.services import block_bed_fill
-from contracts.services import agreement_create_for_placement, uplift_create
+from contracts.services import absence_record, agreement_create_for_placement, uplift_create
 from integrations.events import emit
 from integrations.models import WebhookDelivery
 from integrations.services import webhook_subscription_create
@@ -177,6 +177,9 @@ def build_world() -> World:
         review_on=timezone.localdate() + timedelta(days=7),
     )
     agreement = agreement_create_for_placement(placement=placement_a, actor=users["broker_a"])
+    absence = absence_record(
+        placement=placement_a, starts_on=timezone.localdate() - timedelta(days=3), by=users["broker_a"]
+    )
     uplift = uplift_create(
         actor=users["commissioner_a"],
         name="April uplift",
@@ -239,6 +242,7 @@ def build_world() -> World:
         "offer_request": offer.pk,
         "agreement": agreement.pk,
         "placement": placement_a.pk,
+        "absence": absence.pk,
         "uplift": uplift.pk,
         "webhook": subscription.pk,
         "delivery": WebhookDelivery.objects.get(subscription=subscription).pk,
