@@ -125,6 +125,12 @@ MATRIX = {
     ),
     "api-fnc-rates": ("GET", [], "401 200 200 200 200 200 200 200 403 403 200 403"),
     "api-placement-funding": ("GET", ['placement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
+    "api-placement-absences": ("GET", ['placement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
+    "api-placement-absence-end": (
+        "POST", ['placement', 'absence'], "401 400 400 404 404 403 403 403 403 403 403 403"
+    ),
+    "api-placement-death": ("POST", ['placement'], "401 400 400 404 404 403 403 403 403 403 403 403"),
+    "api-placement-outcome-payments": ("GET", ['placement'], "401 200 200 404 404 200 404 200 403 403 200 403"),
     "api-top-up-agreements": ("POST", ['request'], "401 400 403 404 403 403 403 403 400 403 403 403"),
     "api-placement-request": ("GET", ['request'], "401 200 200 404 404 403 403 200 403 403 403 403"),
     "api-placement-request-block-offer-accept": (
@@ -437,6 +443,10 @@ HOSPITAL_MATRIX = {
     "api-dps-agreements": "200 200 200 200",
     "api-fnc-rates": "403 403 403 403",
     "api-placement-funding": "403 403 403 403",
+    "api-placement-absences": "403 403 403 403",
+    "api-placement-absence-end": "403 403 403 403",
+    "api-placement-death": "403 403 403 403",
+    "api-placement-outcome-payments": "403 403 403 403",
     "api-top-up-agreements": "403 403 403 403",
     "contracts:top_up_agreement": "403 403 in  in",
     "contracts:top_up_stop": "403 403 in  in",
