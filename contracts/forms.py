@@ -257,3 +257,61 @@ class FundingChangeForm(forms.Form):
     def first_share_field(self) -> str:
         used = [i for i in range(1, self.rows + 1) if self.cleaned_data.get(f"share_{i}_payer_type")]
         return f"share_{used[0] if used else 1}_weekly_amount"
+
+
+class PaymentRulesForm(forms.Form):
+    absence_full_weeks = forms.IntegerField(
+        label="Weeks of an absence paid at the full fee",
+        min_value=0,
+        max_value=52,
+        help_text="For example, 6: the home is paid in full for the first six weeks a resident is away.",
+    )
+    absence_reduced_percent = forms.DecimalField(
+        label="Percentage of the fee paid after that, while the resident is away",
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+    )
+    death_paid_days = forms.IntegerField(
+        label="Days paid after a resident's death", min_value=0, max_value=28, help_text="For example, 3."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save the payment rules")
+
+
+class FncRateForm(forms.Form):
+    effective_from = DateField(label="Rate from", what="the date the rate applies from")
+    weekly_rate = MoneyField(label="Weekly rate", what="the weekly rate", min_value=Decimal("0.01"))
+    note = forms.CharField(
+        label="Where the rate comes from (optional)",
+        required=False,
+        max_length=200,
+        help_text="For example, the announcement of the rate.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Record the rate and apply it")
+
+
+class OutcomeRuleForm(forms.Form):
+    outcome = forms.ChoiceField(label="The outcome that earns the payment", choices=(), widget=forms.RadioSelect)
+    lot = forms.ModelChoiceField(label="Lot", queryset=Lot.objects.none(), required=False, empty_label="No lot")
+    block_contract = forms.ModelChoiceField(
+        label="Or block contract", queryset=None, required=False, empty_label="No block contract"
+    )
+    amount = MoneyField(label="Amount", what="the amount", per_week=False, min_value=Decimal("0.01"))
+    description = forms.CharField(label="Description", max_length=200, help_text="What the payment is for.")
+    within_assessment_period = forms.BooleanField(
+        label="Only when the outcome is reached within the assessment period", required=False, initial=True
+    )
+
+    def __init__(self, *args, outcomes=(), block_contracts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = outcomes
+        self.fields["lot"].queryset = Lot.objects.order_by("number")
+        self.fields["block_contract"].queryset = block_contracts
+        self.helper = form_helper("Create the rule")

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from bidding.models import Award
 from core.errors import NotFoundError
+from core.models import AuditEvent
 from fairness.models import BedHold, LapsedAward, Standstill
 from organisations.models import Organisation
 from placements.models import Placement
@@ -340,6 +341,41 @@ def fnc_rate_on(day: dt.date) -> FncRate | None:
 
 def fnc_rate_list() -> QuerySet[FncRate]:
     return FncRate.objects.order_by("-effective_from")
+
+
+@dataclass(frozen=True)
+class FncRateRow:
+    """A national FNC rate and where applying it to the nursing placements has got to."""
+
+    rate: FncRate
+    status: str
+
+
+def fnc_rate_rows() -> list[FncRateRow]:
+    """Every rate, newest first, with its progress read from its audit events (one query for all)."""
+    rates = list(fnc_rate_list())
+    latest: dict[str, AuditEvent] = {}
+    events = AuditEvent.objects.filter(
+        target_type=FncRate._meta.label_lower,
+        target_id__in=[str(r.pk) for r in rates],
+        verb__in=["contracts.fnc_rate.queued", "contracts.fnc_rate.progress", "contracts.fnc_rate.applied"],
+    ).order_by("created_at", "pk")
+    for event in events:
+        latest[event.target_id] = event
+    rows = []
+    for rate in rates:
+        event = latest.get(str(rate.pk))
+        if event is None:
+            status = "Not applied yet"
+        elif event.verb == "contracts.fnc_rate.applied":
+            changed = event.detail.get("placements", 0)
+            status = f"Applied: {changed} nursing placement{'s' if changed != 1 else ''} changed"
+        elif event.verb == "contracts.fnc_rate.progress":
+            status = f"Being applied: {event.detail['done']} of {event.detail['total']} nursing placements done"
+        else:
+            status = "Waiting to be applied"
+        rows.append(FncRateRow(rate, status))
+    return rows
 
 
 def payment_rules_for(commissioner_id: int) -> PaymentRules:
