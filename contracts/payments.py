@@ -95,6 +95,11 @@ def _pro_rata(weekly: Decimal, days: int) -> Decimal:
     return (weekly * days / 7).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
+def council_pays(payer_type: str, route: str) -> bool:
+    """The council pays the home a share: its own, or any share on the gross route."""
+    return payer_type == PayerType.COUNCIL or route == Route.GROSS
+
+
 @dataclass
 class ScheduleLine:
     kind: str
@@ -132,8 +137,7 @@ class ScheduleLine:
 
     @property
     def council_pays(self) -> bool:
-        """The council pays this line to the home: its own share, or a share on the gross route."""
-        return self.payer_type == PayerType.COUNCIL or self.route == Route.GROSS
+        return council_pays(self.payer_type, self.route)
 
     @property
     def paid_by(self) -> str:
@@ -170,6 +174,10 @@ class PayerTotal:
     payer: str
     route: str
     amount: Decimal = ZERO
+
+    @property
+    def council_pays(self) -> bool:
+        return council_pays(self.payer_type, self.route)
 
     @property
     def payer_type_label(self) -> str:
