@@ -49,6 +49,7 @@ DASHBOARDS = [
     "market",
     "block-utilisation",
     "discharge",
+    "who-pays",
 ]
 
 
