@@ -69,8 +69,8 @@ class WhoPays(Report):
 def who_pays(*, commissioner: Organisation, at: date) -> WhoPays:
     """Each placement active on `at` counts at the shares in force that day (its weekly fee is
     their sum). Four queries whatever the number of placements: the lots, the placements (with their
-    body, which names the council's share), their fee history and their funding shares. Imported history without a known fee is
-    left out."""
+    body, which names the council's share), their fee history and their funding shares. Imported
+    history without a known fee is left out."""
     rows = {lot.pk: FundingRow(f"Lot {lot.number}: {lot.name}", lot.number) for lot in Lot.objects.order_by("number")}
     report = WhoPays(at, list(rows.values()))
     placements = (
