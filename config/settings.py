@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "bidding.models.Bid.Status",
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
         "AdmissionClosureReasonEnum": "providers.models.AdmissionClosure.Reason",
+        "AbsenceKindEnum": "contracts.models.Absence.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ The PDF also has an address of its own, for clients that read one representation
 clients generated from the schema do).
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -23,23 +24,28 @@ from rest_framework.views import APIView
 from core.api import CsvRenderer, PdfRenderer, SequenceCursorPagination, created
 from core.csv_export import csv_response
 from core.errors import NotFoundError
-from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleCouncilWrites, IsBroker
+from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleCouncilWrites, IsBroker, IsCouncilUser
 from organisations.models import ApiClient
 from placements.models import Placement
 from placements.selectors import placement_list, placement_request_get
 
-from .models import FncRate, PayerType, Route, ServiceAgreement, TopUpAgreement
+from .models import Absence, Death, FncRate, OutcomePayment, PayerType, Route, ServiceAgreement, TopUpAgreement
 from .payments import CSV_HEADER, csv_rows, payment_schedule_for, period_parse
 from .pdf import agreement_pdf
 from .selectors import (
     Share,
+    absence_get,
+    absence_list,
     agreement_get,
     agreement_list,
+    death_paid_until,
     fnc_rate_list,
     funding_shares_prefetch,
+    outcome_payment_list,
+    payment_rules_for,
     share_sets,
 )
-from .services import funding_shares_change, top_up_agreement_record
+from .services import absence_end, absence_record, death_record, funding_shares_change, top_up_agreement_record
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -454,3 +460,149 @@ class FncRateListApi(ListAPIView):
 
     def get_queryset(self):
         return fnc_rate_list()
+
+
+# Absences, deaths and outcome payments -------------------------------------------------------
+
+PAYER_PROBLEMS = {
+    **FUNDING_PROBLEMS,
+    409: OpenApiResponse(description="It conflicts with what is recorded (an overlapping absence, a second death)."),
+}
+
+
+class AbsenceOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Absence
+        fields = ["id", "kind", "starts_on", "ends_on", "note", "recorded_at"]
+
+
+class AbsenceInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Absence.Kind.choices, default=Absence.Kind.HOSPITAL)
+    starts_on = serializers.DateField(help_text="The first day away.")
+    ends_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="The last day away; leave out while still away."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class AbsenceEndInput(serializers.Serializer):
+    ends_on = serializers.DateField(help_text="The last day away.")
+
+
+class DeathInput(serializers.Serializer):
+    died_on = serializers.DateField()
+
+
+class DeathOutput(serializers.ModelSerializer):
+    paid_until = serializers.SerializerMethodField(help_text="The last day paid, as the body's rules say.")
+
+    class Meta:
+        model = Death
+        fields = ["died_on", "recorded_at", "paid_until"]
+
+    def get_paid_until(self, death) -> dt.date:
+        return death_paid_until(death, payment_rules_for(death.placement.commissioner_id))
+
+
+class OutcomePaymentOutput(serializers.ModelSerializer):
+    description = serializers.CharField(source="rule.description")
+
+    class Meta:
+        model = OutcomePayment
+        fields = ["id", "description", "outcome", "outcome_on", "amount", "due_on"]
+
+
+class PlacementAbsencesApi(APIView):
+    """A placement's absences from the home."""
+
+    permission_classes = [IsAnyRoleCouncilWrites, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
+
+    @extend_schema(
+        summary="A placement's absences from the home",
+        description="Each absence's days are paid under the commissioning body's payment rules.",
+        tags=["funding"],
+        responses={200: AbsenceOutput(many=True), **FUNDING_PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        return Response(AbsenceOutput(absence_list(placement=_placement_for(request, pk)), many=True).data)
+
+    @extend_schema(
+        summary="Record an absence from the home (councils; the `contracts` scope)",
+        description=(
+            "A temporary absence such as a hospital admission, while the person is placed; it may not overlap "
+            "another. The body's rules pay the full fee for its first weeks, then a percentage."
+        ),
+        tags=["funding"],
+        request=AbsenceInput,
+        responses={201: AbsenceOutput, **PAYER_PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        placement = _placement_for(request, pk)
+        data = AbsenceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        absence = absence_record(placement=placement, by=request.user, **data.validated_data)
+        return created(
+            AbsenceOutput(absence).data,
+            location=request.build_absolute_uri(reverse("api-placement-absences", args=[placement.pk])),
+        )
+
+
+@extend_schema(
+    summary="Record the return from an absence (councils; the `contracts` scope)",
+    description="The absence's last day away; recording it again corrects it.",
+    tags=["funding"],
+    request=AbsenceEndInput,
+    responses={200: AbsenceOutput, **FUNDING_PROBLEMS},
+)
+class PlacementAbsenceEndApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
+
+    def post(self, request, pk: int, absence_pk: int):
+        absence = absence_get(placement=_placement_for(request, pk), pk=absence_pk)
+        data = AbsenceEndInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        absence = absence_end(absence=absence, by=request.user, **data.validated_data)
+        return Response(AbsenceOutput(absence).data)
+
+
+@extend_schema(
+    summary="Record a resident's death (councils; the `contracts` scope)",
+    description=(
+        "The placement ends on the day of death and is paid on for the days the commissioning body's "
+        "rules say; the agreement gets a new version. Recorded once."
+    ),
+    tags=["funding"],
+    request=DeathInput,
+    responses={201: DeathOutput, **PAYER_PROBLEMS},
+)
+class PlacementDeathApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
+
+    def post(self, request, pk: int):
+        placement = _placement_for(request, pk)
+        data = DeathInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        death = death_record(placement=placement, by=request.user, **data.validated_data)
+        return created(
+            DeathOutput(death).data,
+            location=request.build_absolute_uri(reverse("api-placement-absences", args=[placement.pk])),
+        )
+
+
+@extend_schema(
+    summary="A placement's outcome payments",
+    description="What the placement's recorded outcomes earned under its body's outcome payment rules.",
+    tags=["funding"],
+    responses={200: OutcomePaymentOutput(many=True), **FUNDING_PROBLEMS},
+)
+class PlacementOutcomePaymentsApi(ListAPIView):
+    permission_classes = [IsAnyRole, HasScope]
+    serializer_class = OutcomePaymentOutput
+    pagination_class = None
+    queryset = OutcomePayment.objects.none()  # the schema's model; `get_queryset` scopes the rows
+
+    def get_queryset(self):
+        return outcome_payment_list(placement=_placement_for(self.request, self.kwargs["pk"]))

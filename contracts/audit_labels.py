@@ -24,5 +24,8 @@ verb_labels_register(
         "contracts.outcome_rule.created": "Outcome payment rule created",
         "contracts.fnc_rate.recorded": "National FNC rate entered",
         "contracts.fnc_rate.applied": "National FNC rate applied to nursing placements",
+        "contracts.fnc_rate.queued": "National FNC rate being applied to nursing placements",
+        "contracts.fnc_rate.progress": "National FNC rate applied to some nursing placements so far",
+        "contracts.payment_rules.updated": "Payment rules for absences and deaths changed",
     }
 )

@@ -36,7 +36,15 @@ from core.errors import ApplicationError, ForbiddenError
 from placements.models import Placement
 
 from .models import OutcomePayment, PayerType, PaymentRules, Route
-from .selectors import SHARE_ORDER, fee_history, funding_shares_prefetch, payment_rules_for, share_sets
+from .selectors import (
+    SHARE_ORDER,
+    absence_full_fee_until,
+    death_paid_until,
+    fee_history,
+    funding_shares_prefetch,
+    payment_rules_for,
+    share_sets,
+)
 
 PENNY = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -87,6 +95,11 @@ def _pro_rata(weekly: Decimal, days: int) -> Decimal:
     return (weekly * days / 7).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
+def council_pays(payer_type: str, route: str) -> bool:
+    """The council pays the home a share: its own, or any share on the gross route."""
+    return payer_type == PayerType.COUNCIL or route == Route.GROSS
+
+
 @dataclass
 class ScheduleLine:
     kind: str
@@ -124,8 +137,7 @@ class ScheduleLine:
 
     @property
     def council_pays(self) -> bool:
-        """The council pays this line to the home: its own share, or a share on the gross route."""
-        return self.payer_type == PayerType.COUNCIL or self.route == Route.GROSS
+        return council_pays(self.payer_type, self.route)
 
     @property
     def paid_by(self) -> str:
@@ -162,6 +174,10 @@ class PayerTotal:
     payer: str
     route: str
     amount: Decimal = ZERO
+
+    @property
+    def council_pays(self) -> bool:
+        return council_pays(self.payer_type, self.route)
 
     @property
     def payer_type_label(self) -> str:
@@ -238,7 +254,7 @@ def _rule_spans(placement: Placement, rules: PaymentRules, start: dt.date, end: 
     cuts: list[tuple[dt.date, dt.date, Decimal, str]] = []
     for absence in placement.absences.all():
         away_to = absence.ends_on or end
-        full_to = absence.starts_on + dt.timedelta(weeks=rules.absence_full_weeks) - dt.timedelta(days=1)
+        full_to = absence_full_fee_until(absence, rules)
         kind = absence.get_kind_display().lower()
         since = f"{kind} from {absence.starts_on:%-d %b %Y}"
         cuts.append(
@@ -264,7 +280,7 @@ def _rule_spans(placement: Placement, rules: PaymentRules, start: dt.date, end: 
         cuts.append(
             (
                 death.died_on + dt.timedelta(days=1),
-                death.died_on + dt.timedelta(days=rules.death_paid_days),
+                death_paid_until(death, rules),
                 HUNDRED,
                 f"Paid for {rules.death_paid_days} days after the death on {death.died_on:%-d %b %Y}",
             )
@@ -285,7 +301,7 @@ def paid_until(placement: Placement, rules: PaymentRules) -> dt.date | None:
     """The last day a placement is paid: its end, or some days after a death as the rules say."""
     death = getattr(placement, "death", None)
     if death is not None:
-        return death.died_on + dt.timedelta(days=rules.death_paid_days)
+        return death_paid_until(death, rules)
     return placement.end_date
 
 

@@ -9,11 +9,26 @@ from django.db.models.functions import Coalesce
 
 from bidding.models import Award
 from core.errors import NotFoundError
+from core.models import AuditEvent
 from fairness.models import BedHold, LapsedAward, Standstill
+from organisations.models import Organisation
 from placements.models import Placement
 from placements.selectors import placement_list
 
-from .models import FeePeriod, FncRate, FundingShare, PayerType, PaymentRules, Route, ServiceAgreement, Uplift
+from .models import (
+    Absence,
+    Death,
+    FeePeriod,
+    FncRate,
+    FundingShare,
+    OutcomePayment,
+    OutcomePaymentRule,
+    PayerType,
+    PaymentRules,
+    Route,
+    ServiceAgreement,
+    Uplift,
+)
 
 
 @dataclass(frozen=True)
@@ -218,6 +233,10 @@ class Share:
     def with_amount(self, amount: Decimal) -> "Share":
         return replace(self, weekly_amount=amount)
 
+    @property
+    def payer_type_label(self) -> str:
+        return PayerType(self.payer_type).label
+
 
 @dataclass(frozen=True)
 class ShareSet:
@@ -324,7 +343,139 @@ def fnc_rate_list() -> QuerySet[FncRate]:
     return FncRate.objects.order_by("-effective_from")
 
 
+@dataclass(frozen=True)
+class FncRateRow:
+    """A national FNC rate and where applying it to the nursing placements has got to."""
+
+    rate: FncRate
+    status: str
+
+
+def fnc_rate_rows() -> list[FncRateRow]:
+    """Every rate, newest first, with its progress read from its audit events (one query for all)."""
+    rates = list(fnc_rate_list())
+    latest: dict[str, AuditEvent] = {}
+    events = AuditEvent.objects.filter(
+        target_type=FncRate._meta.label_lower,
+        target_id__in=[str(r.pk) for r in rates],
+        verb__in=["contracts.fnc_rate.queued", "contracts.fnc_rate.progress", "contracts.fnc_rate.applied"],
+    ).order_by("created_at", "pk")
+    for event in events:
+        latest[event.target_id] = event
+    rows = []
+    for rate in rates:
+        event = latest.get(str(rate.pk))
+        if event is None:
+            status = "Not applied yet"
+        elif event.verb == "contracts.fnc_rate.applied":
+            changed = event.detail.get("placements", 0)
+            status = f"Applied: {changed} nursing placement{'s' if changed != 1 else ''} changed"
+        elif event.verb == "contracts.fnc_rate.progress":
+            status = f"Being applied: {event.detail['done']} of {event.detail['total']} nursing placements done"
+        else:
+            status = "Waiting to be applied"
+        rows.append(FncRateRow(rate, status))
+    return rows
+
+
 def payment_rules_for(commissioner_id: int) -> PaymentRules:
     """The body's rules for absences and deaths; the defaults when it has saved none."""
     rules = PaymentRules.objects.filter(commissioner_id=commissioner_id).first()
     return rules or PaymentRules(commissioner_id=commissioner_id)
+
+
+def absence_full_fee_until(absence: Absence, rules: PaymentRules) -> dt.date:
+    """The last day of an absence paid in full under the body's rules (the reduced rate follows)."""
+    return absence.starts_on + dt.timedelta(weeks=rules.absence_full_weeks) - dt.timedelta(days=1)
+
+
+def death_paid_until(death: Death, rules: PaymentRules) -> dt.date:
+    """The last day paid after a death under the body's rules."""
+    return death.died_on + dt.timedelta(days=rules.death_paid_days)
+
+
+@dataclass
+class PlacementPayers:
+    """Who pays a placement and what changes the payments: its funding over time, the shares in
+    force today, its absences and death, the body's payment rules for them and its outcome payments."""
+
+    share_sets: list[ShareSet]
+    current: ShareSet | None
+    absences: list[Absence]
+    death: Death | None
+    rules: PaymentRules
+    outcome_payments: list[OutcomePayment]
+
+    def absence_rule(self, absence: Absence) -> str:
+        """Which rule pays the days of an absence, in words."""
+        full_to = absence_full_fee_until(absence, self.rules)
+        text = f"Full fee to {full_to:%-d %B %Y}"
+        if absence.ends_on is None or absence.ends_on > full_to:
+            text += f", then {self.rules.absence_reduced_percent.normalize():f}% of the fee while away"
+        return text
+
+    @property
+    def absence_rows(self) -> list[tuple[Absence, str]]:
+        return [(absence, self.absence_rule(absence)) for absence in self.absences]
+
+    @property
+    def death_rule(self) -> str:
+        if self.death is None:
+            return ""
+        days = self.rules.death_paid_days
+        until = death_paid_until(self.death, self.rules)
+        return f"Paid for {days} day{'s' if days != 1 else ''} after the death, to {until:%-d %B %Y}"
+
+    @property
+    def open_absence(self) -> Absence | None:
+        return next((a for a in self.absences if a.ends_on is None), None)
+
+
+def placement_payers(*, placement: Placement, on: dt.date) -> PlacementPayers:
+    """The placement's payers as its page and the API show them; the caller has scoped the placement."""
+    placement = (
+        Placement.objects.select_related("commissioner")
+        .prefetch_related("fee_periods", funding_shares_prefetch())
+        .get(pk=placement.pk)
+    )
+    sets = share_sets(placement=placement)
+    current = next((s for s in sets if s.covers(on)), None) or (sets[-1] if sets else None)
+    return PlacementPayers(
+        share_sets=sets,
+        current=current,
+        absences=absence_list(placement=placement),
+        death=Death.objects.filter(placement=placement).first(),
+        rules=payment_rules_for(placement.commissioner_id),
+        outcome_payments=outcome_payment_list(placement=placement),
+    )
+
+
+def absence_list(*, placement: Placement) -> list[Absence]:
+    return list(Absence.objects.filter(placement=placement).select_related("recorded_by").order_by("starts_on", "pk"))
+
+
+def absence_get(*, placement: Placement, pk: int) -> Absence:
+    absence = Absence.objects.filter(placement=placement, pk=pk).select_related("placement").first()
+    if absence is None:
+        raise NotFoundError("No such absence.")
+    return absence
+
+
+def outcome_payment_list(*, placement: Placement) -> list[OutcomePayment]:
+    return list(OutcomePayment.objects.filter(placement=placement).select_related("rule").order_by("due_on", "pk"))
+
+
+def outcome_rule_list(*, actor) -> QuerySet[OutcomePaymentRule]:
+    """The commissioner's body's outcome payment rules."""
+    if not (actor.is_authenticated and actor.organisation_id and actor.is_council_user):
+        return OutcomePaymentRule.objects.none()
+    return (
+        OutcomePaymentRule.objects.filter(commissioner_id=actor.organisation_id)
+        .select_related("lot", "block_contract")
+        .order_by("outcome", "pk")
+    )
+
+
+def nhs_payer_list() -> QuerySet:
+    """The NHS bodies a share may name as its payer."""
+    return Organisation.objects.filter(kind=Organisation.Kind.NHS).order_by("name")

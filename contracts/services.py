@@ -42,6 +42,7 @@ from .models import (
     OutcomePayment,
     OutcomePaymentRule,
     PayerType,
+    PaymentRules,
     Route,
     ServiceAgreement,
     TopUpAgreement,
@@ -1371,6 +1372,72 @@ def fnc_rate_apply(*, rate: FncRate, actor=None, progress: Callable[[int, int], 
     )
     audit_record(actor=actor, verb="contracts.fnc_rate.applied", target=rate, detail={"placements": changed})
     return changed
+
+
+FNC_PROGRESS_EVERY = 100
+
+
+@transaction.atomic
+def fnc_rate_queue(*, rate: FncRate, by) -> FncRate:
+    """Ask for every nursing placement's FNC share to follow the rate; a Celery task does it after
+    this commits, auditing its progress (`fnc_rate_apply_queued`)."""
+    from .tasks import fnc_rate_apply_task
+
+    require(by is None or is_commissioner(by) or getattr(by, "is_staff", False), "Only commissioners apply FNC rates.")
+    audit_record(actor=by, verb="contracts.fnc_rate.queued", target=rate, detail={"weekly_rate": str(rate.weekly_rate)})
+    transaction.on_commit(lambda: fnc_rate_apply_task.delay(rate.pk))
+    return rate
+
+
+def fnc_rate_apply_queued(*, rate_id: int) -> int:
+    """The queued work of `fnc_rate_queue`: the placements follow the rate as the system (each in its
+    own transaction, so a rerun carries on), with an audited progress event every hundred placements."""
+    rate = FncRate.objects.get(pk=rate_id)
+
+    def progress(done: int, total: int) -> None:
+        if done % FNC_PROGRESS_EVERY == 0 and done < total:
+            audit_record(
+                actor=None, verb="contracts.fnc_rate.progress", target=rate, detail={"done": done, "total": total}
+            )
+
+    return fnc_rate_apply(rate=rate, progress=progress)
+
+
+# Payment rules for absences and deaths ---------------------------------------------------
+
+
+@transaction.atomic
+def payment_rules_update(
+    *, by, absence_full_weeks: int, absence_reduced_percent: Decimal, death_paid_days: int
+) -> PaymentRules:
+    """A commissioner sets the body's payment rules for absences and deaths; the next schedules
+    produced follow them. Audited with the rules before and after."""
+    require(is_commissioner(by), "Only commissioners change payment rules.")
+    errors = {}
+    if absence_full_weeks is None or not 0 <= absence_full_weeks <= 52:
+        errors["absence_full_weeks"] = "Enter a number of weeks from 0 to 52."
+    if absence_reduced_percent is None or not 0 <= absence_reduced_percent <= 100:
+        errors["absence_reduced_percent"] = "Enter a percentage from 0 to 100."
+    if death_paid_days is None or not 0 <= death_paid_days <= 28:
+        errors["death_paid_days"] = "Enter a number of days from 0 to 28."
+    if errors:
+        raise ApplicationError("The payment rules are not valid: " + " ".join(errors.values()), fields=errors)
+    rules = PaymentRules.objects.select_for_update().filter(commissioner_id=by.organisation_id).first()
+    rules = rules or PaymentRules(commissioner_id=by.organisation_id)
+    before = str(rules)
+    rules.absence_full_weeks = absence_full_weeks
+    rules.absence_reduced_percent = absence_reduced_percent
+    rules.death_paid_days = death_paid_days
+    rules.updated_by = by
+    rules.save()
+    audit_record(
+        actor=by,
+        verb="contracts.payment_rules.updated",
+        target=rules,
+        organisation=by.organisation,
+        detail={"before": before, "after": str(rules)},
+    )
+    return rules
 
 
 # Top-ups with consent ----------------------------------------------------------------------

@@ -2,21 +2,38 @@
 schedules."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from blockbeds.selectors import block_contract_list
 from core.audit import audit_timeline
 from core.csv_export import csv_response
 from core.errors import ACCESS_ERRORS, ApplicationError, apply_to_form
 from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
+from placements.models import Placement
 from placements.next_steps import request_next_step
 from placements.selectors import assessment_stay, placement_request_get
 
-from .forms import FeeChangeForm, PeriodForm, PlacementEndForm, TopUpAgreementForm, TopUpStopForm, UpliftForm
+from .forms import (
+    AbsenceEndForm,
+    AbsenceForm,
+    DeathForm,
+    FeeChangeForm,
+    FncRateForm,
+    FundingChangeForm,
+    OutcomeRuleForm,
+    PaymentRulesForm,
+    PeriodForm,
+    PlacementEndForm,
+    TopUpAgreementForm,
+    TopUpStopForm,
+    UpliftForm,
+)
 from .list_filters import (
     AgreementFilterForm,
     PaymentFilterForm,
@@ -35,16 +52,30 @@ from .payments import (
 )
 from .pdf import agreement_pdf
 from .selectors import (
+    absence_get,
     agreement_get,
     agreement_list,
     agreement_versions,
+    fnc_rate_rows,
+    nhs_payer_list,
+    outcome_rule_list,
+    payment_rules_for,
+    placement_payers,
     placement_record_get,
     uplift_get,
     uplift_list,
 )
 from .services import (
+    absence_end,
+    absence_record,
     agreement_accept,
+    death_record,
     fee_change_record,
+    fnc_rate_queue,
+    fnc_rate_record,
+    funding_shares_change,
+    outcome_rule_create,
+    payment_rules_update,
     placement_end_record,
     top_up_agreement_record,
     top_up_stop,
@@ -138,8 +169,110 @@ def placement_detail(request, pk: int):
             "period": period,
             "payment_lines": placement_payment_lines(placement=placement, period=period),
             "is_council": request.user.is_council_user,
+            "can_act": request.user.is_council_user and not placement.cancelled_at,
             "assessment": assessment_stay(actor=request.user, placement=placement),
+            "payers": placement_payers(placement=placement, on=timezone.localdate()),
         },
+    )
+
+
+def _placement_action(request, pk: int, form, act, *, title: str, done: str, fields: dict | None = None):
+    """A form about a placement of the user's body: `act(placement, cleaned_data)` calls the service;
+    its refusals show on the form's fields (`fields` renames the service's field names)."""
+    placement = placement_record_get(actor=request.user, pk=pk).placement
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(placement, form.cleaned_data)
+        except ApplicationError as error:
+            for name, renamed in (fields or {}).items():
+                if name in error.fields:
+                    error.fields[renamed] = error.fields.pop(name)
+            apply_to_form(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("contracts:placement_detail", pk=placement.pk)
+    context = {"form": form, "placement": placement, "title": title}
+    return render(request, "contracts/placement_action.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def absence_new(request, pk: int):
+    def act(placement, data):
+        absence_record(placement=placement, by=request.user, **data)
+
+    return _placement_action(
+        request,
+        pk,
+        AbsenceForm(request.POST or None),
+        act,
+        title="Record an absence from the home",
+        done="Absence recorded: the body's payment rules apply to the days away.",
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def absence_end_view(request, pk: int, absence_pk: int):
+    placement = placement_record_get(actor=request.user, pk=pk).placement
+    absence = absence_get(placement=placement, pk=absence_pk)
+
+    def act(placement, data):
+        absence_end(absence=absence, by=request.user, **data)
+
+    return _placement_action(
+        request,
+        pk,
+        AbsenceEndForm(request.POST or None, initial={"ends_on": absence.ends_on}),
+        act,
+        title=f"Record the return from the absence from {absence.starts_on:%-d %B %Y}",
+        done="Return recorded.",
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def death_new(request, pk: int):
+    def act(placement, data):
+        death_record(placement=placement, by=request.user, **data)
+
+    return _placement_action(
+        request,
+        pk,
+        DeathForm(request.POST or None),
+        act,
+        title="Record a death",
+        done="Death recorded: the placement ends that day and is paid on as the body's rules say.",
+    )
+
+
+@role_required(Role.BROKER, Role.COMMISSIONER)
+def funding_change(request, pk: int):
+    """New shares of the fee from a date, filled in with the shares in force today."""
+    placement = placement_record_get(actor=request.user, pk=pk).placement
+    payers = placement_payers(placement=placement, on=timezone.localdate())
+    initial = FundingChangeForm.initial_for(timezone.localdate(), payers.current.shares if payers.current else ())
+    form = FundingChangeForm(
+        request.POST or None,
+        initial=initial,
+        nhs_bodies=nhs_payer_list(),
+    )
+
+    def act(placement, data):
+        funding_shares_change(
+            placement=placement,
+            effective_from=data["effective_from"],
+            shares=form.shares(),
+            reason=data["reason"],
+            by=request.user,
+        )
+
+    shares_field = form.first_share_field() if form.is_bound and form.is_valid() else "share_1_weekly_amount"
+    return _placement_action(
+        request,
+        pk,
+        form,
+        act,
+        title="Change who pays",
+        done="Who pays is changed from that date: new version of the agreement issued.",
+        fields={"shares": shares_field},
     )
 
 
@@ -397,3 +530,98 @@ def payment_schedule(request):
         shown.helper.form_tag, shown.helper.inputs = False, []
     context = {"form": form, "filters": filters, "schedule": schedule, "lines": list_page(request, schedule.lines)}
     return render(request, "contracts/payment_schedule.html", context, status=400 if refused else 200)
+
+
+# The commissioner's rules for who pays ------------------------------------------------------
+
+
+@role_required(Role.COMMISSIONER)
+def payment_rules_edit(request):
+    """The body's absence and death payment rules, and who changed them when."""
+    rules = payment_rules_for(request.user.organisation_id)
+    initial = {
+        "absence_full_weeks": rules.absence_full_weeks,
+        "absence_reduced_percent": rules.absence_reduced_percent,
+        "death_paid_days": rules.death_paid_days,
+    }
+    form = PaymentRulesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment_rules_update(by=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Payment rules saved: the next payment schedules follow them.")
+            return redirect("contracts:payment_rules")
+    context = {"form": form, "rules": rules, "timeline": audit_timeline(target=rules) if rules.pk else []}
+    return render(request, "contracts/payment_rules.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.COMMISSIONER)
+def fnc_rates(request):
+    """The national FNC rates and where applying each has got to; a new rate from a date is applied
+    to every nursing placement with an FNC share by a queued task."""
+    form = FncRateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                rate = fnc_rate_record(by=request.user, **form.cleaned_data)
+                fnc_rate_queue(rate=rate, by=request.user)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"{rate} recorded: the nursing placements are being moved to it.")
+            return redirect("contracts:fnc_rates")
+    rows = fnc_rate_rows()
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            "fnc-rates.csv",
+            ["effective_from", "weekly_rate", "note", "status"],
+            ([r.rate.effective_from, r.rate.weekly_rate, r.rate.note, r.status] for r in rows),
+        )
+    return render(request, "contracts/fnc_rates.html", {"form": form, "rows": rows}, status=400 if form.errors else 200)
+
+
+@role_required(Role.COMMISSIONER, Role.BROKER)
+def outcome_rules(request):
+    rows = outcome_rule_list(actor=request.user)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            "outcome-payment-rules.csv",
+            ["description", "outcome", "lot", "block_contract", "amount", "within_assessment_period"],
+            (
+                [
+                    r.description,
+                    r.outcome,
+                    r.lot.number if r.lot_id else "",
+                    r.block_contract.reference if r.block_contract_id else "",
+                    r.amount,
+                    "yes" if r.within_assessment_period else "no",
+                ]
+                for r in rows
+            ),
+        )
+    outcomes = dict(Placement.AssessmentOutcome.choices)
+    context = {
+        "rules": [(r, outcomes.get(r.outcome, r.outcome)) for r in rows],
+        "can_create": request.user.role == Role.COMMISSIONER,
+    }
+    return render(request, "contracts/outcome_rules.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+def outcome_rule_new(request):
+    form = OutcomeRuleForm(
+        request.POST or None,
+        outcomes=Placement.AssessmentOutcome.choices,
+        block_contracts=block_contract_list(actor=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome_rule_create(by=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Outcome payment rule created.")
+            return redirect("contracts:outcome_rules")
+    return render(request, "contracts/outcome_rule_form.html", {"form": form}, status=400 if form.errors else 200)

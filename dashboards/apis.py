@@ -432,6 +432,39 @@ class DischargeApi(DashboardApi):
     dashboard = "discharge"
 
 
+_FUNDING_FIELDS = {
+    "lot": serializers.IntegerField(allow_null=True, help_text="The lot number; null for the total"),
+    "label": serializers.CharField(),
+    "placements": serializers.IntegerField(),
+    "mean_weekly_cost_gross": _decimal_text("Pounds a week; null: none"),
+    "mean_weekly_cost_net": _decimal_text("Pounds a week less residents' assessed contributions; null: none"),
+    "weekly_cost": _decimal_text("Sum of the weekly fees"),
+    "weekly_contributions": _decimal_text("Sum of the residents' assessed contributions"),
+    "weekly_nhs": _decimal_text("Sum of the FNC, NHS joint funding and CHC shares"),
+    "nhs_percent": _decimal_text("NHS shares as a per cent of the weekly cost, one decimal place; null: none"),
+    "top_ups": serializers.IntegerField(help_text="Placements with a third-party top-up"),
+    "weekly_top_ups": _decimal_text("Sum of the weekly top-ups"),
+}
+WHO_PAYS = inline_serializer(
+    "WhoPays",
+    {
+        "at": serializers.DateField(),
+        "lots": inline_serializer("WhoPaysLot", _FUNDING_FIELDS, many=True),
+        "total": inline_serializer("WhoPaysTotal", _FUNDING_FIELDS),
+    },
+)
+
+
+@_schema(
+    "Who pays: mean weekly cost gross and net of contributions, NHS share and top-ups, by lot",
+    AT_DATE,
+    WHO_PAYS,
+    "For the placements active on the date, each at the funding shares in force that day.",
+)
+class WhoPaysApi(DashboardApi):
+    dashboard = "who-pays"
+
+
 API_VIEWS = [
     TimelinessApi,
     PlacementsByClientGroupApi,
@@ -442,4 +475,5 @@ API_VIEWS = [
     AtRiskApi,
     BlockBedUtilisationApi,
     DischargeApi,
+    WhoPaysApi,
 ]

@@ -464,3 +464,56 @@ class DischargeFormat:
                     "" if cell.delayed_days is None else cell.delayed_days,
                     *cell.outcomes,
                 ]
+
+
+# Who pays ------------------------------------------------------------------------------------
+
+
+def _funding_json(row) -> dict:
+    return {
+        "lot": row.lot_number,
+        "label": row.label,
+        "placements": row.placements,
+        "mean_weekly_cost_gross": as_text(row.mean_gross),
+        "mean_weekly_cost_net": as_text(row.mean_net),
+        "weekly_cost": as_text(row.gross),
+        "weekly_contributions": as_text(row.contributions),
+        "weekly_nhs": as_text(row.nhs),
+        "nhs_percent": as_text(row.nhs_percent),
+        "top_ups": row.top_ups,
+        "weekly_top_ups": as_text(row.top_up_weekly),
+    }
+
+
+class FundingFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            "at": report.at.isoformat(),
+            "lots": [_funding_json(row) for row in report.rows],
+            "total": _funding_json(report.total),
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return [
+            "lot",
+            "placements",
+            "mean_weekly_cost_gross",
+            "mean_weekly_cost_net",
+            "weekly_cost",
+            "weekly_contributions",
+            "weekly_nhs",
+            "nhs_percent",
+            "top_ups",
+            "weekly_top_ups",
+        ]
+
+    @staticmethod
+    def csv_rows(report):
+        for row in [*report.rows, report.total]:
+            data = _funding_json(row)
+            yield [
+                row.label,
+                *(data[key] if data[key] is not None else "" for key in FundingFormat.csv_header(report)[1:]),
+            ]

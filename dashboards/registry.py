@@ -16,6 +16,7 @@ from .reports.block_utilisation import block_bed_utilisation
 from .reports.client_groups import placements_by_client_group
 from .reports.cost import mean_weekly_cost
 from .reports.discharge import discharge
+from .reports.funding import who_pays
 from .reports.market import market_view
 from .reports.rating_mix import rating_mix
 from .reports.timeliness import timeliness
@@ -108,6 +109,15 @@ DASHBOARDS = {
             forms.MonthRangeForm,
             discharge,
             "dashboards/discharge.html",
+        ),
+        Dashboard(
+            "who-pays",
+            "Who pays: net cost, NHS share and top-ups",
+            "Placements active on a date by lot: mean weekly cost gross and net of residents' contributions, "
+            "the NHS share of the total weekly cost, and third-party top-ups.",
+            forms.AtDateForm,
+            who_pays,
+            "dashboards/who_pays.html",
         ),
     ]
 }

@@ -3,14 +3,20 @@ owned by council A and provider A, beside council B and provider B data carrying
 values that no other organisation may ever see."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from blockbeds.services import block_bed_fill
-from contracts.services import agreement_create_for_placement, uplift_create
+from contracts.services import (
+    absence_record,
+    agreement_create_for_placement,
+    fnc_rate_record,
+    outcome_rule_create,
+    uplift_create,
+)
 from integrations.events import emit
 from integrations.models import WebhookDelivery
 from integrations.services import webhook_subscription_create
@@ -177,6 +183,15 @@ def build_world() -> World:
         review_on=timezone.localdate() + timedelta(days=7),
     )
     agreement = agreement_create_for_placement(placement=placement_a, actor=users["broker_a"])
+    absence = absence_record(
+        placement=placement_a, starts_on=timezone.localdate() - timedelta(days=3), by=users["broker_a"]
+    )
+    fnc_rate_record(
+        effective_from=date(2026, 4, 1), weekly_rate=Decimal("254.06"), note="National rate", by=users["commissioner_a"]
+    )
+    outcome_rule_create(
+        by=users["commissioner_a"], outcome="home", amount=Decimal("200.00"), description="Home", lot=lot(1)
+    )
     uplift = uplift_create(
         actor=users["commissioner_a"],
         name="April uplift",
@@ -239,6 +254,7 @@ def build_world() -> World:
         "offer_request": offer.pk,
         "agreement": agreement.pk,
         "placement": placement_a.pk,
+        "absence": absence.pk,
         "uplift": uplift.pk,
         "webhook": subscription.pk,
         "delivery": WebhookDelivery.objects.get(subscription=subscription).pk,

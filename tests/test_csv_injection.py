@@ -25,7 +25,7 @@ from django.utils import timezone
 from bidding.models import Tender
 from bidding.services import tenders_close_overdue
 from blockbeds.models import BlockBed, BlockContract, BlockContractRate
-from contracts.models import FeePeriod, ServiceAgreement, Uplift
+from contracts.models import FeePeriod, FncRate, OutcomePaymentRule, ServiceAgreement, Uplift
 from contracts.payments import period_containing
 from core.csv_export import csv_cell, csv_response
 from dashboards.registry import DASHBOARDS
@@ -91,6 +91,8 @@ PAGE_EXPORTS = {
     ("contracts.views", "uplifts"): [("commissioner_a", "/commissioner/uplifts/", True)],
     ("contracts.views", "uplift_detail"): [("commissioner_a", "/commissioner/uplifts/{uplift}/", False)],
     ("contracts.views", "payment_schedule"): [("broker_a", "/payments/?period={period}", True)],
+    ("contracts.views", "fnc_rates"): [("commissioner_a", "/commissioner/fnc-rates/", True)],
+    ("contracts.views", "outcome_rules"): [("broker_a", "/commissioner/outcome-payments/", True)],
     # The API answers CSV when asked for it with `Accept: text/csv`, not with a format parameter.
     ("contracts.apis", "get"): [("broker_a", "/api/v1/payment-schedules/?period={period}", True)],
     ("blockbeds.views", "contract_list"): [("broker_a", "/block-contracts/", True)],
@@ -201,6 +203,8 @@ def _plant(world):
     plant(WebhookSubscription.objects.all(), "description")
     plant(WebhookAttempt.objects.all(), "error")
     plant(Uplift.objects.all(), "name")
+    plant(FncRate.objects.all(), "note")
+    plant(OutcomePaymentRule.objects.all(), "description")
     plant(BlockContract.objects.all(), "reference")
     plant(BlockContractRate.objects.all(), "basis")
     plant(BlockBed.objects.all(), "label")

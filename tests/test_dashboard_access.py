@@ -24,7 +24,7 @@ from .factories import (
 
 LONDON = ZoneInfo("Europe/London")
 RANGED = ["timeliness", "mean-weekly-cost", "bids-per-tender", "market", "block-bed-utilisation", "discharge"]
-ALL = [*RANGED, "placements-by-client-group", "rating-mix", "at-risk"]
+ALL = [*RANGED, "placements-by-client-group", "rating-mix", "at-risk", "who-pays"]
 
 
 def figures_for(commissioner):

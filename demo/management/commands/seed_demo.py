@@ -8,6 +8,7 @@ from demo.discharge import seed_discharge
 from demo.dps import seed_dps
 from demo.fairness import seed_fairness
 from demo.organisations import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
+from demo.payers import seed_payers
 from demo.postcodes import seed_postcodes
 from demo.providers import seed_dps_membership
 from organisations.models import User
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         seed_dps_membership(council_slug=COUNCIL_SLUG, stdout=self.stdout)
         self.stdout.write("Creating service agreements and a draft fee uplift...")
         seed_contracts(stdout=self.stdout)
+        self.stdout.write("Recording who pays: payment rules, the FNC rate, shares and absences...")
+        seed_payers(stdout=self.stdout)
         self.stdout.write("Creating placement requests and tenders in every state...")
         seed_tenders(stdout=self.stdout)
         self.stdout.write("Creating clarification questions, a shortlist, a bed hold and a challenged standstill...")
