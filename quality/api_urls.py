@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .apis import MonitoringFrameworkApi, MonitoringVisitsApi
+
+urlpatterns = [
+    path("monitoring-framework/", MonitoringFrameworkApi.as_view(), name="api-monitoring-framework"),
+    path(
+        "care-homes/<int:pk>/monitoring-visits/", MonitoringVisitsApi.as_view(), name="api-care-home-monitoring-visits"
+    ),
+]

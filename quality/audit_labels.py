@@ -6,5 +6,10 @@ verb_labels_register(
     {
         "quality.cqc.batch_imported": "CQC ratings imported",
         "quality.rating.recorded": "CQC rating recorded",
+        "quality.monitoring_framework.started": "Monitoring framework started from the default questions",
+        "quality.monitoring_framework.scale_set": "Monitoring scale changed",
+        "quality.monitoring_question.added": "Monitoring question added",
+        "quality.monitoring_question.retired": "Monitoring question retired",
+        "quality.monitoring_visit.recorded": "Contract monitoring visit recorded",
     }
 )

@@ -27,3 +27,52 @@ class RatingForm(forms.Form):
                 label=LABELS.get(name, name.capitalize()), choices=RatingValue.choices, initial=RatingValue.NOT_RATED
             )
         self.helper = form_helper("Record rating")
+
+
+class MonitoringQuestionForm(forms.Form):
+    domain = forms.CharField(label="Domain", max_length=120, required=False, help_text="For example, Safeguarding.")
+    text = forms.CharField(label="Question", max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Add question", name="add_question")
+
+
+class MonitoringScaleForm(forms.Form):
+    scale_max = forms.TypedChoiceField(
+        label="Highest score",
+        coerce=int,
+        choices=[(n, f"1 to {n}") for n in range(2, 11)],
+        help_text="Each question is scored from 1 to this. Visits already recorded keep their scale.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save scale", name="set_scale")
+
+
+class MonitoringVisitForm(forms.Form):
+    """The visit's date, visitor and findings, and one score per current question of the framework."""
+
+    visited_on = DateField(label="Date of the visit", what="the date of the visit")
+    visitor = forms.CharField(
+        label="Visitor", max_length=120, required=False, help_text="Who visited, for example the quality officer."
+    )
+    findings = forms.CharField(label="Findings", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, questions=(), scale_max: int = 4, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        choices = [("", "Choose a score"), *((n, str(n)) for n in range(1, scale_max + 1))]
+        for question in self.questions:
+            self.fields[f"q{question.pk}"] = forms.TypedChoiceField(
+                label=f"{question.domain}: {question.text}",
+                choices=choices,
+                coerce=int,
+                required=False,
+                empty_value=None,
+            )
+        self.helper = form_helper("Record visit")
+
+    def scores(self) -> dict[int, int | None]:
+        return {question.pk: self.cleaned_data.get(f"q{question.pk}") for question in self.questions}

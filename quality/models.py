@@ -40,3 +40,97 @@ class Rating(models.Model):
 
     def key_questions(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in KEY_QUESTIONS}
+
+
+# --- Contract monitoring ------------------------------------------------------------------------
+
+# A PAMMS-style default set: the domains and questions a body starts from and then edits.
+DEFAULT_MONITORING_QUESTIONS = [
+    ("Involvement and information", "People are involved in decisions about their care and given clear information."),
+    ("Involvement and information", "People's consent is sought and their wishes respected."),
+    ("Personalised care", "Care plans reflect each person's needs, preferences and history."),
+    ("Personalised care", "People are supported to stay well, eat well and take part in activities."),
+    ("Safeguarding", "Staff recognise abuse and neglect and report concerns promptly."),
+    ("Safeguarding", "Medicines are managed safely."),
+    ("Suitability of staffing", "There are enough trained staff on every shift."),
+    ("Suitability of staffing", "Staff are recruited safely and supervised."),
+    ("Quality of management", "The home is well led, with audits that find and fix problems."),
+    ("Quality of management", "Complaints and incidents are recorded, investigated and learnt from."),
+]
+
+
+class MonitoringFramework(models.Model):
+    """A commissioning body's contract monitoring framework: its scale and its questions."""
+
+    commissioner = models.OneToOneField(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="monitoring_framework"
+    )
+    scale_max = models.PositiveSmallIntegerField(
+        "Highest score", default=4, help_text="Each question is scored from 1 to this."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scale_max__gte=2, scale_max__lte=10), name="monitoring_scale_2_to_10"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Monitoring framework of {self.commissioner}"
+
+
+class MonitoringQuestion(models.Model):
+    """One question of a framework, under a domain. Retired questions stay for the visits that asked them."""
+
+    framework = models.ForeignKey(MonitoringFramework, on_delete=models.CASCADE, related_name="questions")
+    domain = models.CharField(max_length=120)
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.text}"
+
+
+class MonitoringVisit(models.Model):
+    """A body's contract monitoring visit to a home, scored per question; its score is out of 100."""
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="monitoring_visits"
+    )
+    care_home = models.ForeignKey("providers.CareHome", on_delete=models.CASCADE, related_name="monitoring_visits")
+    visited_on = models.DateField()
+    visitor = models.CharField(max_length=120, help_text="Who visited, for example the quality officer's name.")
+    findings = models.TextField(blank=True)
+    scale_max = models.PositiveSmallIntegerField(help_text="The framework's highest score when the visit was made.")
+    score = models.DecimalField(max_digits=5, decimal_places=2, help_text="Mean answer over the scale, out of 100.")
+    recorded_by = models.ForeignKey("organisations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["commissioner", "care_home", "-visited_on"], name="monitoring_visit_latest")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=0, score__lte=100), name="monitoring_score_0_100")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: visit of {self.visited_on} ({self.score})"
+
+
+class MonitoringAnswer(models.Model):
+    visit = models.ForeignKey(MonitoringVisit, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(MonitoringQuestion, on_delete=models.PROTECT, related_name="answers")
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["question__position", "question_id"]
+        constraints = [models.UniqueConstraint(fields=["visit", "question"], name="monitoring_answer_once")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.score}"

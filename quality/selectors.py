@@ -1,8 +1,13 @@
-"""Reads of ratings, scoped to the person asking."""
+"""Reads of ratings and of a body's quality work (monitoring, concerns, improvement plans), scoped
+to the person asking."""
+
+from django.db.models import QuerySet
 
 from core.errors import NotFoundError
+from organisations.permissions import is_commissioner, is_council_user
 from providers.models import CareHome
 
+from .models import MonitoringFramework, MonitoringVisit
 from .permissions import can_see_ratings_of
 
 
@@ -12,3 +17,43 @@ def care_home_get_for_ratings(*, actor, pk: int) -> CareHome:
     if home is None or not can_see_ratings_of(actor, home):
         raise NotFoundError("No such care home.")
     return home
+
+
+def quality_homes_for(*, actor) -> QuerySet[CareHome]:
+    """The homes whose quality a council user's body follows: those that applied to its DPS."""
+    if not is_council_user(actor):
+        return CareHome.objects.none()
+    return CareHome.objects.filter(admissions__commissioner_id=actor.organisation_id).distinct()
+
+
+def care_home_get_for_quality(*, actor, pk: int) -> CareHome:
+    """A home on the body's DPS; any other home is unknown to it (404)."""
+    home = quality_homes_for(actor=actor).select_related("provider", "current_rating").filter(pk=pk).first()
+    if home is None:
+        raise NotFoundError("No such care home on your DPS.")
+    return home
+
+
+def monitoring_framework_of(*, actor) -> MonitoringFramework | None:
+    if not is_commissioner(actor) and not is_council_user(actor):
+        return None
+    return MonitoringFramework.objects.filter(commissioner_id=actor.organisation_id).first()
+
+
+def monitoring_visits_of(*, actor, care_home: CareHome) -> QuerySet[MonitoringVisit]:
+    """The body's own visits to the home, newest first; another body's visits are never shown."""
+    return (
+        MonitoringVisit.objects.filter(commissioner_id=actor.organisation_id, care_home=care_home)
+        .select_related("recorded_by")
+        .order_by("-visited_on", "-id")
+    )
+
+
+def latest_monitoring_scores(*, commissioner_id: int, care_home_ids) -> dict[int, MonitoringVisit]:
+    """Each home's latest visit by the body (by visit date, then the later record), in one query."""
+    visits = (
+        MonitoringVisit.objects.filter(commissioner_id=commissioner_id, care_home_id__in=list(care_home_ids))
+        .order_by("care_home_id", "-visited_on", "-id")
+        .distinct("care_home_id")
+    )
+    return {visit.care_home_id: visit for visit in visits}

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -16,11 +17,21 @@ from core.bulk import copy_rows
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
 from core.metrics import import_rows_count
 from organisations.models import Organisation
+from organisations.permissions import is_commissioner, is_council_user
 from providers.models import CareHome, Specialism
 from providers.services import care_home_suspend_for_rating
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
-from .models import KEY_QUESTIONS, Rating, RatingValue
+from .models import (
+    DEFAULT_MONITORING_QUESTIONS,
+    KEY_QUESTIONS,
+    MonitoringAnswer,
+    MonitoringFramework,
+    MonitoringQuestion,
+    MonitoringVisit,
+    Rating,
+    RatingValue,
+)
 from .permissions import can_enter_rating, can_see_ratings_of
 
 logger = logging.getLogger(__name__)
@@ -659,3 +670,165 @@ def cqc_refresh_dps_homes(*, api=None) -> ImportReport | None:
     report = cqc_locations_import(records=records())
     logger.info("CQC refresh: %s; %d errors", report.counts, len(report.errors))
     return report
+
+
+# --- Contract monitoring ------------------------------------------------------------------------
+
+
+def _require_quality_officer(actor) -> Organisation:
+    """A commissioner of a body (or the body's own system) records its quality work; never a broker."""
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and is_council_user(actor)
+        and (is_commissioner(actor) or getattr(actor, "is_service_account", False))
+    ):
+        raise ForbiddenError("Only the body's commissioners record contract monitoring and concerns.")
+    return actor.organisation
+
+
+def _require_home_on_dps(actor, care_home: CareHome) -> None:
+    if not care_home.admissions.filter(commissioner_id=actor.organisation_id).exists():
+        raise NotFoundError("No such care home on your DPS.")
+
+
+@transaction.atomic
+def monitoring_framework_start(*, actor) -> MonitoringFramework:
+    """Start the body's framework from the default domains and questions (once)."""
+    body = _require_quality_officer(actor)
+    framework, created = MonitoringFramework.objects.get_or_create(commissioner=body)
+    if created:
+        MonitoringQuestion.objects.bulk_create(
+            MonitoringQuestion(framework=framework, domain=domain, text=text, position=position)
+            for position, (domain, text) in enumerate(DEFAULT_MONITORING_QUESTIONS, start=1)
+        )
+        audit_record(
+            actor=actor,
+            verb="quality.monitoring_framework.started",
+            target=framework,
+            organisation=body,
+            detail={"questions": len(DEFAULT_MONITORING_QUESTIONS), "scale_max": framework.scale_max},
+        )
+    return framework
+
+
+@transaction.atomic
+def monitoring_question_add(*, actor, domain: str, text: str) -> MonitoringQuestion:
+    body = _require_quality_officer(actor)
+    errors = {}
+    if not domain.strip():
+        errors["domain"] = "Enter the domain the question belongs to."
+    if not text.strip():
+        errors["text"] = "Enter the question."
+    if errors:
+        raise ApplicationError("The question is not complete.", code="question_invalid", fields=errors)
+    framework, _ = MonitoringFramework.objects.get_or_create(commissioner=body)
+    last = framework.questions.order_by("-position").values_list("position", flat=True).first() or 0
+    question = MonitoringQuestion.objects.create(
+        framework=framework, domain=domain.strip(), text=text.strip(), position=last + 1
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.monitoring_question.added",
+        target=question,
+        organisation=body,
+        detail={"domain": question.domain, "text": question.text},
+    )
+    return question
+
+
+@transaction.atomic
+def monitoring_question_retire(*, actor, question: MonitoringQuestion) -> MonitoringQuestion:
+    """Later visits no longer ask it; earlier visits keep their answers."""
+    body = _require_quality_officer(actor)
+    question = MonitoringQuestion.objects.select_for_update().select_related("framework").get(pk=question.pk)
+    if question.framework.commissioner_id != body.pk:
+        raise NotFoundError("No such question.")
+    if question.retired_at is None:
+        question.retired_at = timezone.now()
+        question.save(update_fields=["retired_at"])
+        audit_record(
+            actor=actor,
+            verb="quality.monitoring_question.retired",
+            target=question,
+            organisation=body,
+            detail={"text": question.text},
+        )
+    return question
+
+
+@transaction.atomic
+def monitoring_scale_set(*, actor, scale_max: int) -> MonitoringFramework:
+    """Visits already recorded keep the scale they were scored on."""
+    body = _require_quality_officer(actor)
+    if not 2 <= scale_max <= 10:
+        raise ApplicationError(
+            "Choose a scale.", code="scale_invalid", fields={"scale_max": "The highest score must be 2 to 10."}
+        )
+    framework, _ = MonitoringFramework.objects.select_for_update().get_or_create(commissioner=body)
+    previous = framework.scale_max
+    framework.scale_max = scale_max
+    framework.save(update_fields=["scale_max", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="quality.monitoring_framework.scale_set",
+        target=framework,
+        organisation=body,
+        detail={"from": previous, "to": scale_max},
+    )
+    return framework
+
+
+def monitoring_score(answers: Iterable[int], scale_max: int) -> Decimal:
+    """A visit's score out of 100: the mean answer over the highest score (all 4s of 4 is 100)."""
+    answers = list(answers)
+    return (Decimal(sum(answers)) * 100 / (len(answers) * scale_max)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@transaction.atomic
+def monitoring_visit_record(
+    *, actor, care_home: CareHome, visited_on: date, visitor: str, findings: str, scores: dict[int, int | None]
+) -> MonitoringVisit:
+    """Record a visit with a score for every current question of the body's framework."""
+    body = _require_quality_officer(actor)
+    _require_home_on_dps(actor, care_home)
+    framework = MonitoringFramework.objects.filter(commissioner=body).first()
+    questions = list(framework.questions.filter(retired_at__isnull=True)) if framework else []
+    if not questions:
+        raise ApplicationError(
+            "Set up your monitoring framework's questions before recording a visit.", code="no_framework"
+        )
+    errors = {}
+    if visited_on is None:
+        errors["visited_on"] = "Enter the date of the visit."
+    elif visited_on > timezone.localdate():
+        errors["visited_on"] = "The date of the visit must be today or in the past."
+    if not visitor.strip():
+        errors["visitor"] = "Enter who visited."
+    for question in questions:
+        value = scores.get(question.pk)
+        if value is None or not 1 <= int(value) <= framework.scale_max:
+            errors[f"q{question.pk}"] = f"Score this question from 1 to {framework.scale_max}."
+    if errors:
+        raise ApplicationError("Some of the visit is not complete.", code="visit_invalid", fields=errors)
+    answers = {question.pk: int(scores[question.pk]) for question in questions}
+    visit = MonitoringVisit.objects.create(
+        commissioner=body,
+        care_home=care_home,
+        visited_on=visited_on,
+        visitor=visitor.strip(),
+        findings=findings.strip(),
+        scale_max=framework.scale_max,
+        score=monitoring_score(answers.values(), framework.scale_max),
+        recorded_by=actor,
+    )
+    MonitoringAnswer.objects.bulk_create(
+        MonitoringAnswer(visit=visit, question_id=pk, score=value) for pk, value in answers.items()
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.monitoring_visit.recorded",
+        target=care_home,
+        organisation=body,
+        detail={"visit": visit.pk, "visited_on": visited_on.isoformat(), "score": str(visit.score)},
+    )
+    return visit

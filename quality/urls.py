@@ -6,4 +6,9 @@ app_name = "quality"
 
 urlpatterns = [
     path("commissioner/care-homes/<int:pk>/ratings/", views.ratings, name="ratings"),
+    path("commissioner/care-homes/<int:pk>/quality/", views.home_quality, name="home"),
+    path("commissioner/care-homes/<int:pk>/visits/new/", views.visit_record, name="visit_record"),
+    path("commissioner/monitoring/", views.monitoring, name="monitoring"),
+    path("commissioner/monitoring/framework/", views.framework, name="framework"),
+    path("commissioner/monitoring/questions/<int:pk>/retire/", views.question_retire, name="question_retire"),
 ]

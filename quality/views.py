@@ -1,19 +1,38 @@
-"""A home's CQC rating history, and the form back-office staff use to enter the CQC's report by hand."""
+"""A home's CQC rating history and the form back-office staff use to enter the CQC's report by hand;
+the commissioner's contract monitoring pages."""
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
+from organisations.decorators import role_required
+from organisations.models import Role
 from organisations.permissions import is_commissioner
 
-from .forms import RatingForm
-from .models import KEY_QUESTIONS, Rating
+from .forms import MonitoringQuestionForm, MonitoringScaleForm, MonitoringVisitForm, RatingForm
+from .models import KEY_QUESTIONS, MonitoringQuestion, Rating
 from .permissions import can_enter_rating
-from .selectors import care_home_get_for_ratings
-from .services import rating_record
+from .selectors import (
+    care_home_get_for_quality,
+    care_home_get_for_ratings,
+    latest_monitoring_scores,
+    monitoring_framework_of,
+    monitoring_visits_of,
+    quality_homes_for,
+)
+from .services import (
+    monitoring_framework_start,
+    monitoring_question_add,
+    monitoring_question_retire,
+    monitoring_scale_set,
+    monitoring_visit_record,
+    rating_record,
+)
 
 CSV_HEADER = ["report_date", "overall", *KEY_QUESTIONS, "source", "recorded_by", "recorded_at"]
 
@@ -63,3 +82,119 @@ def ratings(request, pk: int):
                 messages.success(request, f"Rating recorded: {rating.overall}.")
             return redirect("quality:ratings", pk=home.pk)
     return render(request, "quality/ratings.html", {"home": home, "history": history, "form": form})
+
+
+# --- Contract monitoring ------------------------------------------------------------------------
+
+
+def _csv_wanted(request) -> bool:
+    return request.GET.get("format") == "csv"
+
+
+@role_required(Role.COMMISSIONER)
+def monitoring(request):
+    """The homes on the body's DPS with their latest monitoring score."""
+    homes = list(quality_homes_for(actor=request.user).select_related("current_rating").order_by("name", "pk"))
+    latest = latest_monitoring_scores(commissioner_id=request.user.organisation_id, care_home_ids=[h.pk for h in homes])
+    for home in homes:
+        home.latest_visit = latest.get(home.pk)
+    if _csv_wanted(request):
+        rows = (
+            [
+                h.cqc_location_id,
+                h.name,
+                h.current_rating.overall if h.current_rating else "",
+                h.latest_visit.visited_on if h.latest_visit else "",
+                h.latest_visit.score if h.latest_visit else "",
+            ]
+            for h in homes
+        )
+        return csv_response(
+            "monitoring.csv", ["cqc_location_id", "name", "cqc_overall", "last_visit", "monitoring_score"], rows
+        )
+    return render(request, "quality/monitoring.html", {"homes": homes})
+
+
+@role_required(Role.COMMISSIONER)
+def framework(request):
+    user = request.user
+    current = monitoring_framework_of(actor=user)
+    questions = list(current.questions.all()) if current else []
+    if _csv_wanted(request):
+        rows = ([q.position, q.domain, q.text, "retired" if q.retired_at else "current"] for q in questions)
+        return csv_response("monitoring-questions.csv", ["position", "domain", "question", "state"], rows)
+    question_form = MonitoringQuestionForm(request.POST if "add_question" in request.POST else None)
+    scale_form = MonitoringScaleForm(
+        request.POST if "set_scale" in request.POST else None,
+        initial={"scale_max": current.scale_max if current else 4},
+    )
+    if request.method == "POST":
+        try:
+            if "start" in request.POST:
+                monitoring_framework_start(actor=user)
+                messages.success(request, "Your framework starts from the default domains and questions.")
+                return redirect("quality:framework")
+            if "add_question" in request.POST and question_form.is_valid():
+                monitoring_question_add(actor=user, **question_form.cleaned_data)
+                messages.success(request, "Question added.")
+                return redirect("quality:framework")
+            if "set_scale" in request.POST and scale_form.is_valid():
+                monitoring_scale_set(actor=user, scale_max=scale_form.cleaned_data["scale_max"])
+                messages.success(request, "Scale saved.")
+                return redirect("quality:framework")
+        except ApplicationError as error:
+            apply_to_form(scale_form if "set_scale" in request.POST else question_form, error)
+    context = {"framework": current, "questions": questions, "question_form": question_form, "scale_form": scale_form}
+    return render(request, "quality/framework.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+@require_POST
+def question_retire(request, pk: int):
+    question = MonitoringQuestion.objects.filter(pk=pk, framework__commissioner_id=request.user.organisation_id).first()
+    if question is None:
+        raise Http404("No such question.")
+    monitoring_question_retire(actor=request.user, question=question)
+    messages.success(request, "Question retired: later visits no longer ask it.")
+    return redirect("quality:framework")
+
+
+@role_required(Role.COMMISSIONER)
+def home_quality(request, pk: int):
+    """The commissioner's page of one home: monitoring visits and their scores."""
+    home = care_home_get_for_quality(actor=request.user, pk=pk)
+    visits = list(monitoring_visits_of(actor=request.user, care_home=home))
+    if _csv_wanted(request):
+        rows = ([v.visited_on, v.visitor, v.score, v.scale_max, v.findings, v.recorded_at] for v in visits)
+        return csv_response(
+            f"monitoring-{home.cqc_location_id}.csv",
+            ["visited_on", "visitor", "score", "scale_max", "findings", "recorded_at"],
+            rows,
+        )
+    context = {"home": home, "visits": visits, "latest": visits[0] if visits else None}
+    return render(request, "quality/home_quality.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+def visit_record(request, pk: int):
+    home = care_home_get_for_quality(actor=request.user, pk=pk)
+    current = monitoring_framework_of(actor=request.user)
+    questions = list(current.questions.filter(retired_at__isnull=True)) if current else []
+    form = MonitoringVisitForm(request.POST or None, questions=questions, scale_max=current.scale_max if current else 4)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit = monitoring_visit_record(
+                actor=request.user,
+                care_home=home,
+                visited_on=data["visited_on"],
+                visitor=data["visitor"],
+                findings=data["findings"],
+                scores=form.scores(),
+            )
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"Visit recorded: score {visit.score} out of 100.")
+            return redirect("quality:home", pk=home.pk)
+    return render(request, "quality/visit_record.html", {"home": home, "form": form, "framework": current})

@@ -1,0 +1,134 @@
+"""API: a body's contract monitoring framework and its visits to a home."""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from organisations.api_permissions import HasScope, IsCouncilUser
+from organisations.models import ApiClient
+
+from .models import MonitoringQuestion, MonitoringVisit
+from .selectors import care_home_get_for_quality, monitoring_framework_of, monitoring_visits_of
+from .services import monitoring_visit_record
+
+PROBLEMS = {
+    400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
+    403: OpenApiResponse(description="Your role or API client's scopes do not allow this."),
+    404: OpenApiResponse(description="No such care home on your DPS."),
+}
+
+
+class MonitoringQuestionOutput(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MonitoringQuestion
+        fields = ["id", "domain", "text", "position", "current"]
+
+    def get_current(self, question) -> bool:
+        return question.retired_at is None
+
+
+class MonitoringFrameworkOutput(serializers.Serializer):
+    scale_max = serializers.IntegerField(allow_null=True)
+    questions = MonitoringQuestionOutput(many=True)
+
+
+@extend_schema(
+    summary="Your body's contract monitoring framework",
+    description="Its scale (each question scored from 1 to `scale_max`) and its questions; retired ones have "
+    "`current: false`.",
+    tags=["quality"],
+    responses={200: MonitoringFrameworkOutput, **PROBLEMS},
+)
+class MonitoringFrameworkApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+
+    def get(self, request):
+        framework = monitoring_framework_of(actor=request.user)
+        data = {
+            "scale_max": framework.scale_max if framework else None,
+            "questions": list(framework.questions.all()) if framework else [],
+        }
+        return Response(MonitoringFrameworkOutput(data).data)
+
+
+class MonitoringAnswerOutput(serializers.Serializer):
+    question = serializers.IntegerField(source="question_id")
+    score = serializers.IntegerField()
+
+
+class MonitoringVisitOutput(serializers.ModelSerializer):
+    care_home = serializers.IntegerField(source="care_home_id")
+    answers = MonitoringAnswerOutput(many=True)
+
+    class Meta:
+        model = MonitoringVisit
+        fields = [
+            "id",
+            "care_home",
+            "visited_on",
+            "visitor",
+            "findings",
+            "scale_max",
+            "score",
+            "answers",
+            "recorded_at",
+        ]
+
+
+class MonitoringAnswerInput(serializers.Serializer):
+    question = serializers.IntegerField()
+    score = serializers.IntegerField()
+
+
+class MonitoringVisitInput(serializers.Serializer):
+    visited_on = serializers.DateField()
+    visitor = serializers.CharField(max_length=120)
+    findings = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    answers = MonitoringAnswerInput(many=True, help_text="A score for every current question of the framework.")
+
+
+class MonitoringVisitsApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    @extend_schema(
+        summary="Your body's monitoring visits to a care home",
+        description="Newest first, with each question's score. Only your own body's visits.",
+        tags=["quality"],
+        responses={200: MonitoringVisitOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        home = care_home_get_for_quality(actor=request.user, pk=pk)
+        visits = monitoring_visits_of(actor=request.user, care_home=home).prefetch_related("answers")
+        return Response(MonitoringVisitOutput(visits, many=True).data)
+
+    @extend_schema(
+        summary="Record a monitoring visit to a care home",
+        description="By the body's commissioners (or its system with the `quality` scope). The visit's score is the "
+        "mean answer over the framework's highest score, out of 100.",
+        tags=["quality"],
+        request=MonitoringVisitInput,
+        responses={201: MonitoringVisitOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        home = care_home_get_for_quality(actor=request.user, pk=pk)
+        data = MonitoringVisitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        visit = monitoring_visit_record(
+            actor=request.user,
+            care_home=home,
+            visited_on=values["visited_on"],
+            visitor=values["visitor"],
+            findings=values["findings"],
+            scores={answer["question"]: answer["score"] for answer in values["answers"]},
+        )
+        return Response(
+            MonitoringVisitOutput(visit).data,
+            status=201,
+            headers={"Location": reverse("api-care-home-monitoring-visits", args=[home.pk])},
+        )
