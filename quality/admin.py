@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 
-from .models import MonitoringAnswer, MonitoringFramework, MonitoringQuestion, MonitoringVisit, Rating
+from .models import Concern, MonitoringAnswer, MonitoringFramework, MonitoringQuestion, MonitoringVisit, Rating
 from .permissions import can_enter_rating
 
 
@@ -80,3 +80,13 @@ class MonitoringVisitAdmin(ReadOnlyAdmin):
     list_select_related = ["care_home", "commissioner", "recorded_by"]
     search_fields = ["care_home__name", "care_home__cqc_location_id", "visitor"]
     inlines = [MonitoringAnswerInline]
+
+
+@admin.register(Concern)
+class ConcernAdmin(ReadOnlyAdmin):
+    """Read-only: a concern and its embargo are recorded and lifted on the commissioner's pages, audited."""
+
+    list_display = ["reference", "kind", "care_home", "commissioner", "received_on", "severity", "status", "embargo"]
+    list_filter = ["kind", "status", "severity", "commissioner"]
+    list_select_related = ["care_home", "commissioner", "embargo"]
+    search_fields = ["reference", "care_home__name"]

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .apis import MonitoringFrameworkApi, MonitoringVisitsApi
+from .apis import ConcernsApi, MonitoringFrameworkApi, MonitoringVisitsApi
 
 urlpatterns = [
     path("monitoring-framework/", MonitoringFrameworkApi.as_view(), name="api-monitoring-framework"),
     path(
         "care-homes/<int:pk>/monitoring-visits/", MonitoringVisitsApi.as_view(), name="api-care-home-monitoring-visits"
     ),
+    path("care-homes/<int:pk>/concerns/", ConcernsApi.as_view(), name="api-care-home-concerns"),
 ]

@@ -1,4 +1,4 @@
-"""API: a body's contract monitoring framework and its visits to a home."""
+"""API: a body's contract monitoring framework, its visits to a home and its complaints and concerns."""
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 from organisations.api_permissions import HasScope, IsCouncilUser
 from organisations.models import ApiClient
 
-from .models import MonitoringQuestion, MonitoringVisit
-from .selectors import care_home_get_for_quality, monitoring_framework_of, monitoring_visits_of
-from .services import monitoring_visit_record
+from .models import Concern, MonitoringQuestion, MonitoringVisit
+from .selectors import care_home_get_for_quality, concerns_of, monitoring_framework_of, monitoring_visits_of
+from .services import concern_record, monitoring_visit_record
 
 PROBLEMS = {
     400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
@@ -131,4 +131,72 @@ class MonitoringVisitsApi(APIView):
             MonitoringVisitOutput(visit).data,
             status=201,
             headers={"Location": reverse("api-care-home-monitoring-visits", args=[home.pk])},
+        )
+
+
+class ConcernOutput(serializers.ModelSerializer):
+    care_home = serializers.IntegerField(source="care_home_id")
+    embargo = serializers.IntegerField(source="embargo_id", allow_null=True, help_text="The admission closure placed.")
+    embargo_review_on = serializers.DateField(source="embargo.review_on", allow_null=True, default=None)
+    embargo_lifted_at = serializers.DateTimeField(source="embargo.lifted_at", allow_null=True, default=None)
+
+    class Meta:
+        model = Concern
+        fields = [
+            "id",
+            "care_home",
+            "reference",
+            "kind",
+            "received_on",
+            "category",
+            "severity",
+            "status",
+            "outcome",
+            "embargo",
+            "embargo_review_on",
+            "embargo_lifted_at",
+        ]
+
+
+class ConcernInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Concern.Kind.choices)
+    received_on = serializers.DateField()
+    category = serializers.ChoiceField(choices=Concern.Category.choices)
+    severity = serializers.ChoiceField(choices=Concern.Severity.choices)
+    reference = serializers.CharField(max_length=60, help_text="Your case reference only: no personal details.")
+    embargo = serializers.BooleanField(default=False, help_text="A safeguarding concern may embargo the home.")
+    review_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ConcernsApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    @extend_schema(
+        summary="Your body's complaints and safeguarding concerns about a care home",
+        tags=["quality"],
+        responses={200: ConcernOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        home = care_home_get_for_quality(actor=request.user, pk=pk)
+        return Response(ConcernOutput(concerns_of(actor=request.user, care_home=home), many=True).data)
+
+    @extend_schema(
+        summary="Record a complaint or safeguarding concern about a care home",
+        description="With `embargo: true` (safeguarding only, with `review_on`) the home is closed to new "
+        "placements from your body only, until a recorded decision lifts it (the admission closure's lift "
+        "endpoint); the review date never lifts it.",
+        tags=["quality"],
+        request=ConcernInput,
+        responses={201: ConcernOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        home = care_home_get_for_quality(actor=request.user, pk=pk)
+        data = ConcernInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        made = concern_record(actor=request.user, care_home=home, **data.validated_data)
+        return Response(
+            ConcernOutput(made).data,
+            status=201,
+            headers={"Location": reverse("api-care-home-concerns", args=[home.pk])},
         )

@@ -11,5 +11,7 @@ verb_labels_register(
         "quality.monitoring_question.added": "Monitoring question added",
         "quality.monitoring_question.retired": "Monitoring question retired",
         "quality.monitoring_visit.recorded": "Contract monitoring visit recorded",
+        "quality.concern.recorded": "Complaint or safeguarding concern recorded",
+        "quality.concern.updated": "Complaint or safeguarding concern updated",
     }
 )

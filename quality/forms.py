@@ -2,7 +2,7 @@ from django import forms
 
 from core.forms import DateField, form_helper
 
-from .models import KEY_QUESTIONS, RatingValue
+from .models import KEY_QUESTIONS, Concern, RatingValue
 
 LABELS = {"well_led": "Well-led"}
 
@@ -76,3 +76,58 @@ class MonitoringVisitForm(forms.Form):
 
     def scores(self) -> dict[int, int | None]:
         return {question.pk: self.cleaned_data.get(f"q{question.pk}") for question in self.questions}
+
+
+class ConcernForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=Concern.Kind.choices, widget=forms.RadioSelect, required=False)
+    received_on = DateField(label="Date received", what="the date the concern was received")
+    category = forms.ChoiceField(
+        label="Category", choices=[("", "Choose the category"), *Concern.Category.choices], required=False
+    )
+    severity = forms.ChoiceField(
+        label="Severity", choices=Concern.Severity.choices, widget=forms.RadioSelect, required=False
+    )
+    reference = forms.CharField(
+        label="Your case reference",
+        max_length=60,
+        required=False,
+        help_text="A reference only: do not enter names or other personal details.",
+    )
+    embargo = forms.BooleanField(
+        label="Place an embargo: no new placements from your body until lifted by a decision", required=False
+    )
+    review_on = DateField(label="Embargo review date", what="the embargo review date", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Record concern")
+
+
+class ConcernUpdateForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Concern.Status.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label="Outcome", choices=Concern.Outcome.choices, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save", name="update")
+
+
+class EmbargoPlaceForm(forms.Form):
+    review_on = DateField(label="Embargo review date", what="the embargo review date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Place embargo", name="place", warning=True)
+
+
+class EmbargoLiftForm(forms.Form):
+    decision = forms.CharField(
+        label="Decision to lift the embargo",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Who decided, when and why the home may take placements from your body again.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Lift embargo", name="lift")

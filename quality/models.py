@@ -134,3 +134,75 @@ class MonitoringAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.score}"
+
+
+# --- Complaints and safeguarding concerns -------------------------------------------------------
+
+
+class Concern(models.Model):
+    """A complaint or safeguarding concern a body holds about a home. A reference only: no person's
+    details are kept here (the body's own case system has them)."""
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", "Complaint"
+        SAFEGUARDING = "safeguarding", "Safeguarding concern"
+
+    class Category(models.TextChoices):
+        CARE = "care", "Care and treatment"
+        MEDICINES = "medicines", "Medicines"
+        STAFFING = "staffing", "Staffing"
+        DIGNITY = "dignity", "Dignity and respect"
+        NEGLECT = "neglect", "Neglect or omission"
+        PHYSICAL = "physical", "Physical harm"
+        FINANCIAL = "financial", "Financial"
+        ENVIRONMENT = "environment", "Premises and environment"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        INVESTIGATING = "investigating", "Under investigation"
+        CLOSED = "closed", "Closed"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "Not decided"
+        SUBSTANTIATED = "substantiated", "Substantiated"
+        PARTLY = "partly", "Partly substantiated"
+        NOT_SUBSTANTIATED = "not_substantiated", "Not substantiated"
+        INCONCLUSIVE = "inconclusive", "Inconclusive"
+
+    commissioner = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="concerns")
+    care_home = models.ForeignKey("providers.CareHome", on_delete=models.CASCADE, related_name="concerns")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    received_on = models.DateField()
+    category = models.CharField(max_length=20, choices=Category.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, default=Outcome.NONE)
+    reference = models.CharField(max_length=60, help_text="Your case reference only: no names or personal details.")
+    embargo = models.OneToOneField(
+        "providers.AdmissionClosure", null=True, blank=True, on_delete=models.PROTECT, related_name="concern"
+    )
+    recorded_by = models.ForeignKey("organisations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["commissioner", "care_home", "status"], name="concern_home_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(outcome=""), name="concern_closed_has_outcome"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(embargo__isnull=True) | models.Q(kind="safeguarding"),
+                name="concern_embargo_safeguarding_only",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference} about {self.care_home}"

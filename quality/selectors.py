@@ -2,12 +2,14 @@
 to the person asking."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.errors import NotFoundError
 from organisations.permissions import is_commissioner, is_council_user
-from providers.models import CareHome
+from providers.models import AdmissionClosure, CareHome
+from providers.selectors import admission_closure_in_force_q
 
-from .models import MonitoringFramework, MonitoringVisit
+from .models import Concern, MonitoringFramework, MonitoringVisit
 from .permissions import can_see_ratings_of
 
 
@@ -57,3 +59,37 @@ def latest_monitoring_scores(*, commissioner_id: int, care_home_ids) -> dict[int
         .distinct("care_home_id")
     )
     return {visit.care_home_id: visit for visit in visits}
+
+
+def concerns_of(*, actor, care_home: CareHome | None = None) -> QuerySet[Concern]:
+    """The body's own complaints and safeguarding concerns (about one home, or every home)."""
+    if not is_council_user(actor):
+        return Concern.objects.none()
+    concerns = Concern.objects.filter(commissioner_id=actor.organisation_id).select_related("embargo", "care_home")
+    if care_home is not None:
+        concerns = concerns.filter(care_home=care_home)
+    return concerns.order_by("-received_on", "-id")
+
+
+def concern_get(*, actor, pk: int) -> Concern:
+    concern = concerns_of(actor=actor).filter(pk=pk).first()
+    if concern is None:
+        raise NotFoundError("No such concern.")
+    return concern
+
+
+def embargo_in_force(concern: Concern, *, at=None) -> bool:
+    closure = concern.embargo
+    return (
+        closure is not None
+        and AdmissionClosure.objects.filter(admission_closure_in_force_q(at=at), pk=closure.pk).exists()
+    )
+
+
+def embargo_reviews_due(*, actor, care_home: CareHome | None = None) -> QuerySet[Concern]:
+    """Safeguarding embargoes of the body still in force whose review date has come: due for a decision.
+    The review date never lifts an embargo by itself."""
+    today = timezone.localdate()
+    return concerns_of(actor=actor, care_home=care_home).filter(
+        admission_closure_in_force_q(prefix="embargo__"), embargo__review_on__lte=today
+    )

@@ -14,17 +14,18 @@ from django.utils.text import slugify
 
 from core.audit import audit_record
 from core.bulk import copy_rows
-from core.errors import ApplicationError, ForbiddenError, NotFoundError
+from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.metrics import import_rows_count
 from organisations.models import Organisation
 from organisations.permissions import is_commissioner, is_council_user
-from providers.models import CareHome, Specialism
-from providers.services import care_home_suspend_for_rating
+from providers.models import AdmissionClosure, CareHome, Specialism
+from providers.services import admission_closure_lift, admission_closure_open, care_home_suspend_for_rating
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
 from .models import (
     DEFAULT_MONITORING_QUESTIONS,
     KEY_QUESTIONS,
+    Concern,
     MonitoringAnswer,
     MonitoringFramework,
     MonitoringQuestion,
@@ -832,3 +833,154 @@ def monitoring_visit_record(
         detail={"visit": visit.pk, "visited_on": visited_on.isoformat(), "score": str(visit.score)},
     )
     return visit
+
+
+# --- Complaints and safeguarding concerns -------------------------------------------------------
+
+
+def _embargo_review_errors(review_on: date | None) -> dict:
+    if review_on is None:
+        return {"review_on": "Enter the date the embargo will be reviewed."}
+    if review_on < timezone.localdate():
+        return {"review_on": "The review date must be today or in the future."}
+    return {}
+
+
+def _embargo_place(*, actor, concern: Concern, review_on: date) -> AdmissionClosure:
+    """A safeguarding embargo: the home closed to admissions from this body only, until a recorded
+    decision lifts it. Its review date never lifts it; it shows the review as due."""
+    closure = admission_closure_open(
+        actor=actor,
+        care_home=concern.care_home,
+        reason=AdmissionClosure.Reason.SAFEGUARDING_EMBARGO,
+        details=f"Safeguarding concern {concern.reference}",
+        review_on=review_on,
+        commissioner=concern.commissioner,
+    )
+    concern.embargo = closure
+    concern.save(update_fields=["embargo"])
+    return closure
+
+
+@transaction.atomic
+def concern_record(
+    *,
+    actor,
+    care_home: CareHome,
+    kind: str,
+    received_on: date | None,
+    category: str,
+    severity: str,
+    reference: str,
+    embargo: bool = False,
+    review_on: date | None = None,
+) -> Concern:
+    """Record a complaint or safeguarding concern; a safeguarding concern may embargo the home for this body."""
+    body = _require_quality_officer(actor)
+    _require_home_on_dps(actor, care_home)
+    errors = {}
+    if kind not in Concern.Kind.values:
+        errors["kind"] = "Choose complaint or safeguarding concern."
+    if received_on is None:
+        errors["received_on"] = "Enter the date the concern was received."
+    elif received_on > timezone.localdate():
+        errors["received_on"] = "The date received must be today or in the past."
+    if category not in Concern.Category.values:
+        errors["category"] = "Choose the category."
+    if severity not in Concern.Severity.values:
+        errors["severity"] = "Choose the severity."
+    if not reference.strip():
+        errors["reference"] = "Enter your case reference."
+    if embargo:
+        if kind != Concern.Kind.SAFEGUARDING:
+            errors["embargo"] = "Only a safeguarding concern places an embargo."
+        errors |= _embargo_review_errors(review_on)
+    if errors:
+        raise ApplicationError("Some of the concern is not complete.", code="concern_invalid", fields=errors)
+    concern = Concern.objects.create(
+        commissioner=body,
+        care_home=care_home,
+        kind=kind,
+        received_on=received_on,
+        category=category,
+        severity=severity,
+        reference=reference.strip(),
+        recorded_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.concern.recorded",
+        target=care_home,
+        organisation=body,
+        detail={"concern": concern.pk, "kind": kind, "severity": severity, "reference": concern.reference},
+    )
+    if embargo:
+        _embargo_place(actor=actor, concern=concern, review_on=review_on)
+    return concern
+
+
+def _concern_locked(actor, concern: Concern) -> Concern:
+    body = _require_quality_officer(actor)
+    concern = (
+        Concern.objects.select_for_update(of=("self",))
+        .select_related("care_home", "commissioner", "embargo")
+        .filter(pk=concern.pk, commissioner=body)
+        .first()
+    )
+    if concern is None:
+        raise NotFoundError("No such concern.")
+    return concern
+
+
+@transaction.atomic
+def concern_update(*, actor, concern: Concern, status: str, outcome: str) -> Concern:
+    """Move a concern on; closing it needs its outcome. Closing never lifts an embargo: that is a decision."""
+    concern = _concern_locked(actor, concern)
+    errors = {}
+    if status not in Concern.Status.values:
+        errors["status"] = "Choose the status."
+    if outcome not in Concern.Outcome.values:
+        errors["outcome"] = "Choose the outcome."
+    elif status == Concern.Status.CLOSED and not outcome:
+        errors["outcome"] = "Choose the outcome before closing the concern."
+    if errors:
+        raise ApplicationError("The update is not complete.", code="concern_invalid", fields=errors)
+    previous = concern.status
+    concern.status = status
+    concern.outcome = outcome
+    concern.closed_on = timezone.localdate() if status == Concern.Status.CLOSED else None
+    concern.save(update_fields=["status", "outcome", "closed_on"])
+    audit_record(
+        actor=actor,
+        verb="quality.concern.updated",
+        target=concern.care_home,
+        organisation=concern.commissioner,
+        detail={"concern": concern.pk, "from": previous, "to": status, "outcome": outcome},
+    )
+    return concern
+
+
+@transaction.atomic
+def concern_embargo_place(*, actor, concern: Concern, review_on: date | None) -> AdmissionClosure:
+    concern = _concern_locked(actor, concern)
+    if concern.kind != Concern.Kind.SAFEGUARDING:
+        raise ApplicationError("Only a safeguarding concern places an embargo.", code="not_safeguarding")
+    if concern.embargo_id is not None and concern.embargo.lifted_at is None:
+        raise ConflictError("This concern's embargo is already in place.", code="embargo_in_place")
+    errors = _embargo_review_errors(review_on)
+    if errors:
+        raise ApplicationError("Enter the review date.", code="embargo_invalid", fields=errors)
+    return _embargo_place(actor=actor, concern=concern, review_on=review_on)
+
+
+@transaction.atomic
+def concern_embargo_lift(*, actor, concern: Concern, decision: str) -> AdmissionClosure:
+    """Lift the embargo by a recorded decision (the only way it ends)."""
+    concern = _concern_locked(actor, concern)
+    if concern.embargo_id is None:
+        raise ConflictError("This concern placed no embargo.", code="no_embargo")
+    if not decision.strip():
+        raise ApplicationError(
+            "Record the decision.", code="decision_required", fields={"decision": "Enter the decision to lift it."}
+        )
+    return admission_closure_lift(actor=actor, closure=concern.embargo, reason=decision)

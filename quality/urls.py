@@ -11,4 +11,6 @@ urlpatterns = [
     path("commissioner/monitoring/", views.monitoring, name="monitoring"),
     path("commissioner/monitoring/framework/", views.framework, name="framework"),
     path("commissioner/monitoring/questions/<int:pk>/retire/", views.question_retire, name="question_retire"),
+    path("commissioner/care-homes/<int:pk>/concerns/", views.concerns, name="concerns"),
+    path("commissioner/concerns/<int:pk>/", views.concern, name="concern"),
 ]

@@ -6,6 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.csv_export import csv_response
@@ -14,18 +15,35 @@ from organisations.decorators import role_required
 from organisations.models import Role
 from organisations.permissions import is_commissioner
 
-from .forms import MonitoringQuestionForm, MonitoringScaleForm, MonitoringVisitForm, RatingForm
-from .models import KEY_QUESTIONS, MonitoringQuestion, Rating
+from .forms import (
+    ConcernForm,
+    ConcernUpdateForm,
+    EmbargoLiftForm,
+    EmbargoPlaceForm,
+    MonitoringQuestionForm,
+    MonitoringScaleForm,
+    MonitoringVisitForm,
+    RatingForm,
+)
+from .models import KEY_QUESTIONS, Concern, MonitoringQuestion, Rating
 from .permissions import can_enter_rating
 from .selectors import (
     care_home_get_for_quality,
     care_home_get_for_ratings,
+    concern_get,
+    concerns_of,
+    embargo_in_force,
+    embargo_reviews_due,
     latest_monitoring_scores,
     monitoring_framework_of,
     monitoring_visits_of,
     quality_homes_for,
 )
 from .services import (
+    concern_embargo_lift,
+    concern_embargo_place,
+    concern_record,
+    concern_update,
     monitoring_framework_start,
     monitoring_question_add,
     monitoring_question_retire,
@@ -112,7 +130,8 @@ def monitoring(request):
         return csv_response(
             "monitoring.csv", ["cqc_location_id", "name", "cqc_overall", "last_visit", "monitoring_score"], rows
         )
-    return render(request, "quality/monitoring.html", {"homes": homes})
+    due = embargo_reviews_due(actor=request.user).order_by("embargo__review_on", "pk")
+    return render(request, "quality/monitoring.html", {"homes": homes, "reviews_due": due})
 
 
 @role_required(Role.COMMISSIONER)
@@ -171,7 +190,15 @@ def home_quality(request, pk: int):
             ["visited_on", "visitor", "score", "scale_max", "findings", "recorded_at"],
             rows,
         )
-    context = {"home": home, "visits": visits, "latest": visits[0] if visits else None}
+    held = concerns_of(actor=request.user, care_home=home)
+    context = {
+        "home": home,
+        "visits": visits,
+        "latest": visits[0] if visits else None,
+        "open_concerns": held.exclude(status=Concern.Status.CLOSED).count(),
+        "embargoes": [c for c in held.filter(embargo__isnull=False) if embargo_in_force(c)],
+        "today": timezone.localdate(),
+    }
     return render(request, "quality/home_quality.html", context)
 
 
@@ -198,3 +225,93 @@ def visit_record(request, pk: int):
             messages.success(request, f"Visit recorded: score {visit.score} out of 100.")
             return redirect("quality:home", pk=home.pk)
     return render(request, "quality/visit_record.html", {"home": home, "form": form, "framework": current})
+
+
+# --- Complaints and safeguarding concerns -------------------------------------------------------
+
+
+@role_required(Role.COMMISSIONER)
+def concerns(request, pk: int):
+    """A home's complaints and safeguarding concerns held by the body, and the form to record one."""
+    home = care_home_get_for_quality(actor=request.user, pk=pk)
+    listed = list(concerns_of(actor=request.user, care_home=home))
+    today = timezone.localdate()
+    if _csv_wanted(request):
+        rows = (
+            [
+                c.reference,
+                c.get_kind_display(),
+                c.received_on,
+                c.get_category_display(),
+                c.get_severity_display(),
+                c.get_status_display(),
+                c.get_outcome_display() if c.outcome else "",
+                c.embargo.review_on if c.embargo else "",
+                c.embargo.lifted_at if c.embargo else "",
+            ]
+            for c in listed
+        )
+        header = [
+            "reference",
+            "kind",
+            "received_on",
+            "category",
+            "severity",
+            "status",
+            "outcome",
+            "embargo_review_on",
+            "embargo_lifted_at",
+        ]
+        return csv_response(f"concerns-{home.cqc_location_id}.csv", header, rows)
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern = concern_record(actor=request.user, care_home=home, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            words = f"Concern {concern.reference} recorded."
+            if concern.embargo_id:
+                words += f" {home.name} is under embargo for your body until a decision lifts it."
+            messages.success(request, words)
+            return redirect("quality:concerns", pk=home.pk)
+    return render(request, "quality/concerns.html", {"home": home, "concerns": listed, "form": form, "today": today})
+
+
+@role_required(Role.COMMISSIONER)
+def concern(request, pk: int):
+    """One concern: its status and outcome, and its embargo placed or lifted by a recorded decision."""
+    item = concern_get(actor=request.user, pk=pk)
+    action = next((name for name in ("update", "place", "lift") if name in request.POST), None)
+    update_form = ConcernUpdateForm(
+        request.POST if action == "update" else None, initial={"status": item.status, "outcome": item.outcome}
+    )
+    place_form = EmbargoPlaceForm(request.POST if action == "place" else None)
+    lift_form = EmbargoLiftForm(request.POST if action == "lift" else None)
+    form = {"update": update_form, "place": place_form, "lift": lift_form}.get(action)
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "update":
+                concern_update(actor=request.user, concern=item, **data)
+                messages.success(request, "Concern updated.")
+            elif action == "place":
+                concern_embargo_place(actor=request.user, concern=item, review_on=data["review_on"])
+                messages.success(request, "Embargo placed.")
+            else:
+                concern_embargo_lift(actor=request.user, concern=item, decision=data["decision"])
+                messages.success(request, "Embargo lifted: the home may be invited to your tenders again.")
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            return redirect("quality:concern", pk=item.pk)
+    context = {
+        "concern": item,
+        "home": item.care_home,
+        "embargo_in_force": embargo_in_force(item),
+        "review_due": item.embargo is not None and item.embargo.review_on <= timezone.localdate(),
+        "update_form": update_form,
+        "place_form": place_form,
+        "lift_form": lift_form,
+    }
+    return render(request, "quality/concern.html", context)
