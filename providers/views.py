@@ -39,6 +39,7 @@ from .forms import (
 )
 from .list_filters import AdmissionFilterForm, ApplicationFilterForm, CareHomeNameFilterForm, MemberFilterForm
 from .models import Admission, ApplicationWindow, CareHome
+from .notices import home_notices
 
 # The states of a closure that can still be lifted (see `selectors.admission_closure_state`).
 LIFTABLE = ("Closed", "Starts later")
@@ -113,6 +114,7 @@ def home_detail(request, pk: int):
         "bed_vacancies": bed_vacancies,
         "fresh_hours": fresh_hours,
         "closures_now": closures,
+        "notices": home_notices(actor=request.user, care_home=home),
     }
     return render(request, "providers/home_detail.html", context)
 

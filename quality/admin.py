@@ -4,7 +4,15 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 
-from .models import Concern, MonitoringAnswer, MonitoringFramework, MonitoringQuestion, MonitoringVisit, Rating
+from .models import (
+    Concern,
+    ImprovementAction,
+    MonitoringAnswer,
+    MonitoringFramework,
+    MonitoringQuestion,
+    MonitoringVisit,
+    Rating,
+)
 from .permissions import can_enter_rating
 
 
@@ -90,3 +98,13 @@ class ConcernAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status", "severity", "commissioner"]
     list_select_related = ["care_home", "commissioner", "embargo"]
     search_fields = ["reference", "care_home__name"]
+
+
+@admin.register(ImprovementAction)
+class ImprovementActionAdmin(ReadOnlyAdmin):
+    """Read-only: actions are agreed and updated on the commissioner's and provider's pages, audited."""
+
+    list_display = ["action", "care_home", "commissioner", "owner", "due_on", "status", "completed_on"]
+    list_filter = ["status", "commissioner"]
+    list_select_related = ["care_home", "commissioner"]
+    search_fields = ["action", "care_home__name"]

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from .apis import ConcernsApi, MonitoringFrameworkApi, MonitoringVisitsApi
+from .apis import (
+    ConcernsApi,
+    ImprovementActionProgressApi,
+    ImprovementActionsApi,
+    MonitoringFrameworkApi,
+    MonitoringVisitsApi,
+)
 
 urlpatterns = [
     path("monitoring-framework/", MonitoringFrameworkApi.as_view(), name="api-monitoring-framework"),
@@ -8,4 +14,14 @@ urlpatterns = [
         "care-homes/<int:pk>/monitoring-visits/", MonitoringVisitsApi.as_view(), name="api-care-home-monitoring-visits"
     ),
     path("care-homes/<int:pk>/concerns/", ConcernsApi.as_view(), name="api-care-home-concerns"),
+    path(
+        "care-homes/<int:pk>/improvement-actions/",
+        ImprovementActionsApi.as_view(),
+        name="api-care-home-improvement-actions",
+    ),
+    path(
+        "improvement-actions/<int:pk>/progress/",
+        ImprovementActionProgressApi.as_view(),
+        name="api-improvement-action-progress",
+    ),
 ]

@@ -1,17 +1,28 @@
-"""API: a body's contract monitoring framework, its visits to a home and its complaints and concerns."""
+"""API: a body's contract monitoring framework, its visits to a home, its complaints and concerns, and the
+home's improvement plans."""
 
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from organisations.api_permissions import HasScope, IsCouncilUser
+from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
 from organisations.models import ApiClient
+from organisations.permissions import is_provider_user
+from providers.selectors import care_home_get_for_provider
 
-from .models import Concern, MonitoringQuestion, MonitoringVisit
-from .selectors import care_home_get_for_quality, concerns_of, monitoring_framework_of, monitoring_visits_of
-from .services import concern_record, monitoring_visit_record
+from .models import Concern, ImprovementAction, MonitoringQuestion, MonitoringVisit
+from .selectors import (
+    care_home_get_for_quality,
+    concerns_of,
+    improvement_action_get,
+    improvement_actions_of,
+    monitoring_framework_of,
+    monitoring_visits_of,
+)
+from .services import concern_record, improvement_action_add, improvement_action_update, monitoring_visit_record
 
 PROBLEMS = {
     400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
@@ -200,3 +211,100 @@ class ConcernsApi(APIView):
             status=201,
             headers={"Location": reverse("api-care-home-concerns", args=[home.pk])},
         )
+
+
+class ImprovementActionOutput(serializers.ModelSerializer):
+    care_home = serializers.IntegerField(source="care_home_id")
+    commissioner = serializers.CharField(source="commissioner.slug")
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImprovementAction
+        fields = [
+            "id",
+            "care_home",
+            "commissioner",
+            "action",
+            "owner",
+            "agreed_on",
+            "due_on",
+            "status",
+            "progress_note",
+            "completed_on",
+            "overdue",
+        ]
+
+    def get_overdue(self, item) -> bool:
+        return item.status != ImprovementAction.Status.DONE and item.due_on < timezone.localdate()
+
+
+class ImprovementActionInput(serializers.Serializer):
+    action = serializers.CharField(max_length=300)
+    owner = serializers.CharField(max_length=120)
+    due_on = serializers.DateField()
+    agreed_on = serializers.DateField(help_text="When the action was agreed with the provider.")
+
+
+class ImprovementActionProgressInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ImprovementAction.Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+def _home_for_plans(request, pk: int):
+    if is_provider_user(request.user):
+        return care_home_get_for_provider(actor=request.user, pk=pk)
+    return care_home_get_for_quality(actor=request.user, pk=pk)
+
+
+class ImprovementActionsApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    @extend_schema(
+        summary="A care home's improvement plan",
+        description="A council body sees its own plan for the home; the home's provider sees every body's plan "
+        "for its own homes.",
+        tags=["quality"],
+        responses={200: ImprovementActionOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        home = _home_for_plans(request, pk)
+        return Response(
+            ImprovementActionOutput(improvement_actions_of(actor=request.user, care_home=home), many=True).data
+        )
+
+    @extend_schema(
+        summary="Add an action to your body's improvement plan for a care home",
+        tags=["quality"],
+        request=ImprovementActionInput,
+        responses={201: ImprovementActionOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        home = care_home_get_for_quality(actor=request.user, pk=pk)
+        data = ImprovementActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = improvement_action_add(actor=request.user, care_home=home, **data.validated_data)
+        return Response(
+            ImprovementActionOutput(item).data,
+            status=201,
+            headers={"Location": reverse("api-care-home-improvement-actions", args=[home.pk])},
+        )
+
+
+class ImprovementActionProgressApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    @extend_schema(
+        summary="Report progress on an improvement action",
+        description="The home's provider (its own homes only) or the body's commissioners; `done` records the day.",
+        tags=["quality"],
+        request=ImprovementActionProgressInput,
+        responses={200: ImprovementActionOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        item = improvement_action_get(actor=request.user, pk=pk)
+        data = ImprovementActionProgressInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = improvement_action_update(actor=request.user, action=item, **data.validated_data)
+        return Response(ImprovementActionOutput(item).data)

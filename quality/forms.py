@@ -2,7 +2,7 @@ from django import forms
 
 from core.forms import DateField, form_helper
 
-from .models import KEY_QUESTIONS, Concern, RatingValue
+from .models import KEY_QUESTIONS, Concern, ImprovementAction, RatingValue
 
 LABELS = {"well_led": "Well-led"}
 
@@ -131,3 +131,27 @@ class EmbargoLiftForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Lift embargo", name="lift")
+
+
+class ImprovementActionForm(forms.Form):
+    action = forms.CharField(label="Action", max_length=300, required=False)
+    owner = forms.CharField(
+        label="Owner", max_length=120, required=False, help_text="Who at the home does it, for example the manager."
+    )
+    due_on = DateField(label="Due date", what="the date the action is due")
+    agreed_on = DateField(label="Date agreed with the provider", what="the date the action was agreed")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Add action")
+
+
+class ImprovementActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=ImprovementAction.Status.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Progress", widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="What has been done."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save progress")

@@ -206,3 +206,46 @@ class Concern(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.reference} about {self.care_home}"
+
+
+# --- Improvement plans ---------------------------------------------------------------------------
+
+
+class ImprovementAction(models.Model):
+    """One action of a home's improvement plan with a body, agreed with the provider and tracked to
+    completion. The body's plan for a home is its actions for that home."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="improvement_actions"
+    )
+    care_home = models.ForeignKey("providers.CareHome", on_delete=models.CASCADE, related_name="improvement_actions")
+    action = models.CharField(max_length=300)
+    owner = models.CharField(max_length=120, help_text="Who at the home does it, for example the registered manager.")
+    due_on = models.DateField()
+    agreed_on = models.DateField(help_text="When the action was agreed with the provider.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    progress_note = models.TextField(blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey("organisations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey("organisations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["care_home", "status", "due_on"], name="improvement_action_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="done", completed_on__isnull=False)
+                | (~models.Q(status="done") & models.Q(completed_on__isnull=True)),
+                name="improvement_action_done_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: {self.action} (due {self.due_on})"

@@ -1,15 +1,15 @@
 """Reads of ratings and of a body's quality work (monitoring, concerns, improvement plans), scoped
 to the person asking."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFoundError
-from organisations.permissions import is_commissioner, is_council_user
+from organisations.permissions import is_commissioner, is_council_user, is_provider_user
 from providers.models import AdmissionClosure, CareHome
 from providers.selectors import admission_closure_in_force_q
 
-from .models import Concern, MonitoringFramework, MonitoringVisit
+from .models import Concern, ImprovementAction, MonitoringFramework, MonitoringVisit
 from .permissions import can_see_ratings_of
 
 
@@ -93,3 +93,30 @@ def embargo_reviews_due(*, actor, care_home: CareHome | None = None) -> QuerySet
     return concerns_of(actor=actor, care_home=care_home).filter(
         admission_closure_in_force_q(prefix="embargo__"), embargo__review_on__lte=today
     )
+
+
+def improvement_actions_of(*, actor, care_home: CareHome) -> QuerySet[ImprovementAction]:
+    """A commissioner sees its body's plan for the home; the home's provider sees every body's plan for
+    its own home; nobody else sees any."""
+    actions = ImprovementAction.objects.filter(care_home=care_home).select_related("commissioner")
+    if is_provider_user(actor) and care_home.provider_id == actor.organisation_id:
+        return actions.order_by("due_on", "id")
+    if is_council_user(actor):
+        return actions.filter(commissioner_id=actor.organisation_id).order_by("due_on", "id")
+    return ImprovementAction.objects.none()
+
+
+def improvement_action_get(*, actor, pk: int) -> ImprovementAction:
+    item = ImprovementAction.objects.select_related("care_home", "commissioner").filter(pk=pk).first()
+    if item is None or not improvement_actions_of(actor=actor, care_home=item.care_home).filter(pk=pk).exists():
+        raise NotFoundError("No such improvement action.")
+    return item
+
+
+def improvement_action_overdue_q(*, on=None) -> Q:
+    """Overdue: past its due date and not done."""
+    return Q(due_on__lt=on or timezone.localdate()) & ~Q(status=ImprovementAction.Status.DONE)
+
+
+def overdue_improvement_actions(*, actor, care_home: CareHome) -> QuerySet[ImprovementAction]:
+    return improvement_actions_of(actor=actor, care_home=care_home).filter(improvement_action_overdue_q())

@@ -17,7 +17,7 @@ from core.bulk import copy_rows
 from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.metrics import import_rows_count
 from organisations.models import Organisation
-from organisations.permissions import is_commissioner, is_council_user
+from organisations.permissions import is_commissioner, is_council_user, is_provider_user
 from providers.models import AdmissionClosure, CareHome, Specialism
 from providers.services import admission_closure_lift, admission_closure_open, care_home_suspend_for_rating
 
@@ -26,6 +26,7 @@ from .models import (
     DEFAULT_MONITORING_QUESTIONS,
     KEY_QUESTIONS,
     Concern,
+    ImprovementAction,
     MonitoringAnswer,
     MonitoringFramework,
     MonitoringQuestion,
@@ -984,3 +985,90 @@ def concern_embargo_lift(*, actor, concern: Concern, decision: str) -> Admission
             "Record the decision.", code="decision_required", fields={"decision": "Enter the decision to lift it."}
         )
     return admission_closure_lift(actor=actor, closure=concern.embargo, reason=decision)
+
+
+# --- Improvement plans ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def improvement_action_add(
+    *, actor, care_home: CareHome, action: str, owner: str, due_on: date | None, agreed_on: date | None
+) -> ImprovementAction:
+    """Add an action, agreed with the provider, to the body's improvement plan for a home."""
+    body = _require_quality_officer(actor)
+    _require_home_on_dps(actor, care_home)
+    today = timezone.localdate()
+    errors = {}
+    if not action.strip():
+        errors["action"] = "Enter the action."
+    if not owner.strip():
+        errors["owner"] = "Enter who owns the action."
+    if due_on is None:
+        errors["due_on"] = "Enter the date the action is due."
+    if agreed_on is None:
+        errors["agreed_on"] = "Enter the date the action was agreed with the provider."
+    elif agreed_on > today:
+        errors["agreed_on"] = "The date agreed must be today or in the past."
+    if due_on and agreed_on and due_on < agreed_on:
+        errors["due_on"] = "The action must be due on or after the day it was agreed."
+    if errors:
+        raise ApplicationError("Some of the action is not complete.", code="action_invalid", fields=errors)
+    item = ImprovementAction.objects.create(
+        commissioner=body,
+        care_home=care_home,
+        action=action.strip(),
+        owner=owner.strip(),
+        due_on=due_on,
+        agreed_on=agreed_on,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.improvement_action.added",
+        target=care_home,
+        organisation=body,
+        detail={"action": item.pk, "text": item.action, "due_on": due_on.isoformat()},
+    )
+    return item
+
+
+def _require_may_update_action(actor, item: ImprovementAction) -> None:
+    """The body's commissioners, and the home's own provider; anyone else does not know it (404)."""
+    if is_provider_user(actor) and item.care_home.provider_id == actor.organisation_id:
+        return
+    if is_council_user(actor) and item.commissioner_id == actor.organisation_id:
+        _require_quality_officer(actor)
+        return
+    raise NotFoundError("No such improvement action.")
+
+
+@transaction.atomic
+def improvement_action_update(*, actor, action: ImprovementAction, status: str, note: str = "") -> ImprovementAction:
+    """Report progress on an action; done records the day it was completed."""
+    item = (
+        ImprovementAction.objects.select_for_update(of=("self",))
+        .select_related("care_home", "commissioner")
+        .get(pk=action.pk)
+    )
+    _require_may_update_action(actor, item)
+    if status not in ImprovementAction.Status.values:
+        raise ApplicationError("Choose the status.", code="action_invalid", fields={"status": "Choose the status."})
+    previous = item.status
+    item.status = status
+    if note.strip():
+        item.progress_note = note.strip()
+    if status == ImprovementAction.Status.DONE:
+        item.completed_on = item.completed_on or timezone.localdate()
+    else:
+        item.completed_on = None
+    item.updated_by = actor
+    item.save(update_fields=["status", "progress_note", "completed_on", "updated_by", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="quality.improvement_action.updated",
+        target=item.care_home,
+        organisation=item.commissioner,
+        detail={"action": item.pk, "from": previous, "to": status},
+    )
+    return item

@@ -13,4 +13,7 @@ urlpatterns = [
     path("commissioner/monitoring/questions/<int:pk>/retire/", views.question_retire, name="question_retire"),
     path("commissioner/care-homes/<int:pk>/concerns/", views.concerns, name="concerns"),
     path("commissioner/concerns/<int:pk>/", views.concern, name="concern"),
+    path("commissioner/care-homes/<int:pk>/improvement-plan/", views.plan, name="plan"),
+    path("provider/homes/<int:pk>/improvement-plan/", views.provider_plan, name="provider_plan"),
+    path("improvement-actions/<int:pk>/", views.action_update, name="action_update"),
 ]

@@ -13,19 +13,23 @@ from core.csv_export import csv_response
 from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
-from organisations.permissions import is_commissioner
+from organisations.permissions import is_commissioner, is_provider_user
+from providers.notices import home_notices
+from providers.selectors import care_home_get_for_provider
 
 from .forms import (
     ConcernForm,
     ConcernUpdateForm,
     EmbargoLiftForm,
     EmbargoPlaceForm,
+    ImprovementActionForm,
+    ImprovementActionUpdateForm,
     MonitoringQuestionForm,
     MonitoringScaleForm,
     MonitoringVisitForm,
     RatingForm,
 )
-from .models import KEY_QUESTIONS, Concern, MonitoringQuestion, Rating
+from .models import KEY_QUESTIONS, Concern, ImprovementAction, MonitoringQuestion, Rating
 from .permissions import can_enter_rating
 from .selectors import (
     care_home_get_for_quality,
@@ -34,6 +38,8 @@ from .selectors import (
     concerns_of,
     embargo_in_force,
     embargo_reviews_due,
+    improvement_action_get,
+    improvement_actions_of,
     latest_monitoring_scores,
     monitoring_framework_of,
     monitoring_visits_of,
@@ -44,6 +50,8 @@ from .services import (
     concern_embargo_place,
     concern_record,
     concern_update,
+    improvement_action_add,
+    improvement_action_update,
     monitoring_framework_start,
     monitoring_question_add,
     monitoring_question_retire,
@@ -198,6 +206,7 @@ def home_quality(request, pk: int):
         "open_concerns": held.exclude(status=Concern.Status.CLOSED).count(),
         "embargoes": [c for c in held.filter(embargo__isnull=False) if embargo_in_force(c)],
         "today": timezone.localdate(),
+        "notices": home_notices(actor=request.user, care_home=home),
     }
     return render(request, "quality/home_quality.html", context)
 
@@ -315,3 +324,82 @@ def concern(request, pk: int):
         "lift_form": lift_form,
     }
     return render(request, "quality/concern.html", context)
+
+
+# --- Improvement plans ---------------------------------------------------------------------------
+
+ACTION_CSV_HEADER = ["body", "action", "owner", "agreed_on", "due_on", "status", "overdue", "completed_on", "progress"]
+
+
+def _plan_rows(actions, today):
+    for a in actions:
+        overdue = a.due_on < today and a.status != ImprovementAction.Status.DONE
+        yield [
+            a.commissioner.name,
+            a.action,
+            a.owner,
+            a.agreed_on,
+            a.due_on,
+            a.get_status_display(),
+            "yes" if overdue else "no",
+            a.completed_on or "",
+            a.progress_note,
+        ]
+
+
+def _plan_page(request, home, template: str, form=None):
+    actions = list(improvement_actions_of(actor=request.user, care_home=home))
+    today = timezone.localdate()
+    if _csv_wanted(request):
+        return csv_response(
+            f"improvement-plan-{home.cqc_location_id}.csv", ACTION_CSV_HEADER, _plan_rows(actions, today)
+        )
+    for a in actions:
+        a.overdue = a.due_on < today and a.status != ImprovementAction.Status.DONE
+    context = {
+        "home": home,
+        "actions": actions,
+        "form": form,
+        "notices": home_notices(actor=request.user, care_home=home),
+    }
+    return render(request, template, context)
+
+
+@role_required(Role.COMMISSIONER)
+def plan(request, pk: int):
+    """The body's improvement plan for a home: actions agreed with the provider, tracked to completion."""
+    home = care_home_get_for_quality(actor=request.user, pk=pk)
+    form = ImprovementActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            improvement_action_add(actor=request.user, care_home=home, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Action added to the improvement plan.")
+            return redirect("quality:plan", pk=home.pk)
+    return _plan_page(request, home, "quality/plan.html", form)
+
+
+@role_required(Role.PROVIDER)
+def provider_plan(request, pk: int):
+    """Every body's improvement plan for one of the provider's own homes."""
+    home = care_home_get_for_provider(actor=request.user, pk=pk)
+    return _plan_page(request, home, "quality/provider_plan.html")
+
+
+@role_required(Role.COMMISSIONER, Role.PROVIDER)
+def action_update(request, pk: int):
+    item = improvement_action_get(actor=request.user, pk=pk)
+    form = ImprovementActionUpdateForm(request.POST or None, initial={"status": item.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            improvement_action_update(actor=request.user, action=item, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, "Progress saved.")
+            back = "quality:provider_plan" if is_provider_user(request.user) else "quality:plan"
+            return redirect(back, pk=item.care_home_id)
+    back = "quality:provider_plan" if is_provider_user(request.user) else "quality:plan"
+    return render(request, "quality/action_update.html", {"item": item, "form": form, "back": back})
