@@ -6,6 +6,8 @@ from .apis import (
     ImprovementActionsApi,
     MonitoringFrameworkApi,
     MonitoringVisitsApi,
+    QualityScoringRuleApi,
+    QualityScoringRulesApi,
 )
 
 urlpatterns = [
@@ -24,4 +26,6 @@ urlpatterns = [
         ImprovementActionProgressApi.as_view(),
         name="api-improvement-action-progress",
     ),
+    path("quality-scoring-rules/", QualityScoringRulesApi.as_view(), name="api-quality-scoring-rules"),
+    path("quality-scoring-rules/<int:number>/", QualityScoringRuleApi.as_view(), name="api-quality-scoring-rule"),
 ]

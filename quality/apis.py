@@ -8,12 +8,13 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import NotFoundError
 from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
 from organisations.models import ApiClient
 from organisations.permissions import is_provider_user
 from providers.selectors import care_home_get_for_provider
 
-from .models import Concern, ImprovementAction, MonitoringQuestion, MonitoringVisit
+from .models import QUALITY_PARTS, Concern, ImprovementAction, MonitoringQuestion, MonitoringVisit, QualityScoringRule
 from .selectors import (
     care_home_get_for_quality,
     concerns_of,
@@ -21,8 +22,15 @@ from .selectors import (
     improvement_actions_of,
     monitoring_framework_of,
     monitoring_visits_of,
+    quality_scoring_rules_of,
 )
-from .services import concern_record, improvement_action_add, improvement_action_update, monitoring_visit_record
+from .services import (
+    concern_record,
+    improvement_action_add,
+    improvement_action_update,
+    monitoring_visit_record,
+    quality_scoring_rule_set,
+)
 
 PROBLEMS = {
     400: OpenApiResponse(description="Invalid request (problem details with `errors` per field)."),
@@ -308,3 +316,71 @@ class ImprovementActionProgressApi(APIView):
         data.is_valid(raise_exception=True)
         item = improvement_action_update(actor=request.user, action=item, **data.validated_data)
         return Response(ImprovementActionOutput(item).data)
+
+
+class QualityScoringRuleOutput(serializers.ModelSerializer):
+    lot = serializers.IntegerField(source="lot.number")
+    saved = serializers.SerializerMethodField(help_text="False: the default, the CQC overall rating alone.")
+
+    class Meta:
+        model = QualityScoringRule
+        fields = ["lot", *QUALITY_PARTS, "saved"]
+
+    def get_saved(self, rule) -> bool:
+        return rule.pk is not None
+
+
+class QualityScoringRuleInput(serializers.Serializer):
+    overall = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    key_questions = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    rating_age = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    monitoring = serializers.IntegerField(min_value=0, max_value=100, default=0)
+    safeguarding = serializers.IntegerField(min_value=0, max_value=100, default=0)
+
+
+@extend_schema(
+    summary="How your body scores quality, by lot",
+    description="The weights (in %) of the CQC overall rating, its key questions, the rating's age, the latest "
+    "monitoring score and open safeguarding concerns. A tender copies them when published.",
+    tags=["quality"],
+    responses={200: QualityScoringRuleOutput(many=True), **PROBLEMS},
+)
+class QualityScoringRulesApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+
+    def get(self, request):
+        return Response(QualityScoringRuleOutput(quality_scoring_rules_of(actor=request.user), many=True).data)
+
+
+class QualityScoringRuleApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    def _rule(self, request, number: int):
+        rule = next((r for r in quality_scoring_rules_of(actor=request.user) if r.lot.number == number), None)
+        if rule is None:
+            raise NotFoundError("No such lot.")
+        return rule
+
+    @extend_schema(
+        summary="How your body scores quality for one lot",
+        tags=["quality"],
+        responses={200: QualityScoringRuleOutput, **PROBLEMS},
+    )
+    def get(self, request, number: int):
+        return Response(QualityScoringRuleOutput(self._rule(request, number)).data)
+
+    @extend_schema(
+        summary="Choose how your body scores quality for one lot",
+        description="By the body's commissioners (or its system with the `quality` scope, as a commissioner). The "
+        "weights must add up to 100. Tenders already published keep theirs.",
+        tags=["quality"],
+        request=QualityScoringRuleInput,
+        responses={200: QualityScoringRuleOutput, **PROBLEMS},
+    )
+    def put(self, request, number: int):
+        rule = self._rule(request, number)
+        data = QualityScoringRuleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        saved = quality_scoring_rule_set(actor=request.user, lot=rule.lot, weights=data.validated_data)
+        return Response(QualityScoringRuleOutput(saved).data)

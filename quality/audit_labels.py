@@ -13,6 +13,7 @@ verb_labels_register(
         "quality.monitoring_visit.recorded": "Contract monitoring visit recorded",
         "quality.concern.recorded": "Complaint or safeguarding concern recorded",
         "quality.concern.updated": "Complaint or safeguarding concern updated",
+        "quality.scoring_rule.updated": "How quality is scored changed",
         "quality.improvement_action.added": "Improvement action agreed",
         "quality.improvement_action.updated": "Improvement action progress reported",
     }

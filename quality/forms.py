@@ -1,8 +1,9 @@
 from django import forms
 
 from core.forms import DateField, form_helper
+from core.widgets import TextInput
 
-from .models import KEY_QUESTIONS, Concern, ImprovementAction, RatingValue
+from .models import KEY_QUESTIONS, QUALITY_PARTS, Concern, ImprovementAction, QualityScoringRule, RatingValue
 
 LABELS = {"well_led": "Well-led"}
 
@@ -155,3 +156,20 @@ class ImprovementActionUpdateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = form_helper("Save progress")
+
+
+class QualityScoringRuleForm(forms.Form):
+    """The five weights in whole %, adding up to 100 (the service checks the sum)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for part in QUALITY_PARTS:
+            label = QualityScoringRule._meta.get_field(part).verbose_name
+            self.fields[part] = forms.IntegerField(
+                label=f"{label[:1].upper()}{label[1:]} (%)",
+                min_value=0,
+                max_value=100,
+                required=False,
+                widget=TextInput(attrs={"inputmode": "numeric"}, suffix="%", width=3),
+            )
+        self.helper = form_helper("Save how quality is scored")

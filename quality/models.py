@@ -249,3 +249,47 @@ class ImprovementAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.care_home}: {self.action} (due {self.due_on})"
+
+
+# --- How quality is scored --------------------------------------------------------------------------
+
+QUALITY_PARTS = ["overall", "key_questions", "rating_age", "monitoring", "safeguarding"]
+
+
+class QualityScoringRule(models.Model):
+    """How a body scores quality for a lot: weights (in %, adding up to 100) of the quality signals.
+    A tender copies the rule when it is published, so later changes never rescore it."""
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="quality_scoring_rules"
+    )
+    lot = models.ForeignKey("lots.Lot", on_delete=models.PROTECT, related_name="+")
+    overall = models.PositiveSmallIntegerField("CQC overall rating", default=100)
+    key_questions = models.PositiveSmallIntegerField("CQC key question ratings", default=0)
+    rating_age = models.PositiveSmallIntegerField("Age of the CQC rating", default=0)
+    monitoring = models.PositiveSmallIntegerField("Latest contract monitoring score", default=0)
+    safeguarding = models.PositiveSmallIntegerField("Open safeguarding concerns", default=0)
+    updated_by = models.ForeignKey("organisations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["commissioner", "lot__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["commissioner", "lot"], name="quality_scoring_rule_once"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    overall__lte=100,
+                    key_questions__lte=100,
+                    rating_age__lte=100,
+                    monitoring__lte=100,
+                    safeguarding__lte=100,
+                ),
+                name="quality_scoring_weights_at_most_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Quality scoring of {self.commissioner}, lot {self.lot_id}"
+
+    def weights(self) -> dict[str, int]:
+        return {part: getattr(self, part) for part in QUALITY_PARTS}

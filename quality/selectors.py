@@ -1,16 +1,26 @@
 """Reads of ratings and of a body's quality work (monitoring, concerns, improvement plans), scoped
 to the person asking."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFoundError
+from lots.models import Lot
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user
 from providers.models import AdmissionClosure, CareHome
 from providers.selectors import admission_closure_in_force_q
 
-from .models import Concern, ImprovementAction, MonitoringFramework, MonitoringVisit
+from .models import (
+    KEY_QUESTIONS,
+    Concern,
+    ImprovementAction,
+    MonitoringFramework,
+    MonitoringVisit,
+    QualityScoringRule,
+    RatingValue,
+)
 from .permissions import can_see_ratings_of
+from .scoring import DEFAULT_WEIGHTS, QualitySignals, risk_rating
 
 
 def care_home_get_for_ratings(*, actor, pk: int) -> CareHome:
@@ -120,3 +130,86 @@ def improvement_action_overdue_q(*, on=None) -> Q:
 
 def overdue_improvement_actions(*, actor, care_home: CareHome) -> QuerySet[ImprovementAction]:
     return improvement_actions_of(actor=actor, care_home=care_home).filter(improvement_action_overdue_q())
+
+
+def quality_signals_for(*, commissioner_id: int, care_home_ids) -> dict[int, QualitySignals]:
+    """Each home's quality signals for a body, in five queries whatever the number of homes: its current
+    CQC rating, the body's latest monitoring score, open safeguarding concerns, overdue improvement
+    actions and whether the body's embargo holds it."""
+    ids = list(care_home_ids)
+    ratings = {
+        row["pk"]: row
+        for row in CareHome.objects.filter(pk__in=ids).values(
+            "pk",
+            "current_rating__overall",
+            "current_rating__report_date",
+            *(f"current_rating__{name}" for name in KEY_QUESTIONS),
+        )
+    }
+    latest = latest_monitoring_scores(commissioner_id=commissioner_id, care_home_ids=ids)
+    concerns = dict(
+        Concern.objects.filter(
+            commissioner_id=commissioner_id,
+            care_home_id__in=ids,
+            kind=Concern.Kind.SAFEGUARDING,
+        )
+        .exclude(status=Concern.Status.CLOSED)
+        .order_by()
+        .values_list("care_home_id")
+        .annotate(n=Count("pk"))
+    )
+    overdue = dict(
+        ImprovementAction.objects.filter(
+            improvement_action_overdue_q(), commissioner_id=commissioner_id, care_home_id__in=ids
+        )
+        .order_by()
+        .values_list("care_home_id")
+        .annotate(n=Count("pk"))
+    )
+    embargoed = set(
+        AdmissionClosure.objects.filter(
+            admission_closure_in_force_q(), commissioner_id=commissioner_id, care_home_id__in=ids
+        ).values_list("care_home_id", flat=True)
+    )
+    signals = {}
+    for pk in ids:
+        row = ratings.get(pk, {})
+        overall = row.get("current_rating__overall")
+        signals[pk] = QualitySignals(
+            overall=overall if overall and overall != RatingValue.NOT_RATED else None,
+            key_questions={
+                name: row.get(f"current_rating__{name}") for name in KEY_QUESTIONS if row.get(f"current_rating__{name}")
+            },
+            report_date=row.get("current_rating__report_date"),
+            monitoring=latest[pk].score if pk in latest else None,
+            open_safeguarding=concerns.get(pk, 0),
+            overdue_actions=overdue.get(pk, 0),
+            embargoed=pk in embargoed,
+        )
+    return signals
+
+
+def risk_ratings_for(*, actor, care_home_ids) -> dict[int, tuple[str, list[str]]]:
+    """The risk rating of each home for the council user's body (nobody else sees one)."""
+    if not is_council_user(actor):
+        return {}
+    on = timezone.localdate()
+    signals = quality_signals_for(commissioner_id=actor.organisation_id, care_home_ids=care_home_ids)
+    return {pk: risk_rating(s, on=on) for pk, s in signals.items()}
+
+
+def quality_scoring_rules_of(*, actor) -> list[QualityScoringRule]:
+    """The body's rule for every lot: saved, or the default (the CQC overall rating alone), unsaved."""
+    saved = {rule.lot_id: rule for rule in QualityScoringRule.objects.filter(commissioner_id=actor.organisation_id)}
+    return [
+        saved.get(lot.pk) or QualityScoringRule(commissioner_id=actor.organisation_id, lot=lot)
+        for lot in Lot.objects.order_by("number")
+    ]
+
+
+def quality_rule_snapshot(*, commissioner, lot) -> dict:
+    """What a tender copies when it is published: the body's weights for the lot (default: the CQC
+    overall rating alone, which scores as before)."""
+    rule = QualityScoringRule.objects.filter(commissioner=commissioner, lot=lot).first()
+    weights = {part: weight for part, weight in rule.weights().items() if weight} if rule else dict(DEFAULT_WEIGHTS)
+    return {"weights": weights}

@@ -16,6 +16,7 @@ from core.audit import audit_record
 from core.bulk import copy_rows
 from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.metrics import import_rows_count
+from lots.models import Lot
 from organisations.models import Organisation
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user
 from providers.models import AdmissionClosure, CareHome, Specialism
@@ -25,12 +26,14 @@ from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
 from .models import (
     DEFAULT_MONITORING_QUESTIONS,
     KEY_QUESTIONS,
+    QUALITY_PARTS,
     Concern,
     ImprovementAction,
     MonitoringAnswer,
     MonitoringFramework,
     MonitoringQuestion,
     MonitoringVisit,
+    QualityScoringRule,
     Rating,
     RatingValue,
 )
@@ -1072,3 +1075,42 @@ def improvement_action_update(*, actor, action: ImprovementAction, status: str, 
         detail={"action": item.pk, "from": previous, "to": status},
     )
     return item
+
+
+# --- How quality is scored --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def quality_scoring_rule_set(*, actor, lot: Lot, weights: dict[str, int | None]) -> QualityScoringRule:
+    """Choose how quality is scored for a lot: weights in whole %, adding up to 100. Tenders already
+    published keep the rule they copied."""
+    body = _require_quality_officer(actor)
+    if not is_commissioner(actor):
+        raise ForbiddenError("Only the body's commissioners choose how quality is scored.")
+    errors = {}
+    clean = {}
+    for part in QUALITY_PARTS:
+        value = weights.get(part)
+        if value is None:
+            value = 0
+        if not 0 <= int(value) <= 100:
+            errors[part] = "Enter a whole % from 0 to 100."
+        clean[part] = int(value)
+    if not errors and sum(clean.values()) != 100:
+        errors["overall"] = f"The weights must add up to 100%; they add up to {sum(clean.values())}%."
+    if errors:
+        raise ApplicationError("The weights are not valid.", code="weights_invalid", fields=errors)
+    rule, _ = QualityScoringRule.objects.select_for_update().get_or_create(commissioner=body, lot=lot)
+    previous = rule.weights()
+    for part, value in clean.items():
+        setattr(rule, part, value)
+    rule.updated_by = actor
+    rule.save()
+    audit_record(
+        actor=actor,
+        verb="quality.scoring_rule.updated",
+        target=rule,
+        organisation=body,
+        detail={"lot": lot.number, "from": previous, "to": clean},
+    )
+    return rule

@@ -4,10 +4,10 @@ from django.db.models import Count
 from django.urls import reverse
 
 from organisations.permissions import is_provider_user
-from providers.notices import HomeNotice, home_notice_source_register
+from providers.notices import HomeNotice, HomeRisk, home_notice_source_register, home_risk_source_register
 
 from .models import ImprovementAction
-from .selectors import improvement_action_overdue_q, improvement_actions_of
+from .selectors import improvement_action_overdue_q, improvement_actions_of, risk_ratings_for
 
 
 def improvement_plan_notice(*, actor, care_home) -> list[HomeNotice]:
@@ -26,4 +26,13 @@ def improvement_plan_notice(*, actor, care_home) -> list[HomeNotice]:
     return [HomeNotice(text=words, href=href, link_text="See the improvement plan")]
 
 
+def risk_of_homes(*, actor, care_home_ids) -> dict[int, HomeRisk]:
+    """The council user's body's risk rating of each home (providers see none)."""
+    return {
+        pk: HomeRisk(rating=rating, reasons=tuple(reasons))
+        for pk, (rating, reasons) in risk_ratings_for(actor=actor, care_home_ids=care_home_ids).items()
+    }
+
+
 home_notice_source_register(improvement_plan_notice)
+home_risk_source_register(risk_of_homes)

@@ -16,4 +16,6 @@ urlpatterns = [
     path("commissioner/care-homes/<int:pk>/improvement-plan/", views.plan, name="plan"),
     path("provider/homes/<int:pk>/improvement-plan/", views.provider_plan, name="provider_plan"),
     path("improvement-actions/<int:pk>/", views.action_update, name="action_update"),
+    path("commissioner/quality-scoring/", views.scoring_rules, name="scoring_rules"),
+    path("commissioner/quality-scoring/<int:number>/", views.scoring_rule_edit, name="scoring_rule_edit"),
 ]

@@ -14,7 +14,7 @@ from core.errors import ApplicationError, apply_to_form
 from organisations.decorators import role_required
 from organisations.models import Role
 from organisations.permissions import is_commissioner, is_provider_user
-from providers.notices import home_notices
+from providers.notices import home_notices, home_risks
 from providers.selectors import care_home_get_for_provider
 
 from .forms import (
@@ -27,9 +27,10 @@ from .forms import (
     MonitoringQuestionForm,
     MonitoringScaleForm,
     MonitoringVisitForm,
+    QualityScoringRuleForm,
     RatingForm,
 )
-from .models import KEY_QUESTIONS, Concern, ImprovementAction, MonitoringQuestion, Rating
+from .models import KEY_QUESTIONS, QUALITY_PARTS, Concern, ImprovementAction, MonitoringQuestion, Rating
 from .permissions import can_enter_rating
 from .selectors import (
     care_home_get_for_quality,
@@ -44,6 +45,7 @@ from .selectors import (
     monitoring_framework_of,
     monitoring_visits_of,
     quality_homes_for,
+    quality_scoring_rules_of,
 )
 from .services import (
     concern_embargo_lift,
@@ -57,6 +59,7 @@ from .services import (
     monitoring_question_retire,
     monitoring_scale_set,
     monitoring_visit_record,
+    quality_scoring_rule_set,
     rating_record,
 )
 
@@ -122,8 +125,10 @@ def monitoring(request):
     """The homes on the body's DPS with their latest monitoring score."""
     homes = list(quality_homes_for(actor=request.user).select_related("current_rating").order_by("name", "pk"))
     latest = latest_monitoring_scores(commissioner_id=request.user.organisation_id, care_home_ids=[h.pk for h in homes])
+    risks = home_risks(actor=request.user, care_home_ids=[h.pk for h in homes])
     for home in homes:
         home.latest_visit = latest.get(home.pk)
+        home.risk = risks.get(home.pk)
     if _csv_wanted(request):
         rows = (
             [
@@ -132,11 +137,12 @@ def monitoring(request):
                 h.current_rating.overall if h.current_rating else "",
                 h.latest_visit.visited_on if h.latest_visit else "",
                 h.latest_visit.score if h.latest_visit else "",
+                h.risk.rating if h.risk else "",
             ]
             for h in homes
         )
         return csv_response(
-            "monitoring.csv", ["cqc_location_id", "name", "cqc_overall", "last_visit", "monitoring_score"], rows
+            "monitoring.csv", ["cqc_location_id", "name", "cqc_overall", "last_visit", "monitoring_score", "risk"], rows
         )
     due = embargo_reviews_due(actor=request.user).order_by("embargo__review_on", "pk")
     return render(request, "quality/monitoring.html", {"homes": homes, "reviews_due": due})
@@ -207,6 +213,7 @@ def home_quality(request, pk: int):
         "embargoes": [c for c in held.filter(embargo__isnull=False) if embargo_in_force(c)],
         "today": timezone.localdate(),
         "notices": home_notices(actor=request.user, care_home=home),
+        "risk": home_risks(actor=request.user, care_home_ids=[home.pk]).get(home.pk),
     }
     return render(request, "quality/home_quality.html", context)
 
@@ -403,3 +410,35 @@ def action_update(request, pk: int):
             return redirect(back, pk=item.care_home_id)
     back = "quality:provider_plan" if is_provider_user(request.user) else "quality:plan"
     return render(request, "quality/action_update.html", {"item": item, "form": form, "back": back})
+
+
+# --- How quality is scored --------------------------------------------------------------------------
+
+SCORING_CSV_HEADER = ["lot", "lot_name", *QUALITY_PARTS, "saved"]
+
+
+@role_required(Role.COMMISSIONER)
+def scoring_rules(request):
+    """How the body scores quality for each lot."""
+    rules = quality_scoring_rules_of(actor=request.user)
+    if _csv_wanted(request):
+        rows = ([r.lot.number, r.lot.name, *r.weights().values(), "yes" if r.pk else "default"] for r in rules)
+        return csv_response("quality-scoring.csv", SCORING_CSV_HEADER, rows)
+    return render(request, "quality/scoring_rules.html", {"rules": rules})
+
+
+@role_required(Role.COMMISSIONER)
+def scoring_rule_edit(request, number: int):
+    rule = next((r for r in quality_scoring_rules_of(actor=request.user) if r.lot.number == number), None)
+    if rule is None:
+        raise Http404("No such lot.")
+    form = QualityScoringRuleForm(request.POST or None, initial=rule.weights())
+    if request.method == "POST" and form.is_valid():
+        try:
+            quality_scoring_rule_set(actor=request.user, lot=rule.lot, weights=form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"Quality scoring saved for lot {number}. Tenders already published keep theirs.")
+            return redirect("quality:scoring_rules")
+    return render(request, "quality/scoring_rule_edit.html", {"rule": rule, "form": form})

@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
@@ -156,3 +158,49 @@ def test_the_monitoring_list_reads_latest_scores_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = client.get("/commissioner/monitoring/")
     assert response.content.count(b"75.00") == 6
+
+
+def test_a_homes_quality_lists_run_the_same_queries_whatever_their_length(
+    council_a, commissioner_a, provider_a, api_as, django_assert_num_queries
+):
+    from quality.services import concern_record, improvement_action_add
+
+    home = admitted_home(council_a, provider=provider_a)
+    monitoring_framework_start(actor=commissioner_a)
+    system = api_as(council_a, scopes=["read"], role="commissioner")
+    paths = [
+        f"/api/v1/care-homes/{home.pk}/{name}/" for name in ("monitoring-visits", "concerns", "improvement-actions")
+    ]
+
+    def grow(n):
+        for i in range(n):
+            _visit(commissioner_a, home, 3)
+            concern_record(
+                actor=commissioner_a,
+                care_home=home,
+                kind="complaint",
+                received_on=timezone.localdate(),
+                category="care",
+                severity="low",
+                reference=f"C-{n}-{i}",
+            )
+            improvement_action_add(
+                actor=commissioner_a,
+                care_home=home,
+                action=f"Action {n}-{i}",
+                owner="Manager",
+                due_on=timezone.localdate(),
+                agreed_on=timezone.localdate(),
+            )
+
+    grow(1)
+    counts = {}
+    for path in paths:
+        system.get(path)
+        with CaptureQueriesContext(connection) as small:
+            assert len(system.get(path).json()) == 1
+        counts[path] = len(small)
+    grow(5)
+    for path in paths:
+        with django_assert_num_queries(counts[path]):
+            assert len(system.get(path).json()) == 6
