@@ -47,6 +47,7 @@ DASHBOARDS = [
     "rating-mix",
     "bids-per-tender",
     "market",
+    "market-position",
     "block-utilisation",
     "discharge",
 ]
