@@ -341,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         "BidStatusEnum": "bidding.models.Bid.Status",
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
         "AdmissionClosureReasonEnum": "providers.models.AdmissionClosure.Reason",
+        "ConcernKindEnum": "quality.models.Concern.Kind",
+        "ConcernStatusEnum": "quality.models.Concern.Status",
+        "ImprovementActionStatusEnum": "quality.models.ImprovementAction.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

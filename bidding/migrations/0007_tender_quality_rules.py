@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bidding', '0006_urgent_sourcing'),
+        ("bidding", "0006_urgent_sourcing"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tender',
-            name='quality_rules',
-            field=models.JSONField(blank=True, help_text='How quality is scored, copied from the body\'s rule for the lot when published ({"weights": {part: %}}). Empty: published before, scored on the CQC overall rating alone.', null=True),
+            model_name="tender",
+            name="quality_rules",
+            field=models.JSONField(
+                blank=True,
+                help_text='How quality is scored, copied from the body\'s rule for the lot when published ({"weights": {part: %}}). Empty: published before, scored on the CQC overall rating alone.',
+                null=True,
+            ),
         ),
     ]
