@@ -362,9 +362,7 @@ class TenderBidsApi(APIView):
         tender = tender_get(actor=request.user, pk=pk)
         data = BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bid = bid_submit(
-            actor=request.user, tender=tender, received=request_receipt(request), **data.validated_data
-        )
+        bid = bid_submit(actor=request.user, tender=tender, received=request_receipt(request), **data.validated_data)
         return created(
             OwnBidOutput(bid, context={"request": request}).data,
             location=request.build_absolute_uri(reverse("api-tender-bid", args=[tender.pk, bid.pk])),

@@ -57,6 +57,12 @@ class Tender(models.Model):
         validators=[MinValueValidator(0)],
         help_text="The council's maximum weekly rate when the tender was published.",
     )
+    quality_rules = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="How quality is scored, copied from the body's rule for the lot when published "
+        '({"weights": {part: %}}). Empty: published before, scored on the CQC overall rating alone.',
+    )
     cancel_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 

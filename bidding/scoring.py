@@ -1,17 +1,20 @@
 """Scoring a tender's bids: a pure function of the bids and the rules, no database.
 
 price score   = lowest valid fee / this fee x 100
-quality score = from the home's CQC overall rating (not yet rated: the lot's setting)
+quality score = from the home's CQC overall rating (not yet rated: the lot's setting); or, when the
+                tender copied a rule weighing more signals when published, their weighted sum
+                (quality.scoring: key questions, rating age, monitoring, safeguarding)
 total         = quality score x quality weight % + price score x price weight %
 Ranked by total, then higher quality, then earlier submission. Bids above the council's
 maximum rate are ranked like any other but flagged, so the broker sees them and decides.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from quality.models import RatingValue
+from quality.scoring import DEFAULT_WEIGHTS, QualitySignals, weighted_quality
 
 QUALITY_SCORES = {
     RatingValue.OUTSTANDING: Decimal(100),
@@ -30,6 +33,10 @@ class ScoringRules:
     price_weight: int
     not_yet_rated_score: int
     max_weekly_rate: Decimal
+    # The weights the tender copied when published; None (published before) or the overall rating
+    # alone score on the overall rating as they always did.
+    quality_parts: dict | None = None
+    scored_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class BidForScoring:
     weekly_fee: Decimal
     rating: str | None
     submitted_at: datetime
+    signals: QualitySignals | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,21 @@ def quality_score(rating: str | None, rules: ScoringRules) -> tuple[Decimal, str
     return Decimal(rules.not_yet_rated_score), "Not yet rated by the CQC: the lot's score for unrated homes"
 
 
+def _weighs_more_than_overall(rules: ScoringRules) -> bool:
+    return bool(rules.quality_parts) and rules.quality_parts != DEFAULT_WEIGHTS
+
+
+def bid_quality(bid: BidForScoring, rules: ScoringRules) -> tuple[Decimal, str, list[dict]]:
+    """The bid's quality score, its working in words and the parts (empty on the overall rating alone)."""
+    if not _weighs_more_than_overall(rules):
+        score, words = quality_score(bid.rating, rules)
+        return score, words, []
+    signals = bid.signals or QualitySignals(overall=bid.rating)
+    return weighted_quality(
+        signals, rules.quality_parts, on=rules.scored_on or date.today(), unrated=rules.not_yet_rated_score
+    )
+
+
 def score_bids(bids: list[BidForScoring], rules: ScoringRules) -> list[BidScore]:
     """Score and rank valid bids; returns them best first."""
     if not bids:
@@ -68,7 +91,7 @@ def score_bids(bids: list[BidForScoring], rules: ScoringRules) -> list[BidScore]
     lowest = min(bid.weekly_fee for bid in bids)
     scored = []
     for bid in bids:
-        quality, quality_basis = quality_score(bid.rating, rules)
+        quality, quality_basis, quality_parts = bid_quality(bid, rules)
         price = (lowest / bid.weekly_fee * 100).quantize(CENT, ROUND_HALF_UP)
         total = ((quality * rules.quality_weight + price * rules.price_weight) / Decimal(100)).quantize(
             CENT, ROUND_HALF_UP
@@ -82,6 +105,7 @@ def score_bids(bids: list[BidForScoring], rules: ScoringRules) -> list[BidScore]
             "rating": bid.rating or RatingValue.NOT_RATED.value,
             "quality_score": f"{quality.quantize(CENT)}",
             "quality_working": quality_basis,
+            "quality_parts": quality_parts,
             "quality_weight": rules.quality_weight,
             "price_weight": rules.price_weight,
             "total_score": f"{total}",

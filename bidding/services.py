@@ -41,6 +41,7 @@ from providers.selectors import (
     compliance_lapsed_q,
 )
 from quality.models import RatingValue
+from quality.selectors import quality_rule_snapshot, quality_signals_for
 
 from . import signals
 from .hooks import award_checks_run
@@ -248,6 +249,7 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
         price_weight=rules.lot_rules.price_weight,
         not_yet_rated_score=rules.lot_rules.not_yet_rated_score,
         max_weekly_rate=request.max_weekly_rate,
+        quality_rules=quality_rule_snapshot(commissioner=request.commissioner, lot=request.lot),
         award_rule=rules.award_rule if urgent else Tender.AwardRule.RANKED,
         sourcing=sourcing,
         vacancy_fresh_hours=rules.vacancy_fresh_hours if urgent else None,
@@ -666,11 +668,22 @@ def tender_close(*, tender_id: int) -> bool:
 def _rank_bids(tender: Tender) -> list[Bid]:
     """Score and rank the tender's submitted bids on quality and cost, with the weights it was published with."""
     bids = list(tender.bids.filter(status=Bid.Status.SUBMITTED).select_related("care_home__current_rating"))
+    weights = (tender.quality_rules or {}).get("weights")
     rules = ScoringRules(
         quality_weight=tender.quality_weight,
         price_weight=tender.price_weight,
         not_yet_rated_score=tender.not_yet_rated_score,
         max_weekly_rate=tender.max_weekly_rate,
+        quality_parts=weights,
+        scored_on=timezone.localdate(),
+    )
+    # The signals beyond the overall rating are read only when the tender's copied rule weighs them.
+    signals = (
+        quality_signals_for(
+            commissioner_id=tender.request.commissioner_id, care_home_ids={b.care_home_id for b in bids}
+        )
+        if weights
+        else {}
     )
     inputs = [
         BidForScoring(
@@ -678,6 +691,7 @@ def _rank_bids(tender: Tender) -> list[Bid]:
             weekly_fee=bid.weekly_fee,
             rating=bid.care_home.current_rating.overall if bid.care_home.current_rating_id else None,
             submitted_at=bid.submitted_at,
+            signals=signals.get(bid.care_home_id),
         )
         for bid in bids
     ]

@@ -169,9 +169,7 @@ def invitation_withdraw_bid(request, pk: int):
     try:
         if bid is None:
             raise ApplicationError("There is no bid to withdraw.")
-        bid_withdraw(
-            actor=request.user, bid=bid, reason=form.cleaned_data["reason"], received=request_receipt(request)
-        )
+        bid_withdraw(actor=request.user, bid=bid, reason=form.cleaned_data["reason"], received=request_receipt(request))
     except ApplicationError as error:
         apply_to_form(form, error)
         return _withdraw_page(request, invitation, bid, form, status=error.status)

@@ -342,6 +342,9 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
         "AdmissionClosureReasonEnum": "providers.models.AdmissionClosure.Reason",
         "AbsenceKindEnum": "contracts.models.Absence.Kind",
+        "ConcernKindEnum": "quality.models.Concern.Kind",
+        "ConcernStatusEnum": "quality.models.Concern.Status",
+        "ImprovementActionStatusEnum": "quality.models.ImprovementAction.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -410,6 +410,64 @@ class MarketApi(DashboardApi):
     dashboard = "market"
 
 
+_HOMES_BEDS = {"homes": serializers.IntegerField(), "registered_beds": serializers.IntegerField()}
+MARKET_POSITION = inline_serializer(
+    "MarketPosition",
+    {
+        "at": serializers.DateField(),
+        "area": serializers.CharField(help_text="The body's local authority."),
+        "by_lot": inline_serializer("MarketPositionLot", {"lot": serializers.CharField(), **_HOMES_BEDS}, many=True),
+        "by_district": inline_serializer(
+            "MarketPositionDistrict", {"district": serializers.CharField(), **_HOMES_BEDS}, many=True
+        ),
+        "good_or_outstanding": inline_serializer(
+            "MarketPositionShare",
+            {
+                "scope": serializers.CharField(help_text="DPS, the body's area, or England."),
+                "setting": serializers.CharField(),
+                "rated": serializers.IntegerField(),
+                "good_or_outstanding": serializers.IntegerField(),
+                "percent": _decimal_text(),
+            },
+            many=True,
+        ),
+        "vacancy": inline_serializer(
+            "MarketPositionVacancy",
+            {
+                "registered_beds": serializers.IntegerField(),
+                "beds_free": serializers.IntegerField(),
+                "percent": _decimal_text(),
+            },
+        ),
+        "placements_by_home": inline_serializer(
+            "MarketPositionHome",
+            {
+                "care_home": serializers.CharField(),
+                "cqc_location_id": serializers.CharField(),
+                "registered_beds": serializers.IntegerField(),
+                "body_placements": serializers.IntegerField(),
+                "all_placements": serializers.IntegerField(),
+                "percent": _decimal_text(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+@_schema(
+    "Market position of the DPS against the area and England",
+    AT_DATE,
+    MARKET_POSITION,
+    "Homes and registered beds admitted to each lot and in each district; the share of rated homes that are "
+    "Good or Outstanding by setting on the DPS, in the body's area and in England (every registered home in the "
+    "imported CQC data); free beds against registered beds on the DPS; and, for each DPS home, the body's "
+    "placements active on the day against every body's. Percentages to one decimal place, half rounded up.",
+)
+class MarketPositionApi(DashboardApi):
+    dashboard = "market-position"
+
+
 @_schema("Open requests past or near their target date", WITHIN_DAYS, AT_RISK)
 class AtRiskApi(DashboardApi):
     dashboard = "at-risk"
@@ -472,6 +530,7 @@ API_VIEWS = [
     RatingMixApi,
     BidsPerTenderApi,
     MarketApi,
+    MarketPositionApi,
     AtRiskApi,
     BlockBedUtilisationApi,
     DischargeApi,

@@ -517,3 +517,107 @@ class FundingFormat:
                 row.label,
                 *(data[key] if data[key] is not None else "" for key in FundingFormat.csv_header(report)[1:]),
             ]
+
+
+# Market position ---------------------------------------------------------------------------------
+
+MARKET_POSITION_HEADER = [
+    "section",
+    "name",
+    "homes",
+    "registered beds",
+    "rated",
+    "good or outstanding",
+    "beds free",
+    "body's placements",
+    "all placements",
+    "%",
+]
+
+
+class MarketPositionFormat:
+    @staticmethod
+    def as_json(report) -> dict:
+        return {
+            "at": report.at.isoformat(),
+            "area": report.area,
+            "by_lot": [{"lot": r.name, "homes": r.homes, "registered_beds": r.beds} for r in report.by_lot],
+            "by_district": [
+                {"district": r.name, "homes": r.homes, "registered_beds": r.beds} for r in report.by_district
+            ],
+            "good_or_outstanding": [
+                {
+                    "scope": s.scope,
+                    "setting": s.setting,
+                    "rated": s.rated,
+                    "good_or_outstanding": s.good_or_outstanding,
+                    "percent": as_text(s.percent),
+                }
+                for s in report.shares
+            ],
+            "vacancy": {
+                "registered_beds": report.registered_beds,
+                "beds_free": report.beds_free,
+                "percent": as_text(report.vacancy_percent),
+            },
+            "placements_by_home": [
+                {
+                    "care_home": h.name,
+                    "cqc_location_id": h.cqc_location_id,
+                    "registered_beds": h.registered_beds,
+                    "body_placements": h.body_placements,
+                    "all_placements": h.all_placements,
+                    "percent": as_text(h.percent),
+                }
+                for h in report.homes
+            ],
+        }
+
+    @staticmethod
+    def csv_header(report) -> list[str]:
+        return MARKET_POSITION_HEADER
+
+    @staticmethod
+    def csv_rows(report):
+        for r in report.by_lot:
+            yield ["DPS by lot", r.name, r.homes, r.beds, "", "", "", "", "", ""]
+        for r in report.by_district:
+            yield ["DPS by district", r.name, r.homes, r.beds, "", "", "", "", "", ""]
+        for s in report.shares:
+            yield [
+                "Good or outstanding",
+                f"{s.scope}: {s.setting}",
+                "",
+                "",
+                s.rated,
+                s.good_or_outstanding,
+                "",
+                "",
+                "",
+                as_text(s.percent) or "",
+            ]
+        yield [
+            "Vacancy",
+            "DPS homes",
+            "",
+            report.registered_beds,
+            "",
+            "",
+            report.beds_free,
+            "",
+            "",
+            as_text(report.vacancy_percent) or "",
+        ]
+        for h in report.homes:
+            yield [
+                "Placements by home",
+                h.name,
+                "",
+                h.registered_beds,
+                "",
+                "",
+                "",
+                h.body_placements,
+                h.all_placements,
+                as_text(h.percent) or "",
+            ]

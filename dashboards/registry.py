@@ -18,6 +18,7 @@ from .reports.cost import mean_weekly_cost
 from .reports.discharge import discharge
 from .reports.funding import who_pays
 from .reports.market import market_view
+from .reports.market_position import market_position
 from .reports.rating_mix import rating_mix
 from .reports.timeliness import timeliness
 
@@ -83,6 +84,15 @@ DASHBOARDS = {
             forms.MonthRangeForm,
             market_view,
             "dashboards/market.html",
+        ),
+        Dashboard(
+            "market-position",
+            "Market position",
+            "Homes and beds on the DPS by lot and district; Good or Outstanding shares on the DPS, in the area "
+            "and in England; vacancy rate; your share of each home's placements.",
+            forms.AtDateForm,
+            market_position,
+            "dashboards/market_position.html",
         ),
         Dashboard(
             "at-risk",

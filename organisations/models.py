@@ -156,6 +156,7 @@ class ApiClient(models.Model):
         VACANCIES = "vacancies", "Vacancies"
         CONTRACTS = "contracts", "Contracts"
         REFERRALS = "referrals", "Hospital discharge referrals"
+        QUALITY = "quality", "Contract monitoring, concerns and improvement plans"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_clients")
     name = models.CharField(max_length=120)

@@ -39,6 +39,7 @@ from .forms import (
 )
 from .list_filters import AdmissionFilterForm, ApplicationFilterForm, CareHomeNameFilterForm, MemberFilterForm
 from .models import Admission, ApplicationWindow, CareHome
+from .notices import home_notices, home_risks
 
 # The states of a closure that can still be lifted (see `selectors.admission_closure_state`).
 LIFTABLE = ("Closed", "Starts later")
@@ -113,6 +114,7 @@ def home_detail(request, pk: int):
         "bed_vacancies": bed_vacancies,
         "fresh_hours": fresh_hours,
         "closures_now": closures,
+        "notices": home_notices(actor=request.user, care_home=home),
     }
     return render(request, "providers/home_detail.html", context)
 
@@ -537,6 +539,8 @@ def care_home_search(request):
         )
         homes = selectors.care_home_search(actor=request.user, filters=filters)
         if _wants_csv(request):
+            homes = list(homes)
+            risks = home_risks(actor=request.user, care_home_ids=[h.pk for h in homes])
             rows = (
                 [
                     h.name,
@@ -547,13 +551,17 @@ def care_home_search(request):
                     h.beds_free,
                     _local(h.vacancies_confirmed_at),
                     f"{h.distance_km:.1f}" if getattr(h, "distance_km", None) is not None else "",
+                    risks[h.pk].rating if h.pk in risks else "",
                 ]
                 for h in homes
             )
             header = ["name", "cqc_location_id", "postcode", "local_authority", "rating", "beds_free", "confirmed"]
-            header.append("km")
+            header += ["km", "risk"]
             return csv_response("care-homes.csv", header, rows)
         homes = list_page(request, homes)
+        risks = home_risks(actor=request.user, care_home_ids=[h.pk for h in homes])
+        for home in homes:
+            home.risk = risks.get(home.pk)
     context = {"form": form, "homes": homes, "stale_before": selectors.vacancy_stale_before()}
     return render(request, "providers/care_home_search.html", context)
 

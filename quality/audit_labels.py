@@ -6,5 +6,15 @@ verb_labels_register(
     {
         "quality.cqc.batch_imported": "CQC ratings imported",
         "quality.rating.recorded": "CQC rating recorded",
+        "quality.monitoring_framework.started": "Monitoring framework started from the default questions",
+        "quality.monitoring_framework.scale_set": "Monitoring scale changed",
+        "quality.monitoring_question.added": "Monitoring question added",
+        "quality.monitoring_question.retired": "Monitoring question retired",
+        "quality.monitoring_visit.recorded": "Contract monitoring visit recorded",
+        "quality.concern.recorded": "Complaint or safeguarding concern recorded",
+        "quality.concern.updated": "Complaint or safeguarding concern updated",
+        "quality.scoring_rule.updated": "How quality is scored changed",
+        "quality.improvement_action.added": "Improvement action agreed",
+        "quality.improvement_action.updated": "Improvement action progress reported",
     }
 )

@@ -1,8 +1,9 @@
 from django import forms
 
 from core.forms import DateField, form_helper
+from core.widgets import TextInput
 
-from .models import KEY_QUESTIONS, RatingValue
+from .models import KEY_QUESTIONS, QUALITY_PARTS, Concern, ImprovementAction, QualityScoringRule, RatingValue
 
 LABELS = {"well_led": "Well-led"}
 
@@ -27,3 +28,148 @@ class RatingForm(forms.Form):
                 label=LABELS.get(name, name.capitalize()), choices=RatingValue.choices, initial=RatingValue.NOT_RATED
             )
         self.helper = form_helper("Record rating")
+
+
+class MonitoringQuestionForm(forms.Form):
+    domain = forms.CharField(label="Domain", max_length=120, required=False, help_text="For example, Safeguarding.")
+    text = forms.CharField(label="Question", max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Add question", name="add_question")
+
+
+class MonitoringScaleForm(forms.Form):
+    scale_max = forms.TypedChoiceField(
+        label="Highest score",
+        coerce=int,
+        choices=[(n, f"1 to {n}") for n in range(2, 11)],
+        help_text="Each question is scored from 1 to this. Visits already recorded keep their scale.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save scale", name="set_scale")
+
+
+class MonitoringVisitForm(forms.Form):
+    """The visit's date, visitor and findings, and one score per current question of the framework."""
+
+    visited_on = DateField(label="Date of the visit", what="the date of the visit")
+    visitor = forms.CharField(
+        label="Visitor", max_length=120, required=False, help_text="Who visited, for example the quality officer."
+    )
+    findings = forms.CharField(label="Findings", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(self, *args, questions=(), scale_max: int = 4, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        choices = [("", "Choose a score"), *((n, str(n)) for n in range(1, scale_max + 1))]
+        for question in self.questions:
+            self.fields[f"q{question.pk}"] = forms.TypedChoiceField(
+                label=f"{question.domain}: {question.text}",
+                choices=choices,
+                coerce=int,
+                required=False,
+                empty_value=None,
+            )
+        self.helper = form_helper("Record visit")
+
+    def scores(self) -> dict[int, int | None]:
+        return {question.pk: self.cleaned_data.get(f"q{question.pk}") for question in self.questions}
+
+
+class ConcernForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=Concern.Kind.choices, widget=forms.RadioSelect, required=False)
+    received_on = DateField(label="Date received", what="the date the concern was received")
+    category = forms.ChoiceField(
+        label="Category", choices=[("", "Choose the category"), *Concern.Category.choices], required=False
+    )
+    severity = forms.ChoiceField(
+        label="Severity", choices=Concern.Severity.choices, widget=forms.RadioSelect, required=False
+    )
+    reference = forms.CharField(
+        label="Your case reference",
+        max_length=60,
+        required=False,
+        help_text="A reference only: do not enter names or other personal details.",
+    )
+    embargo = forms.BooleanField(
+        label="Place an embargo: no new placements from your body until lifted by a decision", required=False
+    )
+    review_on = DateField(label="Embargo review date", what="the embargo review date", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Record concern")
+
+
+class ConcernUpdateForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Concern.Status.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label="Outcome", choices=Concern.Outcome.choices, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save", name="update")
+
+
+class EmbargoPlaceForm(forms.Form):
+    review_on = DateField(label="Embargo review date", what="the embargo review date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Place embargo", name="place", warning=True)
+
+
+class EmbargoLiftForm(forms.Form):
+    decision = forms.CharField(
+        label="Decision to lift the embargo",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Who decided, when and why the home may take placements from your body again.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Lift embargo", name="lift")
+
+
+class ImprovementActionForm(forms.Form):
+    action = forms.CharField(label="Action", max_length=300, required=False)
+    owner = forms.CharField(
+        label="Owner", max_length=120, required=False, help_text="Who at the home does it, for example the manager."
+    )
+    due_on = DateField(label="Due date", what="the date the action is due")
+    agreed_on = DateField(label="Date agreed with the provider", what="the date the action was agreed")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Add action")
+
+
+class ImprovementActionUpdateForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=ImprovementAction.Status.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Progress", widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="What has been done."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Save progress")
+
+
+class QualityScoringRuleForm(forms.Form):
+    """The five weights in whole %, adding up to 100 (the service checks the sum)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for part in QUALITY_PARTS:
+            label = QualityScoringRule._meta.get_field(part).verbose_name
+            self.fields[part] = forms.IntegerField(
+                label=f"{label[:1].upper()}{label[1:]} (%)",
+                min_value=0,
+                max_value=100,
+                required=False,
+                widget=TextInput(attrs={"inputmode": "numeric"}, suffix="%", width=3),
+            )
+        self.helper = form_helper("Save how quality is scored")

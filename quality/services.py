@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Subquery
@@ -13,14 +14,29 @@ from django.utils.text import slugify
 
 from core.audit import audit_record
 from core.bulk import copy_rows
-from core.errors import ApplicationError, ForbiddenError, NotFoundError
+from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.metrics import import_rows_count
+from lots.models import Lot
 from organisations.models import Organisation
-from providers.models import CareHome, Specialism
-from providers.services import care_home_suspend_for_rating
+from organisations.permissions import is_commissioner, is_council_user, is_provider_user
+from providers.models import AdmissionClosure, CareHome, Specialism
+from providers.services import admission_closure_lift, admission_closure_open, care_home_suspend_for_rating
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
-from .models import KEY_QUESTIONS, Rating, RatingValue
+from .models import (
+    DEFAULT_MONITORING_QUESTIONS,
+    KEY_QUESTIONS,
+    QUALITY_PARTS,
+    Concern,
+    ImprovementAction,
+    MonitoringAnswer,
+    MonitoringFramework,
+    MonitoringQuestion,
+    MonitoringVisit,
+    QualityScoringRule,
+    Rating,
+    RatingValue,
+)
 from .permissions import can_enter_rating, can_see_ratings_of
 
 logger = logging.getLogger(__name__)
@@ -659,3 +675,442 @@ def cqc_refresh_dps_homes(*, api=None) -> ImportReport | None:
     report = cqc_locations_import(records=records())
     logger.info("CQC refresh: %s; %d errors", report.counts, len(report.errors))
     return report
+
+
+# --- Contract monitoring ------------------------------------------------------------------------
+
+
+def _require_quality_officer(actor) -> Organisation:
+    """A commissioner of a body (or the body's own system) records its quality work; never a broker."""
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and is_council_user(actor)
+        and (is_commissioner(actor) or getattr(actor, "is_service_account", False))
+    ):
+        raise ForbiddenError("Only the body's commissioners record contract monitoring and concerns.")
+    return actor.organisation
+
+
+def _require_home_on_dps(actor, care_home: CareHome) -> None:
+    if not care_home.admissions.filter(commissioner_id=actor.organisation_id).exists():
+        raise NotFoundError("No such care home on your DPS.")
+
+
+@transaction.atomic
+def monitoring_framework_start(*, actor) -> MonitoringFramework:
+    """Start the body's framework from the default domains and questions (once)."""
+    body = _require_quality_officer(actor)
+    framework, created = MonitoringFramework.objects.get_or_create(commissioner=body)
+    if created:
+        MonitoringQuestion.objects.bulk_create(
+            MonitoringQuestion(framework=framework, domain=domain, text=text, position=position)
+            for position, (domain, text) in enumerate(DEFAULT_MONITORING_QUESTIONS, start=1)
+        )
+        audit_record(
+            actor=actor,
+            verb="quality.monitoring_framework.started",
+            target=framework,
+            organisation=body,
+            detail={"questions": len(DEFAULT_MONITORING_QUESTIONS), "scale_max": framework.scale_max},
+        )
+    return framework
+
+
+@transaction.atomic
+def monitoring_question_add(*, actor, domain: str, text: str) -> MonitoringQuestion:
+    body = _require_quality_officer(actor)
+    errors = {}
+    if not domain.strip():
+        errors["domain"] = "Enter the domain the question belongs to."
+    if not text.strip():
+        errors["text"] = "Enter the question."
+    if errors:
+        raise ApplicationError("The question is not complete.", code="question_invalid", fields=errors)
+    framework, _ = MonitoringFramework.objects.get_or_create(commissioner=body)
+    last = framework.questions.order_by("-position").values_list("position", flat=True).first() or 0
+    question = MonitoringQuestion.objects.create(
+        framework=framework, domain=domain.strip(), text=text.strip(), position=last + 1
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.monitoring_question.added",
+        target=question,
+        organisation=body,
+        detail={"domain": question.domain, "text": question.text},
+    )
+    return question
+
+
+@transaction.atomic
+def monitoring_question_retire(*, actor, question: MonitoringQuestion) -> MonitoringQuestion:
+    """Later visits no longer ask it; earlier visits keep their answers."""
+    body = _require_quality_officer(actor)
+    question = MonitoringQuestion.objects.select_for_update().select_related("framework").get(pk=question.pk)
+    if question.framework.commissioner_id != body.pk:
+        raise NotFoundError("No such question.")
+    if question.retired_at is None:
+        question.retired_at = timezone.now()
+        question.save(update_fields=["retired_at"])
+        audit_record(
+            actor=actor,
+            verb="quality.monitoring_question.retired",
+            target=question,
+            organisation=body,
+            detail={"text": question.text},
+        )
+    return question
+
+
+@transaction.atomic
+def monitoring_scale_set(*, actor, scale_max: int) -> MonitoringFramework:
+    """Visits already recorded keep the scale they were scored on."""
+    body = _require_quality_officer(actor)
+    if not 2 <= scale_max <= 10:
+        raise ApplicationError(
+            "Choose a scale.", code="scale_invalid", fields={"scale_max": "The highest score must be 2 to 10."}
+        )
+    framework, _ = MonitoringFramework.objects.select_for_update().get_or_create(commissioner=body)
+    previous = framework.scale_max
+    framework.scale_max = scale_max
+    framework.save(update_fields=["scale_max", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="quality.monitoring_framework.scale_set",
+        target=framework,
+        organisation=body,
+        detail={"from": previous, "to": scale_max},
+    )
+    return framework
+
+
+def monitoring_score(answers: Iterable[int], scale_max: int) -> Decimal:
+    """A visit's score out of 100: the mean answer over the highest score (all 4s of 4 is 100)."""
+    answers = list(answers)
+    return (Decimal(sum(answers)) * 100 / (len(answers) * scale_max)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@transaction.atomic
+def monitoring_visit_record(
+    *, actor, care_home: CareHome, visited_on: date, visitor: str, findings: str, scores: dict[int, int | None]
+) -> MonitoringVisit:
+    """Record a visit with a score for every current question of the body's framework."""
+    body = _require_quality_officer(actor)
+    _require_home_on_dps(actor, care_home)
+    framework = MonitoringFramework.objects.filter(commissioner=body).first()
+    questions = list(framework.questions.filter(retired_at__isnull=True)) if framework else []
+    if not questions:
+        raise ApplicationError(
+            "Set up your monitoring framework's questions before recording a visit.", code="no_framework"
+        )
+    errors = {}
+    if visited_on is None:
+        errors["visited_on"] = "Enter the date of the visit."
+    elif visited_on > timezone.localdate():
+        errors["visited_on"] = "The date of the visit must be today or in the past."
+    if not visitor.strip():
+        errors["visitor"] = "Enter who visited."
+    for question in questions:
+        value = scores.get(question.pk)
+        if value is None or not 1 <= int(value) <= framework.scale_max:
+            errors[f"q{question.pk}"] = f"Score this question from 1 to {framework.scale_max}."
+    if errors:
+        raise ApplicationError("Some of the visit is not complete.", code="visit_invalid", fields=errors)
+    answers = {question.pk: int(scores[question.pk]) for question in questions}
+    visit = MonitoringVisit.objects.create(
+        commissioner=body,
+        care_home=care_home,
+        visited_on=visited_on,
+        visitor=visitor.strip(),
+        findings=findings.strip(),
+        scale_max=framework.scale_max,
+        score=monitoring_score(answers.values(), framework.scale_max),
+        recorded_by=actor,
+    )
+    MonitoringAnswer.objects.bulk_create(
+        MonitoringAnswer(visit=visit, question_id=pk, score=value) for pk, value in answers.items()
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.monitoring_visit.recorded",
+        target=care_home,
+        organisation=body,
+        detail={"visit": visit.pk, "visited_on": visited_on.isoformat(), "score": str(visit.score)},
+    )
+    return visit
+
+
+# --- Complaints and safeguarding concerns -------------------------------------------------------
+
+
+def _embargo_review_errors(review_on: date | None) -> dict:
+    if review_on is None:
+        return {"review_on": "Enter the date the embargo will be reviewed."}
+    if review_on < timezone.localdate():
+        return {"review_on": "The review date must be today or in the future."}
+    return {}
+
+
+def _embargo_place(*, actor, concern: Concern, review_on: date) -> AdmissionClosure:
+    """A safeguarding embargo: the home closed to admissions from this body only, until a recorded
+    decision lifts it. Its review date never lifts it; it shows the review as due."""
+    closure = admission_closure_open(
+        actor=actor,
+        care_home=concern.care_home,
+        reason=AdmissionClosure.Reason.SAFEGUARDING_EMBARGO,
+        details=f"Safeguarding concern {concern.reference}",
+        review_on=review_on,
+        commissioner=concern.commissioner,
+    )
+    concern.embargo = closure
+    concern.save(update_fields=["embargo"])
+    return closure
+
+
+@transaction.atomic
+def concern_record(
+    *,
+    actor,
+    care_home: CareHome,
+    kind: str,
+    received_on: date | None,
+    category: str,
+    severity: str,
+    reference: str,
+    embargo: bool = False,
+    review_on: date | None = None,
+) -> Concern:
+    """Record a complaint or safeguarding concern; a safeguarding concern may embargo the home for this body."""
+    body = _require_quality_officer(actor)
+    _require_home_on_dps(actor, care_home)
+    errors = {}
+    if kind not in Concern.Kind.values:
+        errors["kind"] = "Choose complaint or safeguarding concern."
+    if received_on is None:
+        errors["received_on"] = "Enter the date the concern was received."
+    elif received_on > timezone.localdate():
+        errors["received_on"] = "The date received must be today or in the past."
+    if category not in Concern.Category.values:
+        errors["category"] = "Choose the category."
+    if severity not in Concern.Severity.values:
+        errors["severity"] = "Choose the severity."
+    if not reference.strip():
+        errors["reference"] = "Enter your case reference."
+    if embargo:
+        if kind != Concern.Kind.SAFEGUARDING:
+            errors["embargo"] = "Only a safeguarding concern places an embargo."
+        errors |= _embargo_review_errors(review_on)
+    if errors:
+        raise ApplicationError("Some of the concern is not complete.", code="concern_invalid", fields=errors)
+    concern = Concern.objects.create(
+        commissioner=body,
+        care_home=care_home,
+        kind=kind,
+        received_on=received_on,
+        category=category,
+        severity=severity,
+        reference=reference.strip(),
+        recorded_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.concern.recorded",
+        target=care_home,
+        organisation=body,
+        detail={"concern": concern.pk, "kind": kind, "severity": severity, "reference": concern.reference},
+    )
+    if embargo:
+        _embargo_place(actor=actor, concern=concern, review_on=review_on)
+    return concern
+
+
+def _concern_locked(actor, concern: Concern) -> Concern:
+    body = _require_quality_officer(actor)
+    concern = (
+        Concern.objects.select_for_update(of=("self",))
+        .select_related("care_home", "commissioner", "embargo")
+        .filter(pk=concern.pk, commissioner=body)
+        .first()
+    )
+    if concern is None:
+        raise NotFoundError("No such concern.")
+    return concern
+
+
+@transaction.atomic
+def concern_update(*, actor, concern: Concern, status: str, outcome: str) -> Concern:
+    """Move a concern on; closing it needs its outcome. Closing never lifts an embargo: that is a decision."""
+    concern = _concern_locked(actor, concern)
+    errors = {}
+    if status not in Concern.Status.values:
+        errors["status"] = "Choose the status."
+    if outcome not in Concern.Outcome.values:
+        errors["outcome"] = "Choose the outcome."
+    elif status == Concern.Status.CLOSED and not outcome:
+        errors["outcome"] = "Choose the outcome before closing the concern."
+    if errors:
+        raise ApplicationError("The update is not complete.", code="concern_invalid", fields=errors)
+    previous = concern.status
+    concern.status = status
+    concern.outcome = outcome
+    concern.closed_on = timezone.localdate() if status == Concern.Status.CLOSED else None
+    concern.save(update_fields=["status", "outcome", "closed_on"])
+    audit_record(
+        actor=actor,
+        verb="quality.concern.updated",
+        target=concern.care_home,
+        organisation=concern.commissioner,
+        detail={"concern": concern.pk, "from": previous, "to": status, "outcome": outcome},
+    )
+    return concern
+
+
+@transaction.atomic
+def concern_embargo_place(*, actor, concern: Concern, review_on: date | None) -> AdmissionClosure:
+    concern = _concern_locked(actor, concern)
+    if concern.kind != Concern.Kind.SAFEGUARDING:
+        raise ApplicationError("Only a safeguarding concern places an embargo.", code="not_safeguarding")
+    if concern.embargo_id is not None and concern.embargo.lifted_at is None:
+        raise ConflictError("This concern's embargo is already in place.", code="embargo_in_place")
+    errors = _embargo_review_errors(review_on)
+    if errors:
+        raise ApplicationError("Enter the review date.", code="embargo_invalid", fields=errors)
+    return _embargo_place(actor=actor, concern=concern, review_on=review_on)
+
+
+@transaction.atomic
+def concern_embargo_lift(*, actor, concern: Concern, decision: str) -> AdmissionClosure:
+    """Lift the embargo by a recorded decision (the only way it ends)."""
+    concern = _concern_locked(actor, concern)
+    if concern.embargo_id is None:
+        raise ConflictError("This concern placed no embargo.", code="no_embargo")
+    if not decision.strip():
+        raise ApplicationError(
+            "Record the decision.", code="decision_required", fields={"decision": "Enter the decision to lift it."}
+        )
+    return admission_closure_lift(actor=actor, closure=concern.embargo, reason=decision)
+
+
+# --- Improvement plans ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def improvement_action_add(
+    *, actor, care_home: CareHome, action: str, owner: str, due_on: date | None, agreed_on: date | None
+) -> ImprovementAction:
+    """Add an action, agreed with the provider, to the body's improvement plan for a home."""
+    body = _require_quality_officer(actor)
+    _require_home_on_dps(actor, care_home)
+    today = timezone.localdate()
+    errors = {}
+    if not action.strip():
+        errors["action"] = "Enter the action."
+    if not owner.strip():
+        errors["owner"] = "Enter who owns the action."
+    if due_on is None:
+        errors["due_on"] = "Enter the date the action is due."
+    if agreed_on is None:
+        errors["agreed_on"] = "Enter the date the action was agreed with the provider."
+    elif agreed_on > today:
+        errors["agreed_on"] = "The date agreed must be today or in the past."
+    if due_on and agreed_on and due_on < agreed_on:
+        errors["due_on"] = "The action must be due on or after the day it was agreed."
+    if errors:
+        raise ApplicationError("Some of the action is not complete.", code="action_invalid", fields=errors)
+    item = ImprovementAction.objects.create(
+        commissioner=body,
+        care_home=care_home,
+        action=action.strip(),
+        owner=owner.strip(),
+        due_on=due_on,
+        agreed_on=agreed_on,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.improvement_action.added",
+        target=care_home,
+        organisation=body,
+        detail={"action": item.pk, "text": item.action, "due_on": due_on.isoformat()},
+    )
+    return item
+
+
+def _require_may_update_action(actor, item: ImprovementAction) -> None:
+    """The body's commissioners, and the home's own provider; anyone else does not know it (404)."""
+    if is_provider_user(actor) and item.care_home.provider_id == actor.organisation_id:
+        return
+    if is_council_user(actor) and item.commissioner_id == actor.organisation_id:
+        _require_quality_officer(actor)
+        return
+    raise NotFoundError("No such improvement action.")
+
+
+@transaction.atomic
+def improvement_action_update(*, actor, action: ImprovementAction, status: str, note: str = "") -> ImprovementAction:
+    """Report progress on an action; done records the day it was completed."""
+    item = (
+        ImprovementAction.objects.select_for_update(of=("self",))
+        .select_related("care_home", "commissioner")
+        .get(pk=action.pk)
+    )
+    _require_may_update_action(actor, item)
+    if status not in ImprovementAction.Status.values:
+        raise ApplicationError("Choose the status.", code="action_invalid", fields={"status": "Choose the status."})
+    previous = item.status
+    item.status = status
+    if note.strip():
+        item.progress_note = note.strip()
+    if status == ImprovementAction.Status.DONE:
+        item.completed_on = item.completed_on or timezone.localdate()
+    else:
+        item.completed_on = None
+    item.updated_by = actor
+    item.save(update_fields=["status", "progress_note", "completed_on", "updated_by", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="quality.improvement_action.updated",
+        target=item.care_home,
+        organisation=item.commissioner,
+        detail={"action": item.pk, "from": previous, "to": status},
+    )
+    return item
+
+
+# --- How quality is scored --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def quality_scoring_rule_set(*, actor, lot: Lot, weights: dict[str, int | None]) -> QualityScoringRule:
+    """Choose how quality is scored for a lot: weights in whole %, adding up to 100. Tenders already
+    published keep the rule they copied."""
+    body = _require_quality_officer(actor)
+    if not is_commissioner(actor):
+        raise ForbiddenError("Only the body's commissioners choose how quality is scored.")
+    errors = {}
+    clean = {}
+    for part in QUALITY_PARTS:
+        value = weights.get(part)
+        if value is None:
+            value = 0
+        if not 0 <= int(value) <= 100:
+            errors[part] = "Enter a whole % from 0 to 100."
+        clean[part] = int(value)
+    if not errors and sum(clean.values()) != 100:
+        errors["overall"] = f"The weights must add up to 100%; they add up to {sum(clean.values())}%."
+    if errors:
+        raise ApplicationError("The weights are not valid.", code="weights_invalid", fields=errors)
+    rule, _ = QualityScoringRule.objects.select_for_update().get_or_create(commissioner=body, lot=lot)
+    previous = rule.weights()
+    for part, value in clean.items():
+        setattr(rule, part, value)
+    rule.updated_by = actor
+    rule.save()
+    audit_record(
+        actor=actor,
+        verb="quality.scoring_rule.updated",
+        target=rule,
+        organisation=body,
+        detail={"lot": lot.number, "from": previous, "to": clean},
+    )
+    return rule

@@ -60,6 +60,15 @@ NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d+)?")
 PAGE_EXPORTS = {
     ("bidding.views", "invitation_list_view"): [("provider_a", "/provider/invitations/", True)],
     ("quality.views", "ratings"): [("commissioner_a", "/commissioner/care-homes/{home}/ratings/", True)],
+    ("quality.views", "monitoring"): [("commissioner_a", "/commissioner/monitoring/", True)],
+    ("quality.views", "framework"): [("commissioner_a", "/commissioner/monitoring/framework/", False)],
+    ("quality.views", "home_quality"): [("commissioner_a", "/commissioner/care-homes/{home}/quality/", False)],
+    ("quality.views", "concerns"): [("commissioner_a", "/commissioner/care-homes/{home}/concerns/", False)],
+    ("quality.views", "_plan_page"): [
+        ("commissioner_a", "/commissioner/care-homes/{home}/improvement-plan/", False),
+        ("provider_a", "/provider/homes/{home}/improvement-plan/", False),
+    ],
+    ("quality.views", "scoring_rules"): [("commissioner_a", "/commissioner/quality-scoring/", True)],
     ("providers.views", "my_homes"): [("provider_a", "/provider/homes/", True)],
     ("providers.views", "my_applications"): [("provider_a", "/provider/applications/", True)],
     ("providers.views", "application_queue"): [("commissioner_a", "/commissioner/applications/", True)],

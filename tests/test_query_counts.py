@@ -47,6 +47,7 @@ DASHBOARDS = [
     "rating-mix",
     "bids-per-tender",
     "market",
+    "market-position",
     "block-utilisation",
     "discharge",
     "who-pays",
@@ -270,6 +271,7 @@ API_CASES = [
     (Role.PROVIDER, "/api/v1/block-contracts/"),
     (Role.PROVIDER, "/api/v1/service-agreements/"),
     *[(Role.COMMISSIONER, f"/api/v1/dashboards/{name}/") for name in DASHBOARDS],
+    (Role.COMMISSIONER, "/api/v1/quality-scoring-rules/"),
 ]
 
 # API lists that only signed-in people may use (API clients cannot manage API clients).
@@ -309,6 +311,9 @@ PAGE_CASES = [
     (Role.COMMISSIONER, "/commissioner/embargoes/"),
     (Role.BROKER, "/vacancies/search/?lot=1"),
     (Role.PROVIDER, "/agreements/"),
+    (Role.COMMISSIONER, "/commissioner/monitoring/"),
+    (Role.COMMISSIONER, "/commissioner/monitoring/framework/"),
+    (Role.COMMISSIONER, "/commissioner/quality-scoring/"),
 ]
 
 
@@ -349,6 +354,15 @@ NOT_COUNTED = {
     ),
     "/api/v1/fnc-rates/": (
         "test_funding_shares.test_funding_share_and_fnc_rate_lists_run_the_same_queries_whatever_their_length"
+    ),
+    # The load data sets have no quality work; a home's quality lists are grown and counted there.
+    **dict.fromkeys(
+        [
+            "/api/v1/care-homes/{id}/monitoring-visits/",
+            "/api/v1/care-homes/{id}/concerns/",
+            "/api/v1/care-homes/{id}/improvement-actions/",
+        ],
+        "test_quality_monitoring.test_a_homes_quality_lists_run_the_same_queries_whatever_their_length",
     ),
 }
 

@@ -4,35 +4,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bidding', '0005_bid_fee_minimum_decimal'),
+        ("bidding", "0005_bid_fee_minimum_decimal"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='reminded_at',
-            field=models.DateTimeField(blank=True, help_text='When the home was reminded to bid (once).', null=True),
+            model_name="invitation",
+            name="reminded_at",
+            field=models.DateTimeField(blank=True, help_text="When the home was reminded to bid (once).", null=True),
         ),
         migrations.AddField(
-            model_name='tender',
-            name='award_rule',
-            field=models.CharField(choices=[('ranked', 'Ranked: the best quality and cost score after the window closes'), ('first_acceptable', 'First acceptable: the first compliant bid is awarded at once')], default='ranked', max_length=20),
+            model_name="tender",
+            name="award_rule",
+            field=models.CharField(
+                choices=[
+                    ("ranked", "Ranked: the best quality and cost score after the window closes"),
+                    ("first_acceptable", "First acceptable: the first compliant bid is awarded at once"),
+                ],
+                default="ranked",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='tender',
-            name='reminder_minutes_before_close',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Urgent requests: when homes that have not bid are reminded.', null=True),
+            model_name="tender",
+            name="reminder_minutes_before_close",
+            field=models.PositiveSmallIntegerField(
+                blank=True, help_text="Urgent requests: when homes that have not bid are reminded.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='tender',
-            name='sourcing',
-            field=models.CharField(choices=[('eligible', 'Every eligible home'), ('fresh_vacancies', 'Eligible homes with a fresh matching vacancy'), ('fallback', 'Every eligible home, as none had a fresh matching vacancy')], default='eligible', max_length=20),
+            model_name="tender",
+            name="sourcing",
+            field=models.CharField(
+                choices=[
+                    ("eligible", "Every eligible home"),
+                    ("fresh_vacancies", "Eligible homes with a fresh matching vacancy"),
+                    ("fallback", "Every eligible home, as none had a fresh matching vacancy"),
+                ],
+                default="eligible",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='tender',
-            name='vacancy_fresh_hours',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Urgent requests: how recent a vacancy had to be, copied from the rules.', null=True),
+            model_name="tender",
+            name="vacancy_fresh_hours",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Urgent requests: how recent a vacancy had to be, copied from the rules.",
+                null=True,
+            ),
         ),
     ]

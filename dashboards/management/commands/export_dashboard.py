@@ -31,13 +31,20 @@ class Command(BaseCommand):
         unused = set(data) - set(dashboard.form_class().fields)
         if unused:
             raise CommandError(f"{dashboard.name} takes no {', '.join('--' + name for name in sorted(unused))}.")
+        # Progress goes to stderr, so stdout stays the CSV or JSON alone.
+        self.stderr.write(f"Computing {dashboard.title} for {commissioner.name}...")
         form, report = dashboard_run(dashboard, commissioner=commissioner, data=data)
         if report is None:
             problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
             raise CommandError(problems)
         if options["format"] == "json":
             self.stdout.write(json.dumps(report.as_json(), indent=2))
+            self.stderr.write("Written as JSON.")
             return
         writer = csv_writer(self.stdout, lineterminator="\n")
         writer.writerow(report.csv_header())
-        writer.writerows(report.csv_rows())
+        rows = 0
+        for row in report.csv_rows():
+            writer.writerow(row)
+            rows += 1
+        self.stderr.write(f"Written: {rows} rows.")

@@ -11,6 +11,7 @@ from demo.organisations import COUNCIL_SLUG, DEMO_PASSWORD, seed_organisations
 from demo.payers import seed_payers
 from demo.postcodes import seed_postcodes
 from demo.providers import seed_dps_membership
+from demo.quality import seed_quality
 from organisations.models import User
 
 
@@ -40,6 +41,10 @@ class Command(BaseCommand):
         logins += seed_discharge(stdout=self.stdout)
         self.stdout.write("Recording each body's DPS, its questionnaire and compliance documents...")
         seed_dps(stdout=self.stdout)
+        self.stdout.write(
+            "Recording contract monitoring, a safeguarding embargo, an improvement plan and quality scoring..."
+        )
+        seed_quality(council_slug=COUNCIL_SLUG, stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
