@@ -25,6 +25,7 @@ class HomeClosingForm(forms.Form):
     def __init__(self, *args, homes=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["care_home"].queryset = homes if homes is not None else CareHome.objects.none()
+        self.fields["care_home"].label_from_instance = lambda home: f"{home.name}, {home.town}"
         self.helper = form_helper("Mark the home as closing", warning=True)
 
 

@@ -118,7 +118,7 @@ def move_update(request, pk: int):
     form = ResidentMoveForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.resident_move_update(actor=request.user, move=move, **form.cleaned_data)
+            move = services.resident_move_update(actor=request.user, move=move, **form.cleaned_data)
         except ApplicationError as error:
             apply_to_form(form, error)
         else:
