@@ -280,3 +280,62 @@ def test_a_provider_hands_back_a_block_contract_which_ends_on_the_notice_day(
     assert contract.end_date == notice and hand_back.block_contract == contract
     assert HandBack.objects.count() == 1
     assert AuditEvent.objects.filter(verb="blockbeds.contract.ended").count() == 1
+
+
+def _api_record(home, *, status: str) -> dict:
+    return {
+        "locationId": home.cqc_location_id,
+        "providerId": home.provider.cqc_provider_id or "1-999",
+        "providerName": home.provider.name,
+        "name": home.name,
+        "postalAddressLine1": home.address_line_1,
+        "postalAddressTownCity": home.town,
+        "postalCode": home.postcode,
+        "localAuthority": home.local_authority,
+        "region": home.region,
+        "numberOfBeds": home.registered_beds,
+        "careHome": "Y",
+        "registrationStatus": status,
+        "onspdLatitude": home.latitude,
+        "onspdLongitude": home.longitude,
+    }
+
+
+def test_the_cqc_batch_import_deregistering_a_home_starts_its_move_plans(home, residents, council_a, council_b):
+    from quality.services import cqc_locations_import
+
+    cqc_locations_import(records=[_api_record(home, status="Registered")])
+    assert not HomeClosure.objects.exists()  # still registered: nothing happens
+    cqc_locations_import(records=[_api_record(home, status="Deregistered")])
+    closures = HomeClosure.objects.filter(care_home=home)
+    assert {c.commissioner for c in closures} == {council_a, council_b}
+    assert {c.source for c in closures} == {HomeClosure.Source.CQC}
+    assert AdmissionClosure.objects.get(care_home=home).reason == AdmissionClosure.Reason.CLOSING
+    cqc_locations_import(records=[_api_record(home, status="Deregistered")])
+    assert HomeClosure.objects.count() == 2  # deregistered already: nothing more
+
+
+def test_the_one_by_one_cqc_import_deregistering_a_home_starts_its_move_plan(home, residents, council_a):
+    from quality.cqc import location_from_api
+    from quality.services import cqc_location_import
+
+    cqc_location_import(location=location_from_api(_api_record(home, status="Deregistered")))
+    assert HomeClosure.objects.filter(care_home=home, commissioner=council_a, residents_at_start=10).exists()
+
+
+def test_the_closure_list_reads_in_a_fixed_number_of_queries(
+    home, residents, commissioner_a, broker_a, provider_a, as_user, django_assert_max_num_queries
+):
+    home_closing_announce(actor=commissioner_a, care_home=home, closing_on=TODAY(), reason="Closing")
+    for number in range(3):
+        other = admitted_home(commissioner_a.organisation, provider=provider_a, name=f"Other {number}")
+        PaidPlacementFactory(commissioner=commissioner_a.organisation, care_home=other)
+        home_closing_announce(actor=commissioner_a, care_home=other, closing_on=TODAY(), reason="Closing")
+    client = as_user(broker_a)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("closures:closure_list"))
+    assert response.content.count(b"data-remaining>") == 4
+    closure = HomeClosure.objects.get(care_home=home)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("closures:closure_detail", args=[closure.pk]))
+    assert response.content.count(b"Update<span") == 10
