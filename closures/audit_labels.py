@@ -8,5 +8,6 @@ verb_labels_register(
         "closures.resident_move.updated": "Resident's move updated",
         "closures.resident_move.request_raised": "Urgent request raised for a new home",
         "closures.hand_back.given": "Provider handed care back with notice",
+        "closures.off_dps.placed": "Placed off the DPS by the person's choice",
     }
 )

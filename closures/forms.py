@@ -3,7 +3,8 @@ provider's notice."""
 
 from django import forms
 
-from core.forms import DateField, form_helper
+from core.forms import DateField, MoneyField, form_helper
+from organisations.models import Organisation
 from providers.models import CareHome
 
 from .models import ResidentMove
@@ -82,3 +83,46 @@ class HandBackForm(forms.Form):
         if label_from is not None:
             field.label_from_instance = label_from
         self.helper = form_helper("Give notice", warning=True)
+
+
+class OffDpsChoiceForm(forms.Form):
+    cqc_location_id = forms.CharField(
+        label="The chosen home's CQC location ID",
+        max_length=20,
+        help_text="Any care home registered with the CQC, for example 1-123456789.",
+        error_messages={"required": "Enter the chosen home's CQC location ID"},
+    )
+    terms_accepted = forms.BooleanField(
+        label="The home accepts the council's terms and conditions for this placement",
+        required=False,
+    )
+    weekly_fee = MoneyField(label="Weekly fee agreed with the home", what="the weekly fee")
+    start_date = DateField(label="Moves in on", what="the day the person moves in")
+    reason = forms.CharField(
+        label="Why did the person choose this home?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the person chose this home"},
+    )
+    host_council = forms.ModelChoiceField(
+        label="Council where the home is (optional)",
+        queryset=Organisation.objects.none(),
+        required=False,
+        help_text="We tell its commissioners the person has been placed in their area.",
+    )
+
+    def __init__(self, *args, commissioner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        councils = Organisation.objects.filter(kind=Organisation.Kind.COUNCIL, is_active=True).order_by("name")
+        if commissioner is not None:
+            councils = councils.exclude(pk=commissioner.pk)
+        self.fields["host_council"].queryset = councils
+        self.helper = form_helper("Place on a spot contract by choice")
+
+    def clean_cqc_location_id(self):
+        value = self.cleaned_data["cqc_location_id"].strip()
+        home = CareHome.objects.filter(cqc_location_id=value).select_related("provider").first()
+        if home is None:
+            raise forms.ValidationError("No care home has that CQC location ID.")
+        self.cleaned_data["care_home"] = home
+        return value

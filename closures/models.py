@@ -127,3 +127,30 @@ class ResidentMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.placement.case_reference} leaving {self.care_home}"
+
+
+class OffDpsChoice(models.Model):
+    """A spot contract by the person's choice: their preferred home is not on the body's DPS for the
+    lot, or lies in another council's area. The home accepted the council's terms at this rate;
+    above the council's maximum a third party tops up under a recorded top-up agreement."""
+
+    request = models.OneToOneField("placements.PlacementRequest", on_delete=models.PROTECT, related_name="off_dps")
+    placement = models.OneToOneField("placements.Placement", on_delete=models.PROTECT, related_name="off_dps")
+    care_home = models.ForeignKey("providers.CareHome", on_delete=models.PROTECT, related_name="+")
+    weekly_fee = models.DecimalField(max_digits=10, decimal_places=2)
+    terms_accepted = models.BooleanField(help_text="The home accepts the council's terms and conditions.")
+    reason = models.TextField()
+    off_dps_because = models.CharField(max_length=200, help_text="Why the home is off the DPS, as the page said.")
+    host_council = models.ForeignKey(
+        "organisations.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    in_county = models.BooleanField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(terms_accepted=True), name="off_dps_terms_accepted")]
+
+    def __str__(self) -> str:
+        return f"Off-DPS choice: {self.placement}"

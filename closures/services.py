@@ -2,15 +2,17 @@
 plan's rows, the urgent requests for new homes, the move itself, and ending block contracts."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from bidding.services import fee_split
 from blockbeds.models import BlockContract, Occupancy
 from blockbeds.services import block_contract_end, occupancy_end
-from contracts.services import placement_end_record
+from contracts.services import placement_end_record, top_up_agreement_require
 from core.audit import audit_record
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
@@ -19,11 +21,13 @@ from lots.models import Urgency
 from organisations.models import Organisation, Role
 from organisations.permissions import is_broker, is_commissioner, is_council_member, is_provider_user, require
 from placements.models import Placement, PlacementRequest
-from placements.services import placement_request_create
+from placements.services import assessment_terms, placement_request_create
+from placements.signals import placement_created
 from providers.models import Admission, AdmissionClosure, CareHome
+from providers.selectors import home_out_of_area, off_dps_reason
 from providers.services import admission_closure_open
 
-from .models import HandBack, HomeClosure, ResidentMove
+from .models import HandBack, HomeClosure, OffDpsChoice, ResidentMove
 from .selectors import residents_at_home
 
 
@@ -425,3 +429,142 @@ def home_deregistered(*, care_home: CareHome) -> list[HomeClosure]:
         closing_on=timezone.localdate(),
         reason="The Care Quality Commission has deregistered the home.",
     )
+
+
+@transaction.atomic
+def off_dps_placement_create(
+    *,
+    actor,
+    request: PlacementRequest,
+    care_home: CareHome | None,
+    weekly_fee: Decimal | None,
+    start_date: date | None,
+    terms_accepted: bool,
+    reason: str,
+    host_council: Organisation | None = None,
+) -> OffDpsChoice:
+    """A spot contract by the person's choice, for a home off the body's DPS for the request's lot
+    (not admitted, or in another council's area): any CQC-registered care home that accepts the
+    council's terms. Up to the request's maximum rate the council pays it all; above it a third party
+    tops up under the request's recorded top-up agreement (`top_up_agreement_require`). The
+    placement (source `off_dps_choice`) is announced as any other, so its agreement and payments
+    follow; the provider is asked to sign in and accept the agreement, and a host council is told.
+    The body's brokers, for a request not yet out to tender."""
+    require(is_broker(actor), "Only brokers place people.")
+    request = PlacementRequest.objects.select_for_update().select_related("commissioner", "lot").get(pk=request.pk)
+    if request.commissioner_id != actor.organisation_id:
+        raise NotFoundError("No such placement request.")
+    if request.status != PlacementRequest.Status.NEW:
+        raise ConflictError(
+            "Only a request not yet out to tender can be placed by choice: cancel its tender first.",
+            code="request_not_new",
+        )
+    errors = {}
+    because = ""
+    if care_home is None:
+        errors["care_home"] = "Choose the home the person has chosen."
+    elif not care_home.is_registered:
+        errors["care_home"] = "The home is not registered with the CQC."
+    else:
+        because = off_dps_reason(care_home=care_home, commissioner=request.commissioner, lot=request.lot)
+        if not because:
+            errors["care_home"] = "This home is on your DPS in your area: tender to it, or award a bid, as usual."
+    if not terms_accepted:
+        errors["terms_accepted"] = "Confirm the home accepts the council's terms and conditions."
+    if weekly_fee is None or weekly_fee <= 0:
+        errors["weekly_fee"] = "Enter the weekly fee agreed with the home, more than zero."
+    if start_date is None:
+        errors["start_date"] = "Enter the day the person moves in."
+    else:
+        errors.update(not_in_past(start_date, field="start_date", label="the day the person moves in"))
+    if not reason.strip():
+        errors["reason"] = "Say why the person chose this home."
+    if host_council is not None and (
+        host_council.pk == request.commissioner_id or host_council.kind != Organisation.Kind.COUNCIL
+    ):
+        errors["host_council"] = "Choose another council, the one where the home is."
+    if errors:
+        raise ApplicationError("The spot contract is not complete.", code="off_dps_invalid", fields=errors)
+    split = fee_split(weekly_fee=weekly_fee, max_weekly_rate=request.max_weekly_rate)
+    payer = ""
+    if split.top_up:
+        payer = top_up_agreement_require(request=request, top_up=split.top_up, field="weekly_fee").payer_name
+    in_county = not home_out_of_area(care_home=care_home, commissioner=request.commissioner)
+    now = timezone.now()
+    placement = Placement.objects.create(
+        commissioner_id=request.commissioner_id,
+        request=request,
+        case_reference=request.case_reference,
+        care_home=care_home,
+        lot_id=request.lot_id,
+        source=Placement.Source.OFF_DPS_CHOICE,
+        weekly_fee=weekly_fee,
+        council_weekly_amount=split.council,
+        top_up_weekly_amount=split.top_up,
+        top_up_payer=payer,
+        start_date=start_date,
+        in_county=in_county,
+        requested_at=request.requested_at,
+        target_date=request.target_date,
+        sourced_at=now,
+        created_by=actor,
+        **assessment_terms(request=request, start_date=start_date),
+    )
+    choice = OffDpsChoice.objects.create(
+        request=request,
+        placement=placement,
+        care_home=care_home,
+        weekly_fee=weekly_fee,
+        terms_accepted=True,
+        reason=reason.strip(),
+        off_dps_because=because[:200],
+        host_council=host_council,
+        in_county=in_county,
+        created_by=actor,
+    )
+    placement_created.send(sender=Placement, placement=placement, actor=actor)
+    request.status = PlacementRequest.Status.PLACED
+    request.sourced_at = now
+    request.save(update_fields=["status", "sourced_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="closures.off_dps.placed",
+        target=request,
+        organisation=request.commissioner,
+        reason=choice.reason,
+        detail={
+            "placement": placement.pk,
+            "care_home": care_home.pk,
+            "weekly_fee": f"{weekly_fee:.2f}",
+            "top_up": f"{split.top_up:.2f}",
+            "in_county": in_county,
+            "host_council": host_council.slug if host_council else None,
+        },
+    )
+    notify_organisation(
+        organisation=care_home.provider,
+        verb="closures.off_dps.placed",
+        subject=f"A spot placement at {care_home.name}: please accept the agreement",
+        template="emails/dps_message.txt",
+        context={
+            "message": f"{request.commissioner.name} has placed a person at {care_home.name} from "
+            f"{start_date:%d/%m/%Y} at £{weekly_fee:,.2f} a week, by the person's choice. Sign in to read "
+            "and accept the service agreement."
+        },
+        dedupe_key=f"off-dps:{choice.pk}:provider",
+        link=reverse("contracts:agreements"),
+    )
+    if host_council is not None:
+        notify_organisation(
+            organisation=host_council,
+            roles=[Role.COMMISSIONER],
+            verb="closures.off_dps.host_told",
+            subject=f"{request.commissioner.name} has placed a person at {care_home.name} in your area",
+            template="emails/dps_message.txt",
+            context={
+                "message": f"{request.commissioner.name} has placed a person at {care_home.name} in your area "
+                f"from {start_date:%d/%m/%Y}, by the person's choice."
+            },
+            dedupe_key=f"off-dps:{choice.pk}:host",
+        )
+    return choice

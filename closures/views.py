@@ -11,9 +11,10 @@ from core.errors import ApplicationError, NotFoundError, apply_to_form
 from core.lists import list_page
 from organisations.decorators import role_required
 from organisations.models import Role
+from placements.selectors import placement_request_get
 
 from . import selectors, services
-from .forms import ContractEndForm, HandBackForm, HomeClosingForm, ResidentMoveForm
+from .forms import ContractEndForm, HandBackForm, HomeClosingForm, OffDpsChoiceForm, ResidentMoveForm
 
 COUNCIL = (Role.BROKER, Role.COMMISSIONER)
 
@@ -213,3 +214,37 @@ def hand_back_contract(request):
         keyword="contract",
         title="Hand back a block contract",
     )
+
+
+@role_required(Role.BROKER)
+def off_dps_create(request, pk: int):
+    """Place the person at the home they chose, off the DPS, on a spot contract by choice."""
+    placement_request = placement_request_get(actor=request.user, pk=pk)
+    preferred = placement_request.preferred_home
+    initial = {"cqc_location_id": preferred.cqc_location_id if preferred else "", "start_date": None}
+    form = OffDpsChoiceForm(request.POST or None, initial=initial, commissioner=placement_request.commissioner)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            choice = services.off_dps_placement_create(
+                actor=request.user,
+                request=placement_request,
+                care_home=data["care_home"],
+                weekly_fee=data["weekly_fee"],
+                start_date=data["start_date"],
+                terms_accepted=data["terms_accepted"],
+                reason=data["reason"],
+                host_council=data["host_council"],
+            )
+        except ApplicationError as error:
+            error.fields = {("cqc_location_id" if k == "care_home" else k): v for k, v in error.fields.items()}
+            apply_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                f"Placed at {choice.care_home.name} on a spot contract by choice. "
+                "The provider has been asked to sign in and accept the agreement.",
+            )
+            return redirect("placements:request_detail", pk=placement_request.pk)
+    context = {"placement_request": placement_request, "form": form}
+    return render(request, "closures/off_dps_form.html", context)
