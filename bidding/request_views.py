@@ -18,6 +18,7 @@ from placements.forms import AwardForm, CancelForm, PublishForm, RetenderForm
 from placements.models import PlacementRequest
 from placements.next_steps import request_next_step
 from placements.selectors import placement_request_get
+from providers.selectors import off_dps_reason
 
 from .models import Tender
 from .selectors import (
@@ -88,6 +89,11 @@ def _detail_context(request, placement_request, **forms):
         "invitations": list(tender_invitations(actor=user, tender=tender)) if tender else [],
         "placement": getattr(placement_request, "placement", None),
     }
+    preferred = placement_request.preferred_home
+    if preferred is not None and placement_request.status == PlacementRequest.Status.NEW:
+        context["preferred_off_dps"] = off_dps_reason(
+            care_home=preferred, commissioner=placement_request.commissioner, lot=placement_request.lot
+        )
     live = placement_request.status in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING)
     if is_broker and live:
         can_publish = tender is None or tender.status == Tender.Status.CANCELLED

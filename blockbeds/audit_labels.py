@@ -7,6 +7,7 @@ verb_labels_register(
         "blockbeds.offer.declined": "Block bed offer declined",
         "blockbeds.contract.created": "Block contract created",
         "blockbeds.contract.updated": "Block contract changed",
+        "blockbeds.contract.ended": "Block contract ended early",
         "blockbeds.contract.rate_changed": "Weekly rate changed",
         "blockbeds.contract.rate_uplifted": "Weekly rate raised by a fee uplift",
         "blockbeds.bed.live_date_set": "Bed's start date set",

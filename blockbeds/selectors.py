@@ -365,6 +365,34 @@ def utilisation(*, commissioner, at: date, date_from: date, date_to: date, contr
     return result
 
 
+@dataclass
+class VoidCost:
+    """What a block contract still costs from a day to its end if every bed stands empty."""
+
+    live_beds: int
+    weekly_cost: Decimal
+    days: int
+    cost_to_end: Decimal
+
+
+def void_cost_to_end(contract: BlockContract, from_day: date) -> VoidCost:
+    """The beds in payment on `from_day`, their weekly cost then, and the cost of every live bed-day
+    from `from_day` to the contract's end: the price of beds left void when a home's residents
+    move out (reads prefetched rows: `contracts_with_rows`)."""
+    live_beds, weekly_cost, spans = 0, Decimal("0.00"), []
+    for bed in contract.beds.all():
+        bed.contract = contract
+        filled, void = bed_live_spans(bed, from_day, contract.end_date)
+        spans.extend(filled + void)
+        if bed_state(bed, from_day) in (BedState.FILLED, BedState.VOID):
+            live_beds += 1
+            weekly_cost += contract.rate_on(from_day) or Decimal("0.00")
+    days = max((contract.end_date - from_day).days + 1, 0)
+    return VoidCost(
+        live_beds=live_beds, weekly_cost=weekly_cost, days=days, cost_to_end=_cost_of_spans(contract, spans)
+    )
+
+
 def counts_by_contract(contracts, at: date) -> dict[int, Counts]:
     """Bed counts as at `at` for each of the given (prefetched) contracts."""
     result = defaultdict(Counts)

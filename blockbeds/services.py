@@ -210,6 +210,39 @@ def block_contract_update(*, contract: BlockContract, actor, reason: str, **chan
 
 
 @transaction.atomic
+def block_contract_end(*, contract: BlockContract, actor, end_date: date, reason: str) -> BlockContract:
+    """End a block contract early, on `end_date` (its last paid day): the commissioner ends it (a
+    home closing), or the provider hands it back with notice. Never later than it ends already, nor
+    before it starts; the bodies stop paying for its beds after that day."""
+    require(
+        _is_commissioner_of(actor, contract) or _is_provider_of(actor, contract),
+        "Only the contract's commissioner or its provider can end it.",
+    )
+    contract = BlockContract.objects.select_for_update().select_related("care_home").get(pk=contract.pk)
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "Give the reason the contract ends."
+    if end_date < contract.start_date:
+        errors["end_date"] = f"Choose a date on or after the contract's start, {contract.start_date:%d/%m/%Y}."
+    elif end_date > contract.end_date:
+        errors["end_date"] = f"Choose a date on or before the contract's end, {contract.end_date:%d/%m/%Y}."
+    if errors:
+        raise ApplicationError("The contract cannot end then.", code="block_end_invalid", fields=errors)
+    before = contract.end_date
+    contract.end_date = end_date
+    contract.save(update_fields=["end_date", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb="blockbeds.contract.ended",
+        target=contract,
+        organisation=contract.commissioner,
+        reason=reason.strip(),
+        detail={"before": str(before), "after": str(end_date), "by_provider": _is_provider_of(actor, contract)},
+    )
+    return contract
+
+
+@transaction.atomic
 def block_contract_rate_record(
     *, contract: BlockContract, actor, effective_from: date, weekly_rate: Decimal, reason: str
 ) -> BlockContractRate:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "dashboards",
     "integrations",
     "contracts",
+    "closures",
     "fairness",
     "loadgen",
     # Demo data for every app (`manage.py seed_demo`); on top of the layers, it may use any app.

@@ -24,6 +24,7 @@ APPS = [
     "dashboards",
     "integrations",
     "contracts",
+    "closures",
     "fairness",
 ]
 PAGE_APPS = [app for app in APPS if app != "placements"]

@@ -1534,20 +1534,27 @@ def top_up_award_check(*, tender, bid, reason: str, top_up_payer: str) -> AwardT
     split = fee_split(weekly_fee=bid.weekly_fee, max_weekly_rate=tender.max_weekly_rate)
     if not split.top_up:
         return AwardTerms(reason, top_up_payer)
-    agreement = top_up_agreement_for(tender.request)
+    agreement = top_up_agreement_require(request=tender.request, top_up=split.top_up, field="top_up_payer")
+    return AwardTerms(reason, top_up_payer or agreement.payer_name, top_up_consent=True)
+
+
+def top_up_agreement_require(*, request: PlacementRequest, top_up: Decimal, field: str) -> TopUpAgreement:
+    """A placement with a top-up (an award, or a spot contract by choice) needs the request's recorded
+    top-up agreement, affordability confirmed, for exactly that weekly amount; refused on `field`."""
+    agreement = top_up_agreement_for(request)
     if agreement is None:
         message = (
-            f"This award needs a top-up of £{split.top_up:,.2f} a week: record the payer's signed top-up "
-            "agreement and confirm it is affordable before awarding."
+            f"This placement needs a top-up of £{top_up:,.2f} a week: record the payer's signed top-up "
+            "agreement and confirm it is affordable first."
         )
-        raise ApplicationError(message, code="top_up_agreement_required", fields={"top_up_payer": message})
-    if agreement.weekly_amount != split.top_up:
+        raise ApplicationError(message, code="top_up_agreement_required", fields={field: message})
+    if agreement.weekly_amount != top_up:
         message = (
-            f"The top-up agreement is for £{agreement.weekly_amount:,.2f} a week but this award needs "
-            f"£{split.top_up:,.2f}: record an agreement for that amount."
+            f"The top-up agreement is for £{agreement.weekly_amount:,.2f} a week but this placement needs "
+            f"£{top_up:,.2f}: record an agreement for that amount."
         )
-        raise ApplicationError(message, code="top_up_agreement_amount", fields={"top_up_payer": message})
-    return AwardTerms(reason, top_up_payer or agreement.payer_name, top_up_consent=True)
+        raise ApplicationError(message, code="top_up_agreement_amount", fields={field: message})
+    return agreement
 
 
 def top_up_agreement_attach(*, placement: Placement) -> TopUpAgreement | None:

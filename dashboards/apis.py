@@ -130,6 +130,16 @@ PLACEMENTS_BY_CLIENT_GROUP = inline_serializer(
             "ClientGroupTotal",
             {"client_group": serializers.CharField(), "label": serializers.CharField(), **_GROUP_FIELDS},
         ),
+        "off_dps_choice": inline_serializer(
+            "OffDpsChoiceCount",
+            {
+                "in_county": serializers.IntegerField(),
+                "out_of_county": serializers.IntegerField(),
+                "in_county_weekly_cost": serializers.CharField(help_text="What the council pays a week, as text."),
+                "out_of_county_weekly_cost": serializers.CharField(help_text="What the council pays a week, as text."),
+            },
+            help_text="Of the placements counted: spot contracts by the person's choice, off the DPS.",
+        ),
     },
 )
 

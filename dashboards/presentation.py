@@ -85,6 +85,12 @@ class ClientGroupsFormat:
             "at": report.at.isoformat(),
             "client_groups": [_client_group_json(row) for row in report.rows],
             "total": _client_group_json(report.total),
+            "off_dps_choice": {
+                "in_county": report.off_dps_choice.in_county,
+                "out_of_county": report.off_dps_choice.out_of_county,
+                "in_county_weekly_cost": as_text(report.off_dps_choice.in_county_weekly_cost),
+                "out_of_county_weekly_cost": as_text(report.off_dps_choice.out_of_county_weekly_cost),
+            },
         }
 
     @staticmethod

@@ -68,6 +68,7 @@ def with_next_step(queryset):
         step_standstill_ends_at=Subquery(standstill.values("ends_at")[:1]),
         step_start_date=Subquery(placement.values("start_date")[:1]),
         step_placement_id=Subquery(placement.values("id")[:1]),
+        step_placement_source=Subquery(placement.values("source")[:1]),
     ).annotate(step_bids=Coalesce(Subquery(bids, output_field=IntegerField()), Value(0)))
     closed_states = [Tender.Status.OPEN, Tender.Status.CLOSED, Tender.Status.EVALUATED]
     status = PlacementRequest.Status
@@ -116,6 +117,8 @@ def _label(request, code: str, today) -> str:
         return f"Awarded: standstill until {_when(request.step_standstill_ends_at, today)}"
     if code == Step.MOVING_IN:
         return f"Bed held: moves in on {request.step_start_date:%-d %B %Y}"
+    if code == Step.PLACED and request.step_placement_source == Placement.Source.OFF_DPS_CHOICE:
+        return "Placed off the DPS by the person's choice: the home is asked to accept the agreement"
     return LABELS[code]
 
 

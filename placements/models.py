@@ -147,6 +147,7 @@ class Placement(models.Model):
         TENDER = "tender", "Tender award"
         BLOCK_BED = "block_bed", "Block-booked bed"
         IMPORTED = "imported", "Imported history"
+        OFF_DPS_CHOICE = "off_dps_choice", "Spot contract by the person's choice"
 
     class AssessmentOutcome(models.TextChoices):
         """What a discharge-to-assess stay ended in, decided at its review."""

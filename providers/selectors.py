@@ -596,3 +596,22 @@ def selection_questions_of(*, commissioner) -> QuerySet[SelectionQuestion]:
         .select_related("lot")
         .order_by("lot__number", "position", "pk")
     )
+
+
+def off_dps_reason(*, care_home: CareHome, commissioner, lot) -> str:
+    """Why a home is off a body's DPS for a lot, in words for the request's page; empty when the home
+    is admitted to the lot for the body and lies in the body's own area."""
+    admitted = Admission.objects.filter(
+        commissioner=commissioner, care_home=care_home, lot=lot, status=Admission.Status.ADMITTED
+    ).exists()
+    if not admitted:
+        return f"{care_home.name} is not on your DPS for {lot}."
+    if home_out_of_area(care_home=care_home, commissioner=commissioner):
+        return f"{care_home.name} is in another council's area ({care_home.local_authority})."
+    return ""
+
+
+def home_out_of_area(*, care_home: CareHome, commissioner) -> bool:
+    """The home lies in another council's area: both areas known and different."""
+    home_area, body_area = care_home.local_authority.strip().lower(), commissioner.local_authority.strip().lower()
+    return bool(home_area and body_area and home_area != body_area)

@@ -12,3 +12,7 @@ care_home_suspended = Signal()
 # `care_home`, `actor` (None when the closure was dated ahead and beat started it), `reason` (as
 # the provider reads it) and `commissioner` (the body it binds, or None for every body).
 admission_closure_started = Signal()
+
+# Sent inside the CQC import's transaction when a known home turns from registered to deregistered,
+# with `care_home`: closures plans the moves of the people living there.
+care_home_deregistered = Signal()

@@ -21,6 +21,7 @@ from organisations.models import Organisation
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user
 from providers.models import AdmissionClosure, CareHome, Specialism
 from providers.services import admission_closure_lift, admission_closure_open, care_home_suspend_for_rating
+from providers.signals import care_home_deregistered
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
 from .models import (
@@ -219,6 +220,7 @@ def cqc_location_import(*, location: CqcLocation, source: str = Rating.Source.CQ
         home = CareHome.objects.select_for_update().filter(cqc_location_id=location.location_id).first()
         values = _home_values(location)
         created = home is None
+        deregistered = False
         if created:
             if not location.registered:
                 return Outcome.SKIPPED
@@ -226,11 +228,14 @@ def cqc_location_import(*, location: CqcLocation, source: str = Rating.Source.CQ
             changed = True
         else:
             changed = any(getattr(home, name) != value for name, value in values.items())
+            deregistered = home.is_registered and not location.registered
             for name, value in values.items():
                 setattr(home, name, value)
         if changed:
             home.cqc_synced_at = timezone.now()
             home.save()
+        if deregistered:
+            care_home_deregistered.send(sender=CareHome, care_home=home)
         wanted = set(Specialism.objects.filter(name__in=location.specialisms).values_list("pk", flat=True))
         have = set() if created else set(home.specialisms.values_list("pk", flat=True))
         if wanted != have:
@@ -366,6 +371,7 @@ class _Batch:
     providers: dict[str, int] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
     recorded: list[tuple[CqcLocation, Rating | None]] = field(default_factory=list)
+    deregistered: list[CareHome] = field(default_factory=list)
     rating_ids: dict[str, int] = field(default_factory=dict)
     home_ids: dict[str, int] = field(default_factory=dict)
 
@@ -424,6 +430,8 @@ def _batch_update_known_homes(batch: _Batch) -> None:
             continue
         values = _home_values(location)
         if any(getattr(home, name) != value for name, value in values.items()):
+            if home.is_registered and not location.registered:
+                batch.deregistered.append(home)
             for name, value in values.items():
                 setattr(home, name, value)
             home.cqc_synced_at = home.updated_at = batch.now
@@ -434,6 +442,8 @@ def _batch_update_known_homes(batch: _Batch) -> None:
             [*HOME_FIELDS, "registration_status", "cqc_provider_id", "cqc_synced_at", "updated_at"],
             batch_size=200,
         )
+    for home in batch.deregistered:
+        care_home_deregistered.send(sender=CareHome, care_home=home)
 
 
 def _batch_write_ratings(batch: _Batch) -> None:

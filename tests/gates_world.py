@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from blockbeds.services import block_bed_fill
+from closures.services import home_closing_announce, placement_hand_back
 from contracts.services import (
     absence_record,
     agreement_create_for_placement,
@@ -237,6 +238,24 @@ def build_world() -> World:
         commissioner=council_a, lot=lot(1), text="Is a registered manager in post?", answer_type="yes_no"
     )
 
+    # A home of provider A that council A has marked as closing, with one resident and a block contract.
+    closing_home = admitted_home(council_a, provider=provider_a, rating="Good", name="Cedar Lodge")
+    PaidPlacementFactory(commissioner=council_a, care_home=closing_home, case_reference="A-CLOSING-1")
+    closing_contract = BlockContractFactory(commissioner=council_a, care_home=closing_home, reference="STAFFS-C")
+    [home_closure] = home_closing_announce(
+        actor=users["commissioner_a"],
+        care_home=closing_home,
+        closing_on=timezone.localdate() + timedelta(days=30),
+        reason="The provider is leaving the market.",
+    )
+
+    placement_hand_back(
+        actor=users["provider_a"],
+        placement=PaidPlacementFactory(commissioner=council_a, care_home=home_a, case_reference="A-HANDBACK-1"),
+        notice_ends_on=timezone.localdate() + timedelta(days=28),
+        reason="We cannot meet the resident's needs.",
+    )
+
     world.ids = {
         "dps_option": dps.extension_options.get().pk,
         "document": document.pk,
@@ -261,5 +280,8 @@ def build_world() -> World:
         "api_client": api_client.pk,
         "referral": referral_a.pk,
         "referral_b": referral_b.pk,
+        "home_closure": home_closure.pk,
+        "move": home_closure.moves.get().pk,
+        "closure_contract": closing_contract.pk,
     }
     return world

@@ -25,6 +25,7 @@ from django.utils import timezone
 from bidding.models import Tender
 from bidding.services import tenders_close_overdue
 from blockbeds.models import BlockBed, BlockContract, BlockContractRate
+from closures.models import HandBack, ResidentMove
 from contracts.models import FeePeriod, FncRate, OutcomePaymentRule, ServiceAgreement, Uplift
 from contracts.payments import period_containing
 from core.csv_export import csv_cell, csv_response
@@ -102,6 +103,9 @@ PAGE_EXPORTS = {
     ("contracts.views", "payment_schedule"): [("broker_a", "/payments/?period={period}", True)],
     ("contracts.views", "fnc_rates"): [("commissioner_a", "/commissioner/fnc-rates/", True)],
     ("contracts.views", "outcome_rules"): [("broker_a", "/commissioner/outcome-payments/", True)],
+    ("closures.views", "closure_list"): [("broker_a", "/closures/", True)],
+    ("closures.views", "closure_detail"): [("broker_a", "/closures/{home_closure}/", True)],
+    ("closures.views", "hand_backs"): [("provider_a", "/provider/hand-backs/", True)],
     # The API answers CSV when asked for it with `Accept: text/csv`, not with a format parameter.
     ("contracts.apis", "get"): [("broker_a", "/api/v1/payment-schedules/?period={period}", True)],
     ("blockbeds.views", "contract_list"): [("broker_a", "/block-contracts/", True)],
@@ -223,6 +227,8 @@ def _plant(world):
     plant(DpsAgreement.objects.all(), "title", "reference")
     plant(ComplianceDocument.objects.all(), "original_name")
     plant(SelectionQuestion.objects.all(), "text", "required_answer")
+    plant(HandBack.objects.all(), "reason")
+    plant(ResidentMove.objects.all(), "note")
 
 
 def _unsafe_cells(text: str) -> tuple[list[str], int]:

@@ -76,6 +76,7 @@ class World:
         self._application_and_suspension()
         self._dps_and_selection(many=sizes.homes > SMALL.homes)
         self._request_offered_a_block_bed()
+        self._closures_and_hand_backs(many=sizes.homes > SMALL.homes)
         self.tender = (
             Tender.objects.filter(request__commissioner=self.council, status=Tender.Status.AWARDED)
             .annotate(n=Count("bids"))
@@ -118,6 +119,34 @@ class World:
                 if block_offers(requests=[candidate]).get(candidate.pk):
                     return
                 candidate.delete()
+
+    def _closures_and_hand_backs(self, *, many: bool) -> None:
+        """Homes of the council's residents closing (more in the larger set), and a placement handed
+        back to it by the provider, so the closure pages and their API compare short lists with long."""
+        from closures.services import home_closing_announce, placement_hand_back
+        from placements.models import Placement
+
+        placed = Placement.objects.filter(commissioner=self.council, end_date__isnull=True, cancelled_at__isnull=True)
+        homes = (
+            CareHome.objects.filter(pk__in=placed.values("care_home_id"))
+            .exclude(provider=self.provider)
+            .order_by("pk")[: 6 if many else 2]
+        )
+        for home in homes:
+            home_closing_announce(
+                actor=self.users[Role.COMMISSIONER],
+                care_home=home,
+                closing_on=timezone.localdate() + timedelta(days=30),
+                reason="The provider is leaving the market.",
+            )
+        given = placed.filter(care_home__provider=self.provider, block_occupancy__isnull=True).order_by("pk")
+        for placement in given[: 4 if many else 1]:
+            placement_hand_back(
+                actor=self.users[Role.PROVIDER],
+                placement=placement,
+                notice_ends_on=timezone.localdate() + timedelta(days=28),
+                reason="We cannot meet the resident's needs.",
+            )
 
     def _dps_and_selection(self, *, many: bool) -> None:
         """The council's DPS with its options and notices, questions and required documents: more of
@@ -272,6 +301,7 @@ API_CASES = [
     (Role.PROVIDER, "/api/v1/service-agreements/"),
     *[(Role.COMMISSIONER, f"/api/v1/dashboards/{name}/") for name in DASHBOARDS],
     (Role.COMMISSIONER, "/api/v1/quality-scoring-rules/"),
+    (Role.BROKER, "/api/v1/dashboards/home-closures/"),
 ]
 
 # API lists that only signed-in people may use (API clients cannot manage API clients).
@@ -314,6 +344,9 @@ PAGE_CASES = [
     (Role.COMMISSIONER, "/commissioner/monitoring/"),
     (Role.COMMISSIONER, "/commissioner/monitoring/framework/"),
     (Role.COMMISSIONER, "/commissioner/quality-scoring/"),
+    (Role.BROKER, "/closures/"),
+    (Role.COMMISSIONER, "/closures/"),
+    (Role.PROVIDER, "/provider/hand-backs/"),
 ]
 
 

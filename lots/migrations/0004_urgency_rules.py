@@ -6,32 +6,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lots', '0003_the_ten_lots'),
+        ("lots", "0003_the_ten_lots"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='UrgencyRules',
+            name="UrgencyRules",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('urgency', models.CharField(choices=[('hospital_discharge', 'Hospital discharge'), ('urgent_community', 'Urgent (community)'), ('planned', 'Planned')], max_length=20)),
-                ('target_hours', models.PositiveSmallIntegerField(help_text='Hours from ready for discharge (or the request) to the placement sourced.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(720)])),
-                ('min_window_hours', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('default_window_hours', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('max_window_hours', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(168)])),
-                ('award_rule', models.CharField(choices=[('ranked', 'Ranked: the best quality and cost score after the window closes'), ('first_acceptable', 'First acceptable: the first compliant bid is awarded at once')], default='ranked', max_length=20)),
-                ('assessment_days', models.PositiveSmallIntegerField(default=28, help_text='Discharge to assess: the days of assessment before the long-term decision.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(180)])),
-                ('vacancy_fresh_hours', models.PositiveSmallIntegerField(default=24, help_text='A vacancy counts for these requests only if confirmed within this many hours.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(168)])),
-                ('reminder_minutes_before_close', models.PositiveSmallIntegerField(default=60, help_text='Invited homes that have not bid are reminded this many minutes before the close.', validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(1440)])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lot_rules', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='urgency_rules', to='lots.lotrules')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[
+                            ("hospital_discharge", "Hospital discharge"),
+                            ("urgent_community", "Urgent (community)"),
+                            ("planned", "Planned"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "target_hours",
+                    models.PositiveSmallIntegerField(
+                        help_text="Hours from ready for discharge (or the request) to the placement sourced.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(720),
+                        ],
+                    ),
+                ),
+                (
+                    "min_window_hours",
+                    models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                (
+                    "default_window_hours",
+                    models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                (
+                    "max_window_hours",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(168),
+                        ]
+                    ),
+                ),
+                (
+                    "award_rule",
+                    models.CharField(
+                        choices=[
+                            ("ranked", "Ranked: the best quality and cost score after the window closes"),
+                            ("first_acceptable", "First acceptable: the first compliant bid is awarded at once"),
+                        ],
+                        default="ranked",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "assessment_days",
+                    models.PositiveSmallIntegerField(
+                        default=28,
+                        help_text="Discharge to assess: the days of assessment before the long-term decision.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(180),
+                        ],
+                    ),
+                ),
+                (
+                    "vacancy_fresh_hours",
+                    models.PositiveSmallIntegerField(
+                        default=24,
+                        help_text="A vacancy counts for these requests only if confirmed within this many hours.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(168),
+                        ],
+                    ),
+                ),
+                (
+                    "reminder_minutes_before_close",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        help_text="Invited homes that have not bid are reminded this many minutes before the close.",
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(1440),
+                        ],
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lot_rules",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="urgency_rules", to="lots.lotrules"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'urgency rules',
-                'ordering': ['lot_rules__lot__number', 'urgency'],
-                'constraints': [models.UniqueConstraint(fields=('lot_rules', 'urgency'), name='urgencyrules_one_per_lot_and_urgency'), models.CheckConstraint(condition=models.Q(('urgency', 'planned'), _negated=True), name='urgencyrules_only_urgent'), models.CheckConstraint(condition=models.Q(('min_window_hours__gte', 1), ('min_window_hours__lte', models.F('default_window_hours')), ('default_window_hours__lte', models.F('max_window_hours'))), name='urgencyrules_window_bounds'), models.CheckConstraint(condition=models.Q(('target_hours__gte', 1)), name='urgencyrules_target_positive')],
+                "verbose_name_plural": "urgency rules",
+                "ordering": ["lot_rules__lot__number", "urgency"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("lot_rules", "urgency"), name="urgencyrules_one_per_lot_and_urgency"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("urgency", "planned"), _negated=True), name="urgencyrules_only_urgent"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("min_window_hours__gte", 1),
+                            ("min_window_hours__lte", models.F("default_window_hours")),
+                            ("default_window_hours__lte", models.F("max_window_hours")),
+                        ),
+                        name="urgencyrules_window_bounds",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("target_hours__gte", 1)), name="urgencyrules_target_positive"
+                    ),
+                ],
             },
         ),
     ]

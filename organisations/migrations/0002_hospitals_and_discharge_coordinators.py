@@ -4,25 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='refers_to',
-            field=models.ManyToManyField(blank=True, help_text='Hospitals only: the commissioning bodies whose brokers source placements for its patients.', related_name='referring_hospitals', to='organisations.organisation'),
+            model_name="organisation",
+            name="refers_to",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Hospitals only: the commissioning bodies whose brokers source placements for its patients.",
+                related_name="referring_hospitals",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AlterField(
-            model_name='organisation',
-            name='kind',
-            field=models.CharField(choices=[('council', 'Council'), ('nhs', 'NHS body'), ('provider', 'Care provider'), ('hospital', 'Hospital (NHS trust site)')], max_length=20),
+            model_name="organisation",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("council", "Council"),
+                    ("nhs", "NHS body"),
+                    ("provider", "Care provider"),
+                    ("hospital", "Hospital (NHS trust site)"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(blank=True, choices=[('broker', 'Broker'), ('commissioner', 'Commissioner'), ('provider', 'Provider user'), ('discharge_coordinator', 'Discharge coordinator')], max_length=30),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("broker", "Broker"),
+                    ("commissioner", "Commissioner"),
+                    ("provider", "Provider user"),
+                    ("discharge_coordinator", "Discharge coordinator"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from demo.bidding import seed_tenders
 from demo.blockbeds import seed_block_contracts
+from demo.closures import seed_closures
 from demo.contracts import seed_contracts
 from demo.dashboards import seed_placement_history
 from demo.discharge import seed_discharge
@@ -45,6 +46,8 @@ class Command(BaseCommand):
             "Recording contract monitoring, a safeguarding embargo, an improvement plan and quality scoring..."
         )
         seed_quality(council_slug=COUNCIL_SLUG, stdout=self.stdout)
+        self.stdout.write("Marking a home as closing and handing back a placement...")
+        seed_closures(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
