@@ -166,28 +166,35 @@ def home_vacancies(request, pk: int):
         for v in current
     ]
     formset = VacancyFormSet(request.POST or None, initial=initial)
+    fields = ["lot", "setting", "beds_free", "available_from", "notes"]
+    return _vacancies_save(
+        request,
+        home,
+        formset,
+        item=lambda data: services.VacancyInput(**{name: data[name] for name in fields}),
+        replace=services.vacancies_replace,
+        saved="Vacancies saved and confirmed as current.",
+        template="providers/home_vacancies.html",
+    )
+
+
+def _vacancies_save(request, home, formset, *, item, replace, saved: str, template: str):
+    """A posted formset of the home's vacancy rows replaces them through `replace` (which
+    confirms them as current); a refusal shows on the page with the rows as entered."""
     if request.method == "POST" and formset.is_valid():
         items = [
-            services.VacancyInput(
-                lot=form.cleaned_data["lot"],
-                setting=form.cleaned_data["setting"],
-                beds_free=form.cleaned_data["beds_free"],
-                available_from=form.cleaned_data["available_from"],
-                notes=form.cleaned_data["notes"],
-            )
-            for form in formset
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            item(form.cleaned_data) for form in formset if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         try:
-            services.vacancies_replace(actor=request.user, care_home=home, vacancies=items)
+            replace(actor=request.user, care_home=home, vacancies=items)
         except ACCESS_ERRORS:
             raise
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Vacancies saved and confirmed as current.")
+            messages.success(request, saved)
             return redirect("providers:home_detail", pk=home.pk)
-    return render(request, "providers/home_vacancies.html", {"home": home, "formset": formset})
+    return render(request, template, {"home": home, "formset": formset})
 
 
 @role_required(Role.PROVIDER)
@@ -198,22 +205,15 @@ def home_bed_vacancies(request, pk: int):
     fields = ["lot", "setting", "room_type", "en_suite", "ground_floor", "bariatric", "gender", "beds", "notes"]
     initial = [{name: getattr(v, name) for name in fields} for v in current]
     formset = BedVacancyFormSet(request.POST or None, initial=initial, prefix="beds")
-    if request.method == "POST" and formset.is_valid():
-        items = [
-            services.BedVacancyInput(**{name: form.cleaned_data[name] for name in fields})
-            for form in formset
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-        try:
-            services.bed_vacancies_replace(actor=request.user, care_home=home, vacancies=items)
-        except ACCESS_ERRORS:
-            raise
-        except ApplicationError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(request, "Bed vacancies saved and confirmed as current.")
-            return redirect("providers:home_detail", pk=home.pk)
-    return render(request, "providers/home_bed_vacancies.html", {"home": home, "formset": formset})
+    return _vacancies_save(
+        request,
+        home,
+        formset,
+        item=lambda data: services.BedVacancyInput(**{name: data[name] for name in fields}),
+        replace=services.bed_vacancies_replace,
+        saved="Bed vacancies saved and confirmed as current.",
+        template="providers/home_bed_vacancies.html",
+    )
 
 
 @role_required(Role.PROVIDER)
