@@ -114,7 +114,7 @@ MATRIX = {
     "providers:home_documents": ("GET", ['home'], "in  403 403 403 403 200 404 in  in  in  in  in"),
     "providers:document_download": ("GET", ['document'], "in  403 200 403 404 200 404 in  in  in  in  in"),
     "providers:questionnaire": ("GET", [], "in  403 200 403 200 403 403 in  in  in  in  in"),
-    "providers:question_retire": ("POST", [1], "in  403 404 403 404 403 403 in  in  in  in  in"),
+    "providers:question_retire": ("POST", [999999], "in  403 404 403 404 403 403 in  in  in  in  in"),
     "providers:document_requirements": ("GET", [], "in  403 200 403 200 403 403 in  in  in  in  in"),
     "api-docs": ("GET", [], "200 200 200 200 200 200 200 200 200 200 200 200"),
     "api-invitations": ("GET", [], "401 403 403 403 403 200 200 403 403 403 403 200"),
