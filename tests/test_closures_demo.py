@@ -1,4 +1,5 @@
-"""The demo shows a closing home part way through its move plan, and a provider's hand-back."""
+"""The demo shows a closing home part way through its move plan, a provider's hand-back, and a
+spot contract by the person's choice off the DPS."""
 
 import pytest
 from django.core.management import call_command
@@ -6,6 +7,7 @@ from django.core.management import call_command
 from closures.models import HandBack, HomeClosure, ResidentMove
 from closures.selectors import home_closure_list
 from organisations.models import User
+from placements.models import Placement, PlacementRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +24,9 @@ def test_the_demo_has_a_closing_home_with_moves_under_way_and_a_hand_back(client
     client.force_login(broker)
     assert client.get(f"/closures/{closure.pk}/").status_code == 200
     assert HomeClosure.objects.count() == 1
+
+    choice = Placement.objects.get(request__case_reference="DEMO-CHOICE-1")
+    assert choice.source == Placement.Source.OFF_DPS_CHOICE
+    waiting = PlacementRequest.objects.get(case_reference="DEMO-CHOICE-2")
+    page = client.get(f"/broker/requests/{waiting.pk}/")
+    assert b"Spot contract by choice" in page.content

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from demo.bidding import seed_tenders
 from demo.blockbeds import seed_block_contracts
-from demo.closures import seed_closures
+from demo.closures import seed_closures, seed_off_dps_choice
 from demo.contracts import seed_contracts
 from demo.dashboards import seed_placement_history
 from demo.discharge import seed_discharge
@@ -48,6 +48,8 @@ class Command(BaseCommand):
         seed_quality(council_slug=COUNCIL_SLUG, stdout=self.stdout)
         self.stdout.write("Marking a home as closing and handing back a placement...")
         seed_closures(stdout=self.stdout)
+        self.stdout.write("Placing a person by their choice at a home off the DPS...")
+        seed_off_dps_choice(stdout=self.stdout)
         if not User.objects.filter(email="admin@example.org").exists():
             User.objects.create_superuser(email="admin@example.org", password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Logins (password for all: {DEMO_PASSWORD}):"))
