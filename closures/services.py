@@ -372,15 +372,7 @@ def placement_hand_back(*, actor, placement: Placement, notice_ends_on: date | N
         hand_back=hand_back,
         planned_move_on=notice_ends_on,
     )
-    audit_record(
-        actor=actor,
-        verb="closures.hand_back.given",
-        target=hand_back,
-        organisation=hand_back.commissioner,
-        reason=hand_back.reason,
-        detail={"placement": placement.pk, "notice_ends_on": notice_ends_on.isoformat()},
-    )
-    _notify_hand_back(hand_back, f"the placement {placement.case_reference}")
+    _hand_back_given(actor, hand_back, {"placement": placement.pk}, f"the placement {placement.case_reference}")
     return hand_back
 
 
@@ -406,16 +398,21 @@ def block_contract_hand_back(*, actor, contract: BlockContract, notice_ends_on: 
         reason=reason.strip(),
         created_by=actor,
     )
+    _hand_back_given(actor, hand_back, {"block_contract": contract.pk}, f"the block contract {contract.reference}")
+    return hand_back
+
+
+def _hand_back_given(actor, hand_back: HandBack, detail: dict, what: str) -> None:
+    """A notice given: audited with what it is on and its last day, and the body told."""
     audit_record(
         actor=actor,
         verb="closures.hand_back.given",
         target=hand_back,
         organisation=hand_back.commissioner,
         reason=hand_back.reason,
-        detail={"block_contract": contract.pk, "notice_ends_on": notice_ends_on.isoformat()},
+        detail={**detail, "notice_ends_on": hand_back.notice_ends_on.isoformat()},
     )
-    _notify_hand_back(hand_back, f"the block contract {contract.reference}")
-    return hand_back
+    _notify_hand_back(hand_back, what)
 
 
 def home_deregistered(*, care_home: CareHome) -> list[HomeClosure]:
