@@ -108,8 +108,9 @@ class TestDashboards:
                         html = get_refused(client, page).content.decode()
                         assert "govuk-error-summary" in html and "govuk-error-message" in html, page
                     checked += 1
-        # Six month ranges' from and to, as a month and as a day, and the client-group day.
-        assert checked == 6 * 2 * 2 + 1
+        # Six month ranges' from and to, as a month and as a day, and the client-group, who-pays and
+        # market-position days.
+        assert checked == 6 * 2 * 2 + 3
 
     def test_month_ranges_over_ten_years_or_backwards_are_refused(self, commissioner_a, as_user):
         client = as_user(commissioner_a)
