@@ -6,6 +6,7 @@ from .apis import (
     ImprovementActionsApi,
     MonitoringFrameworkApi,
     MonitoringVisitsApi,
+    ProviderReturnsApi,
     QualityScoringRuleApi,
     QualityScoringRulesApi,
 )
@@ -26,6 +27,7 @@ urlpatterns = [
         ImprovementActionProgressApi.as_view(),
         name="api-improvement-action-progress",
     ),
+    path("care-homes/<int:pk>/returns/", ProviderReturnsApi.as_view(), name="api-care-home-returns"),
     path("quality-scoring-rules/", QualityScoringRulesApi.as_view(), name="api-quality-scoring-rules"),
     path("quality-scoring-rules/<int:number>/", QualityScoringRuleApi.as_view(), name="api-quality-scoring-rule"),
 ]

@@ -10,11 +10,20 @@ from rest_framework.views import APIView
 
 from core.errors import NotFoundError
 from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
-from organisations.models import ApiClient
+from organisations.models import ApiClient, Organisation
 from organisations.permissions import is_provider_user
 from providers.selectors import care_home_get_for_provider
 
-from .models import QUALITY_PARTS, Concern, ImprovementAction, MonitoringQuestion, MonitoringVisit, QualityScoringRule
+from .models import (
+    QUALITY_PARTS,
+    Concern,
+    ImprovementAction,
+    MonitoringQuestion,
+    MonitoringVisit,
+    ProviderReturn,
+    QualityScoringRule,
+    ReturnAnswer,
+)
 from .selectors import (
     care_home_get_for_quality,
     concerns_of,
@@ -22,6 +31,7 @@ from .selectors import (
     improvement_actions_of,
     monitoring_framework_of,
     monitoring_visits_of,
+    provider_returns_of_home,
     quality_scoring_rules_of,
 )
 from .services import (
@@ -29,6 +39,7 @@ from .services import (
     improvement_action_add,
     improvement_action_update,
     monitoring_visit_record,
+    provider_return_submit,
     quality_scoring_rule_set,
 )
 
@@ -384,3 +395,79 @@ class QualityScoringRuleApi(APIView):
         data.is_valid(raise_exception=True)
         saved = quality_scoring_rule_set(actor=request.user, lot=rule.lot, weights=data.validated_data)
         return Response(QualityScoringRuleOutput(saved).data)
+
+
+class ReturnAnswerOutput(serializers.ModelSerializer):
+    measure = serializers.IntegerField(source="measure_id")
+    name = serializers.CharField(source="measure.name")
+    kind = serializers.CharField(source="measure.kind")
+    unit = serializers.CharField(source="measure.unit")
+
+    class Meta:
+        model = ReturnAnswer
+        fields = ["measure", "name", "kind", "unit", "value"]
+
+
+class ProviderReturnOutput(serializers.ModelSerializer):
+    commissioner = serializers.IntegerField(source="commissioner_id")
+    answers = ReturnAnswerOutput(many=True)
+
+    class Meta:
+        model = ProviderReturn
+        fields = ["id", "commissioner", "period", "period_kind", "submitted_at", "accepted_at", "answers"]
+
+
+class ProviderReturnInput(serializers.Serializer):
+    commissioner = serializers.IntegerField(help_text="The id of the body whose DPS the home is admitted to.")
+    period = serializers.CharField(max_length=10, help_text="A year (`2026`) or a quarter (`2026-Q3`).")
+    answers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True),
+        help_text="Values by measure id (or measure name): numbers as text or numbers, `yes`/`no` for yes-or-no "
+        "measures. Field errors come back keyed by measure id.",
+    )
+
+
+class ProviderReturnsApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    def _returns(self, request, home):
+        return provider_returns_of_home(actor=request.user, care_home=home).prefetch_related("answers__measure")
+
+    @extend_schema(
+        summary="A care home's returns",
+        description="The home's provider sees its returns to every body; a body sees the returns sent to it by "
+        "homes on its DPS.",
+        tags=["quality"],
+        responses={200: ProviderReturnOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request, pk: int):
+        home = _home_for_plans(request, pk)
+        return Response(ProviderReturnOutput(self._returns(request, home), many=True).data)
+
+    @extend_schema(
+        summary="Submit a return for one of your homes",
+        description="To a body whose DPS the home is admitted to. Sending the same period again replaces the "
+        "answers until the body accepts the return. Nothing is kept unless every answer is valid.",
+        tags=["quality"],
+        request=ProviderReturnInput,
+        responses={201: ProviderReturnOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        home = care_home_get_for_provider(actor=request.user, pk=pk)
+        data = ProviderReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        item = provider_return_submit(
+            actor=request.user,
+            care_home=home,
+            commissioner=Organisation.objects.filter(pk=values["commissioner"]).first(),
+            period=values["period"],
+            answers=values["answers"],
+        )
+        item = self._returns(request, home).get(pk=item.pk)
+        return Response(
+            ProviderReturnOutput(item).data,
+            status=201,
+            headers={"Location": reverse("api-care-home-returns", args=[home.pk])},
+        )

@@ -16,5 +16,9 @@ verb_labels_register(
         "quality.scoring_rule.updated": "How quality is scored changed",
         "quality.improvement_action.added": "Improvement action agreed",
         "quality.improvement_action.updated": "Improvement action progress reported",
+        "quality.return_measures.started": "Return measures started from the default set",
+        "quality.provider_return.submitted": "Provider return submitted",
+        "quality.provider_return.resubmitted": "Provider return resubmitted, replacing its answers",
+        "quality.provider_return.accepted": "Provider return accepted",
     }
 )

@@ -173,3 +173,32 @@ class QualityScoringRuleForm(forms.Form):
                 widget=TextInput(attrs={"inputmode": "numeric"}, suffix="%", width=3),
             )
         self.helper = form_helper("Save how quality is scored")
+
+
+class ProviderReturnForm(forms.Form):
+    """The period and one field per measure, named by the measure's id (the service checks the values)."""
+
+    period = forms.CharField(
+        label="Period",
+        max_length=10,
+        required=False,
+        help_text="A year for an annual return, like 2026, or a quarter, like 2026-Q3.",
+        widget=TextInput(attrs={"class": "govuk-input--width-10"}),
+    )
+
+    def __init__(self, *args, measures=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for measure in measures:
+            label = measure.name + ("" if measure.required else " (optional)")
+            if measure.kind == "yes_no":
+                self.fields[str(measure.pk)] = forms.ChoiceField(
+                    label=label, choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect, required=False
+                )
+            else:
+                self.fields[str(measure.pk)] = forms.CharField(
+                    label=label,
+                    required=False,
+                    help_text=measure.unit,
+                    widget=TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "decimal"}),
+                )
+        self.helper = form_helper("Submit return")

@@ -293,3 +293,97 @@ class QualityScoringRule(models.Model):
 
     def weights(self) -> dict[str, int]:
         return {part: getattr(self, part) for part in QUALITY_PARTS}
+
+
+# --- Provider returns ------------------------------------------------------------------------------
+
+# The measures a body asks for until it edits its own set: (name, kind, unit).
+DEFAULT_RETURN_MEASURES = [
+    ("Staff in post", "integer", "people"),
+    ("Staff vacancies", "integer", "posts"),
+    ("Agency hours in the period", "decimal", "hours"),
+    ("Staff trained in safeguarding", "percentage", "%"),
+    ("Falls", "integer", "falls"),
+    ("Hospital admissions", "integer", "admissions"),
+    ("Complaints received", "integer", "complaints"),
+]
+
+
+class ReturnMeasure(models.Model):
+    """One measure a body asks its DPS homes to report in their returns, for one lot or for all lots."""
+
+    class Kind(models.TextChoices):
+        INTEGER = "integer", "Whole number"
+        DECIMAL = "decimal", "Number"
+        PERCENTAGE = "percentage", "Percentage"
+        YES_NO = "yes_no", "Yes or no"
+
+    commissioner = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="return_measures"
+    )
+    lot = models.ForeignKey(
+        "lots.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty: every lot."
+    )
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    unit = models.CharField(max_length=30, blank=True)
+    required = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["commissioner", "active"], name="return_measure_body_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProviderReturn(models.Model):
+    """A home's return to a body for one period. Resubmitting before the body accepts it replaces the answers."""
+
+    class PeriodKind(models.TextChoices):
+        ANNUAL = "annual", "Annual"
+        QUARTERLY = "quarterly", "Quarterly"
+
+    care_home = models.ForeignKey("providers.CareHome", on_delete=models.CASCADE, related_name="returns")
+    commissioner = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="returns")
+    period_kind = models.CharField(max_length=20, choices=PeriodKind.choices)
+    period = models.CharField(max_length=10, help_text="For example 2026-Q3 or 2026.")
+    submitted_by = models.ForeignKey("organisations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period", "care_home__name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["care_home", "commissioner", "period"], name="provider_return_once"),
+        ]
+        indexes = [models.Index(fields=["commissioner", "-submitted_at"], name="provider_return_body_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.care_home}: return {self.period} to {self.commissioner}"
+
+
+class ReturnAnswer(models.Model):
+    provider_return = models.ForeignKey(ProviderReturn, on_delete=models.CASCADE, related_name="answers")
+    measure = models.ForeignKey(ReturnMeasure, on_delete=models.PROTECT, related_name="answers")
+    value = models.DecimalField(max_digits=12, decimal_places=2, help_text="Yes is 1 and no is 0.")
+
+    class Meta:
+        ordering = ["measure__position", "measure_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider_return", "measure"], name="return_answer_once"),
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="return_answer_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: {self.shown}"
+
+    @property
+    def shown(self) -> str:
+        if self.measure.kind == ReturnMeasure.Kind.YES_NO:
+            return "Yes" if self.value else "No"
+        if self.measure.kind == ReturnMeasure.Kind.INTEGER:
+            return str(int(self.value))
+        return f"{self.value.normalize():f}"

@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from core.errors import NotFoundError
 from lots.models import Lot
+from organisations.models import Organisation
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user
-from providers.models import AdmissionClosure, CareHome
+from providers.models import Admission, AdmissionClosure, CareHome
 from providers.selectors import admission_closure_in_force_q
 
 from .models import (
@@ -16,6 +17,7 @@ from .models import (
     ImprovementAction,
     MonitoringFramework,
     MonitoringVisit,
+    ProviderReturn,
     QualityScoringRule,
     RatingValue,
 )
@@ -213,3 +215,45 @@ def quality_rule_snapshot(*, commissioner, lot) -> dict:
     rule = QualityScoringRule.objects.filter(commissioner=commissioner, lot=lot).first()
     weights = {part: weight for part, weight in rule.weights().items() if weight} if rule else dict(DEFAULT_WEIGHTS)
     return {"weights": weights}
+
+
+# --- Provider returns ------------------------------------------------------------------------------
+
+
+def return_bodies_for_home(*, care_home: CareHome) -> QuerySet[Organisation]:
+    """The bodies whose DPS the home is admitted to: those it sends returns to."""
+    return (
+        Organisation.objects.filter(admissions__care_home=care_home, admissions__status=Admission.Status.ADMITTED)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def provider_returns_of_home(*, actor, care_home: CareHome) -> QuerySet[ProviderReturn]:
+    """The home's provider sees its returns to every body; a council user sees those to its own body;
+    nobody else sees any."""
+    returns = ProviderReturn.objects.filter(care_home=care_home).select_related("commissioner", "submitted_by")
+    if is_provider_user(actor) and care_home.provider_id == actor.organisation_id:
+        return returns.order_by("-submitted_at", "-id")
+    if is_council_user(actor):
+        return returns.filter(commissioner_id=actor.organisation_id).order_by("-submitted_at", "-id")
+    return ProviderReturn.objects.none()
+
+
+def provider_returns_of_body(*, actor) -> QuerySet[ProviderReturn]:
+    """The returns the homes on the body's DPS have sent it, newest first."""
+    if not is_council_user(actor):
+        return ProviderReturn.objects.none()
+    return (
+        ProviderReturn.objects.filter(commissioner_id=actor.organisation_id)
+        .select_related("care_home", "submitted_by")
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def provider_return_get(*, actor, pk: int) -> ProviderReturn:
+    """One return the actor may see: the body's own, or the provider's own home's; otherwise 404."""
+    item = ProviderReturn.objects.select_related("care_home", "commissioner", "submitted_by").filter(pk=pk).first()
+    if item is None or not provider_returns_of_home(actor=actor, care_home=item.care_home).filter(pk=pk).exists():
+        raise NotFoundError("No such return.")
+    return item

@@ -2,13 +2,14 @@
 
 import enum
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -19,13 +20,14 @@ from core.metrics import import_rows_count
 from lots.models import Lot
 from organisations.models import Organisation
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user
-from providers.models import AdmissionClosure, CareHome, Specialism
+from providers.models import Admission, AdmissionClosure, CareHome, Specialism
 from providers.services import admission_closure_lift, admission_closure_open, care_home_suspend_for_rating
 from providers.signals import care_home_deregistered
 
 from .cqc import CqcLocation, CqcRating, CqcRecordError, location_from_api
 from .models import (
     DEFAULT_MONITORING_QUESTIONS,
+    DEFAULT_RETURN_MEASURES,
     KEY_QUESTIONS,
     QUALITY_PARTS,
     Concern,
@@ -34,9 +36,12 @@ from .models import (
     MonitoringFramework,
     MonitoringQuestion,
     MonitoringVisit,
+    ProviderReturn,
     QualityScoringRule,
     Rating,
     RatingValue,
+    ReturnAnswer,
+    ReturnMeasure,
 )
 from .permissions import can_enter_rating, can_see_ratings_of
 
@@ -1124,3 +1129,189 @@ def quality_scoring_rule_set(*, actor, lot: Lot, weights: dict[str, int | None])
         detail={"lot": lot.number, "from": previous, "to": clean},
     )
     return rule
+
+
+# --- Provider returns ------------------------------------------------------------------------------
+
+PERIOD_PATTERNS = {
+    ProviderReturn.PeriodKind.QUARTERLY: re.compile(r"^(\d{4})-Q([1-4])$"),
+    ProviderReturn.PeriodKind.ANNUAL: re.compile(r"^(\d{4})$"),
+}
+YES = {"yes", "true", "1", "y"}
+NO = {"no", "false", "0", "n"}
+
+
+@transaction.atomic
+def return_measures_start(*, commissioner: Organisation, actor=None) -> None:
+    """A body with no return measures yet starts from the default set (once)."""
+    if ReturnMeasure.objects.filter(commissioner=commissioner).exists():
+        return
+    Organisation.objects.select_for_update().get(pk=commissioner.pk)
+    if ReturnMeasure.objects.filter(commissioner=commissioner).exists():
+        return
+    ReturnMeasure.objects.bulk_create(
+        ReturnMeasure(commissioner=commissioner, name=name, kind=kind, unit=unit, position=position)
+        for position, (name, kind, unit) in enumerate(DEFAULT_RETURN_MEASURES, start=1)
+    )
+    audit_record(
+        actor=actor,
+        verb="quality.return_measures.started",
+        target=commissioner,
+        organisation=commissioner,
+        detail={"measures": len(DEFAULT_RETURN_MEASURES)},
+    )
+
+
+def return_period_kind(period: str) -> str | None:
+    """`2026-Q3` is quarterly, `2026` annual; anything else is no period."""
+    for kind, pattern in PERIOD_PATTERNS.items():
+        if pattern.match(period):
+            return kind
+    return None
+
+
+def _answer_value(measure: ReturnMeasure, raw) -> tuple[Decimal | None, str | None]:
+    """The value to keep for one answer, or the message saying what is wrong with it."""
+    text = "" if raw is None else str(raw).strip()
+    if text == "":
+        return None, (f"Enter {measure.name.lower()}." if measure.required else None)
+    if measure.kind == ReturnMeasure.Kind.YES_NO:
+        if text.lower() in YES:
+            return Decimal(1), None
+        if text.lower() in NO:
+            return Decimal(0), None
+        return None, f"Answer yes or no for {measure.name.lower()}."
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        return None, f"{measure.name} must be a number."
+    if value < 0:
+        return None, f"{measure.name} cannot be negative."
+    if measure.kind == ReturnMeasure.Kind.INTEGER and value != value.to_integral_value():
+        return None, f"{measure.name} must be a whole number."
+    if measure.kind == ReturnMeasure.Kind.PERCENTAGE and value > 100:
+        return None, f"{measure.name} must be a percentage from 0 to 100."
+    if value >= Decimal("10000000000"):
+        return None, f"{measure.name} is too large."
+    return value.quantize(Decimal("0.01"), ROUND_HALF_UP), None
+
+
+def return_measures_for_home(*, commissioner: Organisation, care_home: CareHome) -> list[ReturnMeasure]:
+    """The body's active measures for the lots the home is admitted to (and those for every lot)."""
+    lots = Admission.objects.filter(
+        commissioner=commissioner, care_home=care_home, status=Admission.Status.ADMITTED
+    ).values("lot_id")
+    return list(
+        ReturnMeasure.objects.filter(commissioner=commissioner, active=True).filter(
+            Q(lot__isnull=True) | Q(lot_id__in=lots)
+        )
+    )
+
+
+def provider_return_submit(
+    *, actor, care_home: CareHome, commissioner: Organisation | None, period: str, answers: dict
+) -> ProviderReturn:
+    """A provider submits its own home's return to a body whose DPS the home is admitted to. Every
+    required measure answered, numbers not negative, percentages at most 100; nothing is kept unless
+    the whole return is valid. Resubmitting the same period before the body accepts it replaces the answers."""
+    if not is_provider_user(actor):
+        raise ForbiddenError("Only the home's provider submits its returns.")
+    if care_home.provider_id != actor.organisation_id:
+        raise NotFoundError("No such care home.")
+    if (
+        commissioner is None
+        or not Admission.objects.filter(
+            commissioner=commissioner, care_home=care_home, status=Admission.Status.ADMITTED
+        ).exists()
+    ):
+        raise ApplicationError(
+            "Choose a body whose DPS the home is admitted to.",
+            code="return_invalid",
+            fields={"commissioner": "Choose a body whose DPS the home is admitted to."},
+        )
+    # The body's default measures are kept even when this return is refused: its field errors name them.
+    return_measures_start(commissioner=commissioner, actor=actor)
+    with transaction.atomic():
+        return _provider_return_write(
+            actor=actor, care_home=care_home, commissioner=commissioner, period=period, answers=answers
+        )
+
+
+def _provider_return_write(*, actor, care_home, commissioner, period, answers) -> ProviderReturn:
+    errors = {}
+    period = (period or "").strip().upper()
+    period_kind = return_period_kind(period)
+    if period_kind is None:
+        errors["period"] = "Enter the period as a year, like 2026, or a quarter, like 2026-Q3."
+    measures = return_measures_for_home(commissioner=commissioner, care_home=care_home)
+    given = {str(key).strip(): value for key, value in (answers or {}).items()}
+    values = {}
+    for measure in measures:
+        raw = given.get(str(measure.pk), given.get(measure.name))
+        value, message = _answer_value(measure, raw)
+        if message:
+            errors[str(measure.pk)] = message
+        elif value is not None:
+            values[measure.pk] = value
+    if errors:
+        raise ApplicationError("Some of the return is not right.", code="return_invalid", fields=errors)
+    existing = (
+        ProviderReturn.objects.select_for_update()
+        .filter(care_home=care_home, commissioner=commissioner, period=period)
+        .first()
+    )
+    now = timezone.now()
+    detail = {"period": period, "answers": {str(pk): str(v) for pk, v in values.items()}}
+    if existing is None:
+        item = ProviderReturn.objects.create(
+            care_home=care_home,
+            commissioner=commissioner,
+            period_kind=period_kind,
+            period=period,
+            submitted_by=actor,
+            submitted_at=now,
+        )
+        verb = "quality.provider_return.submitted"
+    else:
+        if existing.accepted_at is not None:
+            raise ApplicationError(
+                "The body has accepted this return; it can no longer be changed.",
+                code="return_accepted",
+                fields={"period": "The body has accepted the return for this period; choose another period."},
+            )
+        item = existing
+        detail["previous"] = {str(a.measure_id): str(a.value) for a in item.answers.all()}
+        item.answers.all().delete()
+        item.submitted_by = actor
+        item.submitted_at = now
+        item.save(update_fields=["submitted_by", "submitted_at"])
+        verb = "quality.provider_return.resubmitted"
+    ReturnAnswer.objects.bulk_create(
+        ReturnAnswer(provider_return=item, measure_id=pk, value=value) for pk, value in values.items()
+    )
+    audit_record(
+        actor=actor, verb=verb, target=care_home, organisation=commissioner, detail={"return": item.pk, **detail}
+    )
+    return item
+
+
+@transaction.atomic
+def provider_return_accept(*, actor, provider_return: ProviderReturn) -> ProviderReturn:
+    """The body accepts a return: from then on the provider can no longer replace its answers."""
+    body = _require_quality_officer(actor)
+    item = ProviderReturn.objects.select_for_update().filter(pk=provider_return.pk, commissioner=body).first()
+    if item is None:
+        raise NotFoundError("No such return.")
+    if item.accepted_at is None:
+        item.accepted_at = timezone.now()
+        item.save(update_fields=["accepted_at"])
+        audit_record(
+            actor=actor,
+            verb="quality.provider_return.accepted",
+            target=item.care_home,
+            organisation=body,
+            detail={"return": item.pk, "period": item.period},
+        )
+    return item

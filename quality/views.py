@@ -27,6 +27,7 @@ from .forms import (
     MonitoringQuestionForm,
     MonitoringScaleForm,
     MonitoringVisitForm,
+    ProviderReturnForm,
     QualityScoringRuleForm,
     RatingForm,
 )
@@ -44,8 +45,12 @@ from .selectors import (
     latest_monitoring_scores,
     monitoring_framework_of,
     monitoring_visits_of,
+    provider_return_get,
+    provider_returns_of_body,
+    provider_returns_of_home,
     quality_homes_for,
     quality_scoring_rules_of,
+    return_bodies_for_home,
 )
 from .services import (
     concern_embargo_lift,
@@ -59,8 +64,12 @@ from .services import (
     monitoring_question_retire,
     monitoring_scale_set,
     monitoring_visit_record,
+    provider_return_accept,
+    provider_return_submit,
     quality_scoring_rule_set,
     rating_record,
+    return_measures_for_home,
+    return_measures_start,
 )
 
 CSV_HEADER = ["report_date", "overall", *KEY_QUESTIONS, "source", "recorded_by", "recorded_at"]
@@ -442,3 +451,95 @@ def scoring_rule_edit(request, number: int):
             messages.success(request, f"Quality scoring saved for lot {number}. Tenders already published keep theirs.")
             return redirect("quality:scoring_rules")
     return render(request, "quality/scoring_rule_edit.html", {"rule": rule, "form": form})
+
+
+# --- Provider returns ------------------------------------------------------------------------------
+
+RETURNS_CSV_HEADER = [
+    "care_home",
+    "cqc_location_id",
+    "period",
+    "period_kind",
+    "submitted_at",
+    "submitted_by",
+    "accepted",
+]
+
+
+def _return_row(item) -> list:
+    return [
+        item.care_home.name,
+        item.care_home.cqc_location_id,
+        item.period,
+        item.get_period_kind_display(),
+        timezone.localtime(item.submitted_at).strftime("%Y-%m-%d %H:%M"),
+        item.submitted_by or "",
+        "yes" if item.accepted_at else "no",
+    ]
+
+
+@role_required(Role.PROVIDER)
+def provider_returns(request, pk: int):
+    """Submit a return for one of the provider's own homes to a body whose DPS it is on; the home's returns."""
+    home = care_home_get_for_provider(actor=request.user, pk=pk)
+    bodies = list(return_bodies_for_home(care_home=home))
+    chosen = request.POST.get("body") or request.GET.get("body")
+    body = next((b for b in bodies if str(b.pk) == chosen), bodies[0] if len(bodies) == 1 else None)
+    returns = provider_returns_of_home(actor=request.user, care_home=home)
+    if _csv_wanted(request):
+        return csv_response(
+            f"returns-{home.cqc_location_id}.csv",
+            ["body", *RETURNS_CSV_HEADER[2:]],
+            ([r.commissioner.name, *_return_row(r)[2:]] for r in returns),
+        )
+    form = None
+    if body is not None:
+        return_measures_start(commissioner=body, actor=request.user)
+        measures = return_measures_for_home(commissioner=body, care_home=home)
+        form = ProviderReturnForm(request.POST or None, measures=measures)
+        form.helper.form_action = f"?body={body.pk}"
+        if request.method == "POST" and form.is_valid():
+            answers = {name: value for name, value in form.cleaned_data.items() if name != "period"}
+            try:
+                item = provider_return_submit(
+                    actor=request.user,
+                    care_home=home,
+                    commissioner=body,
+                    period=form.cleaned_data["period"],
+                    answers=answers,
+                )
+            except ApplicationError as error:
+                apply_to_form(form, error)
+            else:
+                messages.success(request, f"Return for {item.period} sent to {body.name}.")
+                return redirect("quality:provider_returns", pk=home.pk)
+    return render(
+        request,
+        "quality/provider_returns.html",
+        {"home": home, "bodies": bodies, "body": body, "form": form, "returns": returns},
+    )
+
+
+@role_required(Role.COMMISSIONER)
+def body_returns(request):
+    """The returns the homes on the body's DPS have sent it."""
+    returns = provider_returns_of_body(actor=request.user)
+    if _csv_wanted(request):
+        return csv_response("provider-returns.csv", RETURNS_CSV_HEADER, (_return_row(r) for r in returns))
+    return render(request, "quality/body_returns.html", {"returns": returns})
+
+
+@role_required(Role.COMMISSIONER, Role.PROVIDER)
+def return_detail(request, pk: int):
+    item = provider_return_get(actor=request.user, pk=pk)
+    answers = item.answers.select_related("measure")
+    if _csv_wanted(request):
+        rows = ([a.measure.name, a.measure.unit, a.value] for a in answers)
+        return csv_response(f"return-{item.pk}.csv", ["measure", "unit", "value"], rows)
+    if request.method == "POST":
+        if is_provider_user(request.user):
+            raise PermissionDenied("Only the body accepts a return.")
+        provider_return_accept(actor=request.user, provider_return=item)
+        messages.success(request, "Return accepted.")
+        return redirect("quality:return_detail", pk=item.pk)
+    return render(request, "quality/return_detail.html", {"item": item, "answers": answers})

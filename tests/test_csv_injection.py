@@ -44,7 +44,7 @@ from providers.models import (
     SelectionQuestion,
 )
 from providers.services import admission_suspend
-from quality.models import Rating
+from quality.models import ProviderReturn, Rating, ReturnAnswer, ReturnMeasure
 
 from .gates_world import build_world
 
@@ -70,6 +70,12 @@ PAGE_EXPORTS = {
         ("provider_a", "/provider/homes/{home}/improvement-plan/", False),
     ],
     ("quality.views", "scoring_rules"): [("commissioner_a", "/commissioner/quality-scoring/", True)],
+    ("quality.views", "provider_returns"): [("provider_a", "/provider/homes/{home}/returns/", True)],
+    ("quality.views", "body_returns"): [("commissioner_a", "/commissioner/returns/", True)],
+    ("quality.views", "return_detail"): [
+        ("commissioner_a", "/returns/{provider_return}/", True),
+        ("provider_a", "/returns/{provider_return}/", True),
+    ],
     ("providers.views", "my_homes"): [("provider_a", "/provider/homes/", True)],
     ("providers.views", "my_applications"): [("provider_a", "/provider/applications/", True)],
     ("providers.views", "application_queue"): [("commissioner_a", "/commissioner/applications/", True)],
@@ -186,6 +192,21 @@ def _plant(world):
         for obj in queryset.order_by("pk"):
             type(obj).objects.filter(pk=obj.pk).update(**{field: next(payloads) for field in fields})
 
+    provider_user = world.users["provider_a"]
+    home = CareHome.objects.get(pk=world.ids["home"])
+    body = world.users["commissioner_a"].organisation
+    measure = ReturnMeasure.objects.create(commissioner=body, name="Falls", kind="integer", unit="falls")
+    provider_return = ProviderReturn.objects.create(
+        care_home=home,
+        commissioner=body,
+        period_kind="annual",
+        period="2026",
+        submitted_by=provider_user,
+        submitted_at=timezone.now(),
+    )
+    ReturnAnswer.objects.create(provider_return=provider_return, measure=measure, value=3)
+    world.ids["provider_return"] = provider_return.pk
+
     tender = Tender.objects.get(request_id=world.ids["request"])
     Tender.objects.filter(pk=tender.pk).update(
         opened_at=timezone.now() - timedelta(hours=3), closes_at=timezone.now() - timedelta(seconds=1)
@@ -229,6 +250,7 @@ def _plant(world):
     plant(SelectionQuestion.objects.all(), "text", "required_answer")
     plant(HandBack.objects.all(), "reason")
     plant(ResidentMove.objects.all(), "note")
+    plant(ReturnMeasure.objects.all(), "name", "unit")
 
 
 def _unsafe_cells(text: str) -> tuple[list[str], int]:
