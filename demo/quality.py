@@ -10,12 +10,20 @@ from django.utils import timezone
 from lots.models import Lot
 from organisations.models import Organisation, Role, User
 from providers.models import Admission, CareHome
-from quality.models import Concern, ImprovementAction, MonitoringFramework, MonitoringVisit, QualityScoringRule
+from quality.models import (
+    Concern,
+    ImprovementAction,
+    MonitoringFramework,
+    MonitoringVisit,
+    ProviderReturn,
+    QualityScoringRule,
+)
 from quality.services import (
     concern_record,
     improvement_action_add,
     monitoring_framework_start,
     monitoring_visit_record,
+    provider_return_submit,
     quality_scoring_rule_set,
 )
 
@@ -87,5 +95,35 @@ def seed_quality(*, council_slug: str, stdout=None) -> None:
         quality_scoring_rule_set(
             actor=commissioner, lot=lot, weights={"overall": 50, "key_questions": 20, "monitoring": 30}
         )
+    _seed_returns(council, homes[:3], today)
     if stdout:
         stdout.write(f"  {len(homes)} homes monitored, one under a safeguarding embargo, one with an improvement plan")
+
+
+def _seed_returns(council, homes, today) -> None:
+    """Each of a few homes' providers sends last year's return and this quarter's."""
+    if ProviderReturn.objects.filter(commissioner=council).exists():
+        return
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    for index, home in enumerate(homes):
+        provider_user = User.objects.filter(
+            organisation_id=home.provider_id, role=Role.PROVIDER, is_service_account=False
+        ).first()
+        if provider_user is None:
+            continue
+        for period, scale in ((str(today.year - 1), 4), (quarter, 1)):
+            provider_return_submit(
+                actor=provider_user,
+                care_home=home,
+                commissioner=council,
+                period=period,
+                answers={
+                    "Staff in post": 40 + index,
+                    "Staff vacancies": 2 + index,
+                    "Agency hours in the period": 60 * scale + index * 15,
+                    "Staff trained in safeguarding": 92 - index * 4,
+                    "Falls": 3 * scale + index,
+                    "Hospital admissions": scale + index,
+                    "Complaints received": index,
+                },
+            )

@@ -11,7 +11,10 @@ from .models import (
     MonitoringFramework,
     MonitoringQuestion,
     MonitoringVisit,
+    ProviderReturn,
     Rating,
+    ReturnAnswer,
+    ReturnMeasure,
 )
 from .permissions import can_enter_rating
 
@@ -108,3 +111,34 @@ class ImprovementActionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "commissioner"]
     list_select_related = ["care_home", "commissioner"]
     search_fields = ["action", "care_home__name"]
+
+
+@admin.register(ReturnMeasure)
+class ReturnMeasureAdmin(ReadOnlyAdmin):
+    """Read-only: a body's measures start from the default set when its first return comes in."""
+
+    list_display = ["name", "commissioner", "lot", "kind", "unit", "required", "active"]
+    list_filter = ["commissioner", "kind", "active"]
+    list_select_related = ["commissioner", "lot"]
+
+
+class ReturnAnswerInline(admin.TabularInline):
+    model = ReturnAnswer
+    extra = 0
+    fields = ["measure", "value"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderReturn)
+class ProviderReturnAdmin(ReadOnlyAdmin):
+    """Read-only: returns are submitted by the home's provider and accepted by the body, audited."""
+
+    list_display = ["care_home", "commissioner", "period", "period_kind", "submitted_at", "accepted_at"]
+    list_filter = ["commissioner", "period_kind"]
+    list_select_related = ["care_home", "commissioner"]
+    search_fields = ["care_home__name", "period"]
+    inlines = [ReturnAnswerInline]

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFoundError
-from organisations.api_permissions import HasScope, IsAnyRole, IsCouncilUser
+from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleProviderWrites, IsCouncilUser
 from organisations.models import ApiClient, Organisation
 from organisations.permissions import is_provider_user
 from providers.selectors import care_home_get_for_provider
@@ -428,7 +428,7 @@ class ProviderReturnInput(serializers.Serializer):
 
 
 class ProviderReturnsApi(APIView):
-    permission_classes = [IsAnyRole, HasScope]
+    permission_classes = [IsAnyRoleProviderWrites, HasScope]
     required_scope = ApiClient.Scope.QUALITY
 
     def _returns(self, request, home):

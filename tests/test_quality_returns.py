@@ -214,3 +214,17 @@ def test_return_lists_run_the_same_queries_whatever_their_length(
         assert len(system.get(url).json()) == 4
     with django_assert_num_queries(len(page_small)):
         assert page.get("/commissioner/returns/").content.count(b"/returns/") >= 9
+
+
+def test_the_demo_has_returns_the_council_can_read(client):
+    from django.core.management import call_command
+
+    from organisations.models import User
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    commissioner = User.objects.filter(role="commissioner", organisation__returns__isnull=False).first()
+    assert commissioner is not None
+    assert ProviderReturn.objects.filter(commissioner=commissioner.organisation).count() >= 4
+    client.force_login(commissioner)
+    page = client.get("/commissioner/returns/")
+    assert page.status_code == 200 and page.content.count(b'href="/returns/') >= 4

@@ -1,0 +1,61 @@
+"""In a real browser: a provider opens its home, follows "Submit a return", sends a return with one
+negative number (refused on that field), corrects it and sees the return listed; the body's
+commissioner finds it in its returns and accepts it. Every page passes axe with no violations."""
+
+import pytest
+from playwright.sync_api import expect
+
+from quality.models import ProviderReturn
+
+from .browser import page_as
+from .factories import admitted_home
+from .test_accessibility import wcag_violations
+
+ANSWERS = {
+    "Staff in post": "42",
+    "Staff vacancies": "3",
+    "Agency hours in the period": "120.5",
+    "Staff trained in safeguarding": "95",
+    "Falls": "-4",
+    "Hospital admissions": "1",
+    "Complaints received": "0",
+}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_provider_submits_a_return_corrects_a_field_and_the_body_accepts_it(
+    live_server, browser, council_a, commissioner_a, provider_a, provider_user_a
+):
+    home = admitted_home(council_a, provider=provider_a, name="Brook House")
+    page = page_as(browser, live_server, provider_user_a)
+    page.goto(f"{live_server.url}/provider/homes/{home.pk}/")
+    page.get_by_role("link", name="Submit a return").click()
+    expect(page.get_by_role("heading", name="Submit a return")).to_be_visible()
+    assert wcag_violations(page) == []
+
+    page.get_by_label("Period").fill("2026-Q3")
+    for name, value in ANSWERS.items():
+        page.get_by_label(name, exact=True).fill(value)
+    page.get_by_role("button", name="Submit return").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Falls cannot be negative.")
+    expect(page.locator(".govuk-form-group--error")).to_have_count(1)
+    expect(page.locator(".govuk-form-group--error")).to_contain_text("Falls cannot be negative.")
+    assert wcag_violations(page) == []
+    assert not ProviderReturn.objects.exists()
+
+    page.get_by_label("Falls", exact=True).fill("4")
+    page.get_by_role("button", name="Submit return").click()
+    expect(page.get_by_text(f"Return for 2026-Q3 sent to {council_a.name}.")).to_be_visible()
+    expect(page.get_by_role("link", name="2026-Q3")).to_be_visible()
+    assert ProviderReturn.objects.get().answers.get(measure__name="Falls").value == 4
+
+    body = page_as(browser, live_server, commissioner_a)
+    body.goto(f"{live_server.url}/commissioner/returns/")
+    assert wcag_violations(body) == []
+    body.get_by_role("link", name="Brook House").click()
+    expect(body.get_by_role("cell", name="120.5")).to_be_visible()
+    assert wcag_violations(body) == []
+    body.get_by_role("button", name="Accept return").click()
+    expect(body.get_by_text("Return accepted.")).to_be_visible()
+    assert ProviderReturn.objects.get().accepted_at is not None
