@@ -34,7 +34,7 @@ def test_a_provider_submits_a_return_corrects_a_field_and_the_body_accepts_it(
     expect(page.get_by_role("heading", name="Submit a return")).to_be_visible()
     assert wcag_violations(page) == []
 
-    page.get_by_label("Period").fill("2026-Q3")
+    page.get_by_label("Period", exact=True).fill("2026-Q3")
     for name, value in ANSWERS.items():
         page.get_by_label(name, exact=True).fill(value)
     page.get_by_role("button", name="Submit return").click()
