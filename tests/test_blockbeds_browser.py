@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from blockbeds.services import block_bed_fill
 
@@ -41,7 +42,7 @@ def test_utilisation_and_contract_pages_are_accessible_and_a_provider_reports_a_
     sign_in(page, live_server, commissioner_a)
     page.goto(f"{live_server.url}/block-contracts/utilisation/")
     assert page.locator('[data-figure="filled"]').inner_text() == "1"
-    assert page.get_by_role("img", name="Block bed occupancy rate by month").is_visible()
+    expect(page.get_by_role("img", name="Block bed occupancy rate by month")).to_be_visible()
     assert serious_violations(page) == []
     page.goto(f"{live_server.url}/block-contracts/{contract.pk}/")
     assert serious_violations(page) == []
@@ -56,8 +57,8 @@ def test_utilisation_and_contract_pages_are_accessible_and_a_provider_reports_a_
     page.get_by_label("Why did the stay end?").fill("Moved closer to family")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Report the bed void").click()
-    assert "The stay has ended and the bed is void." in page.content()
-    assert page.get_by_text("Moved closer to family").first.is_visible()
+    expect(page.locator("body")).to_contain_text("The stay has ended and the bed is void.")
+    expect(page.get_by_text("Moved closer to family").first).to_be_visible()
 
 
 @pytest.mark.browser
@@ -73,7 +74,7 @@ def test_a_broker_sees_block_beds_first_and_places_the_person_there(
     sign_in(page, live_server, broker_a)
     page.goto(f"{live_server.url}/broker/requests/{request.pk}/")
     offer = page.get_by_role("region", name="Block beds first")
-    assert offer.is_visible()
+    expect(offer).to_be_visible()
     assert "Meadowbank" in offer.inner_text()
     assert serious_violations(page) == []
     offer.get_by_role("link", name="Place here").click()
@@ -85,5 +86,5 @@ def test_a_broker_sees_block_beds_first_and_places_the_person_there(
 
     assert page.url.endswith(f"/broker/requests/{request.pk}/")
     assert page.locator("#request-status").inner_text() == "Placed"
-    assert "LAS-123456 placed in bed 001 at Meadowbank." in page.content()
+    expect(page.locator("body")).to_contain_text("LAS-123456 placed in bed 001 at Meadowbank.")
     assert contract.beds.get().occupancies.get().placement.request_id == request.pk

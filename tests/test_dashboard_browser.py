@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from placements.models import Placement
 
@@ -61,10 +62,10 @@ def test_timeliness_dashboard_filters_and_shows_an_accessible_chart_and_table(
     page.get_by_label("To month").fill("2023-03")
     page.get_by_role("button", name="Show figures").click()
 
-    assert page.get_by_role("figure", name="Timeliness of sourcing by lot").is_visible()
-    assert page.get_by_role("img", name="Lot 1: Older people residential").is_visible()
+    expect(page.get_by_role("figure", name="Timeliness of sourcing by lot")).to_be_visible()
+    expect(page.get_by_role("img", name="Lot 1: Older people residential")).to_be_visible()
     table = page.get_by_role("table", name="Placements sourced within target timescales")
-    assert table.is_visible()
+    expect(table).to_be_visible()
     march = table.get_by_role("row", name="2023 03")
     assert "25.0% (below target) 1/4" in " ".join(march.inner_text().split())
     assert table.get_by_role("row", name="2023 02").locator("td").first.inner_text().startswith("100.0%")
@@ -78,5 +79,5 @@ def test_timeliness_dashboard_filters_and_shows_an_accessible_chart_and_table(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, live_server, broker_a)
     page.get_by_role("link", name="At-risk requests").click()
-    assert page.get_by_role("heading", name="Requests at risk of missing their target").is_visible()
+    expect(page.get_by_role("heading", name="Requests at risk of missing their target")).to_be_visible()
     assert serious_violations(page) == []

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from core.errors import ApplicationError, ConflictError, ForbiddenError
 from core.models import AuditEvent
@@ -268,7 +269,7 @@ def test_a_broker_records_an_assessment_outcome_in_a_browser(
     page.get_by_role("link", name="Record the outcome of the assessment").click()
     page.get_by_role("button", name="Record outcome").click()
     summary = page.locator(".govuk-error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert "Choose the outcome of the assessment" in summary.inner_text()
     assert "Enter the date the outcome took effect" in summary.inner_text()
     violations = [v["id"] for v in Axe().run(page, context="#main-content").response["violations"]]
@@ -280,7 +281,7 @@ def test_a_broker_records_an_assessment_outcome_in_a_browser(
     page.get_by_label("Year").fill(str(today.year))
     page.get_by_label("Note (optional)").fill("Settled well; wishes to stay")
     page.get_by_role("button", name="Record outcome").click()
-    assert "Outcome recorded: long-term in the same home." in page.content()
+    expect(page.locator("body")).to_contain_text("Outcome recorded: long-term in the same home.")
     assert "Long-term in the same home from" in page.locator("#assessment-outcome").inner_text()
     stay.refresh_from_db()
     assert (stay.assessment_outcome, stay.assessment_outcome_on) == ("long_term_same_home", today)

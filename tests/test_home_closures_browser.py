@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from closures.models import HandBack, HomeClosure, ResidentMove
 from contracts.services import agreement_create_for_placement
@@ -45,13 +46,13 @@ def test_closing_a_home_and_moving_a_resident_in_the_browser(
     share_session(page.context, live_server, commissioner_a)
     page.goto(f"{live_server.url}/closures/new/")
     page.get_by_role("button", name="Mark the home as closing").click()
-    assert page.get_by_role("alert").is_visible()  # the error summary
+    expect(page.get_by_role("alert")).to_be_visible()  # the error summary
     page.get_by_label("Care home").select_option(label="Willow Court, Stafford")
     fill_date(page, today + timedelta(days=21))
     page.get_by_label("Why is the home closing?").fill("The provider is in administration.")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Mark the home as closing").click()
-    assert "Move plan: Willow Court" in page.content()
+    expect(page.locator("body")).to_contain_text("Move plan: Willow Court")
     closure = HomeClosure.objects.get(care_home=home)
     assert closure.residents_at_start == 2
     assert serious_violations(page) == []
@@ -60,14 +61,14 @@ def test_closing_a_home_and_moving_a_resident_in_the_browser(
     fill_date(page, today)
     page.get_by_label("Why does the contract end?").fill("The home is closing.")
     page.get_by_role("button", name="End the contract").click()
-    assert f"WIL-BLOCK ends on {today:%d/%m/%Y}." in page.content()
+    expect(page.locator("body")).to_contain_text(f"WIL-BLOCK ends on {today:%d/%m/%Y}.")
     contract.refresh_from_db()
     assert contract.end_date == today
 
     share_session(page.context, live_server, broker_a)
     page.goto(f"{live_server.url}/closures/{closure.pk}/")
     page.get_by_role("button", name="Raise urgent requests for residents still to move").click()
-    assert "2 urgent placement requests raised for new homes." in page.content()
+    expect(page.locator("body")).to_contain_text("2 urgent placement requests raised for new homes.")
     assert ResidentMove.objects.filter(new_request__isnull=False).count() == 2
 
     page.get_by_role("link", name="Update the move of WIL-0").click()
@@ -75,7 +76,7 @@ def test_closing_a_home_and_moving_a_resident_in_the_browser(
     fill_date(page.get_by_role("group", name="Moved on"), today)
     assert serious_violations(page) == []
     page.get_by_role("button", name="Save the move").click()
-    assert "WIL-0: moved." in page.content()
+    expect(page.locator("body")).to_contain_text("WIL-0: moved.")
     move = ResidentMove.objects.get(placement__case_reference="WIL-0")
     assert move.moved_on == today and move.placement.end_date == today
     assert page.locator("#remaining").inner_text() == "1"
@@ -104,13 +105,14 @@ def test_a_provider_hands_back_a_placement_and_a_block_contract_in_the_browser(
     page.get_by_label("Why are you handing it back?").fill("We can no longer meet their nursing needs.")
     assert serious_violations(page) == []
     page.get_by_role("button", name="Give notice").click()
-    assert "Notice given: the council has been told." in page.content()
+    expect(page.locator("body")).to_contain_text("Notice given: the council has been told.")
 
     page.get_by_role("link", name="Hand back a block contract").click()
     page.get_by_label("Block contract").select_option(index=1)
     fill_date(page, notice)
     page.get_by_label("Why are you handing it back?").fill("Staffing.")
-    page.get_by_role("button", name="Give notice").click()
-    assert "Notice given: the council has been told." in page.content()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Give notice").click()
+    expect(page.locator("body")).to_contain_text("Notice given: the council has been told.")
     assert HandBack.objects.count() == 2
     assert ResidentMove.objects.get().placement.case_reference == "ROW-1"

@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from closures.models import OffDpsChoice
 from closures.services import off_dps_placement_create
@@ -173,7 +174,7 @@ def test_the_broker_places_the_person_by_choice_from_the_request_page(
     page.get_by_role("link", name="Spot contract by choice").click()
     assert page.get_by_label("The chosen home's CQC location ID").input_value() == chosen.cqc_location_id
     page.get_by_role("button", name="Place on a spot contract by choice").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     page.get_by_label("The home accepts the council's terms and conditions for this placement").check()
     page.get_by_label("Weekly fee agreed with the home").fill("850")
     day = TOMORROW()
@@ -184,6 +185,6 @@ def test_the_broker_places_the_person_by_choice_from_the_request_page(
     results = Axe().run(page, context="#main-content")
     assert [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")] == []
     page.get_by_role("button", name="Place on a spot contract by choice").click()
-    assert "Placed at Heather Bank on a spot contract by choice." in page.content()
+    expect(page.locator("body")).to_contain_text("Placed at Heather Bank on a spot contract by choice.")
     assert page.locator("#request-status").inner_text().startswith("Placed off the DPS by the person")
     assert Placement.objects.get(request=request).source == Placement.Source.OFF_DPS_CHOICE

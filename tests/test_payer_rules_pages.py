@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from contracts.models import FncRate, OutcomePaymentRule, PayerType, PaymentRules, Route
 from contracts.selectors import Share, fnc_rate_rows, shares_on
@@ -145,7 +146,7 @@ def test_a_commissioner_sets_the_payment_rules_and_an_outcome_rule_in_a_browser(
     assert (
         "Full fee for 8 weeks of absence then 70.00%; 5 days after a death" in page.locator("#rules-now").inner_text()
     )
-    assert page.locator("#rule-changes").is_visible()
+    expect(page.locator("#rule-changes")).to_be_visible()
 
     page.get_by_role("link", name="Outcome payment rules").click()
     page.get_by_role("link", name="Create an outcome payment rule").click()
@@ -177,7 +178,7 @@ def test_a_commissioner_records_an_fnc_rate_in_a_browser_and_the_worker_applies_
     assert _serious(page) == []
     page.get_by_label("Weekly rate").fill("254.06")
     page.get_by_role("button", name="Record the rate and apply it").click()
-    assert "FNC £254.06 a week from 2026-04-01 recorded" in page.content()
+    expect(page.locator("body")).to_contain_text("FNC £254.06 a week from 2026-04-01 recorded")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and FncRate.objects.get().applied_at is None:
         time.sleep(0.2)
