@@ -346,6 +346,7 @@ SPECTACULAR_SETTINGS = {
         "ConcernKindEnum": "quality.models.Concern.Kind",
         "ConcernStatusEnum": "quality.models.Concern.Status",
         "ImprovementActionStatusEnum": "quality.models.ImprovementAction.Status",
+        "ReturnMeasureKindEnum": "quality.models.ReturnMeasure.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -493,6 +494,11 @@ CELERY_BEAT_SCHEDULE["fairness-standstills-confirm-due"] = {
 # Each document and stage is reminded once, so running hourly only makes a new day's reminders prompt.
 CELERY_BEAT_SCHEDULE["providers-compliance-reminders"] = {
     "task": "providers.tasks.compliance_reminders_send_task",
+    "schedule": 3600.0,
+}
+# Each return owed is reminded once when due and once when overdue, so hourly runs only make them prompt.
+CELERY_BEAT_SCHEDULE["quality-return-reminders"] = {
+    "task": "quality.tasks.return_reminders_send_task",
     "schedule": 3600.0,
 }
 

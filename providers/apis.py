@@ -3,7 +3,7 @@ admissions, and the live bed vacancy search."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from organisations.permissions import is_provider_user
 
 from .filters import BedVacancyFilter, CareHomeFilter
 from .models import Admission, AdmissionClosure, BedVacancy, CareHome, Vacancy
+from .notices import home_risks
 from .ratings import KEY_QUESTIONS
 from .selectors import (
     BedVacancyFilters,
@@ -81,6 +82,11 @@ class SpecialismCodesField(serializers.ListField):
     child = serializers.CharField()
 
 
+class HomeRiskOutput(serializers.Serializer):
+    rating = serializers.ChoiceField(choices=["red", "amber", "green"])
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
 class CareHomeOutput(serializers.ModelSerializer):
     provider = serializers.CharField(source="provider.name")
     setting = serializers.CharField(source="setting_label")
@@ -91,6 +97,10 @@ class CareHomeOutput(serializers.ModelSerializer):
     vacancies_confirmed_at = serializers.DateTimeField(allow_null=True)
     vacancies_stale = serializers.SerializerMethodField()
     distance_km = serializers.SerializerMethodField()
+    risk = serializers.SerializerMethodField(
+        help_text="The risk rating the caller's body gives the home (red, amber or green) and why; "
+        "null for providers, who see none."
+    )
 
     class Meta:
         model = CareHome
@@ -114,6 +124,7 @@ class CareHomeOutput(serializers.ModelSerializer):
             "vacancies_confirmed_at",
             "vacancies_stale",
             "distance_km",
+            "risk",
         ]
 
     def get_vacancies_stale(self, home) -> bool:
@@ -123,6 +134,11 @@ class CareHomeOutput(serializers.ModelSerializer):
     def get_distance_km(self, home) -> float | None:
         distance = getattr(home, "distance_km", None)
         return round(distance, 2) if distance is not None else None
+
+    @extend_schema_field(HomeRiskOutput(allow_null=True))
+    def get_risk(self, home) -> dict | None:
+        risk = self.context.get("risks", {}).get(home.pk)
+        return {"rating": risk.rating, "reasons": list(risk.reasons)} if risk else None
 
 
 LISTED_COLUMNS = [
@@ -181,6 +197,15 @@ class CareHomeListApi(_StaleContextMixin, ListAPIView):
         homes = care_home_search_base(actor=self.request.user).only(*LISTED_COLUMNS)
         return with_listed_relations(homes, actor=self.request.user)
 
+    def get_serializer(self, *args, **kwargs):
+        # The page's risk ratings are read together, in a fixed number of queries.
+        if args and isinstance(args[0], list):
+            kwargs["context"] = {
+                **self.get_serializer_context(),
+                "risks": home_risks(actor=self.request.user, care_home_ids=[h.pk for h in args[0]]),
+            }
+        return super().get_serializer(*args, **kwargs)
+
 
 @extend_schema(summary="One care home", tags=["care homes"], responses={200: CareHomeOutput, **PROBLEMS})
 class CareHomeDetailApi(_StaleContextMixin, APIView):
@@ -189,7 +214,8 @@ class CareHomeDetailApi(_StaleContextMixin, APIView):
     def get(self, request, pk: int):
         homes = with_listed_relations(care_home_search_base(actor=request.user), actor=request.user)
         home = get_object_or_404(homes, pk=pk)
-        return Response(CareHomeOutput(home, context=self.get_serializer_context()).data)
+        context = {**self.get_serializer_context(), "risks": home_risks(actor=request.user, care_home_ids=[home.pk])}
+        return Response(CareHomeOutput(home, context=context).data)
 
     def get_serializer_context(self):
         return {"request": self.request, "stale_before": vacancy_stale_before()}

@@ -9,6 +9,8 @@ from .apis import (
     ProviderReturnsApi,
     QualityScoringRuleApi,
     QualityScoringRulesApi,
+    ReturnMeasureRetireApi,
+    ReturnMeasuresApi,
 )
 
 urlpatterns = [
@@ -28,6 +30,8 @@ urlpatterns = [
         name="api-improvement-action-progress",
     ),
     path("care-homes/<int:pk>/returns/", ProviderReturnsApi.as_view(), name="api-care-home-returns"),
+    path("return-measures/", ReturnMeasuresApi.as_view(), name="api-return-measures"),
+    path("return-measures/<int:pk>/retire/", ReturnMeasureRetireApi.as_view(), name="api-return-measure-retire"),
     path("quality-scoring-rules/", QualityScoringRulesApi.as_view(), name="api-quality-scoring-rules"),
     path("quality-scoring-rules/<int:number>/", QualityScoringRuleApi.as_view(), name="api-quality-scoring-rule"),
 ]

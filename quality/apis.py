@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFoundError
+from lots.models import Lot
 from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleProviderWrites, IsCouncilUser
 from organisations.models import ApiClient, Organisation
 from organisations.permissions import is_provider_user
@@ -23,6 +24,7 @@ from .models import (
     ProviderReturn,
     QualityScoringRule,
     ReturnAnswer,
+    ReturnMeasure,
 )
 from .selectors import (
     care_home_get_for_quality,
@@ -33,6 +35,7 @@ from .selectors import (
     monitoring_visits_of,
     provider_returns_of_home,
     quality_scoring_rules_of,
+    return_measures_asked,
 )
 from .services import (
     concern_record,
@@ -41,6 +44,8 @@ from .services import (
     monitoring_visit_record,
     provider_return_submit,
     quality_scoring_rule_set,
+    return_measure_add,
+    return_measure_retire,
 )
 
 PROBLEMS = {
@@ -471,3 +476,72 @@ class ProviderReturnsApi(APIView):
             status=201,
             headers={"Location": reverse("api-care-home-returns", args=[home.pk])},
         )
+
+
+class ReturnMeasureOutput(serializers.ModelSerializer):
+    id = serializers.IntegerField(
+        allow_null=True, help_text="Null for a body's default measure not yet kept: answer it by name."
+    )
+    commissioner = serializers.IntegerField(source="commissioner_id")
+    lot = serializers.IntegerField(source="lot.number", allow_null=True, default=None)
+
+    class Meta:
+        model = ReturnMeasure
+        fields = ["id", "commissioner", "name", "kind", "unit", "lot", "required", "active", "position"]
+
+
+class ReturnMeasureInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=ReturnMeasure.Kind.choices)
+    unit = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    lot = serializers.SlugRelatedField(
+        slug_field="number", queryset=Lot.objects.all(), required=False, allow_null=True, default=None
+    )
+    required = serializers.BooleanField(required=False, default=True)
+
+
+class ReturnMeasuresApi(APIView):
+    permission_classes = [IsAnyRole, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    @extend_schema(
+        summary="The measures returns report",
+        description="A council's body sees its own measures, retired ones with `active: false`; a provider sees the "
+        "measures in use of every body whose DPS one of its homes is on. A measure with a lot is asked only of "
+        "homes admitted to that lot.",
+        tags=["quality"],
+        responses={200: ReturnMeasureOutput(many=True), **PROBLEMS},
+    )
+    def get(self, request):
+        return Response(ReturnMeasureOutput(return_measures_asked(actor=request.user), many=True).data)
+
+    @extend_schema(
+        summary="Ask homes for one more measure",
+        description="Commissioners (or the body's system) only. The body's later returns ask for it.",
+        tags=["quality"],
+        request=ReturnMeasureInput,
+        responses={201: ReturnMeasureOutput, **PROBLEMS},
+    )
+    def post(self, request):
+        data = ReturnMeasureInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        measure = return_measure_add(actor=request.user, **data.validated_data)
+        return Response(ReturnMeasureOutput(measure).data, status=201)
+
+
+class ReturnMeasureRetireApi(APIView):
+    permission_classes = [IsCouncilUser, HasScope]
+    required_scope = ApiClient.Scope.QUALITY
+
+    @extend_schema(
+        summary="Stop asking for a measure",
+        description="Later returns leave it out; answers already sent stay.",
+        tags=["quality"],
+        request=None,
+        responses={200: ReturnMeasureOutput, **PROBLEMS},
+    )
+    def post(self, request, pk: int):
+        measure = ReturnMeasure.objects.filter(pk=pk, commissioner_id=request.user.organisation_id).first()
+        if measure is None:
+            raise NotFoundError("No such measure.")
+        return Response(ReturnMeasureOutput(return_measure_retire(actor=request.user, measure=measure)).data)

@@ -20,5 +20,9 @@ verb_labels_register(
         "quality.provider_return.submitted": "Provider return submitted",
         "quality.provider_return.resubmitted": "Provider return resubmitted, replacing its answers",
         "quality.provider_return.accepted": "Provider return accepted",
+        "quality.provider_return.due": "Provider reminded that a return is due",
+        "quality.provider_return.overdue": "Provider reminded that a return is overdue",
+        "quality.return_measure.added": "Return measure added",
+        "quality.return_measure.retired": "Return measure retired",
     }
 )

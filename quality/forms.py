@@ -2,8 +2,17 @@ from django import forms
 
 from core.forms import DateField, form_helper
 from core.widgets import TextInput
+from lots.models import Lot
 
-from .models import KEY_QUESTIONS, QUALITY_PARTS, Concern, ImprovementAction, QualityScoringRule, RatingValue
+from .models import (
+    KEY_QUESTIONS,
+    QUALITY_PARTS,
+    Concern,
+    ImprovementAction,
+    QualityScoringRule,
+    RatingValue,
+    ReturnMeasure,
+)
 
 LABELS = {"well_led": "Well-led"}
 
@@ -202,3 +211,31 @@ class ProviderReturnForm(forms.Form):
                     widget=TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "decimal"}),
                 )
         self.helper = form_helper("Submit return")
+
+
+class ReturnMeasureForm(forms.Form):
+    name = forms.CharField(label="Measure", max_length=120, required=False, help_text="For example, Night staff.")
+    kind = forms.ChoiceField(
+        label="Kind of figure",
+        choices=[("", "Choose the kind of figure"), *ReturnMeasure.Kind.choices],
+        required=False,
+    )
+    unit = forms.CharField(
+        label="Unit (optional)",
+        max_length=30,
+        required=False,
+        help_text="Shown next to the answer, for example hours.",
+        widget=TextInput(attrs={"class": "govuk-input--width-10"}),
+    )
+    lot = forms.ModelChoiceField(
+        label="Lot",
+        queryset=Lot.objects.order_by("number"),
+        required=False,
+        empty_label="Every lot",
+        help_text="Asked only of homes admitted to this lot, or of every home on your DPS.",
+    )
+    required = forms.BooleanField(label="Homes must answer it", required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = form_helper("Add measure", name="add_measure")

@@ -1,7 +1,10 @@
 """Reads of ratings and of a body's quality work (monitoring, concerns, improvement plans), scoped
 to the person asking."""
 
-from django.db.models import Count, Q, QuerySet
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFoundError
@@ -12,6 +15,7 @@ from providers.models import Admission, AdmissionClosure, CareHome
 from providers.selectors import admission_closure_in_force_q
 
 from .models import (
+    DEFAULT_RETURN_MEASURES,
     KEY_QUESTIONS,
     Concern,
     ImprovementAction,
@@ -20,6 +24,7 @@ from .models import (
     ProviderReturn,
     QualityScoringRule,
     RatingValue,
+    ReturnMeasure,
 )
 from .permissions import can_see_ratings_of
 from .scoring import DEFAULT_WEIGHTS, QualitySignals, risk_rating
@@ -257,3 +262,117 @@ def provider_return_get(*, actor, pk: int) -> ProviderReturn:
     if item is None or not provider_returns_of_home(actor=actor, care_home=item.care_home).filter(pk=pk).exists():
         raise NotFoundError("No such return.")
     return item
+
+
+def return_measures_of(*, actor) -> QuerySet[ReturnMeasure]:
+    """The body's return measures, in use first and then retired, each in its order."""
+    if not is_council_user(actor):
+        return ReturnMeasure.objects.none()
+    return (
+        ReturnMeasure.objects.filter(commissioner_id=actor.organisation_id)
+        .select_related("lot")
+        .order_by("-active", "position", "id")
+    )
+
+
+# A return is due this many days after its period ends; homes are reminded from the day after the end.
+RETURN_DUE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ReturnPeriod:
+    period: str
+    kind: str
+    ends_on: date
+
+    @property
+    def due_on(self) -> date:
+        return self.ends_on + timedelta(days=RETURN_DUE_DAYS)
+
+
+def return_periods_ended(on: date) -> list[ReturnPeriod]:
+    """The returns that fall due from `on`: the quarter and the year that ended last before it."""
+    quarter = (on.month - 1) // 3  # the quarter before the one `on` is in, 0 meaning last year's fourth
+    year = on.year if quarter else on.year - 1
+    quarter = quarter or 4
+    quarter_end = date(year, quarter * 3, 1) + timedelta(days=31)
+    quarter_end = quarter_end.replace(day=1) - timedelta(days=1)
+    return [
+        ReturnPeriod(f"{year}-Q{quarter}", ProviderReturn.PeriodKind.QUARTERLY, quarter_end),
+        ReturnPeriod(str(on.year - 1), ProviderReturn.PeriodKind.ANNUAL, date(on.year - 1, 12, 31)),
+    ]
+
+
+@dataclass(frozen=True)
+class OutstandingReturn:
+    commissioner: Organisation
+    care_home: CareHome
+    period: ReturnPeriod
+
+
+def returns_outstanding(*, on: date, commissioner_id: int | None = None) -> list[OutstandingReturn]:
+    """The returns homes owe on `on`: for the last ended quarter and year, from each home admitted to a
+    body's DPS by the period's end that has not sent it. A body that has retired every measure asks
+    for none. Ordered by body, period and home."""
+    measures = ReturnMeasure.objects.filter(commissioner_id=OuterRef("pk"))
+    asking = Organisation.objects.filter(
+        Exists(Admission.objects.filter(commissioner_id=OuterRef("pk"), status=Admission.Status.ADMITTED))
+    ).exclude(Exists(measures) & ~Exists(measures.filter(active=True)))
+    if commissioner_id is not None:
+        asking = asking.filter(pk=commissioner_id)
+    bodies = {body.pk: body for body in asking}
+    owed = []
+    for period in return_periods_ended(on):
+        ended = datetime.combine(period.ends_on + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+        pairs = (
+            Admission.objects.filter(commissioner_id__in=bodies, status=Admission.Status.ADMITTED)
+            .filter(Q(decided_at__isnull=True) | Q(decided_at__lt=ended))
+            .exclude(
+                Exists(
+                    ProviderReturn.objects.filter(
+                        care_home_id=OuterRef("care_home_id"),
+                        commissioner_id=OuterRef("commissioner_id"),
+                        period=period.period,
+                    )
+                )
+            )
+            .values_list("commissioner_id", "care_home_id")
+            .distinct()
+        )
+        pairs = sorted(set(pairs))
+        homes = CareHome.objects.select_related("provider").in_bulk({home for _, home in pairs})
+        owed += [OutstandingReturn(bodies[body], homes[home], period) for body, home in pairs]
+    return sorted(owed, key=lambda o: (o.commissioner.name, o.period.period, o.care_home.name, o.care_home.pk))
+
+
+def default_return_measures(commissioner_id: int) -> list[ReturnMeasure]:
+    """The set a body asks for until it keeps its own (unsaved: answered by name)."""
+    return [
+        ReturnMeasure(commissioner_id=commissioner_id, name=name, kind=kind, unit=unit, position=position)
+        for position, (name, kind, unit) in enumerate(DEFAULT_RETURN_MEASURES, start=1)
+    ]
+
+
+def return_measures_asked(*, actor) -> list[ReturnMeasure]:
+    """A council user's body's measures (retired ones last), or the default set it asks until it keeps
+    its own; for a provider, the measures in use of each body whose DPS one of its homes is on."""
+    if is_council_user(actor):
+        return list(return_measures_of(actor=actor)) or default_return_measures(actor.organisation_id)
+    if not is_provider_user(actor):
+        return []
+    bodies = list(
+        Admission.objects.filter(care_home__provider_id=actor.organisation_id, status=Admission.Status.ADMITTED)
+        .values_list("commissioner_id", flat=True)
+        .distinct()
+        .order_by("commissioner_id")
+    )
+    saved: dict[int, list[ReturnMeasure]] = {}
+    for measure in ReturnMeasure.objects.filter(commissioner_id__in=bodies).select_related("lot"):
+        saved.setdefault(measure.commissioner_id, []).append(measure)
+    asked = []
+    for body in bodies:
+        if body in saved:
+            asked += [m for m in saved[body] if m.active]
+        else:
+            asked += default_return_measures(body)
+    return asked

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -17,6 +18,7 @@ from core.audit import audit_record
 from core.bulk import copy_rows
 from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from core.metrics import import_rows_count
+from core.notifications import notify_organisation
 from lots.models import Lot
 from organisations.models import Organisation
 from organisations.permissions import is_commissioner, is_council_user, is_provider_user
@@ -44,6 +46,7 @@ from .models import (
     ReturnMeasure,
 )
 from .permissions import can_enter_rating, can_see_ratings_of
+from .selectors import returns_outstanding
 
 logger = logging.getLogger(__name__)
 
@@ -1315,3 +1318,104 @@ def provider_return_accept(*, actor, provider_return: ProviderReturn) -> Provide
             detail={"return": item.pk, "period": item.period},
         )
     return item
+
+
+# --- The body's return measures and reminders of returns owed ------------------------------------
+
+
+def return_measure_add(
+    *, actor, name: str, kind: str, unit: str = "", lot: Lot | None = None, required: bool = True
+) -> ReturnMeasure:
+    """The body asks its DPS homes (of one lot, or all) for one more figure in their returns, after
+    the ones it asks already. A name already in use is refused."""
+    body = _require_quality_officer(actor)
+    name = (name or "").strip()
+    errors = {}
+    if not name:
+        errors["name"] = "Enter the name of the measure."
+    if kind not in ReturnMeasure.Kind.values:
+        errors["kind"] = "Choose what kind of figure the measure is."
+    if errors:
+        raise ApplicationError("The measure is not right.", code="measure_invalid", fields=errors)
+    return_measures_start(commissioner=body, actor=actor)
+    with transaction.atomic():
+        Organisation.objects.select_for_update().get(pk=body.pk)
+        mine = ReturnMeasure.objects.filter(commissioner=body)
+        if mine.filter(active=True, name__iexact=name).exists():
+            raise ApplicationError(
+                "The measure is not right.",
+                code="measure_invalid",
+                fields={"name": f"You already ask for {name.lower()}."},
+            )
+        position = (mine.aggregate(last=Max("position"))["last"] or 0) + 1
+        measure = ReturnMeasure.objects.create(
+            commissioner=body,
+            lot=lot,
+            name=name,
+            kind=kind,
+            unit=(unit or "").strip(),
+            required=required,
+            position=position,
+        )
+        audit_record(
+            actor=actor,
+            verb="quality.return_measure.added",
+            target=body,
+            organisation=body,
+            detail={"measure": measure.pk, "name": name, "kind": kind, "lot": lot.number if lot else None},
+        )
+    return measure
+
+
+@transaction.atomic
+def return_measure_retire(*, actor, measure: ReturnMeasure) -> ReturnMeasure:
+    """The body stops asking for a measure: later returns leave it out; the answers already sent stay."""
+    body = _require_quality_officer(actor)
+    item = ReturnMeasure.objects.select_for_update().filter(pk=measure.pk, commissioner=body).first()
+    if item is None:
+        raise NotFoundError("No such measure.")
+    if item.active:
+        item.active = False
+        item.save(update_fields=["active"])
+        audit_record(
+            actor=actor,
+            verb="quality.return_measure.retired",
+            target=body,
+            organisation=body,
+            detail={"measure": item.pk, "name": item.name},
+        )
+    return item
+
+
+def return_reminders_send(*, on: date) -> int:
+    """Remind each home's provider of the returns it owes: once when the period has ended and once
+    more when the return is past due, however often this runs. Returns how many reminders went out."""
+    sent = 0
+    for owed in returns_outstanding(on=on):
+        period, home, body = owed.period, owed.care_home, owed.commissioner
+        overdue = on > period.due_on
+        stage = "overdue" if overdue else "due"
+        verb = "quality.provider_return.overdue" if overdue else "quality.provider_return.due"
+        due = f"{period.due_on:%-d %B %Y}"
+        what = f"The {period.kind} return of {home.name} for {period.period} to {body.name}"
+        message = f"{what} was due on {due}. Send it now." if overdue else f"{what} is due by {due}."
+        with transaction.atomic():
+            created = notify_organisation(
+                organisation=home.provider,
+                verb=verb,
+                subject=f"{home.name}: return for {period.period} {'overdue' if overdue else 'due'}",
+                template="emails/dps_message.txt",
+                context={"message": message},
+                dedupe_key=f"return-{stage}:{body.pk}:{home.pk}:{period.period}",
+                link=reverse("quality:provider_returns", args=[home.pk]) + f"?body={body.pk}",
+            )
+            if created:
+                audit_record(
+                    actor=None,
+                    verb=verb,
+                    target=home,
+                    organisation=body,
+                    detail={"period": period.period, "due_on": period.due_on.isoformat()},
+                )
+                sent += 1
+    return sent

@@ -17,6 +17,12 @@ urlpatterns = [
     path("provider/homes/<int:pk>/improvement-plan/", views.provider_plan, name="provider_plan"),
     path("provider/homes/<int:pk>/returns/", views.provider_returns, name="provider_returns"),
     path("commissioner/returns/", views.body_returns, name="body_returns"),
+    path("commissioner/returns/measures/", views.return_measures, name="return_measures"),
+    path(
+        "commissioner/returns/measures/<int:pk>/retire/",
+        views.return_measure_retire_view,
+        name="return_measure_retire",
+    ),
     path("returns/<int:pk>/", views.return_detail, name="return_detail"),
     path("improvement-actions/<int:pk>/", views.action_update, name="action_update"),
     path("commissioner/quality-scoring/", views.scoring_rules, name="scoring_rules"),

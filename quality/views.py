@@ -30,10 +30,20 @@ from .forms import (
     ProviderReturnForm,
     QualityScoringRuleForm,
     RatingForm,
+    ReturnMeasureForm,
 )
-from .models import KEY_QUESTIONS, QUALITY_PARTS, Concern, ImprovementAction, MonitoringQuestion, Rating
+from .models import (
+    KEY_QUESTIONS,
+    QUALITY_PARTS,
+    Concern,
+    ImprovementAction,
+    MonitoringQuestion,
+    Rating,
+    ReturnMeasure,
+)
 from .permissions import can_enter_rating
 from .selectors import (
+    RETURN_DUE_DAYS,
     care_home_get_for_quality,
     care_home_get_for_ratings,
     concern_get,
@@ -51,6 +61,8 @@ from .selectors import (
     quality_homes_for,
     quality_scoring_rules_of,
     return_bodies_for_home,
+    return_measures_asked,
+    returns_outstanding,
 )
 from .services import (
     concern_embargo_lift,
@@ -68,6 +80,8 @@ from .services import (
     provider_return_submit,
     quality_scoring_rule_set,
     rating_record,
+    return_measure_add,
+    return_measure_retire,
     return_measures_for_home,
     return_measures_start,
 )
@@ -522,11 +536,71 @@ def provider_returns(request, pk: int):
 
 @role_required(Role.COMMISSIONER)
 def body_returns(request):
-    """The returns the homes on the body's DPS have sent it."""
+    """The returns the homes on the body's DPS have sent it, and those they owe for the last ended
+    quarter and year (CSV: `?format=csv` and `?format=csv&owed=1`)."""
     returns = provider_returns_of_body(actor=request.user)
+    owed = returns_outstanding(on=timezone.localdate(), commissioner_id=request.user.organisation_id)
+    if _csv_wanted(request) and request.GET.get("owed"):
+        rows = (
+            [o.care_home.name, o.care_home.cqc_location_id, o.period.period, o.period.kind, o.period.due_on]
+            for o in owed
+        )
+        return csv_response(
+            "provider-returns-owed.csv", ["care_home", "cqc_location_id", "period", "period_kind", "due_on"], rows
+        )
     if _csv_wanted(request):
         return csv_response("provider-returns.csv", RETURNS_CSV_HEADER, (_return_row(r) for r in returns))
-    return render(request, "quality/body_returns.html", {"returns": returns})
+    context = {"returns": returns, "owed": owed, "today": timezone.localdate()}
+    return render(request, "quality/body_returns.html", context)
+
+
+MEASURES_CSV_HEADER = ["position", "measure", "kind", "unit", "lot", "required", "state"]
+
+
+@role_required(Role.COMMISSIONER)
+def return_measures(request):
+    """The figures the body asks its DPS homes for in their returns: add one, or retire one."""
+    measures = return_measures_asked(actor=request.user)  # the default set until the body keeps its own
+    if _csv_wanted(request):
+        rows = (
+            [
+                m.position,
+                m.name,
+                m.get_kind_display(),
+                m.unit,
+                m.lot.number if m.lot_id else "all",
+                "yes" if m.required else "no",
+                "current" if m.active else "retired",
+            ]
+            for m in measures
+        )
+        return csv_response("return-measures.csv", MEASURES_CSV_HEADER, rows)
+    if request.method == "POST" and "start" in request.POST:
+        return_measures_start(commissioner=request.user.organisation, actor=request.user)
+        messages.success(request, "You now keep your own set, starting from the default measures.")
+        return redirect("quality:return_measures")
+    form = ReturnMeasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            measure = return_measure_add(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            apply_to_form(form, error)
+        else:
+            messages.success(request, f"{measure.name} added: returns from now on ask for it.")
+            return redirect("quality:return_measures")
+    context = {"measures": measures, "form": form, "due_days": RETURN_DUE_DAYS}
+    return render(request, "quality/return_measures.html", context)
+
+
+@role_required(Role.COMMISSIONER)
+@require_POST
+def return_measure_retire_view(request, pk: int):
+    measure = ReturnMeasure.objects.filter(pk=pk, commissioner_id=request.user.organisation_id).first()
+    if measure is None:
+        raise Http404("No such measure.")
+    return_measure_retire(actor=request.user, measure=measure)
+    messages.success(request, f"{measure.name} retired: later returns leave it out.")
+    return redirect("quality:return_measures")
 
 
 @role_required(Role.COMMISSIONER, Role.PROVIDER)

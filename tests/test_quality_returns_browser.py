@@ -5,7 +5,7 @@ commissioner finds it in its returns and accepts it. Every page passes axe with 
 import pytest
 from playwright.sync_api import expect
 
-from quality.models import ProviderReturn
+from quality.models import ProviderReturn, ReturnMeasure
 
 from .browser import page_as
 from .factories import admitted_home
@@ -59,3 +59,30 @@ def test_a_provider_submits_a_return_corrects_a_field_and_the_body_accepts_it(
     body.get_by_role("button", name="Accept return").click()
     expect(body.get_by_text("Return accepted.")).to_be_visible()
     assert ProviderReturn.objects.get().accepted_at is not None
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_commissioner_keeps_the_bodys_measures_in_the_browser(live_server, browser, council_a, commissioner_a):
+    page = page_as(browser, live_server, commissioner_a)
+    page.goto(f"{live_server.url}/commissioner/returns/")
+    page.get_by_role("link", name="Choose the measures homes report").click()
+    expect(page.get_by_role("heading", name="Return measures")).to_be_visible()
+    assert wcag_violations(page) == []
+
+    page.get_by_label("Measure", exact=True).fill("Night staff")
+    page.get_by_role("button", name="Add measure").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Choose what kind of figure the measure is.")
+    assert wcag_violations(page) == []
+    assert not ReturnMeasure.objects.exists()
+
+    page.get_by_label("Kind of figure").select_option(label="Whole number")
+    page.get_by_label("Unit (optional)").fill("people")
+    page.get_by_role("button", name="Add measure").click()
+    expect(page.get_by_text("Night staff added: returns from now on ask for it.")).to_be_visible()
+    assert ReturnMeasure.objects.get(name="Night staff").unit == "people"
+
+    page.get_by_role("button", name="Retire Falls").click()
+    expect(page.get_by_text("Falls retired: later returns leave it out.")).to_be_visible()
+    assert ReturnMeasure.objects.get(name="Falls").active is False
+    assert wcag_violations(page) == []

@@ -178,8 +178,8 @@ def test_each_part_and_the_working_by_hand():
     assert risk_rating(QualitySignals(overall="Good", monitoring=Decimal(60), report_date=on), on=on)[0] == "amber"
 
 
-def test_the_risk_rating_shows_on_the_care_home_search_and_the_home_page(
-    council_a, commissioner_a, commissioner_b, broker_a, two_good_homes, as_user
+def test_the_risk_rating_shows_on_the_care_home_search_the_home_page_and_the_api(
+    council_a, council_b, commissioner_a, commissioner_b, broker_a, two_good_homes, as_user, api_as
 ):
     _, struggling = two_good_homes  # monitoring 100 and 50
     concern_record(
@@ -205,6 +205,21 @@ def test_the_risk_rating_shows_on_the_care_home_search_and_the_home_page(
     # Another body's search knows nothing of council A's concern or monitoring.
     other = as_user(commissioner_b).get("/care-homes/search/?local_authority=Staffordshire").content.decode()
     assert other.count("govuk-tag--green") == 2 and "govuk-tag--red" not in other
+    # The API lists the same ratings, page and single home alike; a provider's system sees none.
+    system = api_as(council_a, scopes=["read"], role="broker")
+    listed = system.get("/api/v1/care-homes/?local_authority=Staffordshire").json()["results"]
+    risks = {home["name"]: home["risk"] for home in listed}
+    assert risks["Struggling"]["rating"] == "red" and "1 open safeguarding concern(s)" in risks["Struggling"]["reasons"]
+    assert risks["Well Run"] == {"rating": "green", "reasons": []}
+    assert system.get(f"/api/v1/care-homes/{struggling.pk}/").json()["risk"]["rating"] == "red"
+    own = api_as(struggling.provider, scopes=["read"]).get(f"/api/v1/care-homes/{struggling.pk}/").json()
+    assert own["risk"] is None
+    assert (
+        api_as(council_b, scopes=["read"], role="broker")
+        .get(f"/api/v1/care-homes/{struggling.pk}/")
+        .json()["risk"]["rating"]
+        == "green"
+    )
 
 
 def test_rules_page_csv_and_api(council_a, commissioner_a, as_user, api_as):

@@ -301,6 +301,8 @@ API_CASES = [
     (Role.PROVIDER, "/api/v1/service-agreements/"),
     *[(Role.COMMISSIONER, f"/api/v1/dashboards/{name}/") for name in DASHBOARDS],
     (Role.COMMISSIONER, "/api/v1/quality-scoring-rules/"),
+    (Role.COMMISSIONER, "/api/v1/return-measures/"),
+    (Role.PROVIDER, "/api/v1/return-measures/"),
     (Role.BROKER, "/api/v1/dashboards/home-closures/"),
 ]
 
@@ -345,6 +347,7 @@ PAGE_CASES = [
     (Role.COMMISSIONER, "/commissioner/monitoring/framework/"),
     (Role.COMMISSIONER, "/commissioner/quality-scoring/"),
     (Role.COMMISSIONER, "/commissioner/returns/"),
+    (Role.COMMISSIONER, "/commissioner/returns/measures/"),
     (Role.BROKER, "/closures/"),
     (Role.COMMISSIONER, "/closures/"),
     (Role.PROVIDER, "/provider/hand-backs/"),
