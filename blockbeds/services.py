@@ -500,13 +500,14 @@ def block_bed_fill(*, bed: BlockBed, request: PlacementRequest, actor, start_dat
 def occupancy_end(*, occupancy: Occupancy, actor, end_date: date, reason: str) -> Occupancy:
     """The person has left: the bed is void from `end_date` (the first free day).
 
-    The council's brokers and the bed's provider (reporting a void) may both do this.
+    The council's brokers and commissioners (a commissioner records moves out of a closing home)
+    and the bed's provider (reporting a void) may all do this.
     """
     bed = _lock_bed(occupancy.bed)
     contract = bed.contract
     require(
-        (is_broker(actor) and actor.organisation_id == contract.commissioner_id) or _is_provider_of(actor, contract),
-        "Only the council's brokers or the bed's provider can end a stay.",
+        is_council_member(actor, contract.commissioner_id) or _is_provider_of(actor, contract),
+        "Only the council's brokers and commissioners or the bed's provider can end a stay.",
     )
     occupancy = Occupancy.objects.select_for_update().select_related("placement").get(pk=occupancy.pk)
     if occupancy.end_date is not None:

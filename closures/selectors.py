@@ -33,7 +33,8 @@ def residents_at_home(*, care_home: CareHome):
 
 def home_closure_list(*, actor):
     """The closing homes of the actor's body (brokers and commissioners), with their progress:
-    residents at the start, still there, moved, and requests for new homes still open."""
+    residents at the start, still there, moved, and requests for new homes still open for
+    residents not yet moved."""
     if not is_council_user(actor):
         return HomeClosure.objects.none()
     moved = Q(moves__status=ResidentMove.Status.MOVED)
@@ -44,7 +45,11 @@ def home_closure_list(*, actor):
             listed=Count("moves", distinct=True),
             moved=Count("moves", filter=moved, distinct=True),
             remaining=Count("moves", filter=~moved, distinct=True),
-            requests_open=Count("moves", filter=Q(moves__new_request__status__in=OPEN_REQUEST), distinct=True),
+            # A request still open for someone who has already moved (placed elsewhere, say) is not
+            # waiting on anyone; the move's own record says where they went.
+            requests_open=Count(
+                "moves", filter=Q(moves__new_request__status__in=OPEN_REQUEST) & ~moved, distinct=True
+            ),
         )
         .order_by("closing_on", "care_home__name", "pk")
     )

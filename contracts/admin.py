@@ -1,6 +1,7 @@
 """Admin: read-only views of contracts data; every change goes through the services."""
 
 from django.contrib import admin
+from django.db import transaction
 
 from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
@@ -18,7 +19,7 @@ from .models import (
     Uplift,
     UpliftRule,
 )
-from .services import fnc_rate_record
+from .services import fnc_rate_queue, fnc_rate_record
 
 
 @admin.register(FeePeriod)
@@ -84,8 +85,8 @@ class FundingShareAdmin(ReadOnlyAdmin):
 
 @admin.register(FncRate)
 class FncRateAdmin(admin.ModelAdmin):
-    """The back office enters each April's national rate; it cannot be edited afterwards, and the
-    nursing placements follow it when `fnc_rate_apply` runs."""
+    """The back office enters each April's national rate; it cannot be edited afterwards, and every
+    nursing placement follows it in a queued task, as when a commissioner records it."""
 
     list_display = ["effective_from", "weekly_rate", "note", "applied_at", "placements_changed"]
     fields = ["effective_from", "weekly_rate", "note"]
@@ -97,9 +98,12 @@ class FncRateAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        rate = fnc_rate_record(
-            effective_from=obj.effective_from, weekly_rate=obj.weekly_rate, note=obj.note, by=request.user
-        )
+        # As on the commissioner's page: recorded, then every nursing placement follows it in a task.
+        with transaction.atomic():
+            rate = fnc_rate_record(
+                effective_from=obj.effective_from, weekly_rate=obj.weekly_rate, note=obj.note, by=request.user
+            )
+            fnc_rate_queue(rate=rate, by=request.user)
         obj.pk = rate.pk
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bidding.models import Invitation
 from blockbeds.models import Occupancy
-from blockbeds.services import block_bed_fill
+from blockbeds.services import block_bed_fill, occupancy_end
 from closures.models import HandBack, HomeClosure, ResidentMove
 from closures.selectors import closure_block_contracts, home_closure_get, home_closure_list
 from closures.services import (
@@ -151,10 +151,11 @@ def test_closing_a_home_plans_every_move_and_counts_down_to_no_one_left(
     # Everyone has moved: the dashboard's figure is zero (service, page, CSV and API).
     summary = home_closure_get(actor=broker_a, pk=closure.pk)
     assert (summary.remaining, summary.moved, summary.residents_at_start) == (0, 10, 10)
+    assert summary.requests_open == 0  # their requests wait on nobody once they have moved
     page = as_user(broker_a).get(reverse("closures:closure_list"))
     assert b"Elm Lodge" in page.content and b"data-remaining>0<" in page.content
     csv = b"".join(as_user(broker_a).get(reverse("closures:closure_list") + "?format=csv").streaming_content)
-    assert b"Elm Lodge" in csv and b",10,0,10,10" in csv
+    assert b"Elm Lodge" in csv and b",10,0,10,0" in csv
     api = as_user(broker_a).get(reverse("api-home-closures"))
     assert api.status_code == 200
     assert api.json()["results"][0]["residents_remaining"] == 0
@@ -187,6 +188,23 @@ def test_a_move_once_recorded_is_final_and_needs_its_day(home, residents, commis
     with pytest.raises(ConflictError):
         resident_move_update(actor=broker_a, move=move, status=ResidentMove.Status.ASSESSED)
     assert AuditEvent.objects.filter(verb="closures.resident_move.updated").count() == 1
+
+
+def test_a_commissioner_records_a_block_bed_residents_move_and_the_bed_is_free_from_that_day(
+    home, residents, commissioner_a, broker_b
+):
+    [closure] = home_closing_announce(actor=commissioner_a, care_home=home, closing_on=TODAY(), reason="Closing")
+    stay = residents["stays"][0]
+    move = closure.moves.get(placement=stay)
+    moved_on = TODAY() - timedelta(days=1)
+    resident_move_update(actor=commissioner_a, move=move, status=ResidentMove.Status.MOVED, moved_on=moved_on)
+    occupancy = Occupancy.objects.get(placement=stay)
+    assert occupancy.end_date == moved_on
+    assert AuditEvent.objects.filter(verb="blockbeds.bed.void", actor=commissioner_a).count() == 1
+    # Another body's staff cannot end the stay.
+    other = Occupancy.objects.get(placement=residents["stays"][1])
+    with pytest.raises(ForbiddenError):
+        occupancy_end(occupancy=other, actor=broker_b, end_date=TODAY(), reason="Not theirs")
 
 
 def test_another_bodys_staff_get_not_found_and_providers_cannot_close_others_homes(

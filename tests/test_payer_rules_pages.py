@@ -186,3 +186,29 @@ def test_a_commissioner_records_an_fnc_rate_in_a_browser_and_the_worker_applies_
     assert "Applied: 1 nursing placement changed" in page.locator("#fnc-rates").inner_text()
     placement.refresh_from_db()
     assert placement.weekly_fee == D("954.06")
+
+
+@pytest.mark.browser
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_rate_entered_in_the_admin_is_applied_by_the_worker_too(
+    reference_data, celery_worker, live_server, browser_page, council_a, broker_a
+):
+    from organisations.models import User
+
+    icb = OrganisationFactory(kind=Organisation.Kind.NHS, name="ICB", slug="icb-admin")
+    placement = _nursing_placement(council_a, broker_a, icb)
+    back_office = User.objects.create_superuser("fnc@backoffice.example", "a-long-pass-phrase")
+    page = browser_page
+    share_session(page.context, live_server, back_office)
+    page.goto(f"{live_server.url}/admin/contracts/fncrate/add/")
+    page.get_by_label("Effective from").fill("2026-04-01")
+    page.get_by_label("Weekly rate").fill("254.06")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and FncRate.objects.get().applied_at is None:
+        time.sleep(0.2)
+    placement.refresh_from_db()
+    assert placement.weekly_fee == D("954.06")
+    assert AuditEvent.objects.filter(verb="contracts.fnc_rate.queued", actor=back_office).count() == 1
