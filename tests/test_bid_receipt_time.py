@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bidding.models import Bid, Tender
 from bidding.services import bid_submit, database_now, tender_close, tender_publish
-from config.gunicorn_worker import request_complete
+from config.gunicorn_worker import request_complete, request_received, timestamp_arrivals
 from core.clock import ReceiptTimeMiddleware, database_now_and_receipt, receipt_stamp
 from core.errors import ConflictError
 from lots.models import LotRules
@@ -226,3 +226,28 @@ def test_the_server_stamps_only_a_request_that_has_arrived_in_full():
     finally:
         server.close()
         client.close()
+
+
+def test_a_request_waiting_to_be_accepted_is_stamped_when_its_last_packet_arrived():
+    """Over loopback TCP as gunicorn listens: a whole request that waits half a second in the
+    listen queue before the server accepts it is stamped with its arrival, not the accept."""
+    listener = socket.socket()
+    timestamp_arrivals(listener)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    client = socket.create_connection(listener.getsockname())
+    try:
+        client.sendall(b"POST /api/v1/tenders/1/bids/ HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        sent = receipt_stamp()
+        time.sleep(0.5)
+        server, _ = listener.accept()
+        server.setblocking(False)
+        looked = receipt_stamp()
+        stamp = request_received(server)
+        assert stamp is not None
+        assert abs(stamp - sent) < 0.1, f"stamped {looked - stamp:.3f} s before the look, not about 0.5 s"
+        assert stamp <= receipt_stamp()
+        server.close()
+    finally:
+        client.close()
+        listener.close()
