@@ -10,7 +10,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, FloatField, Q, Value
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +46,6 @@ from providers.models import Admission, BedVacancy, CareHome
 from providers.selectors import (
     bed_vacancy_for_lot_q,
     bed_vacancy_fresh_q,
-    care_home_closed_to_admissions,
-    care_home_compliance_lapsed,
     closed_to_admissions_q,
     compliance_lapsed_q,
 )
@@ -462,23 +471,39 @@ def _require_provider_home(actor, care_home) -> None:
 
 
 def _require_still_eligible(care_home, tender) -> None:
-    """A home suspended, deregistered or rated Inadequate since the invitation cannot bid."""
-    admitted = Admission.objects.filter(
-        care_home=care_home,
-        commissioner_id=tender.request.commissioner_id,
-        lot_id=tender.request.lot_id,
-        status=Admission.Status.ADMITTED,
-    ).exists()
-    rating = care_home.current_rating.overall if care_home.current_rating_id else None
-    if not admitted or not care_home.is_registered or rating == RatingValue.INADEQUATE:
+    """A home suspended, deregistered or rated Inadequate since the invitation cannot bid. One
+    query reads every condition (the selectors' own filters, as the invitations use them)."""
+    commissioner_id = tender.request.commissioner_id
+    standing = (
+        CareHome.objects.filter(pk=care_home.pk)
+        .annotate(
+            admitted=Exists(
+                Admission.objects.filter(
+                    care_home=OuterRef("pk"),
+                    commissioner_id=commissioner_id,
+                    lot_id=tender.request.lot_id,
+                    status=Admission.Status.ADMITTED,
+                )
+            ),
+            closed=ExpressionWrapper(closed_to_admissions_q(tender.request.commissioner), output_field=BooleanField()),
+            lapsed=ExpressionWrapper(
+                compliance_lapsed_q(commissioner_id, timezone.localdate()), output_field=BooleanField()
+            ),
+        )
+        .values("admitted", "closed", "lapsed", "registration_status", "current_rating__overall")
+        .get()
+    )
+    if (
+        not standing["admitted"]
+        or standing["registration_status"] != CareHome.RegistrationStatus.REGISTERED
+        or standing["current_rating__overall"] == RatingValue.INADEQUATE
+    ):
         message = "This home is not eligible to bid: it is suspended, not registered or rated Inadequate."
         raise ApplicationError(message, code="not_eligible", fields={"care_home": message})
-    if care_home_closed_to_admissions(care_home, tender.request.commissioner):
+    if standing["closed"]:
         message = "This home is closed to admissions: it cannot bid until the closure is lifted."
         raise ApplicationError(message, code="closed_to_admissions", fields={"care_home": message})
-    if care_home_compliance_lapsed(
-        care_home=care_home, commissioner_id=tender.request.commissioner_id, on=timezone.localdate()
-    ):
+    if standing["lapsed"]:
         message = "This home is not eligible to bid: a compliance document the council requires has expired."
         raise ApplicationError(message, code="compliance_lapsed", fields={"care_home": message})
 
