@@ -71,7 +71,11 @@ PAGE_EXPORTS = {
     ],
     ("quality.views", "scoring_rules"): [("commissioner_a", "/commissioner/quality-scoring/", True)],
     ("quality.views", "provider_returns"): [("provider_a", "/provider/homes/{home}/returns/", True)],
-    ("quality.views", "body_returns"): [("commissioner_a", "/commissioner/returns/", True)],
+    ("quality.views", "body_returns"): [
+        ("commissioner_a", "/commissioner/returns/", True),
+        ("commissioner_a", "/commissioner/returns/?owed=1", False),
+    ],
+    ("quality.views", "return_measures"): [("commissioner_a", "/commissioner/returns/measures/", True)],
     ("quality.views", "return_detail"): [
         ("commissioner_a", "/returns/{provider_return}/", True),
         ("provider_a", "/returns/{provider_return}/", True),
