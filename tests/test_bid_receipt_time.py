@@ -235,6 +235,21 @@ def test_a_request_waiting_to_be_accepted_is_stamped_when_its_last_packet_arrive
     timestamp_arrivals(listener)
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
+    # The kernel turns packet stamping on a moment after it is asked (as when gunicorn starts):
+    # wait until a probe comes back stamped.
+    deadline = time.monotonic() + 5
+    while True:
+        probe = socket.create_connection(listener.getsockname())
+        probe.sendall(b"x")
+        accepted, _ = listener.accept()
+        time.sleep(0.01)
+        stamped = accepted.recvmsg(16, socket.CMSG_SPACE(16), socket.MSG_PEEK)[1]
+        probe.close()
+        accepted.close()
+        if stamped or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert stamped, "the kernel never stamped a packet"
     client = socket.create_connection(listener.getsockname())
     try:
         client.sendall(b"POST /api/v1/tenders/1/bids/ HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
