@@ -47,9 +47,7 @@ def home_closure_list(*, actor):
             remaining=Count("moves", filter=~moved, distinct=True),
             # A request still open for someone who has already moved (placed elsewhere, say) is not
             # waiting on anyone; the move's own record says where they went.
-            requests_open=Count(
-                "moves", filter=Q(moves__new_request__status__in=OPEN_REQUEST) & ~moved, distinct=True
-            ),
+            requests_open=Count("moves", filter=Q(moves__new_request__status__in=OPEN_REQUEST) & ~moved, distinct=True),
         )
         .order_by("closing_on", "care_home__name", "pk")
     )
