@@ -46,7 +46,7 @@ from .models import (
     ReturnMeasure,
 )
 from .permissions import can_enter_rating, can_see_ratings_of
-from .selectors import returns_outstanding
+from .selectors import default_return_measures, returns_outstanding
 
 logger = logging.getLogger(__name__)
 
@@ -1152,10 +1152,7 @@ def return_measures_start(*, commissioner: Organisation, actor=None) -> None:
     Organisation.objects.select_for_update().get(pk=commissioner.pk)
     if ReturnMeasure.objects.filter(commissioner=commissioner).exists():
         return
-    ReturnMeasure.objects.bulk_create(
-        ReturnMeasure(commissioner=commissioner, name=name, kind=kind, unit=unit, position=position)
-        for position, (name, kind, unit) in enumerate(DEFAULT_RETURN_MEASURES, start=1)
-    )
+    ReturnMeasure.objects.bulk_create(default_return_measures(commissioner.pk))
     audit_record(
         actor=actor,
         verb="quality.return_measures.started",
