@@ -595,10 +595,8 @@ def return_measures(request):
 @role_required(Role.COMMISSIONER)
 @require_POST
 def return_measure_retire_view(request, pk: int):
-    measure = ReturnMeasure.objects.filter(pk=pk, commissioner_id=request.user.organisation_id).first()
-    if measure is None:
-        raise Http404("No such measure.")
-    return_measure_retire(actor=request.user, measure=measure)
+    # The service finds the measure among the body's own (another body's, or none: not found).
+    measure = return_measure_retire(actor=request.user, measure=ReturnMeasure(pk=pk))
     messages.success(request, f"{measure.name} retired: later returns leave it out.")
     return redirect("quality:return_measures")
 
