@@ -17,6 +17,6 @@ COPY --from=assets /app/static/build static/build
 RUN SECRET_KEY=build-only DATABASE_URL=postgres://build-only/unused python manage.py collectstatic --no-input
 USER nobody
 EXPOSE 8000
-# A worker is restarted after 10 s on one request: a little longer than DATABASE_STATEMENT_TIMEOUT
-# (5 s), so a slow statement is cancelled and answered before its worker is killed.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "config.gunicorn_worker.ReceiptThreadWorker", "--threads", "8", "--timeout", "10"]
+# The worker class, threads, timeout (twice DATABASE_STATEMENT_TIMEOUT) and keep-alive are in
+# config/gunicorn.conf.py.
+CMD ["gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3"]

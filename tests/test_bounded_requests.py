@@ -1,6 +1,7 @@
 """Every request does bounded work: date filters stay within 2000-2100 and ten years, and a web
 request's statements are cut off after DATABASE_STATEMENT_TIMEOUT while long jobs get longer."""
 
+import json
 import os
 import re
 import subprocess
@@ -226,9 +227,35 @@ class TestStatementTimeouts:
         assert "slept" in result.stdout
 
 
+def _gunicorn_settings(environment: dict) -> dict:
+    """The settings gunicorn reads from config/gunicorn.conf.py under `environment`."""
+    script = (
+        "import json, runpy\nfrom gunicorn.config import Config\nconfig = Config()\n"
+        "for key, value in runpy.run_path('config/gunicorn.conf.py').items():\n"
+        "    if key in config.settings: config.set(key, value)\n"
+        "print(json.dumps({'timeout': config.timeout, 'keepalive': config.keepalive, 'threads': config.threads,"
+        " 'worker_class': config.worker_class_str}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**os.environ, **environment}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def test_gunicorn_waits_a_little_longer_than_the_web_statement_timeout():
     compose = (ROOT / "docker-compose.yml").read_text()
     statement = int(re.search(r'DATABASE_STATEMENT_TIMEOUT: "(\d+)"', compose)[1])
     for text in (compose, (ROOT / "Dockerfile").read_text()):
-        timeout = int(re.search(r'--timeout"?,? "?(\d+)', text)[1])
-        assert statement < timeout <= 2 * statement
+        assert re.search(r'gunicorn"?,? "?config\.wsgi"?,? "?-c"?,? "?config/gunicorn\.conf\.py', text)
+    for seconds in (statement, 30):
+        settings = _gunicorn_settings({"DATABASE_STATEMENT_TIMEOUT": str(seconds)})
+        assert seconds < settings["timeout"] <= 2 * seconds
+        assert settings["worker_class"] == "config.gunicorn_worker.ReceiptThreadWorker"
+        assert settings["threads"] > 1
+
+
+def test_gunicorn_keeps_idle_connections_longer_than_the_clients_in_front_of_it():
+    # A client or load balancer reusing a connection gunicorn has just closed has it reset under
+    # its request; keeping it open longer than they do (commonly 60 s) leaves the closing to them.
+    assert _gunicorn_settings({})["keepalive"] > 60
