@@ -217,7 +217,8 @@ if REDIS_URL:
     # it: the outage handling and the fail-open request budget then take over.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, keeping one client per connection pool (core/cache.py).
+            "BACKEND": "core.cache.PooledRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }

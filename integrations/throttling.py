@@ -47,7 +47,6 @@ local first = now
 if oldest[2] then first = tonumber(oldest[2]) end
 return {allowed, count, tostring(first)}
 """
-_scripts: dict = {}
 
 
 def _redis_budget(key: str, *, now: float, duration: int, limit: int, count: bool) -> tuple[bool, int, float] | None:
@@ -56,9 +55,10 @@ def _redis_budget(key: str, *, now: float, duration: int, limit: int, count: boo
     if not isinstance(backend, RedisCache):
         return None
     client = backend._cache.get_client(key, write=True)
-    script = _scripts.get(id(client))
+    # The script is registered once per client; the cache keeps one client per connection pool.
+    script = getattr(client, "_budget_script", None)
     if script is None:
-        script = _scripts[id(client)] = client.register_script(_BUDGET_LUA)
+        script = client._budget_script = client.register_script(_BUDGET_LUA)
     allowed, counted, oldest = script(
         keys=[backend.make_and_validate_key(f"{key}:window")],
         args=[repr(now), duration, limit, uuid.uuid4().hex, "1" if count else "0"],

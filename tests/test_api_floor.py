@@ -5,12 +5,16 @@ changing its scopes is seen by the next request.
 """
 
 import threading
+import time
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from integrations.throttling import _redis_budget
 from organisations.models import ApiClient
 from organisations.services import api_client_create, api_client_revoke
 
@@ -100,3 +104,18 @@ def test_concurrent_requests_share_one_budget_exactly(council_a, settings):
     refused = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(LOTS)
     assert refused.status_code == 429
     assert 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_the_cache_keeps_one_redis_client_and_one_budget_script_across_requests():
+    # Building a redis-py client per operation cost a third of a request's fixed time, and the
+    # budget script registered on each new client kept every client alive.
+    backend = caches["default"]
+    assert isinstance(backend, RedisCache)
+    first = backend._cache.get_client("one", write=True)
+    assert backend._cache.get_client("two", write=True) is first
+    assert backend._cache.get_client("three") is first, "one server: reads and writes share its pool"
+
+    _redis_budget("test-floor", now=time.time(), duration=60, limit=10, count=True)
+    script = first._budget_script
+    _redis_budget("test-floor", now=time.time(), duration=60, limit=10, count=True)
+    assert first._budget_script is script
