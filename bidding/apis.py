@@ -359,13 +359,14 @@ class TenderBidsApi(APIView):
         responses={201: OwnBidOutput, **PROBLEMS, **CLOSED},
     )
     def post(self, request, pk: int):
-        tender = tender_get(actor=request.user, pk=pk)
         data = BidInput(data=request.data)
         data.is_valid(raise_exception=True)
-        bid = bid_submit(actor=request.user, tender=tender, received=request_receipt(request), **data.validated_data)
+        # The service reads the tender once, under its lock; a tender the provider was not invited
+        # to is "No such tender" there (404), as it is on reading it.
+        bid = bid_submit(actor=request.user, tender=pk, received=request_receipt(request), **data.validated_data)
         return created(
             OwnBidOutput(bid, context={"request": request}).data,
-            location=request.build_absolute_uri(reverse("api-tender-bid", args=[tender.pk, bid.pk])),
+            location=request.build_absolute_uri(reverse("api-tender-bid", args=[pk, bid.pk])),
         )
 
 

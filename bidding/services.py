@@ -4,6 +4,7 @@ Deadlines are decided by the database clock inside the transaction that writes, 
 tender row locked, so a page, an API call, the admin and a Celery task all get the same answer.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
 from core.audit import audit_record
-from core.clock import database_now_and_receipt
+from core.clock import DatabaseNow, receipt_on_database_clock
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.events import domain_event_send
@@ -439,16 +440,21 @@ def tender_lock_open(
     judged at, which the write records. For every write that must land while the tender is open
     (bids, clarification questions); call it inside the writing transaction.
     """
-    tenders = Tender.objects.select_related("request__commissioner")
+    # The database clock is read with the locked row, in the same statement.
+    tenders = Tender.objects.select_related("request__commissioner").annotate(read_at=DatabaseNow())
     if exclusive:
-        tender = tenders.select_for_update(of=("self",)).get(pk=tender_id)
+        tenders = tenders.select_for_update(of=("self",))
     else:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM bidding_tender WHERE id = %s FOR SHARE", [tender_id])
             if cursor.fetchone() is None:
                 raise NotFoundError("No such tender.")
-        tender = tenders.get(pk=tender_id)
-    now, received_at = database_now_and_receipt(received)
+    read_after = time.monotonic()
+    tender = tenders.filter(pk=tender_id).first()
+    if tender is None:
+        raise NotFoundError("No such tender.")
+    now = tender.read_at
+    received_at = receipt_on_database_clock(received, now=now, read_after=read_after)
     if tender.status in (Tender.Status.EVALUATED, Tender.Status.AWARDED) and tender.closes_at > now:
         raise ConflictError(
             "This tender has been awarded: bids can no longer be submitted, amended or withdrawn.",
@@ -535,12 +541,23 @@ def bid_submit(
     notes: str = "",
     received: float | None = None,
 ) -> Bid:
-    """`received` is the request's receipt stamp (`core.clock.request_receipt`): it decides."""
+    """`received` is the request's receipt stamp (`core.clock.request_receipt`): it decides.
+
+    `tender` is a tender or its id (the API passes the id: whether the provider may see the
+    tender is the invitation's question, asked below under the lock, so it is read only once).
+    """
     _require_provider_home(actor, care_home)
     # A bid that may award at once holds the tender alone; others share it. The award rule is
     # fixed when the tender is published.
+    if isinstance(tender, Tender):
+        tender_id, award_rule = tender.pk, tender.award_rule
+    else:
+        tender_id = tender
+        award_rule = Tender.objects.filter(pk=tender_id).values_list("award_rule", flat=True).first()
+        if award_rule is None:
+            raise NotFoundError("No such tender.")
     tender, now = tender_lock_open(
-        tender.pk, received=received, exclusive=tender.award_rule == Tender.AwardRule.FIRST_ACCEPTABLE
+        tender_id, received=received, exclusive=award_rule == Tender.AwardRule.FIRST_ACCEPTABLE
     )
     # The invitation's row serialises two submissions for the same home.
     invitation = (

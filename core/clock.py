@@ -61,9 +61,17 @@ def database_now_and_receipt(received: float | None) -> tuple[datetime, datetime
     """
     before = time.monotonic()
     now = database_now()
+    return now, receipt_on_database_clock(received, now=now, read_after=before)
+
+
+def receipt_on_database_clock(received: float | None, *, now: datetime, read_after: float) -> datetime:
+    """The receipt stamp `received` on the database clock, given `now`, a reading of that clock
+    (`DatabaseNow`) sent to the database at the monotonic moment `read_after` or later. For a
+    caller that reads the clock in a query it runs anyway, instead of `database_now_and_receipt`'s
+    own query. Without a stamp the receipt is `now`."""
     if received is None:
-        return now, now
-    return now, now - timedelta(seconds=max(0.0, before - received))
+        return now
+    return now - timedelta(seconds=max(0.0, read_after - received))
 
 
 _server_receipt = threading.local()
