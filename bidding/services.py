@@ -29,11 +29,11 @@ from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
 from core.audit import audit_record
-from core.clock import DatabaseNow, receipt_on_database_clock
+from core.clock import receipt_on_database_clock
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError, NotFoundError
 from core.events import domain_event_send
-from core.notifications import notify_organisation
+from core.notifications import notify_each, notify_organisation, organisation_notice
 from core.templatetags.govuk import money
 from lots.selectors import urgency_rules_for
 from lots.services import dps_term_require
@@ -289,16 +289,21 @@ def tender_publish(*, actor, request, closes_at: datetime | None = None) -> Tend
             "sourcing": sourcing,
         },
     )
-    for provider in {home.provider for home in homes}:
-        notify_organisation(
-            organisation=provider,
-            verb="bidding.tender.invited",
-            subject=f"Invitation to bid: lot {request.lot.number} placement, closes {local_time_text(closes_at)}",
-            template="emails/tender_invitation.txt",
-            context={"tender": tender, "request": request, "closes_at_local": local_time_text(closes_at)},
-            dedupe_key=f"tender-{tender.pk}-invited",
-            link=reverse("bidding:invitation_list"),
-        )
+    closes_local = local_time_text(closes_at)
+    notify_each(
+        [
+            organisation_notice(
+                organisation=provider,
+                verb="bidding.tender.invited",
+                subject=f"Invitation to bid: lot {request.lot.number} placement, closes {closes_local}",
+                template="emails/tender_invitation.txt",
+                context={"tender": tender, "request": request, "closes_at_local": closes_local},
+                dedupe_key=f"tender-{tender.pk}-invited",
+                link=reverse("bidding:invitation_list"),
+            )
+            for provider in sorted({home.provider for home in homes}, key=lambda provider: provider.pk)
+        ]
+    )
     domain_event_send("placement_request.published", tender=tender)
     # Robust: with the broker down the tender is still published; the sweepers queue or make its close.
     transaction.on_commit(lambda: schedule_tender_close(tender.pk, closes_at), robust=True)
@@ -377,9 +382,17 @@ def placement_request_retender(
 
 
 @transaction.atomic
-def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest:
-    """Cancel before award: the request and any tender still under way."""
-    _require_broker_of(actor, request)
+def placement_request_cancel(*, actor, request, reason: str, person_moved: bool = False) -> PlacementRequest:
+    """Cancel before award: the request and any tender still under way.
+
+    Brokers cancel requests. `person_moved`: the person has moved somewhere this request did not
+    find (a home closing, recorded by any broker or commissioner of the body), so it is withdrawn
+    as part of recording that move.
+    """
+    if person_moved:
+        require_member_of(actor, request.commissioner_id, not_found="No such placement request.")
+    else:
+        _require_broker_of(actor, request)
     if not reason.strip():
         raise ApplicationError("Give a reason for cancelling.", fields={"reason": "Enter a reason."})
     request = PlacementRequest.objects.select_for_update().get(pk=request.pk)
@@ -395,16 +408,20 @@ def placement_request_cancel(*, actor, request, reason: str) -> PlacementRequest
         tender.cancel_reason = reason
         tender.save(update_fields=["status", "cancel_reason"])
         domain_event_send("tender.cancelled", tender=tender)
-        for provider in Organisation.objects.filter(care_homes__invitations__tender=tender).distinct():
-            notify_organisation(
-                organisation=provider,
-                verb="bidding.tender.cancelled",
-                subject=f"Tender {tender.pk} cancelled",
-                template="emails/tender_cancelled.txt",
-                context={"tender": tender, "reason": reason},
-                dedupe_key=f"tender-{tender.pk}-cancelled",
-                link=reverse("bidding:invitation_list"),
-            )
+        notify_each(
+            [
+                organisation_notice(
+                    organisation=provider,
+                    verb="bidding.tender.cancelled",
+                    subject=f"Tender {tender.pk} cancelled",
+                    template="emails/tender_cancelled.txt",
+                    context={"tender": tender, "reason": reason},
+                    dedupe_key=f"tender-{tender.pk}-cancelled",
+                    link=reverse("bidding:invitation_list"),
+                )
+                for provider in Organisation.objects.filter(care_homes__invitations__tender=tender).distinct()
+            ]
+        )
     request.status = PlacementRequest.Status.CANCELLED
     request.cancel_reason = reason
     request.save(update_fields=["status", "cancel_reason", "updated_at"])
@@ -996,22 +1013,25 @@ def _award_announce(*, actor, award: Award, placement: Placement, choice: AwardC
 def _notify_outcome(tender: Tender, *, winner: Bid) -> None:
     link = reverse("bidding:invitation_list")
     bids = tender.bids.filter(status=Bid.Status.SUBMITTED).select_related("care_home", "provider")
-    for bid in bids:
-        won = bid.pk == winner.pk
-        notify_organisation(
-            organisation=bid.provider,
-            verb="bidding.bid.won" if won else "bidding.bid.unsuccessful",
-            subject=(
-                f"Placement awarded to {bid.care_home.name}"
-                if won
-                else f"Bid from {bid.care_home.name} was not successful"
-            ),
-            template="emails/bid_outcome.txt",
-            context={"tender": tender, "bid": bid, "won": won},
-            # Per winner: after a lapsed award, a bid told it lost must now hear it won.
-            dedupe_key=f"tender-{tender.pk}-outcome-{bid.pk}-award-{winner.pk}",
-            link=link,
-        )
+    notify_each(
+        [
+            organisation_notice(
+                organisation=bid.provider,
+                verb="bidding.bid.won" if bid.pk == winner.pk else "bidding.bid.unsuccessful",
+                subject=(
+                    f"Placement awarded to {bid.care_home.name}"
+                    if bid.pk == winner.pk
+                    else f"Bid from {bid.care_home.name} was not successful"
+                ),
+                template="emails/bid_outcome.txt",
+                context={"tender": tender, "bid": bid, "won": bid.pk == winner.pk},
+                # Per winner: after a lapsed award, a bid told it lost must now hear it won.
+                dedupe_key=f"tender-{tender.pk}-outcome-{bid.pk}-award-{winner.pk}",
+                link=link,
+            )
+            for bid in bids
+        ]
+    )
 
 
 # --- Urgent sourcing: fresh vacancies, reminders, the first acceptable bid ----------------------

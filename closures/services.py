@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from bidding.services import fee_split
+from bidding.services import fee_split, placement_request_cancel
 from blockbeds.models import BlockContract, Occupancy
 from blockbeds.services import block_contract_end, occupancy_end
 from contracts.services import placement_end_record, top_up_agreement_require
@@ -206,6 +206,7 @@ def resident_move_update(
     move.save()
     if status == ResidentMove.Status.MOVED:
         _placement_end_on_move(placement=placement, actor=actor, moved_on=moved_on)
+        _new_request_settle_on_move(move, actor=actor, moved_on=moved_on)
     audit_record(
         actor=actor,
         verb="closures.resident_move.updated",
@@ -236,6 +237,39 @@ def _placement_end_on_move(*, placement: Placement, actor, moved_on: date) -> No
             raise
         return
     placement_end_record(placement=placement, actor=actor, end_date=moved_on, reason=reason)
+
+
+def _new_request_settle_on_move(move: ResidentMove, *, actor, moved_on: date) -> None:
+    """The request raised for the resident's new home, once they have moved without it (to a home
+    found another way, to family, to hospital): still being sourced, it is withdrawn and its tender
+    cancelled, so homes stop bidding for a bed nobody needs; already awarded, the body's brokers are
+    told, since the award and its bed hold are theirs to undo. A request that placed them is done."""
+    request = move.new_request
+    if request is None:
+        return
+    request = PlacementRequest.objects.get(pk=request.pk)
+    moved = f"{moved_on:%d/%m/%Y}"
+    if request.status in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING):
+        reason = f"The resident moved on {moved} without this request, from {move.care_home.name}."
+        if move.note:
+            reason += f" {move.note}"
+        placement_request_cancel(actor=actor, request=request, reason=reason, person_moved=True)
+    elif request.status == PlacementRequest.Status.AWARDED and not _moved_by_request(move, request):
+        notify_organisation(
+            organisation=move.commissioner,
+            roles=[Role.BROKER],
+            verb="closures.resident_move.award_unneeded",
+            subject=f"{request.case_reference}: moved on {moved} without the award",
+            template="emails/resident_moved_award_unneeded.txt",
+            context={"move": move, "request": request, "moved_on": moved_on},
+            dedupe_key=f"move-{move.pk}-award-unneeded",
+            link=reverse("placements:request_detail", args=[request.pk]),
+        )
+
+
+def _moved_by_request(move: ResidentMove, request: PlacementRequest) -> bool:
+    """Whether the resident's new placement came from the request raised for the move."""
+    return Placement.objects.filter(request=request).exclude(pk=move.placement_id).exists()
 
 
 def _request_from(move: ResidentMove, *, actor, needed_from: date) -> PlacementRequest:

@@ -9,7 +9,7 @@ before the window closes, and no personal data beyond the case reference.
 from bidding.selectors import bid_amounts_public
 
 from .models import WebhookEvent
-from .services import webhook_event_record
+from .services import webhook_event_record, webhook_events_record
 
 Type = WebhookEvent.Type
 
@@ -30,12 +30,23 @@ def _forbidden_keys(value) -> set[str]:
     return set()
 
 
-def emit(*, event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
-    """Record `event` for `organisation` once per `dedupe_key` and queue its deliveries on commit."""
+def _require_no_personal_data(payload: dict) -> None:
     forbidden = _forbidden_keys(payload)
     if forbidden:
         raise ValueError(f"Webhook payloads must not carry {', '.join(sorted(forbidden))}")
+
+
+def emit(*, event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
+    """Record `event` for `organisation` once per `dedupe_key` and queue its deliveries on commit."""
+    _require_no_personal_data(payload)
     return webhook_event_record(event=event, organisation=organisation, payload=payload, dedupe_key=dedupe_key)
+
+
+def emit_each(*, event: str, items: list[tuple]) -> list[WebhookEvent]:
+    """`emit` for each (organisation, payload, dedupe key) of `items`, in a fixed number of queries."""
+    for _, payload, _ in items:
+        _require_no_personal_data(payload)
+    return webhook_events_record(event=event, items=items)
 
 
 def placement_request_payload(request) -> dict:
@@ -135,13 +146,14 @@ def placement_request_published(tender) -> None:
     providers = {
         invitation.care_home.provider for invitation in tender.invitations.select_related("care_home__provider")
     }
-    for provider in providers:
-        emit(
-            event=Type.PLACEMENT_REQUEST_PUBLISHED,
-            organisation=provider,
-            payload=tender_payload(tender, for_provider=True),
-            dedupe_key=f"placement_request.published:tender-{tender.pk}",
-        )
+    for_providers = tender_payload(tender, for_provider=True)
+    emit_each(
+        event=Type.PLACEMENT_REQUEST_PUBLISHED,
+        items=[
+            (provider, for_providers, f"placement_request.published:tender-{tender.pk}")
+            for provider in sorted(providers, key=lambda provider: provider.pk)
+        ],
+    )
 
 
 def _own_bid(bid, *, outcome: str) -> dict:
@@ -171,16 +183,18 @@ def tender_closed(tender) -> None:
         payload=tender_payload(tender),
         dedupe_key=f"tender.closed:{tender.pk}",
     )
-    for provider, bids in _bids_by_provider(tender).items():
-        emit(
-            event=Type.TENDER_CLOSED,
-            organisation=provider,
-            payload={
-                **tender_payload(tender, for_provider=True),
-                "bids": [_own_bid(bid, outcome="pending") for bid in bids],
-            },
-            dedupe_key=f"tender.closed:{tender.pk}",
-        )
+    for_providers = tender_payload(tender, for_provider=True)
+    emit_each(
+        event=Type.TENDER_CLOSED,
+        items=[
+            (
+                provider,
+                {**for_providers, "bids": [_own_bid(bid, outcome="pending") for bid in bids]},
+                f"tender.closed:{tender.pk}",
+            )
+            for provider, bids in _bids_by_provider(tender).items()
+        ],
+    )
 
 
 def tender_evaluated(tender) -> None:
@@ -203,25 +217,30 @@ def tender_awarded(award) -> None:
             # Keyed by bid too: when a bed hold lapses, the next bid's award is a new event.
             dedupe_key=f"tender.awarded:{award.tender_id}:{award.bid_id}",
         )
-    for provider, bids in _bids_by_provider(award.tender).items():
-        for bid in bids:
-            if bid.pk == award.bid_id:
-                continue
-            emit(
-                event=Type.BID_UNSUCCESSFUL,
-                organisation=provider,
-                payload={
-                    **tender_payload(award.tender, for_provider=True),
-                    "bid": _own_bid(bid, outcome="unsuccessful"),
-                },
-                dedupe_key=f"bid.unsuccessful:{bid.pk}:award-{award.bid_id}",
+    for_providers = tender_payload(award.tender, for_provider=True)
+    emit_each(
+        event=Type.BID_UNSUCCESSFUL,
+        items=[
+            (
+                provider,
+                {**for_providers, "bid": _own_bid(bid, outcome="unsuccessful")},
+                f"bid.unsuccessful:{bid.pk}:award-{award.bid_id}",
             )
+            for provider, bids in _bids_by_provider(award.tender).items()
+            for bid in bids
+            if bid.pk != award.bid_id
+        ],
+    )
 
 
 def invitation_withdrawn(invitation, *, bid=None, cause: str) -> None:
     """To the invited home's provider. `cause` is a code; people's own words about why stay out,
     as they may be about a resident."""
-    tender = invitation.tender
+    for_provider = tender_payload(invitation.tender, for_provider=True)
+    emit_each(event=Type.INVITATION_WITHDRAWN, items=[_invitation_withdrawn_item(invitation, bid, cause, for_provider)])
+
+
+def _invitation_withdrawn_item(invitation, bid, cause: str, for_provider: dict) -> tuple:
     data = {
         "id": invitation.pk,
         "care_home": {"id": invitation.care_home_id, "name": invitation.care_home.name},
@@ -229,11 +248,10 @@ def invitation_withdrawn(invitation, *, bid=None, cause: str) -> None:
     }
     if bid is not None:
         data["bid"] = {"id": bid.pk, "status": bid.status}
-    emit(
-        event=Type.INVITATION_WITHDRAWN,
-        organisation=invitation.care_home.provider,
-        payload={**tender_payload(tender, for_provider=True), "invitation": data},
-        dedupe_key=f"invitation.withdrawn:{invitation.pk}:{cause}",
+    return (
+        invitation.care_home.provider,
+        {**for_provider, "invitation": data},
+        f"invitation.withdrawn:{invitation.pk}:{cause}",
     )
 
 
@@ -245,8 +263,14 @@ def tender_cancelled(tender) -> None:
     """Every invitation still standing is withdrawn with the tender."""
     bids = {bid.invitation_id: bid for bid in tender.bids.filter(status="submitted")}
     invitations = tender.invitations.filter(status="invited").select_related("care_home__provider")
-    for invitation in invitations.order_by("pk"):
-        invitation_withdrawn(invitation, bid=bids.get(invitation.pk), cause="tender_cancelled")
+    for_providers = tender_payload(tender, for_provider=True)
+    emit_each(
+        event=Type.INVITATION_WITHDRAWN,
+        items=[
+            _invitation_withdrawn_item(invitation, bids.get(invitation.pk), "tender_cancelled", for_providers)
+            for invitation in invitations.order_by("pk")
+        ],
+    )
 
 
 def placement_started(placement) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -163,30 +163,77 @@ def webhook_signature_headers(*, subscription: WebhookSubscription, message_id: 
 
 def webhook_event_record(*, event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
     """Record the event once per organisation and dedupe key; queue deliveries after commit."""
-    from .tasks import deliver_webhook
+    return webhook_events_record(event=event, items=[(organisation, payload, dedupe_key)])[0]
 
+
+def webhook_events_record(*, event: str, items: list[tuple]) -> list[WebhookEvent]:
+    """`event` for each (organisation, payload, dedupe key) of `items`, recorded once per organisation
+    and key, with its deliveries queued after commit: in a fixed number of queries however many
+    organisations hear of it (a tender's close tells every bidding provider). Returns the events
+    in the order of `items`, each the one recorded before if it was."""
     if event not in WebhookEvent.Type.values:
         raise ValueError(f"Unknown webhook event type {event!r}")
+    keys = {(organisation.pk, dedupe_key) for organisation, _, dedupe_key in items}
+    with transaction.atomic():
+        found = {
+            (recorded.organisation_id, recorded.dedupe_key): recorded
+            for recorded in WebhookEvent.objects.filter(
+                organisation_id__in={pk for pk, _ in keys}, dedupe_key__in={key for _, key in keys}
+            )
+            if (recorded.organisation_id, recorded.dedupe_key) in keys
+        }
+        new = {}
+        for organisation, payload, dedupe_key in items:
+            if (organisation.pk, dedupe_key) not in found and (organisation.pk, dedupe_key) not in new:
+                new[(organisation.pk, dedupe_key)] = WebhookEvent(
+                    organisation=organisation,
+                    dedupe_key=dedupe_key,
+                    type=event,
+                    payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+                )
+        if new:
+            try:
+                with transaction.atomic():
+                    WebhookEvent.objects.bulk_create(new.values())
+            except IntegrityError:
+                # Another transaction recorded one of them a moment ago: each on its own, keeping theirs.
+                return [_webhook_event_record_one(event, *item) for item in items]
+            _deliveries_queue(event, list(new.values()))
+        found.update(new)
+    return [found[(organisation.pk, dedupe_key)] for organisation, _, dedupe_key in items]
+
+
+def _webhook_event_record_one(event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
     with transaction.atomic():
         record, created = WebhookEvent.objects.get_or_create(
             organisation=organisation,
             dedupe_key=dedupe_key,
             defaults={"type": event, "payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))},
         )
-        if not created:
-            return record
-        subscriptions = WebhookSubscription.objects.filter(
-            organisation=organisation, disabled_at__isnull=True, events__contains=[event]
-        )
-        deliveries = WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(event=record, subscription=subscription, attempts_left=settings.WEBHOOK_MAX_ATTEMPTS)
-            for subscription in subscriptions
-        )
-        for delivery in deliveries:
-            # Robust: a broker outage must not fail the committed work that emits the event; the
-            # delivery stays pending, as the deliveries list shows, and the logged error names it.
-            transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk), robust=True)
+        if created:
+            _deliveries_queue(event, [record])
     return record
+
+
+def _deliveries_queue(event: str, records: list[WebhookEvent]) -> None:
+    """A delivery of each new event to each of its organisation's live subscriptions to it."""
+    from .tasks import deliver_webhook
+
+    by_organisation: dict = {}
+    for record in records:
+        by_organisation.setdefault(record.organisation_id, []).append(record)
+    subscriptions = WebhookSubscription.objects.filter(
+        organisation_id__in=by_organisation, disabled_at__isnull=True, events__contains=[event]
+    )
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(event=record, subscription=subscription, attempts_left=settings.WEBHOOK_MAX_ATTEMPTS)
+        for subscription in subscriptions
+        for record in by_organisation[subscription.organisation_id]
+    )
+    for delivery in deliveries:
+        # Robust: a broker outage must not fail the committed work that emits the event; the
+        # delivery stays pending, as the deliveries list shows, and the logged error names it.
+        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk), robust=True)
 
 
 def webhook_body(event: WebhookEvent) -> bytes:

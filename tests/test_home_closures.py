@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from bidding.models import Invitation
+from bidding.models import Invitation, Tender
 from blockbeds.models import Occupancy
 from blockbeds.services import block_bed_fill, occupancy_end
 from closures.models import HandBack, HomeClosure, ResidentMove
@@ -28,7 +28,7 @@ from contracts.models import ServiceAgreement
 from contracts.payments import Period, payment_schedule_build
 from contracts.services import agreement_create_for_placement
 from core.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
-from core.models import AuditEvent
+from core.models import AuditEvent, Notification
 from lots.models import Urgency
 from placements.models import PlacementRequest
 from providers.models import AdmissionClosure
@@ -171,6 +171,60 @@ def test_closing_a_home_plans_every_move_and_counts_down_to_no_one_left(
         if line.kind != "placement" and line.care_home == home
     ]
     assert contract_lines and max(line.end for line in contract_lines) == end
+
+
+def test_a_resident_who_moves_without_their_new_request_has_it_withdrawn_and_its_tender_cancelled(
+    home, residents, council_a, commissioner_a, broker_a, provider_b, provider_user_b
+):
+    [closure] = home_closing_announce(
+        actor=commissioner_a, care_home=home, closing_on=TODAY() + timedelta(days=28), reason="Closing."
+    )
+    moves = list(closure.moves.select_related("placement").order_by("pk"))
+    urgent_requests_raise(actor=broker_a, moves=moves)
+    tendering, fresh, awarded, placed_by_it = (
+        ResidentMove.objects.select_related("new_request").get(pk=m.pk) for m in moves[:4]
+    )
+    # Out to tender, with a home of another provider invited to bid.
+    PlacementRequest.objects.filter(pk=tendering.new_request_id).update(status=PlacementRequest.Status.TENDERING)
+    tender = TenderFactory(request=tendering.new_request)
+    InvitationFactory(tender=tender, care_home=admitted_home(council_a, provider=provider_b, name="Birch House"))
+    # Awarded to a home the person did not go to; and awarded and placed from the request.
+    PlacementRequest.objects.filter(pk__in=[awarded.new_request_id, placed_by_it.new_request_id]).update(
+        status=PlacementRequest.Status.AWARDED
+    )
+    PaidPlacementFactory(
+        commissioner=council_a, request=placed_by_it.new_request, case_reference=placed_by_it.new_request.case_reference
+    )
+    moved_on = TODAY() - timedelta(days=1)
+
+    # A commissioner records the moves, as brokers may: the requests still being sourced are withdrawn.
+    for move in (tendering, fresh, awarded, placed_by_it):
+        resident_move_update(
+            actor=commissioner_a, move=move, status=ResidentMove.Status.MOVED, moved_on=moved_on, note="To family."
+        )
+
+    for move in (tendering, fresh):
+        request = PlacementRequest.objects.get(pk=move.new_request_id)
+        assert request.status == PlacementRequest.Status.CANCELLED
+        assert request.cancel_reason == (
+            f"The resident moved on {moved_on:%d/%m/%Y} without this request, from Elm Lodge. To family."
+        )
+        assert AuditEvent.objects.filter(
+            verb="placements.request.cancelled", target_id=str(request.pk), actor=commissioner_a
+        ).exists()
+    tender.refresh_from_db()
+    assert tender.status == Tender.Status.CANCELLED
+    assert Notification.objects.filter(verb="bidding.tender.cancelled", recipient=provider_user_b).exists()
+    # The award is the brokers' to undo: they are told once, and it stands until they do.
+    assert PlacementRequest.objects.get(pk=awarded.new_request_id).status == PlacementRequest.Status.AWARDED
+    told = Notification.objects.filter(verb="closures.resident_move.award_unneeded")
+    assert {n.recipient for n in told} == {broker_a}
+    assert awarded.new_request.case_reference in told.get().subject
+    # The request that placed the person is done: nothing withdrawn, nobody told.
+    assert PlacementRequest.objects.get(pk=placed_by_it.new_request_id).status == PlacementRequest.Status.AWARDED
+    assert told.count() == 1
+    # The remaining moves' requests stand.
+    assert ResidentMove.objects.get(pk=moves[4].pk).new_request.status == PlacementRequest.Status.NEW
 
 
 def test_a_move_once_recorded_is_final_and_needs_its_day(home, residents, commissioner_a, broker_a):

@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bidding.models import Tender
@@ -15,6 +17,7 @@ from bidding.services import (
     tender_close_and_evaluate,
     tender_publish,
 )
+from core.models import Notification
 from integrations.models import WebhookDelivery, WebhookEvent
 from integrations.services import webhook_subscription_create
 from organisations.models import Role
@@ -230,3 +233,47 @@ def test_a_provider_hears_when_its_invitation_is_withdrawn_by_a_suspension_or_a_
     assert cancelled["tender"]["status"] == "cancelled"
     assert WebhookEvent.objects.filter(organisation=provider_a, type="invitation.withdrawn").count() == 1
     assert WebhookDelivery.objects.filter(event__type="invitation.withdrawn").count() == 2
+
+
+def _tender_with_bidders(council, broker, count: int, tag: str):
+    """A tender with a bid from each of `count` providers, each subscribed to every event."""
+    request = PlacementRequestFactory(commissioner=council, created_by=broker, max_weekly_rate=Decimal("1300.00"))
+    bidders = []
+    for number in range(count):
+        provider = ProviderOrganisationFactory(name=f"{tag} provider {number}", slug=f"{tag}-provider-{number}")
+        user = UserFactory(organisation=provider, role=Role.PROVIDER, email=f"bids@{tag}-{number}.example")
+        webhook_subscription_create(actor=user, url=f"https://{tag}-{number}.example/h", events=ALL_EVENTS)
+        home = admitted_home(council, provider=provider, rating=RatingValue.GOOD, name=f"{tag} home {number}")
+        bidders.append((user, home))
+    with CaptureQueriesContext(connection) as publishing:
+        tender = tender_publish(actor=broker, request=request)
+    bids = [_bid(user, tender, home, f"{800 + number}.00") for number, (user, home) in enumerate(bidders)]
+    return tender, bids, len(publishing)
+
+
+def test_publishing_closing_and_awarding_tell_every_home_in_the_same_queries_for_three_as_for_nine(council_a, broker_a):
+    queries = {}
+    for count in (3, 9):
+        tender, bids, publishing = _tender_with_bidders(council_a, broker_a, count, tag=f"t{count}")
+        _past_deadline(tender)
+        with CaptureQueriesContext(connection) as closing:
+            tender_close_and_evaluate(tender_id=tender.pk)
+        with CaptureQueriesContext(connection) as awarding:
+            tender_award(actor=broker_a, tender=tender, bid=bids[0])
+        queries[count] = (publishing, len(closing), len(awarding))
+        invited = WebhookEvent.objects.filter(dedupe_key=f"placement_request.published:tender-{tender.pk}")
+        # Every home admitted is invited: this round's and the earlier round's.
+        assert invited.filter(organisation__slug__startswith=f"t{count}-").count() == count
+        told = Notification.objects.filter(dedupe_key=f"tender-{tender.pk}-invited")
+        assert told.filter(recipient__organisation__slug__startswith=f"t{count}-").count() == count
+        # Every bidder heard of the close, each losing one of its outcome, each once with a delivery.
+        closed = WebhookEvent.objects.filter(type="tender.closed", dedupe_key=f"tender.closed:{tender.pk}")
+        assert closed.exclude(organisation=council_a).count() == count
+        lost = WebhookEvent.objects.filter(type="bid.unsuccessful", payload__tender__id=tender.pk)
+        assert sorted(lost.values_list("payload__bid__id", flat=True)) == sorted(bid.pk for bid in bids[1:])
+        assert WebhookDelivery.objects.filter(event__in=closed.exclude(organisation=council_a)).count() == count
+        assert WebhookDelivery.objects.filter(event__in=lost).count() == count - 1
+        # Closing again records nothing more.
+        tender_close_and_evaluate(tender_id=tender.pk)
+        assert closed.count() == count + 1
+    assert queries[3] == queries[9]
