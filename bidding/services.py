@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from blockbeds.services import block_offer_ensure_settled
 from core.audit import audit_record
+from core.bulk import update_rows
 from core.clock import receipt_on_database_clock
 from core.dates import not_in_past
 from core.errors import ApplicationError, ConflictError, NotFoundError
@@ -763,7 +764,7 @@ def _rank_bids(tender: Tender) -> list[Bid]:
         bid.rank = score.rank
         bid.above_max_rate = score.above_max_rate
         bid.working = score.working
-    Bid.objects.bulk_update(bids, ["quality_score", "price_score", "total_score", "rank", "above_max_rate", "working"])
+    update_rows(bids, ["quality_score", "price_score", "total_score", "rank", "above_max_rate", "working"])
     return bids
 
 
