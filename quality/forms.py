@@ -184,8 +184,14 @@ class QualityScoringRuleForm(forms.Form):
         self.helper = form_helper("Save how quality is scored")
 
 
+def return_field_name(measure) -> str:
+    """A measure's field: its id, or for a default measure not yet kept, its place in the set (the
+    place it is kept at, so an answer given before the body's measures were kept still finds it)."""
+    return str(measure.pk) if measure.pk is not None else f"default-{measure.position}"
+
+
 class ProviderReturnForm(forms.Form):
-    """The period and one field per measure, named by the measure's id (the service checks the values)."""
+    """The period and one field per measure (`return_field_name`; the service checks the values)."""
 
     period = forms.CharField(
         label="Period",
@@ -198,13 +204,19 @@ class ProviderReturnForm(forms.Form):
     def __init__(self, *args, measures=(), **kwargs):
         super().__init__(*args, **kwargs)
         for measure in measures:
+            name = return_field_name(measure)
+            unsaved = f"default-{measure.position}"
+            if self.is_bound and name not in self.data and unsaved in self.data:
+                # Sent from the form shown before the body's default measures were kept.
+                self.data = self.data.copy()
+                self.data[name] = self.data[unsaved]
             label = measure.name + ("" if measure.required else " (optional)")
             if measure.kind == "yes_no":
-                self.fields[str(measure.pk)] = forms.ChoiceField(
+                self.fields[name] = forms.ChoiceField(
                     label=label, choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect, required=False
                 )
             else:
-                self.fields[str(measure.pk)] = forms.CharField(
+                self.fields[name] = forms.CharField(
                     label=label,
                     required=False,
                     help_text=measure.unit,

@@ -1199,7 +1199,10 @@ def _answer_value(measure: ReturnMeasure, raw) -> tuple[Decimal | None, str | No
 
 
 def return_measures_for_home(*, commissioner: Organisation, care_home: CareHome) -> list[ReturnMeasure]:
-    """The body's active measures for the lots the home is admitted to (and those for every lot)."""
+    """The body's active measures for the lots the home is admitted to (and those for every lot); a
+    body that has kept none yet asks the default set (unsaved, as `default_return_measures`)."""
+    if not ReturnMeasure.objects.filter(commissioner=commissioner).exists():
+        return default_return_measures(commissioner.pk)
     lots = Admission.objects.filter(
         commissioner=commissioner, care_home=care_home, status=Admission.Status.ADMITTED
     ).values("lot_id")

@@ -508,7 +508,10 @@ def provider_returns(request, pk: int):
         )
     form = None
     if body is not None:
-        return_measures_start(commissioner=body, actor=request.user)
+        if request.method == "POST":
+            # Answers are kept against the body's own measures: a body still on the default set
+            # keeps it now (showing the form writes nothing).
+            return_measures_start(commissioner=body, actor=request.user)
         measures = return_measures_for_home(commissioner=body, care_home=home)
         form = ProviderReturnForm(request.POST or None, measures=measures)
         form.helper.form_action = f"?body={body.pk}"

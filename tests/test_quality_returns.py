@@ -5,6 +5,7 @@ right; resubmitting replaces the answers until the body accepts the return; nobo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from core.errors import ApplicationError, ForbiddenError, NotFoundError
 from core.models import AuditEvent
@@ -228,3 +229,24 @@ def test_the_demo_has_returns_the_council_can_read(client):
     client.force_login(commissioner)
     page = client.get("/commissioner/returns/")
     assert page.status_code == 200 and page.content.count(b'href="/returns/') >= 4
+
+
+def test_showing_the_return_form_writes_nothing_and_answers_to_the_default_set_are_kept(
+    home, council_a, provider_user_a, as_user
+):
+    url = reverse("quality:provider_returns", args=[home.pk])
+    http = as_user(provider_user_a)
+    for _ in range(2):
+        page = http.get(url)
+        assert page.status_code == 200 and b"Staff in post" in page.content
+    assert not ReturnMeasure.objects.exists()
+    assert not AuditEvent.objects.filter(verb="quality.return_measures.started").exists()
+
+    # The form names the default measures by their place in the set; sent, the set is kept and
+    # each answer lands on its measure.
+    fields = {f"default-{position}": GOOD[name] for position, (name, _, _) in enumerate(DEFAULT_RETURN_MEASURES, 1)}
+    sent = http.post(url, {"body": council_a.pk, "period": "2026-Q2", **fields})
+    assert sent.status_code == 302
+    item = ProviderReturn.objects.get()
+    assert {a.measure.name: a.shown for a in item.answers.select_related("measure")}["Staff in post"] == "42"
+    assert AuditEvent.objects.filter(verb="quality.return_measures.started").count() == 1

@@ -33,6 +33,8 @@ def test_a_provider_submits_a_return_corrects_a_field_and_the_body_accepts_it(
     page.get_by_role("link", name="Submit a return").click()
     expect(page.get_by_role("heading", name="Submit a return")).to_be_visible()
     assert wcag_violations(page) == []
+    # Showing the form writes nothing: the body's default measures are kept when the return is sent.
+    assert not ReturnMeasure.objects.exists()
 
     page.get_by_label("Period", exact=True).fill("2026-Q3")
     for name, value in ANSWERS.items():
