@@ -244,10 +244,9 @@ def _new_request_settle_on_move(move: ResidentMove, *, actor, moved_on: date) ->
     found another way, to family, to hospital): still being sourced, it is withdrawn and its tender
     cancelled, so homes stop bidding for a bed nobody needs; already awarded, the body's brokers are
     told, since the award and its bed hold are theirs to undo. A request that placed them is done."""
-    request = move.new_request
-    if request is None:
+    if move.new_request_id is None:
         return
-    request = PlacementRequest.objects.get(pk=request.pk)
+    request = PlacementRequest.objects.get(pk=move.new_request_id)
     moved = f"{moved_on:%d/%m/%Y}"
     if request.status in (PlacementRequest.Status.NEW, PlacementRequest.Status.TENDERING):
         reason = f"The resident moved on {moved} without this request, from {move.care_home.name}."
