@@ -1,10 +1,11 @@
-"""Writing many new rows at once with PostgreSQL's COPY, the fastest way it takes them."""
+"""Writing many rows at once: new ones by PostgreSQL's COPY, the fastest way it takes them, or once
+per key; changed ones in one UPDATE."""
 
 import json
 from collections.abc import Iterable, Sequence
 from itertools import chain
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
@@ -77,3 +78,29 @@ def update_rows(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_once(objects: Sequence[models.Model], key: Sequence[str]) -> list[models.Model]:
+    """Insert new rows of one model whose `key` fields (attnames, unique together) matched no row
+    when the caller last read, in one statement. If another transaction inserted one of them since,
+    each is inserted on its own instead, leaving the row already there. Returns the rows inserted here.
+    """
+    if not objects:
+        return []
+    model = type(objects[0])
+    try:
+        with transaction.atomic():
+            return model.objects.bulk_create(objects)
+    except IntegrityError:
+        pass
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key and field.attname not in key]
+    inserted = []
+    for obj in objects:
+        with transaction.atomic():
+            row, created = model.objects.get_or_create(
+                **{name: getattr(obj, name) for name in key},
+                defaults={field.attname: getattr(obj, field.attname) for field in fields},
+            )
+        if created:
+            inserted.append(row)
+    return inserted

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 
+from .bulk import insert_once
 from .models import Notification
 
 
@@ -75,15 +76,7 @@ def notify_each(notices: list[Notice]) -> list[Notification]:
                 body=body,
                 link=notice.link,
             )
-    if not new:
-        return []
-    try:
-        with transaction.atomic():
-            created = Notification.objects.bulk_create(new.values())
-    except IntegrityError:
-        # Recorded by another transaction a moment ago: each on its own, keeping the one there.
-        created = [_notification_record_one(notification) for notification in new.values()]
-        created = [notification for notification in created if notification is not None]
+    created = insert_once(list(new.values()), ("recipient_id", "dedupe_key"))
     for notification in created:
         # Robust: a broker outage must not fail the committed work that notifies; the unsent
         # row (sent_at empty) and the logged error say which notification was not queued.
@@ -95,17 +88,6 @@ def _send(pk: int) -> None:
     from .tasks import send_notification
 
     send_notification.delay(pk)
-
-
-def _notification_record_one(notification: Notification) -> Notification | None:
-    fields = ("organisation", "verb", "subject", "body", "link")
-    with transaction.atomic():
-        recorded, created = Notification.objects.get_or_create(
-            recipient=notification.recipient,
-            dedupe_key=notification.dedupe_key,
-            defaults={field: getattr(notification, field) for field in fields},
-        )
-    return recorded if created else None
 
 
 def _recipients(notices: list[Notice]) -> list[list]:

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.bulk import insert_once
 from core.errors import ApplicationError, ConflictError, ForbiddenError
 from placements.models import Placement
 
@@ -175,13 +176,7 @@ def webhook_events_record(*, event: str, items: list[tuple]) -> list[WebhookEven
         raise ValueError(f"Unknown webhook event type {event!r}")
     keys = {(organisation.pk, dedupe_key) for organisation, _, dedupe_key in items}
     with transaction.atomic():
-        found = {
-            (recorded.organisation_id, recorded.dedupe_key): recorded
-            for recorded in WebhookEvent.objects.filter(
-                organisation_id__in={pk for pk, _ in keys}, dedupe_key__in={key for _, key in keys}
-            )
-            if (recorded.organisation_id, recorded.dedupe_key) in keys
-        }
+        found = _webhook_events_recorded(keys)
         new = {}
         for organisation, payload, dedupe_key in items:
             if (organisation.pk, dedupe_key) not in found and (organisation.pk, dedupe_key) not in new:
@@ -191,34 +186,35 @@ def webhook_events_record(*, event: str, items: list[tuple]) -> list[WebhookEven
                     type=event,
                     payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
                 )
-        if new:
-            try:
-                with transaction.atomic():
-                    WebhookEvent.objects.bulk_create(new.values())
-            except IntegrityError:
-                # Another transaction recorded one of them a moment ago: each on its own, keeping theirs.
-                return [_webhook_event_record_one(event, *item) for item in items]
-            _deliveries_queue(event, list(new.values()))
-        found.update(new)
+        created = insert_once(list(new.values()), ("organisation_id", "dedupe_key"))
+        _deliveries_queue(event, created)
+        found.update({(record.organisation_id, record.dedupe_key): record for record in created})
+        if len(found) < len(keys):
+            # Recorded by another transaction since they were read: theirs stands.
+            found.update(_webhook_events_recorded(keys - set(found)))
     return [found[(organisation.pk, dedupe_key)] for organisation, _, dedupe_key in items]
 
 
-def _webhook_event_record_one(event: str, organisation, payload: dict, dedupe_key: str) -> WebhookEvent:
-    with transaction.atomic():
-        record, created = WebhookEvent.objects.get_or_create(
-            organisation=organisation,
-            dedupe_key=dedupe_key,
-            defaults={"type": event, "payload": json.loads(json.dumps(payload, cls=DjangoJSONEncoder))},
-        )
-        if created:
-            _deliveries_queue(event, [record])
-    return record
+def _webhook_events_recorded(keys: set[tuple]) -> dict[tuple, WebhookEvent]:
+    """The events already recorded under these (organisation id, dedupe key) pairs, by pair."""
+    if not keys:
+        return {}
+    recorded = WebhookEvent.objects.filter(
+        organisation_id__in={pk for pk, _ in keys}, dedupe_key__in={key for _, key in keys}
+    )
+    return {
+        (event.organisation_id, event.dedupe_key): event
+        for event in recorded
+        if (event.organisation_id, event.dedupe_key) in keys
+    }
 
 
 def _deliveries_queue(event: str, records: list[WebhookEvent]) -> None:
     """A delivery of each new event to each of its organisation's live subscriptions to it."""
     from .tasks import deliver_webhook
 
+    if not records:
+        return
     by_organisation: dict = {}
     for record in records:
         by_organisation.setdefault(record.organisation_id, []).append(record)

@@ -1,4 +1,5 @@
-"""`core.bulk.update_rows`: many rows' fields in one statement, written as `save()` writes them."""
+"""`core.bulk`: many rows' fields in one statement, written as `save()` writes them; new rows inserted
+once per key, together unless another transaction got there first."""
 
 from decimal import Decimal
 
@@ -7,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bidding.models import Bid
-from core.bulk import update_rows
+from core.bulk import insert_once, update_rows
+from core.models import Notification
 
 from .factories import BidFactory
 
@@ -38,3 +40,29 @@ def test_many_rows_are_written_in_one_statement_with_decimals_json_booleans_and_
     untouched.refresh_from_db()
     assert untouched.rank is None
     assert update_rows([], ["rank"]) == 0
+
+
+def test_insert_once_keeps_a_row_another_transaction_inserted_and_inserts_the_rest(broker_a, commissioner_a):
+    def notice(user, key, subject):
+        return Notification(recipient=user, dedupe_key=key, verb="test", subject=subject, body="Body")
+
+    # Inserted by someone else after the caller read that no such row was there.
+    theirs = Notification.objects.create(recipient=broker_a, dedupe_key="k-1", verb="test", subject="Theirs")
+
+    inserted = insert_once(
+        [notice(broker_a, "k-1", "Ours"), notice(broker_a, "k-2", "Ours"), notice(commissioner_a, "k-1", "Ours")],
+        ("recipient_id", "dedupe_key"),
+    )
+
+    assert sorted((n.recipient_id, n.dedupe_key) for n in inserted) == sorted(
+        [(broker_a.pk, "k-2"), (commissioner_a.pk, "k-1")]
+    )
+    assert Notification.objects.get(pk=theirs.pk).subject == "Theirs"
+    assert Notification.objects.count() == 3
+    assert all(n.created_at is not None for n in Notification.objects.all())
+    # Nothing in the way: one statement.
+    with CaptureQueriesContext(connection) as queries:
+        assert len(insert_once([notice(broker_a, "k-3", "Ours")], ("recipient_id", "dedupe_key"))) == 1
+    assert [
+        q["sql"].split()[0] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ] == ["INSERT"]
