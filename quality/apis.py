@@ -10,7 +10,13 @@ from rest_framework.views import APIView
 
 from core.errors import NotFoundError
 from lots.models import Lot
-from organisations.api_permissions import HasScope, IsAnyRole, IsAnyRoleProviderWrites, IsCouncilUser
+from organisations.api_permissions import (
+    HasScope,
+    IsAnyRole,
+    IsAnyRoleProviderWrites,
+    IsCouncilUser,
+    IsProviderOrCommissioner,
+)
 from organisations.models import ApiClient, Organisation
 from organisations.permissions import is_provider_user
 from providers.selectors import care_home_get_for_provider
@@ -316,7 +322,7 @@ class ImprovementActionsApi(APIView):
 
 
 class ImprovementActionProgressApi(APIView):
-    permission_classes = [IsAnyRole, HasScope]
+    permission_classes = [IsProviderOrCommissioner, HasScope]
     required_scope = ApiClient.Scope.QUALITY
 
     @extend_schema(

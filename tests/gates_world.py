@@ -25,6 +25,14 @@ from lots.services import dps_agreement_create
 from organisations.models import Role
 from organisations.services import api_client_create
 from providers.models import Admission, ComplianceDocument, SelectionQuestion
+from quality.models import ReturnMeasure
+from quality.services import (
+    concern_record,
+    improvement_action_add,
+    monitoring_question_add,
+    provider_return_submit,
+    return_measure_add,
+)
 
 from .factories import (
     AdmissionClosureFactory,
@@ -46,6 +54,7 @@ from .factories import (
     ensure_reference_data,
     lot,
 )
+from .test_quality_returns import GOOD as RETURN_ANSWERS
 
 LEAK_CASE_REFERENCE = "LEAK-B-REF"
 LEAK_FEE = "9876.54"
@@ -234,8 +243,42 @@ def build_world() -> World:
         uploaded_by=users["provider_a"],
     )
 
-    SelectionQuestion.objects.create(
+    selection_question = SelectionQuestion.objects.create(
         commissioner=council_a, lot=lot(1), text="Is a registered manager in post?", answer_type="yes_no"
+    )
+
+    # Council A's quality work on home A: a question for its visits, a concern, an improvement
+    # action, two measures of its own asked in returns (one retired through a page, one through the
+    # API) and a return from provider A; so that another body's answer is about a real record.
+    commissioner_a = users["commissioner_a"]
+    monitoring_question = monitoring_question_add(actor=commissioner_a, domain="Safe", text="Are fire doors kept shut?")
+    concern = concern_record(
+        actor=commissioner_a,
+        care_home=home_a,
+        kind="complaint",
+        received_on=timezone.localdate(),
+        category="care",
+        severity="low",
+        reference="CMP-A-1",
+    )
+    improvement_action = improvement_action_add(
+        actor=commissioner_a,
+        care_home=home_a,
+        action="Review the falls log monthly",
+        owner="Registered manager",
+        due_on=timezone.localdate() + timedelta(days=60),
+        agreed_on=timezone.localdate(),
+    )
+    return_measures = [
+        return_measure_add(actor=commissioner_a, name=name, kind=ReturnMeasure.Kind.INTEGER, required=False)
+        for name in ("Night-time call bells unanswered", "Pressure ulcers")
+    ]
+    provider_return = provider_return_submit(
+        actor=users["provider_a"],
+        care_home=home_a,
+        commissioner=council_a,
+        period=f"{timezone.localdate().year - 1}",
+        answers=RETURN_ANSWERS,
     )
 
     # A home of provider A that council A has marked as closing, with one resident and a block contract.
@@ -283,5 +326,12 @@ def build_world() -> World:
         "home_closure": home_closure.pk,
         "move": home_closure.moves.get().pk,
         "closure_contract": closing_contract.pk,
+        "selection_question": selection_question.pk,
+        "monitoring_question": monitoring_question.pk,
+        "concern": concern.pk,
+        "improvement_action": improvement_action.pk,
+        "return_measure": return_measures[0].pk,
+        "return_measure_api": return_measures[1].pk,
+        "provider_return": provider_return.pk,
     }
     return world
