@@ -437,6 +437,23 @@ SIGNUP_ADDRESS_WINDOW_SECONDS = env.int("SIGNUP_ADDRESS_WINDOW_SECONDS", default
 if SIGNUP_ADDRESS_LIMIT < 1 or SIGNUP_ADDRESS_WINDOW_SECONDS < 1:
     raise ImproperlyConfigured("SIGNUP_ADDRESS_LIMIT and SIGNUP_ADDRESS_WINDOW_SECONDS must be 1 or more.")
 
+# Password-reset links (organisations/signin.py): each client address may ask this many times within
+# its window before it is told to wait; each e-mail address typed is sent at most
+# PASSWORD_RESET_ACCOUNT_LIMIT links within its window, and further requests send nothing (the page
+# answers the same either way, so it never tells whether an address has an account).
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=20)
+PASSWORD_RESET_ADDRESS_WINDOW_SECONDS = env.int("PASSWORD_RESET_ADDRESS_WINDOW_SECONDS", default=3600)
+PASSWORD_RESET_ACCOUNT_LIMIT = env.int("PASSWORD_RESET_ACCOUNT_LIMIT", default=3)
+PASSWORD_RESET_ACCOUNT_WINDOW_SECONDS = env.int("PASSWORD_RESET_ACCOUNT_WINDOW_SECONDS", default=3600)
+for _name in (
+    "PASSWORD_RESET_ADDRESS_LIMIT",
+    "PASSWORD_RESET_ADDRESS_WINDOW_SECONDS",
+    "PASSWORD_RESET_ACCOUNT_LIMIT",
+    "PASSWORD_RESET_ACCOUNT_WINDOW_SECONDS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of 1 or more.")
+
 # Client addresses (sign-in throttling, the API's rate limits, audit). Only a request that arrives
 # from one of these proxies (IP addresses or CIDR ranges, comma-separated) has its client's address
 # read from X-Forwarded-For; from anywhere else that header is ignored, since anyone can send it.

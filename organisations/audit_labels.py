@@ -11,6 +11,7 @@ verb_labels_register(
         "organisations.user.sign_in_failed": "Sign-in failed",
         "organisations.user.sign_in_throttled": "Sign-in blocked after too many attempts",
         "organisations.user.password_reset": "Password reset",
+        "organisations.user.password_reset_throttled": "Password-reset link not sent: too many asked for",
         "organisations.api_client.created": "API client created",
         "organisations.api_client.revoked": "API client revoked",
     }

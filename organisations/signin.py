@@ -11,6 +11,9 @@ Two budgets, kept in the shared cache:
   because a whole council may sign in from behind one proxy: one person's mistakes lock out only
   their own account, never their colleagues'.
 
+Asking for a password-reset link has budgets of its own (`password_reset_budget_spend`), so the
+form can neither fill someone's inbox nor be used to send mail in bulk.
+
 The client address is the connecting one, or the one X-Forwarded-For gives when the request comes
 from a proxy listed in TRUSTED_PROXIES; `client_address` is the one place that decides it.
 """
@@ -155,6 +158,27 @@ def address_budget_spend(*, scope: str, address: str, limit: int, window: int) -
         _lock(lock, window)
         return float(window)
     return 0.0
+
+
+def password_reset_budget_spend(*, email: str, address: str) -> tuple[str, float]:
+    """Count one request for a password-reset link. ('address', seconds) when the client address
+    has asked PASSWORD_RESET_ADDRESS_LIMIT times within its window: it is told to wait. ('account',
+    seconds) when the address typed has been sent PASSWORD_RESET_ACCOUNT_LIMIT links within its
+    window: nothing more is sent, but the answer is the same as for a link sent, so the page never
+    tells whether an address has an account. ('', 0) otherwise: send the link."""
+    wait = address_budget_spend(
+        scope="password-reset",
+        address=address,
+        limit=settings.PASSWORD_RESET_ADDRESS_LIMIT,
+        window=settings.PASSWORD_RESET_ADDRESS_WINDOW_SECONDS,
+    )
+    if wait:
+        return "address", wait
+    window = settings.PASSWORD_RESET_ACCOUNT_WINDOW_SECONDS
+    key = f"password-reset:account-count:{_account_key(email)}"
+    if _count(key, window) > settings.PASSWORD_RESET_ACCOUNT_LIMIT:
+        return "account", float(window)
+    return "", 0.0
 
 
 def wait_text(seconds: float) -> str:

@@ -12,7 +12,7 @@ from core.audit import audit_record
 
 from .decorators import role_required
 from .models import Role, User
-from .signin import signin_account_clear, wait_text
+from .signin import client_address, password_reset_budget_spend, signin_account_clear, wait_text
 from .todo import todo_list
 
 HOME_FOR_ROLE = {
@@ -79,6 +79,29 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     email_template_name = "emails/password_reset.txt"
     subject_template_name = "emails/password_reset_subject.txt"
     success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        address = client_address(self.request)
+        spent, wait = password_reset_budget_spend(email=email, address=address)
+        if spent == "address":
+            form.add_error(
+                None,
+                "There have been too many requests for a password reset from your network. "
+                f"Try again in {wait_text(wait)}.",
+            )
+            return self.form_invalid(form)
+        if spent == "account":
+            user = form.get_users(email).select_related("organisation").first()
+            audit_record(
+                actor=None,
+                verb="organisations.user.password_reset_throttled",
+                target=user or ("organisations.user", "unknown"),
+                organisation=user.organisation if user else None,
+                detail={"email": email[:254], "address": address},
+            )
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
     @property
     def extra_email_context(self):

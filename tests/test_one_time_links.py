@@ -138,3 +138,36 @@ def test_an_empty_or_malformed_address_is_explained(client):
 
     assert b"Enter your e-mail address" in empty.content
     assert b"Enter an e-mail address in the correct format" in malformed.content
+
+
+def test_an_address_is_sent_three_links_an_hour_and_then_the_same_answer_with_nothing_sent(broker_a, commissioner_a):
+    office = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [office.post("/password-reset/", {"email": broker_a.email.upper()}) for _ in range(5)]
+
+    assert [(a.status_code, a["Location"]) for a in answers] == [(302, "/password-reset/sent/")] * 5
+    assert len(mail.outbox) == 3
+    throttled = AuditEvent.objects.filter(verb="organisations.user.password_reset_throttled")
+    assert [(e.target_id, e.detail["address"]) for e in throttled] == [(str(broker_a.pk), "203.0.113.9")] * 2
+    # A colleague at the same address, and an address with no account, keep their own count.
+    office.post("/password-reset/", {"email": commissioner_a.email})
+    assert [m.to for m in mail.outbox[3:]] == [[commissioner_a.email]]
+    for _ in range(4):
+        unknown = office.post("/password-reset/", {"email": "nobody@example.org"})
+        assert unknown["Location"] == "/password-reset/sent/"
+
+
+def test_a_network_asking_for_too_many_links_is_told_to_wait(settings, broker_a):
+    settings.PASSWORD_RESET_ADDRESS_LIMIT = 4
+    settings.PASSWORD_RESET_ADDRESS_WINDOW_SECONDS = 600
+    crowd = Client(REMOTE_ADDR="198.51.100.7")
+    for number in range(4):
+        assert crowd.post("/password-reset/", {"email": f"person{number}@example.org"}).status_code == 302
+
+    refused = crowd.post("/password-reset/", {"email": broker_a.email})
+
+    assert refused.status_code == 200
+    assert b"too many requests for a password reset from your network. Try again in 10 minutes" in refused.content
+    assert mail.outbox == []
+    # Another network is not held up.
+    assert Client(REMOTE_ADDR="192.0.2.1").post("/password-reset/", {"email": broker_a.email}).status_code == 302
+    assert len(mail.outbox) == 1
