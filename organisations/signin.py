@@ -22,6 +22,7 @@ import hashlib
 import ipaddress
 import math
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 
 from django import forms
@@ -29,6 +30,8 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
+from psycopg.errors import LockNotAvailable
 
 from core.audit import audit_record
 
@@ -189,6 +192,23 @@ def wait_text(seconds: float) -> str:
     return "1 hour" if hours == 1 else f"{hours} hours"
 
 
+# How long an attempt waits for the attempts on the same account before it in the queue.
+ACCOUNT_TURN_WAIT = "3s"
+
+
+@contextmanager
+def account_turn(email: str):
+    """Attempts to sign in to one account take their turn, holding its row, so the check of its
+    budget, the password and the count of a failure happen for one attempt at a time: attempts sent
+    together cannot all pass the check before any of them is counted. An attempt that waits longer
+    than ACCOUNT_TURN_WAIT raises `OperationalError` (LockNotAvailable). An address with no account
+    has no row and nothing to guess, so its attempts need no turn. Call inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{ACCOUNT_TURN_WAIT}'")
+    User.objects.select_for_update().filter(email=email.strip().lower()).values_list("pk", flat=True).first()
+    yield
+
+
 class ThrottledAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -200,6 +220,22 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         email = self.data.get("username", "")
+        try:
+            with transaction.atomic(), account_turn(email):
+                try:
+                    return self._clean_in_turn(email)
+                except forms.ValidationError as refused:
+                    # Raised once the turn is over, so the failure's audit row is kept.
+                    refusal = refused
+        except OperationalError as error:
+            if not isinstance(error.__cause__, LockNotAvailable):
+                raise
+            # Attempts on this account were queued past the wait: it is being tried in bulk.
+            self._record_failure(email, throttled=True)
+            raise self._throttled("account", settings.LOGIN_LOCKOUT_SECONDS) from None
+        raise refusal
+
+    def _clean_in_turn(self, email: str):
         address = client_address(self.request)
         scope, left = signin_wait(email=email, address=address)
         if scope:

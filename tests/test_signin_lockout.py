@@ -1,10 +1,13 @@
 """Fair sign-in throttling: failures lock the account that was tried, with a wait that grows; an
 address is blocked only at a much higher count; X-Forwarded-For counts only from a trusted proxy."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -187,3 +190,32 @@ def test_the_api_counts_anonymous_callers_by_the_same_client_address(settings):
         for number in range(3)
     ]
     assert answers == [200, 200, 200]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_sent_together_take_turns_so_no_more_passwords_are_tried_than_the_limit(broker_a, settings):
+    """Real concurrent connections: ten wrong passwords for one account at the same moment."""
+    settings.LOGIN_FAILURE_LIMIT = 3
+    attempts = 10
+    start = threading.Barrier(attempts)
+    clients = [Client(REMOTE_ADDR=f"203.0.113.{number + 10}") for number in range(attempts)]
+    for client in clients:
+        # Each client loads the middleware on its first request, as a server does once at start.
+        client.get("/sign-in/")
+
+    def attempt(number: int):
+        client = clients[number]
+        start.wait()
+        try:
+            return sign_in(client, broker_a.email, f"wrong-{number}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        answers = list(pool.map(attempt, range(attempts)))
+
+    assert [a.status_code for a in answers] == [200] * attempts
+    tried = AuditEvent.objects.filter(verb="organisations.user.sign_in_failed", target_id=str(broker_a.pk))
+    refused = AuditEvent.objects.filter(verb="organisations.user.sign_in_throttled", target_id=str(broker_a.pk))
+    assert (tried.count(), refused.count()) == (3, attempts - 3)
+    assert sum(b"Try again in" in a.content for a in answers) == attempts - 2
