@@ -32,6 +32,12 @@ class DefaultCursorPagination(CursorPagination):
     page_size_query_description = "How many items a page holds: 1 to 200, 50 when not given."
     ordering = "-id"
 
+    def get_paginated_response_schema(self, schema):
+        # Both links are always written, null at either end of the list.
+        answer = super().get_paginated_response_schema(schema)
+        answer["required"] = ["next", "previous", "results"]
+        return answer
+
 
 class SequenceCursorPagination(DefaultCursorPagination):
     """The same pages, links and `page_size` over a list worked out in Python, in a fixed order.

@@ -159,6 +159,28 @@ def test_no_schema_is_free_form_where_the_shape_is_known(openapi):
             assert set(schema) == {"$ref"}, path
 
 
+# Answers in which a property is really optional: OCDS paging links, and a problem's field errors.
+OPTIONAL_IN_ANSWERS = {"OcdsLinks": {"next", "prev"}, "OcdsReleasePackage": {"links"}, "Problem": {"errors"}}
+
+
+def test_every_property_an_answer_always_holds_is_required(openapi):
+    """A generated client types a property that is not required as possibly absent."""
+    optional = {}
+    for name, component in openapi["components"]["schemas"].items():
+        if name.endswith("Request") or component.get("type") != "object":
+            continue
+        missing = set(component.get("properties", {})) - set(component.get("required", []))
+        if missing:
+            optional[name] = missing
+    assert optional == OPTIONAL_IN_ANSWERS
+    placement = openapi["components"]["schemas"]["PlacementOutput"]
+    assert {"end_date", "cancel_reason", "top_up_payer"} <= set(placement["required"])
+    pages = openapi["components"]["schemas"]["PaginatedPlacementOutputList"]
+    assert pages["required"] == ["next", "previous", "results"]
+    # What a system sends stays optional where it may be left out.
+    assert "notes" not in openapi["components"]["schemas"]["BidInputRequest"]["required"]
+
+
 def test_component_names_differ_by_more_than_case_or_underscores(openapi):
     names = list(openapi["components"]["schemas"])
     folded = [name.lower().strip("_") for name in names]
