@@ -16,10 +16,17 @@ from rest_framework.views import APIView
 
 from core.api import created
 from core.dates import date_filter_check, validate_filter_date
-from organisations.api_permissions import HasScope, IsAnyRole, IsCommissioner, IsCouncilUser
+from lots.models import Lot
+from organisations.api_permissions import (
+    HasScope,
+    IsAnyRoleCommissionerWrites,
+    IsCommissioner,
+    IsCouncilUser,
+)
 from organisations.models import ApiClient
+from providers.models import CareHome
 
-from .models import BlockContract, BlockContractRate
+from .models import BlockContract, BlockContractRate, UpliftBasis
 from .selectors import (
     BedState,
     bed_state,
@@ -30,7 +37,7 @@ from .selectors import (
     open_out_of_service,
     utilisation,
 )
-from .services import block_contract_rate_record
+from .services import block_contract_create, block_contract_rate_record, block_contract_update
 from .views import default_range
 
 PROBLEM = OpenApiResponse(
@@ -205,6 +212,58 @@ class BlockOfferDeclineInput(serializers.Serializer):
     )
 
 
+class BlockContractInput(serializers.Serializer):
+    reference = serializers.CharField(max_length=64, help_text="Your body's reference, unique among its contracts.")
+    care_home = serializers.PrimaryKeyRelatedField(
+        queryset=CareHome.objects.filter(registration_status=CareHome.RegistrationStatus.REGISTERED),
+        help_text="A registered care home.",
+    )
+    contract_type = serializers.ChoiceField(choices=BlockContract.Type.choices)
+    lots = serializers.SlugRelatedField(
+        slug_field="number", queryset=Lot.objects.all(), many=True, allow_empty=False, help_text="Lot numbers."
+    )
+    number_of_beds = serializers.IntegerField(min_value=1, max_value=500)
+    weekly_rate = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal(0), help_text="Per bed per week."
+    )
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(help_text="The last day of the contract.")
+    live_from = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the beds are live (in payment); null: not yet known.",
+    )
+    uplift_basis = serializers.ChoiceField(choices=UpliftBasis.choices, default=UpliftBasis.NEGOTIATED)
+    uplift_percentage = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="For a fixed yearly uplift: the percentage from each anniversary of the start.",
+    )
+    uplift_index = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="", help_text="For an index-linked uplift."
+    )
+    uplift_rule = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Anything else agreed about uplifts."
+    )
+
+
+class BlockContractChangeInput(serializers.Serializer):
+    end_date = serializers.DateField(required=False)
+    uplift_basis = serializers.ChoiceField(choices=UpliftBasis.choices, required=False)
+    uplift_percentage = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100), required=False, allow_null=True
+    )
+    uplift_index = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    uplift_rule = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=1000, help_text="Why the contract changes.")
+
+
 class BlockContractFilter(django_filters.FilterSet):
     lot = django_filters.NumberFilter(field_name="lots__number", label="Lot number")
     care_home = django_filters.NumberFilter(field_name="care_home_id")
@@ -227,12 +286,35 @@ class BlockContractFilter(django_filters.FilterSet):
     responses={200: BlockContractOutput(many=True), 400: PROBLEM, 403: PROBLEM, 404: PROBLEM},
 )
 class BlockContractListApi(ListAPIView):
-    permission_classes = [IsAnyRole, HasScope]
+    permission_classes = [IsAnyRoleCommissionerWrites, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
     serializer_class = BlockContractOutput
     filterset_class = BlockContractFilter
 
     def get_queryset(self):
         return contracts_with_rows(block_contract_list(actor=self.request.user)).distinct()
+
+    @extend_schema(
+        summary="Create a block contract (commissioners)",
+        description="For the caller's body, at a registered care home: one bed row per contracted bed, and the "
+        "weekly rate as the first row of the rate history. The uplift terms follow the basis: a percentage for a "
+        "fixed yearly uplift, an index for an index-linked one.",
+        tags=["block beds"],
+        request=BlockContractInput,
+        responses={201: BlockContractDetailOutput, 400: PROBLEM, 403: PROBLEM},
+    )
+    def post(self, request):
+        data = BlockContractInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = block_contract_create(actor=request.user, **data.validated_data)
+        return created(
+            BlockContractDetailOutput(_contract_as_shown(request, contract.pk)).data,
+            location=request.build_absolute_uri(reverse("api-block-contract", args=[contract.pk])),
+        )
+
+
+def _contract_as_shown(request, pk: int) -> BlockContract:
+    return get_object_or_404(contracts_with_rows(block_contract_list(actor=request.user)), pk=pk)
 
 
 @extend_schema(
@@ -241,11 +323,29 @@ class BlockContractListApi(ListAPIView):
     responses={200: BlockContractDetailOutput, 403: PROBLEM, 404: PROBLEM},
 )
 class BlockContractDetailApi(RetrieveAPIView):
-    permission_classes = [IsAnyRole, HasScope]
+    permission_classes = [IsAnyRoleCommissionerWrites, HasScope]
+    required_scope = ApiClient.Scope.CONTRACTS
     serializer_class = BlockContractDetailOutput
 
     def get_queryset(self):
         return contracts_with_rows(block_contract_list(actor=self.request.user))
+
+    @extend_schema(
+        summary="Change a block contract's end date or uplift terms (its commissioner)",
+        description="Give only what changes, and the reason; both values and the reason are audited. A new "
+        "weekly rate is a dated row of its own: `POST /block-contracts/{id}/rates/`.",
+        tags=["block beds"],
+        request=BlockContractChangeInput,
+        responses={200: BlockContractDetailOutput, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+    )
+    def patch(self, request, pk: int):
+        contract = get_object_or_404(block_contract_list(actor=request.user), pk=pk)
+        data = BlockContractChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        reason = changes.pop("reason")
+        block_contract_update(contract=contract, actor=request.user, reason=reason, **changes)
+        return Response(BlockContractDetailOutput(_contract_as_shown(request, pk)).data)
 
 
 class UtilisationQuery(serializers.Serializer):

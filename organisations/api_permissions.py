@@ -67,6 +67,15 @@ class IsAnyRoleProviderOrCommissionerWrites(_RolePermission):
         return self.roles if method in SAFE_METHODS else IsProviderOrCommissioner.roles
 
 
+class IsAnyRoleCommissionerWrites(_RolePermission):
+    """Every role reads; only commissioners (and their bodies' systems) write: a body's contracts."""
+
+    roles = IsAnyRole.roles
+
+    def roles_for(self, view, method: str) -> tuple[str, ...]:
+        return self.roles if method in SAFE_METHODS else IsCommissioner.roles
+
+
 class IsAnyRoleCouncilWrites(_RolePermission):
     """Every role reads; only council users (and council systems) write: a body's own placements."""
 

@@ -460,3 +460,54 @@ def test_a_council_system_records_a_negotiated_rate_over_the_api(
     assert as_user(provider_user_a).post(url, body, content_type="application/json").status_code == 403
     assert as_user(commissioner_b).post(url, body, content_type="application/json").status_code == 404
     assert len(_rates(contract)) == 2
+
+
+@pytest.mark.django_db
+def test_only_the_bodys_commissioners_and_their_systems_create_or_change_block_contracts_over_the_api(
+    council_a, broker_a, commissioner_b, provider_user_a, home_a, api_as, as_user
+):
+    body = {
+        "reference": "STAFFS-API-1",
+        "care_home": home_a.pk,
+        "contract_type": "long_term",
+        "lots": [1],
+        "number_of_beds": 2,
+        "weekly_rate": "760.00",
+        "start_date": "2026-04-01",
+        "end_date": "2027-03-31",
+    }
+    assert (
+        api_as(council_a, scopes=["read"], role="commissioner").post("/api/v1/block-contracts/", body).status_code
+        == 403
+    )
+    for person in (broker_a, provider_user_a):
+        refused = as_user(person).post("/api/v1/block-contracts/", body, content_type="application/json")
+        assert refused.status_code == 403, refused.content
+    assert not BlockContract.objects.exists()
+
+    system = api_as(council_a, scopes=["read", "contracts"], role="commissioner")
+    made = system.post("/api/v1/block-contracts/", body)
+    assert made.status_code == 201, made.content
+    contract = BlockContract.objects.get(reference="STAFFS-API-1")
+    assert made["Location"].endswith(f"/api/v1/block-contracts/{contract.pk}/")
+    assert (made.json()["uplift_basis"], contract.beds.count(), _rates(contract)) == (
+        "negotiated",
+        2,
+        [(dt.date(2026, 4, 1), D("760.00"), "initial")],
+    )
+    assert AuditEvent.objects.filter(verb="blockbeds.contract.created", target_id=str(contract.pk)).exists()
+
+    url = f"/api/v1/block-contracts/{contract.pk}/"
+    change = {"end_date": "2026-12-31", "reason": "Ends with the winter"}
+    assert as_user(commissioner_b).patch(url, change, content_type="application/json").status_code == 404
+    assert as_user(provider_user_a).patch(url, change, content_type="application/json").status_code == 403
+    no_reason = system.patch(url, {"end_date": "2026-12-31"})
+    assert no_reason.status_code == 400 and set(no_reason.json()["errors"]) == {"reason"}
+    before_start = system.patch(url, {"end_date": "2026-01-01", "reason": "Typo"})
+    assert before_start.status_code == 400 and set(before_start.json()["errors"]) == {"end_date"}
+    changed = system.patch(url, change)
+    assert changed.status_code == 200 and changed.json()["end_date"] == "2026-12-31"
+    contract.refresh_from_db()
+    assert contract.end_date == dt.date(2026, 12, 31)
+    updated = AuditEvent.objects.get(verb="blockbeds.contract.updated", target_id=str(contract.pk))
+    assert updated.reason == change["reason"]

@@ -499,3 +499,70 @@ def test_an_award_with_a_top_up_waits_for_its_agreement_through_a_generated_clie
     }
     rates = op("fnc_rates_list").sync_detailed(client=council)
     assert rates.status_code == HTTPStatus.OK and rates.parsed == []
+
+
+def test_a_council_system_creates_and_changes_a_block_contract_with_a_generated_client(
+    generated, live_server, council_a, provider_a
+):
+    """Block contracts over the API as on the commissioner's pages: created with its beds and first
+    rate, refused with field errors, its end date changed with a reason; the home's provider reads it."""
+    home = CareHomeFactory(provider=provider_a, name="Brook House")
+    _, token = api_client_create(
+        organisation=council_a, name="Contracts system", scopes=["read", "contracts"], role="commissioner"
+    )
+    _, provider_token = api_client_create(organisation=provider_a, name="Care system", scopes=["read"])
+    council = generated.client(live_server.url, token)
+    op, models = generated.op, generated.models
+    start = timezone.localdate()
+
+    def create(**changes):
+        values = {
+            "reference": "STAFFS-BLK-21",
+            "care_home": home.pk,
+            "contract_type": models.ContractTypeEnum.LONG_TERM,
+            "lots": [1, 2],
+            "number_of_beds": 3,
+            "weekly_rate": "780.00",
+            "start_date": start,
+            "end_date": start + timedelta(days=365),
+            "uplift_basis": models.UpliftBasisEnum.FIXED_ANNUAL,
+            "uplift_percentage": "2.50",
+        }
+        return op("block_contracts_create").sync_detailed(
+            client=council,
+            body=models.BlockContractInputRequest(**(values | changes)),
+            idempotency_key=str(uuid.uuid4()),
+        )
+
+    refused = create(end_date=start - timedelta(days=1), uplift_percentage=None)
+    assert refused.status_code == HTTPStatus.BAD_REQUEST and isinstance(refused.parsed, models.Problem)
+    errors = refused.parsed.errors.additional_properties
+    assert set(errors) == {"end_date", "uplift_percentage"}, errors
+
+    contract = created(create(), models.BlockContractDetailOutput)
+    assert (contract.reference, contract.number_of_beds, contract.weekly_rate) == ("STAFFS-BLK-21", 3, "780.00")
+    assert contract.lots == [1, 2] and [bed.label for bed in contract.beds] == ["001", "002", "003"]
+    assert [(rate.weekly_rate, rate.effective_from) for rate in contract.rates] == [("780.00", start)]
+    again = create()
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert "already have a block contract with this reference" in str(again.parsed.errors.additional_properties)
+
+    changed = ok(
+        op("block_contracts_partial_update").sync_detailed(
+            id=contract.id,
+            client=council,
+            body=models.PatchedBlockContractChangeInputRequest(
+                end_date=start + timedelta(days=180), reason="Shortened at the provider's request"
+            ),
+        ),
+        models.BlockContractDetailOutput,
+    )
+    assert changed.end_date == start + timedelta(days=180) and changed.uplift_percentage == "2.50"
+
+    seen = ok(
+        op("block_contracts_retrieve").sync_detailed(
+            id=contract.id, client=generated.client(live_server.url, provider_token)
+        ),
+        models.BlockContractDetailOutput,
+    )
+    assert seen.end_date == changed.end_date
