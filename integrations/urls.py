@@ -12,5 +12,6 @@ urlpatterns = [
     path("integrations/webhooks/new/", views.webhook_create_page, name="webhook_create"),
     path("integrations/webhooks/<int:pk>/", views.webhook_detail_page, name="webhook_detail"),
     path("integrations/webhooks/<int:pk>/switch-off/", views.webhook_disable_page, name="webhook_disable"),
+    path("integrations/webhooks/<int:pk>/new-secret/", views.webhook_rotate_page, name="webhook_rotate"),
     path("integrations/webhooks/deliveries/<int:pk>/", views.webhook_delivery_page, name="webhook_delivery"),
 ]

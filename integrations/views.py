@@ -21,7 +21,12 @@ from .selectors import (
     webhook_subscription_get,
     webhook_subscription_list,
 )
-from .services import webhook_delivery_redeliver, webhook_subscription_create, webhook_subscription_disable
+from .services import (
+    webhook_delivery_redeliver,
+    webhook_subscription_create,
+    webhook_subscription_disable,
+    webhook_subscription_secret_rotate,
+)
 
 MANAGERS = (Role.COMMISSIONER, Role.PROVIDER)
 
@@ -35,6 +40,7 @@ def _when(moment) -> str:
 # forgets it as it is shown: a reload, or the back button, finds it gone.
 API_CLIENT_CREATED = "integrations:api-client-created"
 WEBHOOK_CREATED = "integrations:webhook-created"
+WEBHOOK_ROTATED = "integrations:webhook-rotated"
 
 
 def _take_once(request, key: str) -> dict | None:
@@ -131,11 +137,11 @@ def webhook_create_page(request):
 @role_required(*MANAGERS)
 def webhook_detail_page(request, pk: int):
     subscription = webhook_subscription_get(actor=request.user, pk=pk)
-    if request.session.get(WEBHOOK_CREATED, {}).get("pk") == subscription.pk:
-        created = _take_once(request, WEBHOOK_CREATED)
-        return render(
-            request, "integrations/webhook_created.html", {"subscription": subscription, "secret": created["secret"]}
-        )
+    for key, heading in ((WEBHOOK_CREATED, "Webhook added"), (WEBHOOK_ROTATED, "New signing secret made")):
+        if request.session.get(key, {}).get("pk") == subscription.pk:
+            shown = _take_once(request, key)
+            context = {"subscription": subscription, "secret": shown["secret"], "heading": heading}
+            return render(request, "integrations/webhook_created.html", context)
     filters = DeliveryFilterForm(request.GET)
     deliveries = filters.apply(webhook_delivery_list(actor=request.user, subscription=subscription))
     if request.GET.get("format") == "csv":
@@ -170,6 +176,25 @@ def webhook_disable_page(request, pk: int):
     else:
         messages.success(request, "The subscription is switched off.")
     return redirect("integrations:webhook_detail", pk=pk)
+
+
+@never_cache
+@role_required(*MANAGERS)
+def webhook_rotate_page(request, pk: int):
+    """Make a new signing secret, after a page that says what happens to deliveries meanwhile."""
+    subscription = webhook_subscription_get(actor=request.user, pk=pk)
+    form = ConfirmForm(request.POST or None, label="Make a new secret")
+    if request.method == "POST":
+        try:
+            subscription, secret = webhook_subscription_secret_rotate(actor=request.user, subscription=subscription)
+        except ACCESS_ERRORS:
+            raise
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            request.session[WEBHOOK_ROTATED] = {"pk": subscription.pk, "secret": secret}
+        return redirect("integrations:webhook_detail", pk=subscription.pk)
+    return render(request, "integrations/webhook_rotate.html", {"subscription": subscription, "form": form})
 
 
 @role_required(*MANAGERS)

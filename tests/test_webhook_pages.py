@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.models import AuditEvent
 from integrations.events import emit
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integrations.services import webhook_subscription_create
@@ -65,3 +66,43 @@ def test_other_organisations_and_brokers_cannot_see_webhooks(as_user, commission
 
     assert as_user(commissioner_b).get(f"/integrations/webhooks/{subscription.pk}/").status_code == 404
     assert as_user(broker_a).get("/integrations/webhooks/").status_code == 403
+
+
+def test_a_new_signing_secret_is_made_after_a_confirmation_and_shown_once(as_user, commissioner_a, commissioner_b):
+    subscription, first = webhook_subscription_create(
+        actor=commissioner_a, url="https://case.example.org/h", events=["tender.closed"]
+    )
+    web = as_user(commissioner_a)
+    path = f"/integrations/webhooks/{subscription.pk}/new-secret/"
+    assert path.encode() in web.get(f"/integrations/webhooks/{subscription.pk}/").content
+
+    confirm = web.get(path)
+    assert b"Make a new signing secret?" in confirm.content and b"carries a signature" in confirm.content
+    subscription.refresh_from_db()
+    assert subscription.secret == first, "showing the confirmation changes nothing"
+
+    made = web.post(path)
+
+    assert made.status_code == 302 and made["Location"] == f"/integrations/webhooks/{subscription.pk}/"
+    subscription.refresh_from_db()
+    assert subscription.secret != first and subscription.previous_secret == first
+    shown = web.get(made["Location"])
+    assert b"New signing secret made" in shown.content and subscription.secret.encode() in shown.content
+    assert subscription.secret.encode() not in web.get(made["Location"]).content, "a reload hides it"
+    assert AuditEvent.objects.filter(verb="integrations.webhook_subscription.secret_rotated").count() == 1
+    # Another body's commissioner finds no such webhook; nothing changes.
+    assert as_user(commissioner_b).post(path).status_code == 404
+    assert WebhookSubscription.objects.get().secret == subscription.secret
+
+
+def test_a_switched_off_webhook_gets_no_new_secret(as_user, commissioner_a):
+    subscription, first = webhook_subscription_create(
+        actor=commissioner_a, url="https://case.example.org/h", events=["tender.closed"]
+    )
+    web = as_user(commissioner_a)
+    web.post(f"/integrations/webhooks/{subscription.pk}/switch-off/")
+
+    refused = web.post(f"/integrations/webhooks/{subscription.pk}/new-secret/", follow=True)
+
+    assert b"This subscription is switched off." in refused.content
+    assert WebhookSubscription.objects.get().secret == first
