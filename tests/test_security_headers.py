@@ -11,6 +11,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from .browser import page_as
+from .factories import UserFactory
 from .gates_world import build_world
 from .test_access_matrix import MATRIX, QUERY, ROLES, body_of, clients
 
@@ -102,10 +103,12 @@ def test_every_page_and_endpoint_of_the_access_matrix_sends_the_security_headers
 def test_error_pages_static_files_and_the_admin_send_the_security_headers(broker_a):
     client = Client()
     client.force_login(broker_a)
+    staff = Client()
+    staff.force_login(UserFactory(organisation=None, role="", is_staff=True, is_superuser=True))
     responses = [
         client.get("/no-such-page/"),
         client.get("/api/v1/no-such-endpoint/"),
-        Client().get(reverse("admin:login")),
+        staff.get(reverse("admin:index")),
         client.post(reverse("login"), {"username": "nobody@example.org", "password": "wrong"}),
     ]
     assert [response.status_code for response in responses] == [404, 404, 200, 302]

@@ -11,9 +11,7 @@ from .browser import share_session
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_commissioner_subscribes_a_webhook_and_makes_a_new_secret_in_a_browser(
-    live_server, browser, commissioner_a
-):
+def test_a_commissioner_subscribes_a_webhook_and_makes_a_new_secret_in_a_browser(live_server, browser, commissioner_a):
     context = browser.new_context()
     share_session(context, live_server, commissioner_a)
     page = context.new_page()
