@@ -34,6 +34,17 @@ def pytest_configure(config):
         )
 
 
+@pytest.fixture
+def fresh_cache():
+    """The shared cache emptied before and after the test: the sign-in, password-reset and
+    registration budgets it counts start from nothing."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def reference_data(request):
     """The lots and specialisms that migrations make. A transactional test's flush empties every

@@ -5,7 +5,6 @@ whose password is right that their account is not staff."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -13,14 +12,7 @@ from core.models import AuditEvent
 
 from .factories import TEST_PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture

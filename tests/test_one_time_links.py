@@ -5,7 +5,6 @@ import time
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 
 from core.models import AuditEvent, Notification
@@ -14,16 +13,9 @@ from providers.services import provider_invite
 
 from .factories import TEST_PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-2026"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def reset_link(email: str, settings) -> str:

@@ -6,17 +6,11 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-2026"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_budgets():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def ask_for_a_link(page, email: str) -> None:

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from core.models import AuditEvent
@@ -14,14 +13,7 @@ from core.models import AuditEvent
 from .factories import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def test_sign_in_and_sign_out_are_audited(client, broker_a):

@@ -16,17 +16,10 @@ from organisations.signin import account_lockout_seconds, client_address
 
 from .factories import TEST_PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 OFFICE = "203.0.113.9"
 ELSEWHERE = "198.51.100.7"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def sign_in(client: Client, email: str, password: str):
