@@ -22,7 +22,6 @@ import hashlib
 import ipaddress
 import math
 import time
-from contextlib import contextmanager
 from functools import lru_cache
 
 from django import forms
@@ -196,17 +195,16 @@ def wait_text(seconds: float) -> str:
 ACCOUNT_TURN_WAIT = "3s"
 
 
-@contextmanager
-def account_turn(email: str):
+def account_turn(email: str) -> None:
     """Attempts to sign in to one account take their turn, holding its row, so the check of its
     budget, the password and the count of a failure happen for one attempt at a time: attempts sent
     together cannot all pass the check before any of them is counted. An attempt that waits longer
     than ACCOUNT_TURN_WAIT raises `OperationalError` (LockNotAvailable). An address with no account
-    has no row and nothing to guess, so its attempts need no turn. Call inside a transaction."""
+    has no row and nothing to guess, so its attempts need no turn. Call inside a transaction: the
+    turn lasts until it ends."""
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{ACCOUNT_TURN_WAIT}'")
     User.objects.select_for_update().filter(email=email.strip().lower()).values_list("pk", flat=True).first()
-    yield
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -221,7 +219,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         email = self.data.get("username", "")
         try:
-            with transaction.atomic(), account_turn(email):
+            with transaction.atomic():
+                account_turn(email)
                 try:
                     return self._clean_in_turn(email)
                 except forms.ValidationError as refused:
