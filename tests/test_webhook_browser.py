@@ -6,15 +6,13 @@ from playwright.sync_api import expect
 
 from integrations.models import WebhookSubscription
 
-from .browser import share_session
+from .browser import page_as
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_commissioner_subscribes_a_webhook_and_makes_a_new_secret_in_a_browser(live_server, browser, commissioner_a):
-    context = browser.new_context()
-    share_session(context, live_server, commissioner_a)
-    page = context.new_page()
+    page = page_as(browser, live_server, commissioner_a)
     page.goto(f"{live_server.url}/integrations/webhooks/new/")
 
     page.get_by_label("Receiving address (URL)").fill("https://case.example.org/hooks")
@@ -41,4 +39,4 @@ def test_a_commissioner_subscribes_a_webhook_and_makes_a_new_secret_in_a_browser
     expect(page.locator("#webhook-secret")).to_have_text(subscription.secret)
     page.reload()
     expect(page.locator("#webhook-secret")).to_have_count(0)
-    context.close()
+    page.context.close()
