@@ -292,7 +292,7 @@ class BlockContractListApi(ListAPIView):
     filterset_class = BlockContractFilter
 
     def get_queryset(self):
-        return contracts_with_rows(block_contract_list(actor=self.request.user)).distinct()
+        return _contracts_shown(self.request.user).distinct()
 
     @extend_schema(
         summary="Create a block contract (commissioners)",
@@ -308,13 +308,14 @@ class BlockContractListApi(ListAPIView):
         data.is_valid(raise_exception=True)
         contract = block_contract_create(actor=request.user, **data.validated_data)
         return created(
-            BlockContractDetailOutput(_contract_as_shown(request, contract.pk)).data,
+            BlockContractDetailOutput(get_object_or_404(_contracts_shown(request.user), pk=contract.pk)).data,
             location=request.build_absolute_uri(reverse("api-block-contract", args=[contract.pk])),
         )
 
 
-def _contract_as_shown(request, pk: int) -> BlockContract:
-    return get_object_or_404(contracts_with_rows(block_contract_list(actor=request.user)), pk=pk)
+def _contracts_shown(user):
+    """The caller's contracts with the rows their answers show (rates, lots, beds and stays)."""
+    return contracts_with_rows(block_contract_list(actor=user))
 
 
 @extend_schema(
@@ -328,7 +329,7 @@ class BlockContractDetailApi(RetrieveAPIView):
     serializer_class = BlockContractDetailOutput
 
     def get_queryset(self):
-        return contracts_with_rows(block_contract_list(actor=self.request.user))
+        return _contracts_shown(self.request.user)
 
     @extend_schema(
         summary="Change a block contract's end date or uplift terms (its commissioner)",
@@ -345,7 +346,7 @@ class BlockContractDetailApi(RetrieveAPIView):
         changes = dict(data.validated_data)
         reason = changes.pop("reason")
         block_contract_update(contract=contract, actor=request.user, reason=reason, **changes)
-        return Response(BlockContractDetailOutput(_contract_as_shown(request, pk)).data)
+        return Response(BlockContractDetailOutput(self.get_object()).data)
 
 
 class UtilisationQuery(serializers.Serializer):
